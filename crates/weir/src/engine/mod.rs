@@ -1,0 +1,654 @@
+//! The engine: builds a pipeline and runs it.
+//!
+//! Threads and the data flow, in one direction:
+//!
+//! ```text
+//! splitter ──chunk──▶ [work queue] ──▶ worker × N ──batch──▶ [commit queue] ──▶ committer
+//!    ▲                                                                            │
+//!    └──────────────────────── slot returned after writing ◀─────────────────────┘
+//! ```
+//!
+//! A *slot* (an input chunk buffer and its output batch buffers) is the credit: the splitter
+//! takes a free slot before it reads, and the committer returns it after writing. The number of
+//! slots bounds memory at about `slots × (chunk + output)` plus the largest record, whatever the
+//! input size, and also bounds the committer's reorder window, so ordered output cannot stall.
+//! The caller's thread supervises: it enforces the time limit, watches the stop handle and
+//! calls the observer; it never touches the data.
+
+mod committer;
+mod stop;
+mod worker;
+
+pub use stop::StopHandle;
+pub use worker::REJECTS_HEADER;
+
+use std::io::{BufReader, Read};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+
+use crate::error::{Error, Result};
+use crate::format::csv::{CsvDecoder, CsvEncoder};
+use crate::format::jsonl::{JsonDecoder, Lines};
+use crate::format::{Columns, Dialect, Format, Record, RecordBuf};
+use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
+use crate::sink::Sink;
+use crate::source::Source;
+use crate::split::{Chunk, Splitter, SplitterBuilder};
+use crate::transform::{Chain, Transform};
+
+use committer::Committer;
+use stop::StopState;
+use worker::{Batch, Worker, WorkerSpec};
+
+/// A chunk and the buffers its results go into; the unit of credit.
+#[derive(Default)]
+struct Slot {
+    chunk: Chunk,
+    batch: Batch,
+    worker: usize,
+}
+
+/// An observer called from the supervising thread at the configured interval.
+pub type Observer = Box<dyn FnMut(&Snapshot) + Send>;
+
+/// Configures a pipeline: source, format, transforms, sinks, parallelism and limits.
+///
+/// ```no_run
+/// use weir::{Format, PipelineBuilder, Select, Sink, Source};
+///
+/// let report = PipelineBuilder::new(Source::from_arg("in.csv"), Sink::from_arg("out.csv"))
+///     .format(Format::Csv)
+///     .transform(Select::new(["id", "name"]))
+///     .rejects(Sink::from_arg("rejects.csv"))
+///     .workers(4)
+///     .build()
+///     .run()
+///     .map_err(|f| f.error)?;
+/// assert!(report.balanced());
+/// # Ok::<(), weir::Error>(())
+/// ```
+pub struct PipelineBuilder {
+    source: Source,
+    sink: Sink,
+    rejects: Option<Sink>,
+    dialect: Option<Dialect>,
+    chain: Vec<Box<dyn Transform>>,
+    workers: usize,
+    chunk_size: usize,
+    max_record_size: usize,
+    ordered: bool,
+    flexible: bool,
+    timeout: Option<Duration>,
+    stop: StopHandle,
+    observer: Option<(Duration, Observer)>,
+}
+
+impl PipelineBuilder {
+    /// A pipeline from `source` to `sink` with defaults: format from the source's extension
+    /// (CSV otherwise), one worker per core, 1 MiB chunks, 64 MiB maximum record, ordered
+    /// output, strict field counts, no time limit.
+    pub fn new(source: Source, sink: Sink) -> PipelineBuilder {
+        PipelineBuilder {
+            source,
+            sink,
+            rejects: None,
+            dialect: None,
+            chain: Vec::new(),
+            workers: thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_size: 1 << 20,
+            max_record_size: 64 << 20,
+            ordered: true,
+            flexible: false,
+            timeout: None,
+            stop: StopHandle::default(),
+            observer: None,
+        }
+    }
+
+    /// Sets the format with its default dialect.
+    pub fn format(mut self, format: Format) -> Self {
+        self.dialect = Some(Dialect::new(format));
+        self
+    }
+
+    /// Sets the full dialect (delimiter, quote, header).
+    pub fn dialect(mut self, dialect: Dialect) -> Self {
+        self.dialect = Some(dialect);
+        self
+    }
+
+    /// Appends a transform to the chain.
+    pub fn transform<T: Transform + 'static>(mut self, t: T) -> Self {
+        self.chain.push(Box::new(t));
+        self
+    }
+
+    /// Appends a boxed transform to the chain.
+    pub fn boxed_transform(mut self, t: Box<dyn Transform>) -> Self {
+        self.chain.push(t);
+        self
+    }
+
+    /// Where rejected records go (CSV: `file,line,byte_offset,field,error,message,record`).
+    /// Without it, rejects are counted but not kept.
+    pub fn rejects(mut self, sink: Sink) -> Self {
+        self.rejects = Some(sink);
+        self
+    }
+
+    /// Worker threads (at least 1).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n.max(1);
+        self
+    }
+
+    /// Target chunk size in bytes (at least 1).
+    pub fn chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk_size = bytes.max(1);
+        self
+    }
+
+    /// The largest record accepted.
+    pub fn max_record_size(mut self, bytes: usize) -> Self {
+        self.max_record_size = bytes.max(1);
+        self
+    }
+
+    /// Whether output keeps input order (default) or is written as batches finish.
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// Whether records may have a different field count from the header.
+    pub fn flexible(mut self, flexible: bool) -> Self {
+        self.flexible = flexible;
+        self
+    }
+
+    /// Stops the run after this long.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Uses this handle to stop the run from outside (signal handlers, other threads).
+    pub fn stop_handle(mut self, handle: StopHandle) -> Self {
+        self.stop = handle;
+        self
+    }
+
+    /// Calls `observer` every `interval` while running.
+    pub fn observer(mut self, interval: Duration, observer: Observer) -> Self {
+        self.observer = Some((interval, observer));
+        self
+    }
+
+    /// Finishes configuration.
+    pub fn build(self) -> Pipeline {
+        Pipeline { cfg: self }
+    }
+}
+
+/// A configured pipeline, ready to run.
+pub struct Pipeline {
+    cfg: PipelineBuilder,
+}
+
+/// A run that did not succeed: the error and the partial report.
+#[derive(Debug)]
+pub struct Failure {
+    /// What stopped the run.
+    pub error: Error,
+    /// The accounting up to the stop (nothing was committed).
+    pub report: Box<Report>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// The start of a run: the splitter positioned after any header, the columns, and the first
+/// data chunk if one had to be read to learn the columns.
+struct Prologue {
+    splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
+    columns: Columns,
+    first: Option<Chunk>,
+    header_raw: Option<Vec<u8>>,
+}
+
+impl Pipeline {
+    /// The columns after the whole chain, reading only the start of the input. Used to check a
+    /// pipeline (and by `explain`) without running it.
+    pub fn dialect(&self) -> Dialect {
+        resolve_dialect(&self.cfg)
+    }
+
+    /// Runs the pipeline to the end, or until it is stopped or fails.
+    pub fn run(self) -> std::result::Result<Report, Failure> {
+        let started = Instant::now();
+        let cfg = self.cfg;
+        let dialect = resolve_dialect(&cfg);
+        let mut report = Report {
+            status: Status::Failed,
+            error: None,
+            input: cfg.source.name().to_string(),
+            output: cfg.sink.name(),
+            rejects: cfg.rejects.as_ref().map(Sink::name),
+            format: dialect.format.to_string(),
+            records_read: 0,
+            records_written: 0,
+            records_filtered: 0,
+            records_rejected: 0,
+            rejects_by_error: Default::default(),
+            bytes_read: 0,
+            bytes_written: 0,
+            committed_offset: 0,
+            chunks: 0,
+            elapsed_seconds: 0.0,
+            workers: cfg.workers,
+            chunk_size: cfg.chunk_size,
+            ordered: cfg.ordered,
+            success_rate: 1.0,
+            per_worker: Vec::new(),
+        };
+        match run_inner(cfg, dialect, started, &mut report) {
+            Ok(()) => {
+                report.status = Status::Succeeded;
+                report.elapsed_seconds = started.elapsed().as_secs_f64();
+                report.finish_rates();
+                Ok(report)
+            }
+            Err(error) => {
+                report.status = match &error {
+                    Error::Stopped(crate::StopReason::Interrupted) => Status::Interrupted,
+                    Error::Stopped(crate::StopReason::Terminated) => Status::Terminated,
+                    Error::Stopped(crate::StopReason::TimedOut) => Status::TimedOut,
+                    _ => Status::Failed,
+                };
+                report.error = Some(error.to_string());
+                report.elapsed_seconds = started.elapsed().as_secs_f64();
+                report.finish_rates();
+                Err(Failure {
+                    error,
+                    report: Box::new(report),
+                })
+            }
+        }
+    }
+}
+
+fn resolve_dialect(cfg: &PipelineBuilder) -> Dialect {
+    cfg.dialect.unwrap_or_else(|| {
+        let format = match &cfg.source {
+            Source::Path(p) => Format::from_path(&p.to_string_lossy()),
+            _ => None,
+        };
+        Dialect::new(format.unwrap_or(Format::Csv))
+    })
+}
+
+fn run_inner(
+    cfg: PipelineBuilder,
+    dialect: Dialect,
+    started: Instant,
+    report: &mut Report,
+) -> Result<()> {
+    let PipelineBuilder {
+        source,
+        sink,
+        rejects,
+        chain,
+        workers,
+        chunk_size,
+        max_record_size,
+        ordered,
+        flexible,
+        timeout,
+        stop,
+        mut observer,
+        ..
+    } = cfg;
+    let source_name = source.name();
+    let (reader, bytes_total) = source.open()?;
+    let reader = BufReader::with_capacity(64 << 10, reader);
+    let splitter = SplitterBuilder::new(dialect.framing())
+        .chunk_size(chunk_size)
+        .max_record_size(max_record_size)
+        .build(reader, source_name.clone());
+    let prologue = read_prologue(splitter, &dialect)?;
+
+    // Bind the chain before any output exists: a usage error must leave nothing behind.
+    let mut chain = Chain::new(chain);
+    let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
+        Columns::default() // empty input: nothing to bind against, nothing to write
+    } else {
+        chain.bind(&prologue.columns)?
+    };
+
+    let mut out = sink.open()?;
+    let mut rejects_out = match rejects {
+        Some(s) => {
+            let mut w = s.open()?;
+            w.write_all(REJECTS_HEADER)?;
+            Some(w)
+        }
+        None => None,
+    };
+    if dialect.has_header() && prologue.header_raw.is_some() {
+        let mut header = Vec::new();
+        CsvEncoder::new(&dialect).record(
+            &mut header,
+            output_columns.names().iter().map(|n| n.as_bytes()),
+        );
+        out.write_all(&header)?;
+    }
+
+    let slots = workers * 2 + 2;
+    let progress = Arc::new(Progress::default());
+    let state = Arc::new(StopState::new(stop));
+    let (pool_tx, pool_rx) = bounded::<Slot>(slots);
+    for _ in 0..slots {
+        pool_tx.send(Slot::default()).expect("pool has room");
+    }
+    let (work_tx, work_rx) = bounded::<Slot>(slots);
+    let (commit_tx, commit_rx) = bounded::<Slot>(slots);
+
+    let spec = WorkerSpec {
+        dialect,
+        input_columns: prologue.columns.clone(),
+        output_columns,
+        flexible,
+        chain,
+        source_name: source_name.clone(),
+    };
+
+    // Splitter thread.
+    let (split_done_tx, split_done_rx) = bounded::<()>(1);
+    {
+        let state = state.clone();
+        let progress = progress.clone();
+        let pool_rx = pool_rx.clone();
+        let work_tx = work_tx.clone();
+        let mut splitter = prologue.splitter;
+        let first = prologue.first;
+        thread::Builder::new()
+            .name("weir-splitter".into())
+            .spawn(move || {
+                if let Err(e) =
+                    split_loop(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
+                {
+                    state.fail(e);
+                }
+                drop(work_tx);
+                let _ = split_done_tx.send(());
+            })
+            .expect("spawn splitter");
+    }
+    drop(work_tx);
+
+    // Workers.
+    let mut worker_handles = Vec::with_capacity(workers);
+    for id in 0..workers {
+        let rx = work_rx.clone();
+        let tx = commit_tx.clone();
+        let state = state.clone();
+        let progress = progress.clone();
+        let spec = spec.clone();
+        worker_handles.push(
+            thread::Builder::new()
+                .name(format!("weir-worker-{id}"))
+                .spawn(move || worker_loop(id, spec, &rx, &tx, &state, &progress))
+                .expect("spawn worker"),
+        );
+    }
+    drop(commit_tx);
+    let work_probe = work_rx;
+
+    // Committer.
+    let (done_tx, done_rx) = bounded::<()>(1);
+    let committer = {
+        let state = state.clone();
+        let progress = progress.clone();
+        let mut c = Committer::new(ordered, out, rejects_out.take(), pool_tx, progress);
+        thread::Builder::new()
+            .name("weir-committer".into())
+            .spawn(move || {
+                if let Err(e) = c.run(&commit_rx, &state) {
+                    state.fail(e);
+                }
+                let _ = done_tx.send(());
+                c
+            })
+            .expect("spawn committer")
+    };
+
+    // Supervise: time limit, outside stop requests, observer.
+    let deadline = timeout.map(|t| started + t);
+    let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
+    loop {
+        match done_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            state.stop(crate::StopReason::TimedOut);
+        }
+        if let (Some(at), Some((every, f))) = (next_observe, observer.as_mut()) {
+            if now >= at {
+                progress
+                    .queued_chunks
+                    .store(work_probe.len(), Ordering::Relaxed);
+                f(&progress.snapshot(now - started, bytes_total, slots, workers));
+                next_observe = Some(now + *every);
+            }
+        }
+    }
+
+    let committer = match committer.join() {
+        Ok(c) => c,
+        Err(p) => return Err(Error::Panic(panic_message(p))),
+    };
+    for (id, h) in worker_handles.into_iter().enumerate() {
+        match h.join() {
+            Ok(w) => report.per_worker.push(w),
+            Err(p) => {
+                state.fail(Error::Panic(panic_message(p)));
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    // The splitter may be blocked reading a pipe; it holds no output, so it is not waited for
+    // beyond a moment once the run is over.
+    let _ = split_done_rx.recv_timeout(Duration::from_millis(200));
+
+    committer.fill_report(report);
+    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    if let Some(e) = state.take_error() {
+        return Err(e);
+    }
+    committer.commit()
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Reads the header (or the first chunk, to learn the columns) before the threads start.
+fn read_prologue(
+    mut splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
+    dialect: &Dialect,
+) -> Result<Prologue> {
+    let mut buf = RecordBuf::default();
+    match dialect.format {
+        Format::Csv | Format::Tsv if dialect.header => {
+            let mut chunk = Chunk::default();
+            if !splitter.next_record(&mut chunk)? {
+                return Ok(Prologue {
+                    splitter,
+                    columns: Columns::default(),
+                    first: None,
+                    header_raw: None,
+                });
+            }
+            let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
+            let mut names = Vec::new();
+            if dec.next_record(&mut buf) {
+                let rec = Record::new(&chunk.data, &mut buf);
+                names = rec
+                    .fields()
+                    .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
+                    .collect();
+            }
+            Ok(Prologue {
+                splitter,
+                columns: Columns::new(names),
+                first: None,
+                header_raw: Some(chunk.data),
+            })
+        }
+        Format::Csv | Format::Tsv => {
+            let mut chunk = Chunk::default();
+            if !splitter.next_chunk(&mut chunk)? {
+                return Ok(Prologue {
+                    splitter,
+                    columns: Columns::default(),
+                    first: None,
+                    header_raw: None,
+                });
+            }
+            let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
+            let n = if dec.next_record(&mut buf) {
+                buf.field_count()
+            } else {
+                0
+            };
+            let columns = Columns::new((1..=n).map(|i| format!("column{i}")));
+            Ok(Prologue {
+                splitter,
+                columns,
+                first: Some(chunk),
+                header_raw: None,
+            })
+        }
+        Format::Jsonl => {
+            let mut chunk = Chunk::default();
+            if !splitter.next_chunk(&mut chunk)? {
+                return Ok(Prologue {
+                    splitter,
+                    columns: Columns::default(),
+                    first: None,
+                    header_raw: None,
+                });
+            }
+            let keys = Lines::new(&chunk.data, 1)
+                .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok())
+                .unwrap_or_default();
+            Ok(Prologue {
+                splitter,
+                columns: Columns::new(keys),
+                first: Some(chunk),
+                header_raw: None,
+            })
+        }
+        Format::Lines => Ok(Prologue {
+            splitter,
+            columns: Columns::new(["line"]),
+            first: None,
+            header_raw: None,
+        }),
+    }
+}
+
+fn split_loop<R: Read>(
+    splitter: &mut Splitter<R>,
+    mut first: Option<Chunk>,
+    pool: &Receiver<Slot>,
+    work: &Sender<Slot>,
+    state: &StopState,
+    progress: &Progress,
+) -> Result<()> {
+    loop {
+        // Take a credit: wait for a free slot, watching for a stop.
+        let mut slot = loop {
+            if state.is_stopped() {
+                return Ok(());
+            }
+            match pool.recv_timeout(Duration::from_millis(50)) {
+                Ok(slot) => break slot,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        };
+        if let Some(chunk) = first.take() {
+            let buf = std::mem::replace(&mut slot.chunk, chunk);
+            drop(buf);
+        } else if !splitter.next_chunk(&mut slot.chunk)? {
+            return Ok(());
+        }
+        progress
+            .bytes_read
+            .store(splitter.offset(), Ordering::Relaxed);
+        if work.send(slot).is_err() {
+            return Ok(());
+        }
+    }
+}
+
+fn worker_loop(
+    id: usize,
+    spec: WorkerSpec,
+    rx: &Receiver<Slot>,
+    tx: &Sender<Slot>,
+    state: &StopState,
+    progress: &Progress,
+) -> WorkerReport {
+    let mut worker = Worker::new(spec);
+    let mut report = WorkerReport {
+        worker: id,
+        ..Default::default()
+    };
+    let mut busy = Duration::ZERO;
+    loop {
+        if state.is_stopped() {
+            break;
+        }
+        let mut slot = match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(slot) => slot,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        progress.busy_workers.fetch_add(1, Ordering::Relaxed);
+        let t = Instant::now();
+        worker.process(&slot.chunk, &mut slot.batch);
+        busy += t.elapsed();
+        progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
+        report.chunks += 1;
+        report.records += slot.batch.read;
+        slot.worker = id;
+        if tx.send(slot).is_err() {
+            break;
+        }
+    }
+    report.busy_seconds = busy.as_secs_f64();
+    report
+}

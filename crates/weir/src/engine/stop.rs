@@ -1,0 +1,83 @@
+//! Stopping a run: from outside (signals, other threads), by the time limit, or by a failure.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, StopReason};
+
+/// A cloneable handle that stops a running pipeline; every stage checks it between chunks, so
+/// a run stops within about one chunk's processing time.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<AtomicU8>);
+
+impl StopHandle {
+    /// A handle that has not been triggered.
+    pub fn new() -> StopHandle {
+        StopHandle::default()
+    }
+
+    /// Asks the run to stop for `reason`; the first reason given wins.
+    pub fn stop(&self, reason: StopReason) {
+        let code = match reason {
+            StopReason::Interrupted => 1,
+            StopReason::Terminated => 2,
+            StopReason::TimedOut => 3,
+        };
+        let _ = self
+            .0
+            .compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    /// The reason the run was asked to stop, if it was.
+    pub fn reason(&self) -> Option<StopReason> {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Some(StopReason::Interrupted),
+            2 => Some(StopReason::Terminated),
+            3 => Some(StopReason::TimedOut),
+            _ => None,
+        }
+    }
+}
+
+/// The run's shared stop state: the handle plus the first error any stage hit.
+#[derive(Debug)]
+pub(crate) struct StopState {
+    handle: StopHandle,
+    failed: AtomicBool,
+    error: Mutex<Option<Error>>,
+}
+
+impl StopState {
+    pub(crate) fn new(handle: StopHandle) -> StopState {
+        StopState {
+            handle,
+            failed: AtomicBool::new(false),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// Whether any stage should stop now.
+    #[inline]
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.failed.load(Ordering::Relaxed) || self.handle.0.load(Ordering::Relaxed) != 0
+    }
+
+    pub(crate) fn stop(&self, reason: StopReason) {
+        self.handle.stop(reason);
+    }
+
+    /// Records a failure (the first one is kept) and stops the run.
+    pub(crate) fn fail(&self, error: Error) {
+        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    /// The error that ends the run, if it did not finish: a failure, else the stop reason.
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        let failure = self.error.lock().unwrap_or_else(|p| p.into_inner()).take();
+        failure.or_else(|| self.handle.reason().map(Error::Stopped))
+    }
+}

@@ -1,0 +1,296 @@
+//! Workers: decode a chunk, run the chain on each record, encode output and rejects.
+
+use std::borrow::Cow;
+
+use crate::format::csv::{CsvDecoder, CsvEncoder};
+use crate::format::jsonl::{write_json_string, JsonDecoder, Lines};
+use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
+use crate::source::SourceName;
+use crate::split::Chunk;
+use crate::transform::{Chain, Outcome, Reject};
+
+/// A worker's output for one chunk; travels with the chunk to the committer.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Encoded output records.
+    pub out: Vec<u8>,
+    /// Encoded rejects rows.
+    pub rejects: Vec<u8>,
+    /// Records decoded.
+    pub read: u64,
+    /// Records written.
+    pub written: u64,
+    /// Records filtered.
+    pub filtered: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Rejects by error name.
+    pub reject_counts: Vec<(Cow<'static, str>, u64)>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.out.clear();
+        self.rejects.clear();
+        self.read = 0;
+        self.written = 0;
+        self.filtered = 0;
+        self.rejected = 0;
+        self.reject_counts.clear();
+    }
+
+    #[allow(clippy::ptr_arg)] // the Cow is cloned into the list
+    fn count_reject(&mut self, error: &Cow<'static, str>) {
+        self.rejected += 1;
+        match self.reject_counts.iter_mut().find(|(e, _)| e == error) {
+            Some((_, n)) => *n += 1,
+            None => self.reject_counts.push((error.clone(), 1)),
+        }
+    }
+}
+
+/// Everything a worker needs that does not change during a run.
+#[derive(Clone)]
+pub struct WorkerSpec {
+    pub dialect: Dialect,
+    pub input_columns: Columns,
+    pub output_columns: Columns,
+    pub flexible: bool,
+    pub chain: Chain,
+    pub source_name: SourceName,
+}
+
+/// One worker's reusable state.
+pub struct Worker {
+    spec: WorkerSpec,
+    rec: RecordBuf,
+    json: JsonDecoder,
+    csv_out: CsvEncoder,
+    rejects_enc: CsvEncoder,
+    /// Raw input span waiting to be copied to the output (coalesced passthrough).
+    pending: Option<(usize, usize)>,
+}
+
+impl Worker {
+    pub fn new(spec: WorkerSpec) -> Worker {
+        Worker {
+            json: JsonDecoder::new(&spec.input_columns),
+            csv_out: CsvEncoder::new(&spec.dialect),
+            rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            spec,
+            rec: RecordBuf::default(),
+            pending: None,
+        }
+    }
+
+    /// Processes a whole chunk into `batch`.
+    pub fn process(&mut self, chunk: &Chunk, batch: &mut Batch) {
+        batch.clear();
+        self.pending = None;
+        self.rec.set_base(chunk.offset);
+        let input = &chunk.data[..];
+        match self.spec.dialect.format {
+            Format::Csv | Format::Tsv => {
+                let mut dec = CsvDecoder::new(input, &self.spec.dialect, chunk.first_line);
+                while dec.next_record(&mut self.rec) {
+                    self.handle(chunk, batch, None);
+                }
+            }
+            Format::Jsonl => {
+                for (start, end, term, line) in Lines::new(input, chunk.first_line) {
+                    if input[start..end].iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    self.rec.reset(start);
+                    self.rec.set_raw(end, term);
+                    self.rec.set_position(line, start as u64);
+                    let reject = match self.json.decode(input, start, end, &mut self.rec) {
+                        Err(e) => Some(Reject::new(
+                            "parse-error",
+                            None,
+                            format!(
+                                "not a JSON object: {} at column {}",
+                                e.what,
+                                e.at - start + 1
+                            ),
+                        )),
+                        Ok(check) if !self.spec.flexible => {
+                            if let Some(key) = check.extra {
+                                Some(Reject::new(
+                                    "extra-cell",
+                                    Some(key.clone()),
+                                    format!("key '{key}' is not a column of the first record"),
+                                ))
+                            } else if let Some(i) = check.missing {
+                                let missing = self.spec.input_columns.names()[i].clone();
+                                Some(Reject::new(
+                                    "missing-cell",
+                                    Some(missing.clone()),
+                                    format!("key '{missing}' is missing"),
+                                ))
+                            } else {
+                                None
+                            }
+                        }
+                        Ok(_) => None,
+                    };
+                    self.handle(chunk, batch, reject);
+                }
+            }
+            Format::Lines => {
+                for (start, end, term, line) in Lines::new(input, chunk.first_line) {
+                    self.rec.reset(start);
+                    self.rec.push_input(start, end, ValueKind::Text);
+                    self.rec.set_raw(end, term);
+                    self.rec.set_position(line, start as u64);
+                    self.handle(chunk, batch, None);
+                }
+            }
+        }
+        self.flush_pending(input, batch);
+    }
+
+    fn width_reject(&self) -> Option<Reject> {
+        if self.spec.flexible || !matches!(self.spec.dialect.format, Format::Csv | Format::Tsv) {
+            return None;
+        }
+        let want = self.spec.input_columns.len();
+        let got = self.rec.field_count();
+        if got == want {
+            return None;
+        }
+        let names = self.spec.input_columns.names();
+        if got < want {
+            Some(Reject::new(
+                "missing-cell",
+                Some(names[got].clone()),
+                format!(
+                    "record has {got} fields, the header has {want}: '{}' is missing",
+                    names[got]
+                ),
+            ))
+        } else {
+            Some(Reject::new(
+                "extra-cell",
+                Some(format!("{}", want + 1)),
+                format!("record has {got} fields, the header has {want}"),
+            ))
+        }
+    }
+
+    fn handle(&mut self, chunk: &Chunk, batch: &mut Batch, reject: Option<Reject>) {
+        batch.read += 1;
+        let reject = reject.or_else(|| self.width_reject());
+        let input = &chunk.data[..];
+        let outcome = match reject {
+            Some(r) => Outcome::Reject(r),
+            None => {
+                let mut record = Record::new(input, &mut self.rec);
+                self.spec.chain.apply(&mut record)
+            }
+        };
+        match outcome {
+            Outcome::Keep => {
+                batch.written += 1;
+                self.encode(input, batch);
+            }
+            Outcome::Filter => batch.filtered += 1,
+            Outcome::Reject(r) => {
+                batch.count_reject(&r.error);
+                self.write_reject(chunk, batch, &r);
+            }
+        }
+    }
+
+    fn encode(&mut self, input: &[u8], batch: &mut Batch) {
+        let record = Record::new(input, &mut self.rec);
+        if let Some((start, end, term)) = record.passthrough() {
+            if term == 1 && input[end] == b'\n' {
+                match &mut self.pending {
+                    Some((_, pend)) if *pend == start => *pend = end + 1,
+                    _ => {
+                        flush(&mut self.pending, input, &mut batch.out);
+                        self.pending = Some((start, end + 1));
+                    }
+                }
+            } else {
+                flush(&mut self.pending, input, &mut batch.out);
+                batch.out.extend_from_slice(&input[start..end]);
+                batch.out.push(b'\n');
+            }
+            return;
+        }
+        flush(&mut self.pending, input, &mut batch.out);
+        match self.spec.dialect.format {
+            Format::Csv | Format::Tsv => {
+                let fields = record.fields().map(|(b, _)| b);
+                self.csv_out.record(&mut batch.out, fields);
+            }
+            Format::Jsonl => {
+                let out = &mut batch.out;
+                out.push(b'{');
+                for (i, ((value, kind), name)) in record
+                    .fields()
+                    .zip(self.spec.output_columns.names())
+                    .enumerate()
+                {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(out, name.as_bytes());
+                    out.push(b':');
+                    match kind {
+                        ValueKind::Text => write_json_string(out, value),
+                        ValueKind::Json => out.extend_from_slice(value),
+                        ValueKind::Null => out.extend_from_slice(b"null"),
+                    }
+                }
+                out.extend_from_slice(b"}\n");
+            }
+            Format::Lines => {
+                let mut first = true;
+                for (value, _) in record.fields() {
+                    if !first {
+                        batch.out.push(b'\t');
+                    }
+                    first = false;
+                    batch.out.extend_from_slice(value);
+                }
+                batch.out.push(b'\n');
+            }
+        }
+    }
+
+    fn flush_pending(&mut self, input: &[u8], batch: &mut Batch) {
+        flush(&mut self.pending, input, &mut batch.out);
+    }
+
+    fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: &Reject) {
+        let input = &chunk.data[..];
+        let record = Record::new(input, &mut self.rec);
+        let line = record.line();
+        let offset = record.byte_offset();
+        let raw = record.raw();
+        let line_s = line.to_string();
+        let off_s = offset.to_string();
+        let fields: [&[u8]; 7] = [
+            self.spec.source_name.as_str().as_bytes(),
+            line_s.as_bytes(),
+            off_s.as_bytes(),
+            r.field.as_deref().unwrap_or("").as_bytes(),
+            r.error.as_bytes(),
+            r.message.as_bytes(),
+            raw,
+        ];
+        self.rejects_enc.record(&mut batch.rejects, fields);
+    }
+}
+
+fn flush(pending: &mut Option<(usize, usize)>, input: &[u8], out: &mut Vec<u8>) {
+    if let Some((s, e)) = pending.take() {
+        out.extend_from_slice(&input[s..e]);
+    }
+}
+
+/// The header of the rejects file.
+pub const REJECTS_HEADER: &[u8] = b"file,line,byte_offset,field,error,message,record\n";

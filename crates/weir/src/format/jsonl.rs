@@ -1,0 +1,579 @@
+//! JSON Lines decoding and encoding, and the line iterator that plain lines share.
+//!
+//! A JSON Lines record is one object per line; the columns are the keys of the first record, in
+//! order. Decoding is a small validating scanner (no tree, no allocation per record): strings are
+//! unescaped into the record's arena only when they hold an escape, other values keep their raw
+//! text. Nesting depth is tracked with a counter, so deep input cannot overflow the stack.
+
+use std::collections::HashMap;
+
+use super::{Columns, RecordBuf, ValueKind};
+
+/// Iterates over the lines of a chunk: `(start, end, terminator length, line number)`.
+pub struct Lines<'a> {
+    input: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input`, the first numbered `first_line`.
+    pub fn new(input: &'a [u8], first_line: u64) -> Lines<'a> {
+        Lines {
+            input,
+            pos: 0,
+            line: first_line,
+        }
+    }
+}
+
+impl Iterator for Lines<'_> {
+    type Item = (usize, usize, usize, u64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.input.len() {
+            return None;
+        }
+        let start = self.pos;
+        let line = self.line;
+        self.line += 1;
+        match memchr::memchr(b'\n', &self.input[start..]) {
+            Some(i) => {
+                let nl = start + i;
+                self.pos = nl + 1;
+                if nl > start && self.input[nl - 1] == b'\r' {
+                    Some((start, nl - 1, 2, line))
+                } else {
+                    Some((start, nl, 1, line))
+                }
+            }
+            None => {
+                self.pos = self.input.len();
+                Some((start, self.input.len(), 0, line))
+            }
+        }
+    }
+}
+
+/// Maps the keys of JSON objects to column indexes.
+#[derive(Debug, Clone)]
+pub struct KeyIndex {
+    keys: Vec<Vec<u8>>,
+    by_key: HashMap<Vec<u8>, usize>,
+}
+
+impl KeyIndex {
+    /// An index over these columns.
+    pub fn new(columns: &Columns) -> KeyIndex {
+        let keys: Vec<Vec<u8>> = columns
+            .names()
+            .iter()
+            .map(|n| n.as_bytes().to_vec())
+            .collect();
+        let mut by_key = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            by_key.entry(k.clone()).or_insert(i);
+        }
+        KeyIndex { keys, by_key }
+    }
+
+    #[inline]
+    fn lookup(&self, expected: usize, key: &[u8]) -> Option<usize> {
+        if self.keys.get(expected).is_some_and(|k| k == key) {
+            return Some(expected);
+        }
+        self.by_key.get(key).copied()
+    }
+}
+
+/// Why a line is not a JSON object weir can read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// Byte position in the line.
+    pub at: usize,
+    /// What was wrong.
+    pub what: &'static str,
+}
+
+/// What decoding one JSON Lines record found besides its fields.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KeyCheck {
+    /// The first key that is not a column, if any.
+    pub extra: Option<String>,
+    /// Number of distinct known columns present.
+    pub present: usize,
+    /// The first column whose key is absent, if any.
+    pub missing: Option<usize>,
+}
+
+/// Decodes JSON objects into records with one field per column.
+#[derive(Debug, Clone)]
+pub struct JsonDecoder {
+    index: KeyIndex,
+    seen: Vec<bool>,
+    key: Vec<u8>,
+}
+
+const MAX_DEPTH: usize = 512;
+
+impl JsonDecoder {
+    /// A decoder for these columns.
+    pub fn new(columns: &Columns) -> JsonDecoder {
+        JsonDecoder {
+            index: KeyIndex::new(columns),
+            seen: vec![false; columns.len()],
+            key: Vec::new(),
+        }
+    }
+
+    /// Reads the top-level keys of one object (for the first record's columns).
+    pub fn keys(line: &[u8]) -> Result<Vec<String>, JsonError> {
+        let mut keys = Vec::new();
+        let mut p = Parser { s: line, i: 0 };
+        let mut key = Vec::new();
+        let mut scratch = Vec::new();
+        p.object(|p, k| {
+            key.clear();
+            key.extend_from_slice(k);
+            keys.push(String::from_utf8_lossy(&key).into_owned());
+            p.value(&mut scratch).map(|_| ())
+        })?;
+        Ok(keys)
+    }
+
+    /// Decodes the object in `input[start..end]` into `rec`, one field per column (absent keys
+    /// are nulls). Returns what the key check found, or why the line is not an object.
+    pub fn decode(
+        &mut self,
+        input: &[u8],
+        start: usize,
+        end: usize,
+        rec: &mut RecordBuf,
+    ) -> Result<KeyCheck, JsonError> {
+        let ncols = self.seen.len();
+        self.seen.iter_mut().for_each(|s| *s = false);
+        rec.fields.clear();
+        for _ in 0..ncols {
+            rec.push_input(start, start, ValueKind::Null);
+        }
+        let mut check = KeyCheck::default();
+        let mut p = Parser {
+            s: &input[..end],
+            i: start,
+        };
+        let mut expected = 0;
+        let index = &self.index;
+        let seen = &mut self.seen;
+        let key_buf = &mut self.key;
+        p.object(|p, key| {
+            key_buf.clear();
+            key_buf.extend_from_slice(key);
+            let col = index.lookup(expected, key_buf);
+            let before = rec.arena.len();
+            let value = p.value(rec.arena_mut())?;
+            match col {
+                Some(c) => {
+                    expected = c + 1;
+                    if !seen[c] {
+                        seen[c] = true;
+                        check.present += 1;
+                    }
+                    rec.fields[c] = match value {
+                        Value::Span(s, e, kind) => super::FieldSpan {
+                            start: s,
+                            end: e,
+                            place: super::Place::Input,
+                            kind,
+                        },
+                        Value::Unescaped => super::FieldSpan {
+                            start: before,
+                            end: rec.arena.len(),
+                            place: super::Place::Arena,
+                            kind: ValueKind::Text,
+                        },
+                    };
+                }
+                None => {
+                    rec.arena.truncate(before);
+                    if check.extra.is_none() {
+                        check.extra = Some(String::from_utf8_lossy(key_buf).into_owned());
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        if check.present < ncols {
+            check.missing = self.seen.iter().position(|s| !s);
+        }
+        Ok(check)
+    }
+}
+
+enum Value {
+    /// A value in the input: a string's contents (no escapes) or a raw JSON value.
+    Span(usize, usize, ValueKind),
+    /// A string unescaped into the arena (from the arena's length before the call to its end).
+    Unescaped,
+}
+
+struct Parser<'s> {
+    s: &'s [u8],
+    i: usize,
+}
+
+impl<'s> Parser<'s> {
+    fn err<T>(&self, what: &'static str) -> Result<T, JsonError> {
+        Err(JsonError { at: self.i, what })
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.s.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    /// Parses `{ "key": value, ... }` calling `on_member` after each key (which must consume
+    /// the value), then requires only whitespace to the end.
+    fn object<F>(&mut self, mut on_member: F) -> Result<(), JsonError>
+    where
+        F: FnMut(&mut Parser<'s>, &[u8]) -> Result<(), JsonError>,
+    {
+        self.ws();
+        if self.s.get(self.i) != Some(&b'{') {
+            return self.err("expected a JSON object");
+        }
+        self.i += 1;
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+        } else {
+            let mut key = Vec::new();
+            loop {
+                self.ws();
+                if self.s.get(self.i) != Some(&b'"') {
+                    return self.err("expected a string key");
+                }
+                key.clear();
+                match self.string(&mut key)? {
+                    Value::Span(a, b, _) => {
+                        key.extend_from_slice(&self.s[a..b]);
+                    }
+                    Value::Unescaped => {}
+                }
+                self.ws();
+                if self.s.get(self.i) != Some(&b':') {
+                    return self.err("expected ':' after a key");
+                }
+                self.i += 1;
+                self.ws();
+                on_member(self, &key)?;
+                self.ws();
+                match self.s.get(self.i) {
+                    Some(b',') => self.i += 1,
+                    Some(b'}') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return self.err("expected ',' or '}'"),
+                }
+            }
+        }
+        self.ws();
+        if self.i != self.s.len() {
+            return self.err("unexpected text after the object");
+        }
+        Ok(())
+    }
+
+    /// Parses one value; strings with escapes are unescaped into `arena`.
+    fn value(&mut self, arena: &mut Vec<u8>) -> Result<Value, JsonError> {
+        let start = self.i;
+        match self.s.get(self.i) {
+            Some(b'"') => self.string(arena),
+            Some(b'{' | b'[') => {
+                self.skip_nested()?;
+                Ok(Value::Span(start, self.i, ValueKind::Json))
+            }
+            Some(b't') => self.literal(b"true", ValueKind::Json),
+            Some(b'f') => self.literal(b"false", ValueKind::Json),
+            Some(b'n') => self.literal(b"null", ValueKind::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                self.number()?;
+                Ok(Value::Span(start, self.i, ValueKind::Json))
+            }
+            _ => self.err("expected a JSON value"),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], kind: ValueKind) -> Result<Value, JsonError> {
+        let start = self.i;
+        if self.s[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(Value::Span(start, self.i, kind))
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    fn number(&mut self) -> Result<(), JsonError> {
+        let s = self.s;
+        let mut i = self.i;
+        if s.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while s.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if s.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            self.i = i;
+            return self.err("invalid number");
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                self.i = i;
+                return self.err("invalid number");
+            }
+        }
+        if let Some(b'e' | b'E') = s.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = s.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                self.i = i;
+                return self.err("invalid number");
+            }
+        }
+        self.i = i;
+        Ok(())
+    }
+
+    /// Parses a string at `self.i` (on its opening quote). Without escapes it returns the span of
+    /// its contents; with escapes it appends the unescaped text to `arena`.
+    fn string(&mut self, arena: &mut Vec<u8>) -> Result<Value, JsonError> {
+        self.i += 1;
+        let start = self.i;
+        let s = self.s;
+        let Some(j) = memchr::memchr2(b'"', b'\\', &s[start..]) else {
+            return self.err("unterminated string");
+        };
+        if s[start + j] == b'"' {
+            if s[start..start + j].iter().any(|&b| b < 0x20) {
+                return self.err("control character in a string");
+            }
+            self.i = start + j + 1;
+            return Ok(Value::Span(start, start + j, ValueKind::Text));
+        }
+        let mut i = start;
+        loop {
+            let Some(j) = memchr::memchr2(b'"', b'\\', &s[i..]) else {
+                self.i = s.len();
+                return self.err("unterminated string");
+            };
+            let chunk = &s[i..i + j];
+            if chunk.iter().any(|&b| b < 0x20) {
+                self.i = i;
+                return self.err("control character in a string");
+            }
+            arena.extend_from_slice(chunk);
+            i += j;
+            if s[i] == b'"' {
+                self.i = i + 1;
+                return Ok(Value::Unescaped);
+            }
+            let Some(&e) = s.get(i + 1) else {
+                self.i = i;
+                return self.err("unterminated string");
+            };
+            i += 2;
+            let c = match e {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 8,
+                b'f' => 12,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let (ch, used) = self.unicode_escape(i)?;
+                    i += used;
+                    let mut tmp = [0u8; 4];
+                    arena.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                    continue;
+                }
+                _ => {
+                    self.i = i - 1;
+                    return self.err("invalid escape");
+                }
+            };
+            arena.push(c);
+        }
+    }
+
+    /// Decodes `XXXX` (after `\u`) at `i`, with a following low surrogate if needed.
+    fn unicode_escape(&mut self, i: usize) -> Result<(char, usize), JsonError> {
+        let hex = |at: usize| -> Option<u32> {
+            let h = self.s.get(at..at + 4)?;
+            u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+        };
+        let Some(hi) = hex(i) else {
+            self.i = i;
+            return self.err("invalid \\u escape");
+        };
+        if (0xD800..0xDC00).contains(&hi) {
+            if self.s.get(i + 4..i + 6) == Some(b"\\u") {
+                if let Some(lo) = hex(i + 6).filter(|lo| (0xDC00..0xE000).contains(lo)) {
+                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                    return Ok((char::from_u32(c).unwrap_or('\u{FFFD}'), 10));
+                }
+            }
+            return Ok(('\u{FFFD}', 4));
+        }
+        Ok((char::from_u32(hi).unwrap_or('\u{FFFD}'), 4))
+    }
+
+    /// Skips a nested array or object, checking brackets and strings.
+    fn skip_nested(&mut self) -> Result<(), JsonError> {
+        let mut depth = 0usize;
+        let mut kinds: Vec<u8> = Vec::new();
+        let s = self.s;
+        while self.i < s.len() {
+            match s[self.i] {
+                open @ (b'{' | b'[') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return self.err("nesting deeper than 512 levels");
+                    }
+                    kinds.push(open);
+                    self.i += 1;
+                }
+                close @ (b'}' | b']') => {
+                    let want = if close == b'}' { b'{' } else { b'[' };
+                    if kinds.pop() != Some(want) {
+                        return self.err("mismatched bracket");
+                    }
+                    depth -= 1;
+                    self.i += 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                b'"' => {
+                    let mut sink = Vec::new();
+                    self.string(&mut sink)?;
+                }
+                _ => self.i += 1,
+            }
+        }
+        self.err("unterminated array or object")
+    }
+}
+
+/// Appends `value` as a JSON string (invalid UTF-8 becomes U+FFFD).
+pub fn write_json_string(out: &mut Vec<u8>, value: &[u8]) {
+    out.push(b'"');
+    for chunk in value.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[(b >> 4) as usize]);
+                    out.push(HEX[(b & 15) as usize]);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Record;
+
+    fn decode(cols: &[&str], line: &str) -> (Vec<(String, ValueKind)>, KeyCheck) {
+        let columns = Columns::new(cols.iter().copied());
+        let mut dec = JsonDecoder::new(&columns);
+        let mut buf = RecordBuf::default();
+        buf.reset(0);
+        let check = dec
+            .decode(line.as_bytes(), 0, line.len(), &mut buf)
+            .unwrap();
+        let rec = Record::new(line.as_bytes(), &mut buf);
+        let fields = rec
+            .fields()
+            .map(|(b, k)| (String::from_utf8_lossy(b).into_owned(), k))
+            .collect();
+        (fields, check)
+    }
+
+    #[test]
+    fn values_by_column_in_any_order() {
+        let (f, check) = decode(
+            &["a", "b", "c"],
+            r#"{"b": 2.5e3, "a":"x\"\u00e9", "z": [1,{"k":"]"}]}"#,
+        );
+        assert_eq!(f[0], ("x\"é".into(), ValueKind::Text));
+        assert_eq!(f[1], ("2.5e3".into(), ValueKind::Json));
+        assert_eq!(f[2].1, ValueKind::Null);
+        assert_eq!(
+            check,
+            KeyCheck {
+                extra: Some("z".into()),
+                present: 2,
+                missing: Some(2)
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_object() {
+        let cols = Columns::new(["a"]);
+        let mut dec = JsonDecoder::new(&cols);
+        let mut buf = RecordBuf::default();
+        for bad in [
+            "[1]",
+            "{\"a\":1",
+            "{\"a\":tru}",
+            "{\"a\":1} x",
+            "{\"a\":01x}",
+            "{a:1}",
+        ] {
+            assert!(
+                dec.decode(bad.as_bytes(), 0, bad.len(), &mut buf).is_err(),
+                "{bad}"
+            );
+        }
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(dec
+            .decode(deep.as_bytes(), 0, deep.len(), &mut buf)
+            .is_err());
+    }
+
+    #[test]
+    fn strings_round_trip_through_the_writer() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "a\"b\\c\n\u{1}é".as_bytes());
+        assert_eq!(out, r#""a\"b\\c\n\u0001é""#.as_bytes());
+        let v: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, "a\"b\\c\n\u{1}é");
+    }
+}

@@ -1,0 +1,420 @@
+//! Formats: what a record is, how it is decoded from a chunk and encoded to output bytes.
+//!
+//! A [`Record`] is a row of fields. Decoding never copies a field that needs no unescaping: a
+//! field is a span of the chunk, or of the record's small arena when it was unescaped or set by
+//! a transform. A record that no transform changed, and whose input bytes are already what the
+//! encoder would write, is copied to the output as its raw bytes.
+
+pub mod csv;
+pub mod jsonl;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::split::Framing;
+
+/// The record formats weir reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Comma-separated values (RFC 4180, with the configured delimiter and quote).
+    Csv,
+    /// Tab-separated values: CSV with a tab delimiter.
+    Tsv,
+    /// JSON Lines: one JSON object per line; its keys are the columns.
+    Jsonl,
+    /// Plain lines: one record per line, one column named `line`.
+    Lines,
+}
+
+impl Format {
+    /// The format a file name suggests (`.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`, `.txt`/`.log`).
+    pub fn from_path(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        let ext = lower.rsplit('.').next()?;
+        match ext {
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "txt" | "log" | "lines" => Some(Format::Lines),
+            _ => None,
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Jsonl => "jsonl",
+            Format::Lines => "lines",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Format, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "tsv" => Ok(Format::Tsv),
+            "jsonl" | "ndjson" => Ok(Format::Jsonl),
+            "lines" => Ok(Format::Lines),
+            other => Err(format!(
+                "unknown format '{other}' (expected csv, tsv, jsonl or lines)"
+            )),
+        }
+    }
+}
+
+/// A format with its settings: what the engine needs to frame, decode and encode records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// The record format.
+    pub format: Format,
+    /// Field delimiter (CSV/TSV).
+    pub delimiter: u8,
+    /// Quote byte (CSV/TSV).
+    pub quote: u8,
+    /// Whether the first record is a header row (CSV/TSV).
+    pub header: bool,
+}
+
+impl Dialect {
+    /// The default dialect of a format: `,` or tab, `"` quotes, a header row.
+    pub fn new(format: Format) -> Dialect {
+        let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+        Dialect {
+            format,
+            delimiter,
+            quote: b'"',
+            header: true,
+        }
+    }
+
+    /// How the splitter frames this dialect.
+    pub fn framing(&self) -> Framing {
+        match self.format {
+            Format::Csv | Format::Tsv => Framing::Quoted {
+                quote: self.quote,
+                delimiter: self.delimiter,
+            },
+            Format::Jsonl | Format::Lines => Framing::Lines,
+        }
+    }
+
+    /// Whether the first record names the columns.
+    pub fn has_header(&self) -> bool {
+        matches!(self.format, Format::Csv | Format::Tsv) && self.header
+    }
+}
+
+/// The column names of a record stream, after a transform or of the input.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Columns {
+    names: Vec<String>,
+}
+
+impl Columns {
+    /// Columns with the given names.
+    pub fn new<I, S>(names: I) -> Columns
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Columns {
+            names: names.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The index of the first column with this exact name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// The column name closest to `name` (edit distance, case-insensitive), for suggestions.
+    pub fn nearest(&self, name: &str) -> Option<&str> {
+        let want = name.to_lowercase();
+        self.names
+            .iter()
+            .map(|n| (edit_distance(&want, &n.to_lowercase()), n))
+            .filter(|(d, n)| *d <= (n.chars().count().max(want.chars().count()) / 2).max(2))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// Levenshtein distance over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// What kind of value a field holds; matters when a record is re-encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Text (a CSV field, a JSON string after unescaping).
+    Text,
+    /// A JSON value kept as its raw text: a number, `true`/`false`, an array or object.
+    Json,
+    /// No value: a JSON `null` or an absent key.
+    Null,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Input,
+    Arena,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct FieldSpan {
+    start: usize,
+    end: usize,
+    place: Place,
+    kind: ValueKind,
+}
+
+/// The reusable storage behind a [`Record`]: field spans, an arena for unescaped or new values,
+/// and where the record sits in the input. One per worker; no allocation per record once warm.
+#[derive(Debug, Default)]
+pub struct RecordBuf {
+    fields: Vec<FieldSpan>,
+    scratch: Vec<FieldSpan>,
+    arena: Vec<u8>,
+    raw_start: usize,
+    raw_end: usize,
+    /// Bytes after the raw span that end it (`\n`, `\r\n`, `\r`, or 0 at end of input).
+    term_len: usize,
+    line: u64,
+    /// Offset of the record in its chunk; `base` is the chunk's offset in the input.
+    byte_offset: u64,
+    base: u64,
+    changed: bool,
+    canonical: bool,
+}
+
+impl RecordBuf {
+    /// Empties the buffer for the next record starting at `raw_start`.
+    pub(crate) fn reset(&mut self, raw_start: usize) {
+        self.fields.clear();
+        self.arena.clear();
+        self.raw_start = raw_start;
+        self.raw_end = raw_start;
+        self.term_len = 0;
+        self.changed = false;
+        self.canonical = true;
+    }
+
+    pub(crate) fn push_input(&mut self, start: usize, end: usize, kind: ValueKind) {
+        self.fields.push(FieldSpan {
+            start,
+            end,
+            place: Place::Input,
+            kind,
+        });
+    }
+
+    /// Starts a field in the arena that the caller fills with [`RecordBuf::arena_mut`].
+    pub(crate) fn arena_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.arena
+    }
+
+    pub(crate) fn push_arena_from(&mut self, start: usize, kind: ValueKind) {
+        self.fields.push(FieldSpan {
+            start,
+            end: self.arena.len(),
+            place: Place::Arena,
+            kind,
+        });
+    }
+
+    pub(crate) fn set_raw(&mut self, end: usize, term_len: usize) {
+        self.raw_end = end;
+        self.term_len = term_len;
+    }
+
+    pub(crate) fn set_position(&mut self, line: u64, byte_offset: u64) {
+        self.line = line;
+        self.byte_offset = byte_offset;
+    }
+
+    /// Sets the input offset of the chunk the next records come from.
+    pub(crate) fn set_base(&mut self, base: u64) {
+        self.base = base;
+    }
+
+    pub(crate) fn set_canonical(&mut self, canonical: bool) {
+        self.canonical = canonical;
+    }
+
+    pub(crate) fn field_count(&self) -> usize {
+        self.fields.len()
+    }
+}
+
+/// One record, as transforms see it: fields by index, its position in the input, its raw bytes.
+pub struct Record<'a> {
+    input: &'a [u8],
+    buf: &'a mut RecordBuf,
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn new(input: &'a [u8], buf: &'a mut RecordBuf) -> Record<'a> {
+        Record { input, buf }
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.buf.fields.len()
+    }
+
+    /// Whether the record has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.buf.fields.is_empty()
+    }
+
+    fn bytes_of(&self, f: &FieldSpan) -> &[u8] {
+        match f.place {
+            Place::Input => &self.input[f.start..f.end],
+            Place::Arena => &self.buf.arena[f.start..f.end],
+        }
+    }
+
+    /// The bytes of field `i` (unescaped), or `None` past the last field.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.buf.fields.get(i).map(|f| self.bytes_of(f))
+    }
+
+    /// Field `i` as text, or `None` past the last field or when it is not valid UTF-8.
+    pub fn get_str(&self, i: usize) -> Option<&str> {
+        self.get(i).and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// The kind of value field `i` holds.
+    pub fn kind(&self, i: usize) -> Option<ValueKind> {
+        self.buf.fields.get(i).map(|f| f.kind)
+    }
+
+    /// Replaces field `i` with text (extending the record with empty fields if needed).
+    pub fn set(&mut self, i: usize, value: &[u8]) {
+        self.set_value(i, value, ValueKind::Text);
+    }
+
+    /// Replaces field `i` with a value of the given kind.
+    pub fn set_value(&mut self, i: usize, value: &[u8], kind: ValueKind) {
+        let start = self.buf.arena.len();
+        self.buf.arena.extend_from_slice(value);
+        let span = FieldSpan {
+            start,
+            end: self.buf.arena.len(),
+            place: Place::Arena,
+            kind,
+        };
+        while self.buf.fields.len() <= i {
+            self.buf.fields.push(FieldSpan {
+                start,
+                end: start,
+                place: Place::Arena,
+                kind: ValueKind::Null,
+            });
+        }
+        self.buf.fields[i] = span;
+        self.buf.changed = true;
+    }
+
+    /// Appends a field.
+    pub fn push(&mut self, value: &[u8]) {
+        let i = self.len();
+        self.set(i, value);
+    }
+
+    /// Keeps only the fields at `indexes`, in that order (an index past the end gives a null).
+    pub fn select(&mut self, indexes: &[usize]) {
+        let buf = &mut *self.buf;
+        buf.scratch.clear();
+        for &i in indexes {
+            let f = buf.fields.get(i).copied().unwrap_or(FieldSpan {
+                start: 0,
+                end: 0,
+                place: Place::Arena,
+                kind: ValueKind::Null,
+            });
+            buf.scratch.push(f);
+        }
+        std::mem::swap(&mut buf.fields, &mut buf.scratch);
+        buf.changed = true;
+    }
+
+    /// Whether a transform has changed the record.
+    pub fn is_changed(&self) -> bool {
+        self.buf.changed
+    }
+
+    /// Physical line number (1-based) where the record starts.
+    pub fn line(&self) -> u64 {
+        self.buf.line
+    }
+
+    /// Byte offset in the input where the record starts.
+    pub fn byte_offset(&self) -> u64 {
+        self.buf.base + self.buf.byte_offset
+    }
+
+    /// The record's raw input bytes, without its terminator.
+    pub fn raw(&self) -> &[u8] {
+        &self.input[self.buf.raw_start..self.buf.raw_end]
+    }
+
+    /// The raw span and whether copying it as-is is a correct encoding in the input dialect.
+    pub(crate) fn passthrough(&self) -> Option<(usize, usize, usize)> {
+        (!self.buf.changed && self.buf.canonical).then_some((
+            self.buf.raw_start,
+            self.buf.raw_end,
+            self.buf.term_len,
+        ))
+    }
+
+    /// Iterates over the fields' bytes and kinds.
+    pub fn fields(&self) -> impl Iterator<Item = (&[u8], ValueKind)> + '_ {
+        self.buf.fields.iter().map(|f| (self.bytes_of(f), f.kind))
+    }
+
+    /// Field `i` as text for messages: lossy UTF-8, `None` past the end.
+    pub fn display(&self, i: usize) -> Option<Cow<'_, str>> {
+        self.get(i).map(String::from_utf8_lossy)
+    }
+}

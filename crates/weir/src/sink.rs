@@ -1,0 +1,259 @@
+//! Bytes out: files that appear at their path only when the run succeeds, or standard output.
+//!
+//! A file output is written to a temporary file beside its target (same directory, so the final
+//! rename is atomic) and renamed into place by [`SinkWriter::commit`] after an `fsync`. Dropping
+//! a writer without committing removes the temporary file, so a failed or stopped run leaves no
+//! file that looks complete, and an existing file at the target stays untouched.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Where output goes.
+pub enum Sink {
+    /// A file, written atomically.
+    Path(PathBuf),
+    /// Standard output.
+    Stdout,
+    /// Any writer (flushed periodically and at the end).
+    Writer(String, Box<dyn Write + Send>),
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sink::Path(p) => write!(f, "Path({})", p.display()),
+            Sink::Stdout => f.write_str("Stdout"),
+            Sink::Writer(name, _) => write!(f, "Writer({name})"),
+        }
+    }
+}
+
+impl Sink {
+    /// `-` is standard output; anything else a path.
+    pub fn from_arg(arg: &str) -> Sink {
+        if arg == "-" {
+            Sink::Stdout
+        } else {
+            Sink::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Sink::Path(p) => p.display().to_string(),
+            Sink::Stdout => "-".to_string(),
+            Sink::Writer(name, _) => name.clone(),
+        }
+    }
+
+    /// Opens the sink for writing (creating the temporary file for a path).
+    pub fn open(self) -> Result<SinkWriter> {
+        match self {
+            Sink::Path(path) => {
+                let temp = temp_path(&path);
+                let file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&temp)
+                    .map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                Ok(SinkWriter {
+                    target: Target::File {
+                        file,
+                        temp,
+                        path,
+                        committed: false,
+                    },
+                    written: 0,
+                })
+            }
+            Sink::Stdout => Ok(SinkWriter {
+                target: Target::Stdout,
+                written: 0,
+            }),
+            Sink::Writer(name, w) => Ok(SinkWriter {
+                target: Target::Writer(name, w),
+                written: 0,
+            }),
+        }
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = format!(".{name}.weir-{}-{n}.tmp", std::process::id());
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(temp),
+        _ => PathBuf::from(temp),
+    }
+}
+
+enum Target {
+    File {
+        file: File,
+        temp: PathBuf,
+        path: PathBuf,
+        committed: bool,
+    },
+    Stdout,
+    Writer(String, Box<dyn Write + Send>),
+}
+
+/// An open output; see the module documentation.
+pub struct SinkWriter {
+    target: Target,
+    written: u64,
+}
+
+impl SinkWriter {
+    fn path(&self) -> PathBuf {
+        match &self.target {
+            Target::File { path, .. } => path.clone(),
+            Target::Stdout => PathBuf::from("-"),
+            Target::Writer(name, _) => PathBuf::from(name),
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Writes all of `bytes`.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let res = match &mut self.target {
+            Target::File { file, .. } => file.write_all(bytes),
+            Target::Stdout => io::stdout().lock().write_all(bytes),
+            Target::Writer(_, w) => w.write_all(bytes),
+        };
+        match res {
+            Ok(()) => {
+                self.written += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e)
+                if e.kind() == io::ErrorKind::BrokenPipe
+                    && matches!(self.target, Target::Stdout) =>
+            {
+                Err(Error::BrokenPipe)
+            }
+            Err(source) => Err(Error::Write {
+                path: self.path(),
+                source,
+            }),
+        }
+    }
+
+    /// Pushes buffered bytes to the operating system (a no-op for files, which are unbuffered).
+    pub fn flush(&mut self) -> Result<()> {
+        let res = match &mut self.target {
+            Target::File { .. } => Ok(()),
+            Target::Stdout => io::stdout().lock().flush(),
+            Target::Writer(_, w) => w.flush(),
+        };
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::BrokenPipe),
+            Err(source) => Err(Error::Write {
+                path: self.path(),
+                source,
+            }),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Makes the output final: syncs a file to disk and renames it into place.
+    pub fn commit(mut self) -> Result<()> {
+        self.flush()?;
+        if let Target::File {
+            file,
+            temp,
+            path,
+            committed,
+        } = &mut self.target
+        {
+            file.sync_all().map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            fs::rename(&*temp, &*path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            *committed = true;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                // Make the rename itself durable; not all platforms allow opening a directory.
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SinkWriter {
+    fn drop(&mut self) {
+        if let Target::File {
+            temp,
+            committed: false,
+            ..
+        } = &self.target
+        {
+            let _ = fs::remove_file(temp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_appears_only_on_commit_and_is_removed_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        fs::write(&target, b"old").unwrap();
+        let mut w = Sink::Path(target.clone()).open().unwrap();
+        w.write_all(b"new").unwrap();
+        drop(w);
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temp file removed"
+        );
+
+        let mut w = Sink::Path(target.clone()).open().unwrap();
+        w.write_all(b"new").unwrap();
+        w.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_naming_the_path() {
+        let err = Sink::Path(PathBuf::from("/nonexistent-dir/out.csv"))
+            .open()
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("/nonexistent-dir/out.csv"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! Transforms: what happens to each record between decoding and encoding.
+//!
+//! A [`Transform`] is bound once against the input columns (resolving names to indexes and
+//! declaring its output columns), then cloned into every worker, so per-worker state needs no
+//! locks. For each record it returns an [`Outcome`]: keep (possibly modified), filter (dropped
+//! and counted), or reject (routed with a reason to the rejects file). Problems with a record are
+//! values, never errors: `Err` is reserved for failures of the whole run.
+
+mod select;
+
+pub use select::Select;
+
+use std::borrow::Cow;
+
+use crate::format::{Columns, Record};
+
+/// What a transform decided about a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Keep the record (the transform may have modified it) and pass it on.
+    Keep,
+    /// Drop the record; it counts as filtered.
+    Filter,
+    /// Send the record to the rejects file with this reason.
+    Reject(Reject),
+}
+
+/// Why a record was rejected. `error` is a short kebab-case name (Table Schema's error names
+/// where one fits: `missing-cell`, `extra-cell`, `type-error`, `constraint-error`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// The error's name, e.g. `type-error`.
+    pub error: Cow<'static, str>,
+    /// The field the problem is in, if any.
+    pub field: Option<String>,
+    /// A message for a person: the value and the rule.
+    pub message: String,
+}
+
+impl Reject {
+    /// A reject with an error name, an optional field and a message.
+    pub fn new(
+        error: impl Into<Cow<'static, str>>,
+        field: Option<String>,
+        message: impl Into<String>,
+    ) -> Reject {
+        Reject {
+            error: error.into(),
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem found while binding a transform to its input columns: a usage error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BindError {
+    /// What is wrong, naming the column and the nearest existing one where that helps.
+    pub message: String,
+}
+
+impl BindError {
+    /// An unknown column, with a suggestion from `columns`.
+    pub fn unknown_column(name: &str, columns: &Columns) -> BindError {
+        let message = match columns.nearest(name) {
+            Some(near) => format!("unknown column '{name}' (did you mean '{near}'?)"),
+            None => format!(
+                "unknown column '{name}' (columns: {})",
+                columns.names().join(", ")
+            ),
+        };
+        BindError { message }
+    }
+}
+
+/// A step of the pipeline applied to every record; see the module documentation.
+///
+/// Implement it for your own type (which must be `Clone + Send`) and add it to a pipeline with
+/// [`crate::PipelineBuilder::transform`].
+pub trait Transform: TransformClone + Send {
+    /// A short name for plans and messages.
+    fn name(&self) -> &str;
+
+    /// Called once, before the run, with the input columns: resolve names here and return the
+    /// output columns. The default keeps the columns as they are.
+    fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        Ok(input.clone())
+    }
+
+    /// Decides about one record, modifying it in place if it keeps it.
+    fn apply(&mut self, record: &mut Record<'_>) -> Outcome;
+}
+
+/// Clones a boxed transform; implemented for every `Transform + Clone`.
+pub trait TransformClone {
+    /// A boxed copy of this transform, for another worker.
+    fn clone_box(&self) -> Box<dyn Transform>;
+}
+
+impl<T: Transform + Clone + 'static> TransformClone for T {
+    fn clone_box(&self) -> Box<dyn Transform> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn Transform> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// Transforms applied in order; the first that filters or rejects ends the chain for a record.
+#[derive(Clone, Default)]
+pub struct Chain {
+    steps: Vec<Box<dyn Transform>>,
+}
+
+impl Chain {
+    /// A chain of these steps.
+    pub fn new(steps: Vec<Box<dyn Transform>>) -> Chain {
+        Chain { steps }
+    }
+
+    /// Whether the chain has no steps (every record passes unchanged).
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The step names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.steps.iter().map(|s| s.name().to_string()).collect()
+    }
+
+    /// Binds every step in order; returns the final output columns.
+    pub fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        let mut columns = input.clone();
+        for step in &mut self.steps {
+            columns = step.bind(&columns).map_err(|e| BindError {
+                message: format!("{}: {}", step.name(), e.message),
+            })?;
+        }
+        Ok(columns)
+    }
+
+    /// Runs the steps on one record.
+    #[inline]
+    pub fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
+        for step in &mut self.steps {
+            match step.apply(record) {
+                Outcome::Keep => {}
+                other => return other,
+            }
+        }
+        Outcome::Keep
+    }
+}
