@@ -226,7 +226,8 @@ struct Prologue {
     splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
     columns: Columns,
     first: Option<Chunk>,
-    header_raw: Option<Vec<u8>>,
+    /// The header row's fields as read (names may not be valid UTF-8).
+    header_raw: Option<Vec<Vec<u8>>>,
 }
 
 impl Pipeline {
@@ -347,12 +348,18 @@ fn run_inner(
         }
         None => None,
     };
-    if dialect.has_header() && prologue.header_raw.is_some() {
+    if let Some(raw) = &prologue.header_raw {
+        // Unchanged columns keep their exact bytes; new or renamed ones are written as named.
         let mut header = Vec::new();
-        CsvEncoder::new(&dialect).record(
-            &mut header,
-            output_columns.names().iter().map(|n| n.as_bytes()),
-        );
+        let enc = CsvEncoder::new(&dialect);
+        if output_columns == prologue.columns {
+            enc.record(&mut header, raw.iter().map(Vec::as_slice));
+        } else {
+            enc.record(
+                &mut header,
+                output_columns.names().iter().map(|n| n.as_bytes()),
+            );
+        }
         out.write_all(&header)?;
     }
 
@@ -501,30 +508,32 @@ fn read_prologue(
     let mut buf = RecordBuf::default();
     match dialect.format {
         Format::Csv | Format::Tsv if dialect.header => {
+            // The header is the first record; blank lines before it are skipped, as readers do.
             let mut chunk = Chunk::default();
-            if !splitter.next_record(&mut chunk)? {
-                return Ok(Prologue {
-                    splitter,
-                    columns: Columns::default(),
-                    first: None,
-                    header_raw: None,
-                });
+            loop {
+                if !splitter.next_record(&mut chunk)? {
+                    return Ok(Prologue {
+                        splitter,
+                        columns: Columns::default(),
+                        first: None,
+                        header_raw: None,
+                    });
+                }
+                let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
+                if dec.next_record(&mut buf) {
+                    let rec = Record::new(&chunk.data, &mut buf);
+                    let fields: Vec<Vec<u8>> = rec.fields().map(|(b, _)| b.to_vec()).collect();
+                    let names = fields
+                        .iter()
+                        .map(|b| String::from_utf8_lossy(b).into_owned());
+                    return Ok(Prologue {
+                        columns: Columns::new(names),
+                        splitter,
+                        first: None,
+                        header_raw: Some(fields),
+                    });
+                }
             }
-            let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
-            let mut names = Vec::new();
-            if dec.next_record(&mut buf) {
-                let rec = Record::new(&chunk.data, &mut buf);
-                names = rec
-                    .fields()
-                    .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
-                    .collect();
-            }
-            Ok(Prologue {
-                splitter,
-                columns: Columns::new(names),
-                first: None,
-                header_raw: Some(chunk.data),
-            })
         }
         Format::Csv | Format::Tsv => {
             let mut chunk = Chunk::default();

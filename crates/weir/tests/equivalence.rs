@@ -1,0 +1,309 @@
+//! Invariant 1 (equivalence): for any input, chunk size and worker count, the engine's ordered
+//! output is byte-identical to a serial reference, and its unordered output holds the same
+//! records. The reference is a plain csv-core read loop feeding csv-core's writer, so the
+//! engine's splitter, decoder and encoder are all checked against an independent
+//! implementation of the same RFC 4180 reading.
+
+use std::io::{Cursor, Write};
+use std::sync::{Arc, Mutex};
+
+use csv_core::{ReadFieldResult, Reader, WriteResult, Writer, WriterBuilder};
+use proptest::prelude::*;
+use weir::{Format, PipelineBuilder, Sink, Source};
+
+/// A `Write` whose bytes the test can read after the run.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Parses `input` with csv-core into records of fields.
+fn reference_records(input: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let mut rdr = Reader::new();
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = Vec::new();
+    let mut buf = [0u8; 1024];
+    let mut pos = 0;
+    loop {
+        let (res, nin, nout) = rdr.read_field(&input[pos..], &mut buf);
+        pos += nin;
+        field.extend_from_slice(&buf[..nout]);
+        match res {
+            ReadFieldResult::InputEmpty => {
+                if pos >= input.len() {
+                    // Signal end of input on the next call.
+                    let (res, _, nout) = rdr.read_field(&[], &mut buf);
+                    field.extend_from_slice(&buf[..nout]);
+                    match res {
+                        ReadFieldResult::Field { record_end } => {
+                            record.push(std::mem::take(&mut field));
+                            if record_end {
+                                records.push(std::mem::take(&mut record));
+                            }
+                            continue;
+                        }
+                        ReadFieldResult::End => break,
+                        _ => continue,
+                    }
+                }
+            }
+            ReadFieldResult::OutputFull => {}
+            ReadFieldResult::Field { record_end } => {
+                record.push(std::mem::take(&mut field));
+                if record_end {
+                    records.push(std::mem::take(&mut record));
+                }
+            }
+            ReadFieldResult::End => break,
+        }
+    }
+    records
+}
+
+/// Writes records with csv-core's writer (necessary quoting, `\n` terminators).
+fn reference_write(records: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    let mut wtr: Writer = WriterBuilder::new().build();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    for record in records {
+        for (i, field) in record.iter().enumerate() {
+            if i > 0 {
+                let (r, n) = wtr.delimiter(&mut buf);
+                assert_eq!(r, WriteResult::InputEmpty);
+                out.extend_from_slice(&buf[..n]);
+            }
+            let (r, _, n) = wtr.field(field, &mut buf);
+            assert_eq!(r, WriteResult::InputEmpty);
+            out.extend_from_slice(&buf[..n]);
+        }
+        let (r, n) = wtr.terminator(&mut buf);
+        assert_eq!(r, WriteResult::InputEmpty);
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+/// Whether `input` ends inside a quoted field (csv-core would read it leniently; weir refuses).
+fn ends_inside_quotes(input: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut s = S::FieldStart;
+    for &b in input {
+        s = match s {
+            S::FieldStart if b == b'"' => S::Quoted,
+            S::FieldStart | S::Unquoted | S::QuoteInQuoted => match b {
+                b',' | b'\n' | b'\r' => S::FieldStart,
+                b'"' if s == S::QuoteInQuoted => S::Quoted,
+                _ => S::Unquoted,
+            },
+            S::Quoted => {
+                if b == b'"' {
+                    S::QuoteInQuoted
+                } else {
+                    S::Quoted
+                }
+            }
+        };
+    }
+    s == S::Quoted
+}
+
+struct Run {
+    output: Vec<u8>,
+    report: Result<weir::Report, String>,
+}
+
+fn run_engine(input: &[u8], chunk: usize, workers: usize, ordered: bool, flexible: bool) -> Run {
+    let out = Shared::default();
+    let result = PipelineBuilder::new(
+        Source::Reader("input.csv".into(), Box::new(Cursor::new(input.to_vec()))),
+        Sink::Writer("out".into(), Box::new(out.clone())),
+    )
+    .format(Format::Csv)
+    .chunk_size(chunk)
+    .workers(workers)
+    .ordered(ordered)
+    .flexible(flexible)
+    .build()
+    .run();
+    let output = out.0.lock().unwrap().clone();
+    Run {
+        output,
+        report: result.map_err(|f| f.error.to_string()),
+    }
+}
+
+/// Inputs rich in everything that trips CSV splitters: quoted fields with delimiters, CR, LF
+/// and doubled quotes inside; quotes inside unquoted fields; text after closing quotes; CRLF,
+/// lone CR and LF terminators; empty lines; a missing final terminator.
+fn messy_csv() -> impl Strategy<Value = Vec<u8>> {
+    let unquoted = prop::collection::vec(
+        prop_oneof![
+            Just(b'a'),
+            Just(b'b'),
+            Just(b' '),
+            Just(b'"'),
+            Just(b'\''),
+            Just(b'x')
+        ],
+        0..6,
+    );
+    let quoted_inner = prop::collection::vec(
+        prop_oneof![
+            Just(b"a".to_vec()),
+            Just(b",".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\"\"".to_vec()),
+            Just(b" ".to_vec()),
+        ],
+        0..5,
+    );
+    let field = prop_oneof![
+        3 => unquoted.prop_map(|mut v| {
+            // A leading quote would open a quoted field; keep unquoted fields unquoted.
+            if v.first() == Some(&b'"') { v[0] = b'q'; }
+            v
+        }),
+        2 => (quoted_inner, prop::collection::vec(prop_oneof![Just(b'z'), Just(b'"')], 0..3))
+            .prop_map(|(inner, after)| {
+                let mut v = vec![b'"'];
+                v.extend(inner.concat());
+                v.push(b'"');
+                // Text after the closing quote: must not start with a quote (that would be an
+                // escaped quote and leave the field open).
+                if after.first() != Some(&b'"') { v.extend(after); }
+                v
+            }),
+    ];
+    let record = prop::collection::vec(field, 1..5);
+    let term = prop_oneof![4 => Just(b"\n".to_vec()), 1 => Just(b"\r\n".to_vec()), 1 => Just(b"\r".to_vec()), 1 => Just(b"\n\n".to_vec())];
+    (prop::collection::vec((record, term), 0..12), any::<bool>()).prop_map(
+        |(records, last_term)| {
+            let mut out = Vec::new();
+            let n = records.len();
+            for (i, (fields, term)) in records.into_iter().enumerate() {
+                out.extend(fields.join(&b','));
+                if i + 1 < n || last_term {
+                    out.extend(term);
+                }
+            }
+            out
+        },
+    )
+}
+
+fn expected_output(input: &[u8]) -> Vec<u8> {
+    reference_write(&reference_records(input))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ordered_output_equals_the_serial_reference(
+        input in messy_csv(),
+        chunk in prop_oneof![1usize..16, 16usize..300, Just(1 << 20)],
+        workers in 1usize..=8,
+    ) {
+        let run = run_engine(&input, chunk, workers, true, true);
+        prop_assert!(run.report.is_ok(), "{:?}", run.report.err());
+        let want = expected_output(&input);
+        prop_assert_eq!(
+            String::from_utf8_lossy(&run.output),
+            String::from_utf8_lossy(&want),
+            "input {:?}", String::from_utf8_lossy(&input)
+        );
+        let report = run.report.unwrap();
+        prop_assert!(report.balanced());
+    }
+
+    #[test]
+    fn unordered_output_holds_the_same_records(
+        input in messy_csv(),
+        chunk in 1usize..64,
+        workers in 2usize..=8,
+    ) {
+        let run = run_engine(&input, chunk, workers, false, true);
+        prop_assert!(run.report.is_ok());
+        let mut got = reference_records(&run.output);
+        let mut want = reference_records(&expected_output(&input));
+        // The header stays first; the data records may come in any order.
+        if !want.is_empty() {
+            prop_assert_eq!(&got[0], &want[0]);
+        }
+        got.sort();
+        want.sort();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn strict_mode_rejects_exactly_the_ragged_records(
+        input in messy_csv(),
+        chunk in 1usize..64,
+        workers in 1usize..=4,
+    ) {
+        let run = run_engine(&input, chunk, workers, true, false);
+        let report = run.report.unwrap();
+        let records = reference_records(&input);
+        let Some((header, data)) = records.split_first() else {
+            prop_assert_eq!(report.records_read, 0);
+            return Ok(());
+        };
+        let kept: Vec<Vec<Vec<u8>>> = std::iter::once(header.clone())
+            .chain(data.iter().filter(|r| r.len() == header.len()).cloned())
+            .collect();
+        prop_assert_eq!(run.output, reference_write(&kept));
+        prop_assert_eq!(report.records_read, data.len() as u64);
+        prop_assert_eq!(report.records_rejected, (data.len() + 1 - kept.len()) as u64);
+        prop_assert!(report.balanced());
+    }
+
+    #[test]
+    fn arbitrary_bytes_match_the_reference_or_fail_on_an_open_quote(
+        input in prop::collection::vec(
+            prop_oneof![Just(b'a'), Just(b','), Just(b'"'), Just(b'\n'), Just(b'\r'), any::<u8>()],
+            0..200,
+        ),
+        chunk in 1usize..40,
+        workers in 1usize..=4,
+    ) {
+        let run = run_engine(&input, chunk, workers, true, true);
+        if ends_inside_quotes(&input) {
+            let err = run.report.expect_err("an open quote at the end must fail the run");
+            prop_assert!(err.contains("never closed"), "{}", err);
+        } else {
+            prop_assert!(run.report.is_ok(), "{:?}", run.report.err());
+            prop_assert_eq!(run.output, expected_output(&input));
+        }
+    }
+}
+
+#[test]
+fn the_reference_reads_messy_quotes_like_python() {
+    // Python: list(csv.reader(io.StringIO('5\'10",x\n"ab"cd,"q""q"\n', newline='')))
+    //   == [['5\'10"', 'x'], ['abcd', 'q"q']]
+    let recs = reference_records(b"5'10\",x\n\"ab\"cd,\"q\"\"q\"\n");
+    assert_eq!(
+        recs,
+        vec![
+            vec![b"5'10\"".to_vec(), b"x".to_vec()],
+            vec![b"abcd".to_vec(), b"q\"q".to_vec()]
+        ]
+    );
+}
