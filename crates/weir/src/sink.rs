@@ -55,6 +55,28 @@ impl Sink {
     pub fn open(self) -> Result<SinkWriter> {
         match self {
             Sink::Path(path) => {
+                // A device, FIFO or socket (`/dev/null`, `>(cmd)`) is written directly: renaming
+                // a file over it would replace the device node itself.
+                if let Ok(meta) = fs::metadata(&path) {
+                    if meta.is_dir() {
+                        let source = io::Error::new(io::ErrorKind::IsADirectory, "is a directory");
+                        return Err(Error::Write { path, source });
+                    }
+                    if !meta.is_file() {
+                        let file =
+                            OpenOptions::new()
+                                .write(true)
+                                .open(&path)
+                                .map_err(|source| Error::Write {
+                                    path: path.clone(),
+                                    source,
+                                })?;
+                        return Ok(SinkWriter {
+                            target: Target::Special { file, path },
+                            written: 0,
+                        });
+                    }
+                }
                 let temp = temp_path(&path);
                 let file = OpenOptions::new()
                     .write(true)
@@ -107,6 +129,10 @@ enum Target {
         path: PathBuf,
         committed: bool,
     },
+    Special {
+        file: File,
+        path: PathBuf,
+    },
     Stdout,
     Writer(String, Box<dyn Write + Send>),
 }
@@ -120,7 +146,7 @@ pub struct SinkWriter {
 impl SinkWriter {
     fn path(&self) -> PathBuf {
         match &self.target {
-            Target::File { path, .. } => path.clone(),
+            Target::File { path, .. } | Target::Special { path, .. } => path.clone(),
             Target::Stdout => PathBuf::from("-"),
             Target::Writer(name, _) => PathBuf::from(name),
         }
@@ -137,7 +163,7 @@ impl SinkWriter {
             return Ok(());
         }
         let res = match &mut self.target {
-            Target::File { file, .. } => file.write_all(bytes),
+            Target::File { file, .. } | Target::Special { file, .. } => file.write_all(bytes),
             Target::Stdout => io::stdout().lock().write_all(bytes),
             Target::Writer(_, w) => w.write_all(bytes),
         };
@@ -162,7 +188,7 @@ impl SinkWriter {
     /// Pushes buffered bytes to the operating system (a no-op for files, which are unbuffered).
     pub fn flush(&mut self) -> Result<()> {
         let res = match &mut self.target {
-            Target::File { .. } => Ok(()),
+            Target::File { .. } | Target::Special { .. } => Ok(()),
             Target::Stdout => io::stdout().lock().flush(),
             Target::Writer(_, w) => w.flush(),
         };
