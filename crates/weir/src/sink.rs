@@ -282,4 +282,13 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_device_is_written_directly_and_never_replaced() {
+        let mut w = Sink::Path(PathBuf::from("/dev/null")).open().unwrap();
+        w.write_all(b"gone").unwrap();
+        w.commit().unwrap();
+        let meta = fs::metadata("/dev/null").unwrap();
+        assert!(!meta.is_file(), "/dev/null must still be a device");
+    }
 }
