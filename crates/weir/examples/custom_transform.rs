@@ -19,7 +19,9 @@ impl Transform for CheckAge {
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        self.col = input.index_of("age").ok_or_else(|| BindError::unknown_column("age", input))?;
+        self.col = input
+            .index_of("age")
+            .ok_or_else(|| BindError::unknown_column("age", input))?;
         Ok(input.clone())
     }
 
@@ -54,12 +56,16 @@ impl Transform for CleanName {
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        self.col = input.index_of("name").ok_or_else(|| BindError::unknown_column("name", input))?;
+        self.col = input
+            .index_of("name")
+            .ok_or_else(|| BindError::unknown_column("name", input))?;
         Ok(input.clone())
     }
 
     fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
-        let Some(raw) = record.get(self.col) else { return Outcome::Keep };
+        let Some(raw) = record.get(self.col) else {
+            return Outcome::Keep;
+        };
         let text = String::from_utf8_lossy(raw);
         if !text.starts_with(' ') && !text.ends_with(' ') && !text.contains("  ") {
             return Outcome::Keep; // unchanged records are copied as raw bytes
@@ -94,7 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let input = dir.join("people.csv");
             std::fs::write(&input, SAMPLE)?;
             let p = |n: &str| dir.join(n).display().to_string();
-            (input.display().to_string(), p("people-clean.csv"), p("rejects.csv"))
+            (
+                input.display().to_string(),
+                p("people-clean.csv"),
+                p("rejects.csv"),
+            )
         }
     };
     let report = PipelineBuilder::new(Source::from_arg(&input), Sink::from_arg(&output))
@@ -105,7 +115,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .run()?;
     println!(
         "{} read = {} written + {} filtered + {} rejected",
-        report.records_read, report.records_written, report.records_filtered, report.records_rejected
+        report.records_read,
+        report.records_written,
+        report.records_filtered,
+        report.records_rejected
     );
     println!("--- {output}\n{}", std::fs::read_to_string(&output)?);
     println!("--- {rejects}\n{}", std::fs::read_to_string(&rejects)?);

@@ -71,10 +71,7 @@ impl Sink {
                                     path: path.clone(),
                                     source,
                                 })?;
-                        return Ok(SinkWriter {
-                            target: Target::Special { file, path },
-                            written: 0,
-                        });
+                        return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
                 let temp = temp_path(&path);
@@ -86,24 +83,15 @@ impl Sink {
                         path: path.clone(),
                         source,
                     })?;
-                Ok(SinkWriter {
-                    target: Target::File {
-                        file,
-                        temp,
-                        path,
-                        committed: false,
-                    },
-                    written: 0,
-                })
+                Ok(SinkWriter::new(Target::File {
+                    file,
+                    temp,
+                    path,
+                    committed: false,
+                }))
             }
-            Sink::Stdout => Ok(SinkWriter {
-                target: Target::Stdout,
-                written: 0,
-            }),
-            Sink::Writer(name, w) => Ok(SinkWriter {
-                target: Target::Writer(name, w),
-                written: 0,
-            }),
+            Sink::Stdout => Ok(SinkWriter::new(Target::Stdout)),
+            Sink::Writer(name, w) => Ok(SinkWriter::new(Target::Writer(name, w))),
         }
     }
 }
@@ -121,6 +109,29 @@ fn temp_path(path: &Path) -> PathBuf {
         _ => PathBuf::from(temp),
     }
 }
+
+/// How many bytes a file output accumulates before their writeback to disk is started.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// Starts (does not wait for) writeback of a written range, so the `fsync` at commit finds
+/// little left to do: on a 1 GB output it otherwise costs a third of the run.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the lifetime of `file`; the call takes no pointers,
+    // and its failure only means the final fsync does the work.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
 enum Target {
     File {
@@ -141,9 +152,19 @@ enum Target {
 pub struct SinkWriter {
     target: Target,
     written: u64,
+    /// Output offset from which written bytes have not yet been handed to writeback.
+    writeback_from: u64,
 }
 
 impl SinkWriter {
+    fn new(target: Target) -> SinkWriter {
+        SinkWriter {
+            target,
+            written: 0,
+            writeback_from: 0,
+        }
+    }
+
     fn path(&self) -> PathBuf {
         match &self.target {
             Target::File { path, .. } | Target::Special { path, .. } => path.clone(),
@@ -170,6 +191,16 @@ impl SinkWriter {
         match res {
             Ok(()) => {
                 self.written += bytes.len() as u64;
+                if let Target::File { file, .. } = &self.target {
+                    if self.written - self.writeback_from >= WRITEBACK_STEP {
+                        start_writeback(
+                            file,
+                            self.writeback_from,
+                            self.written - self.writeback_from,
+                        );
+                        self.writeback_from = self.written;
+                    }
+                }
                 Ok(())
             }
             Err(e)
