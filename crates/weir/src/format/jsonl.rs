@@ -440,24 +440,24 @@ impl<'s> Parser<'s> {
         Ok((char::from_u32(hi).unwrap_or('\u{FFFD}'), 4))
     }
 
-    /// Skips a nested array or object, checking brackets and strings.
+    /// Skips a nested array or object, checking brackets and strings, without allocating.
     fn skip_nested(&mut self) -> Result<(), JsonError> {
+        let mut open = [0u8; MAX_DEPTH];
         let mut depth = 0usize;
-        let mut kinds: Vec<u8> = Vec::new();
         let s = self.s;
         while self.i < s.len() {
             match s[self.i] {
-                open @ (b'{' | b'[') => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
+                b @ (b'{' | b'[') => {
+                    if depth == MAX_DEPTH {
                         return self.err("nesting deeper than 512 levels");
                     }
-                    kinds.push(open);
+                    open[depth] = b;
+                    depth += 1;
                     self.i += 1;
                 }
-                close @ (b'}' | b']') => {
-                    let want = if close == b'}' { b'{' } else { b'[' };
-                    if kinds.pop() != Some(want) {
+                b @ (b'}' | b']') => {
+                    let want = if b == b'}' { b'{' } else { b'[' };
+                    if depth == 0 || open[depth - 1] != want {
                         return self.err("mismatched bracket");
                     }
                     depth -= 1;
@@ -466,14 +466,35 @@ impl<'s> Parser<'s> {
                         return Ok(());
                     }
                 }
-                b'"' => {
-                    let mut sink = Vec::new();
-                    self.string(&mut sink)?;
-                }
+                b'"' => self.skip_string()?,
                 _ => self.i += 1,
             }
         }
         self.err("unterminated array or object")
+    }
+
+    /// Skips a string at `self.i` (on its opening quote), checking escapes.
+    fn skip_string(&mut self) -> Result<(), JsonError> {
+        let s = self.s;
+        let mut i = self.i + 1;
+        loop {
+            let Some(j) = memchr::memchr2(b'"', b'\\', &s[i..]) else {
+                self.i = s.len();
+                return self.err("unterminated string");
+            };
+            i += j;
+            if s[i] == b'"' {
+                self.i = i + 1;
+                return Ok(());
+            }
+            match s.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u') => i += 2,
+                _ => {
+                    self.i = i;
+                    return self.err("invalid escape");
+                }
+            }
+        }
     }
 }
 

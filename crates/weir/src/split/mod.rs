@@ -235,6 +235,9 @@ impl<R: Read> Splitter<R> {
     fn read_at_least(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<()> {
         while buf.len() < want && !self.eof {
             let start = buf.len();
+            // Grow to exactly what is asked: a long record must not make the buffer overshoot
+            // the record-size bound by Vec's doubling.
+            buf.reserve_exact(want - start);
             buf.resize(want, 0);
             let n = loop {
                 match self.reader.read(&mut buf[start..]) {
