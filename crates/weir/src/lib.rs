@@ -54,8 +54,10 @@
 
 pub mod engine;
 pub mod error;
+pub mod expr;
 pub mod format;
 pub mod report;
+pub mod schema;
 pub mod sink;
 pub mod source;
 pub mod split;

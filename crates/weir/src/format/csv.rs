@@ -232,7 +232,9 @@ impl<'a> CsvDecoder<'a> {
 
     fn push_field(&self, rec: &mut RecordBuf, start: usize, end: usize, quoted: bool) {
         if !quoted {
-            rec.push_input(start, end, ValueKind::Text);
+            // An empty unquoted field is NULL, a quoted empty one the empty string (DuckDB).
+            let kind = if start == end { ValueKind::Null } else { ValueKind::Text };
+            rec.push_input(start, end, kind);
             return;
         }
         // Unescape: skip the opening quote; `""` is a quote; the first other quote closes, and
@@ -362,6 +364,18 @@ mod tests {
             decode(b"a,b\r\n\r\nc,d\re,\n\n,f"),
             vec![vec!["a", "b"], vec!["c", "d"], vec!["e", ""], vec!["", "f"]]
         );
+    }
+
+    #[test]
+    fn empty_unquoted_is_null_and_quoted_empty_is_text() {
+        let input = b"a,,\"\"\n";
+        let dialect = Dialect::new(Format::Csv);
+        let mut dec = CsvDecoder::new(input, &dialect, 1);
+        let mut buf = RecordBuf::default();
+        assert!(dec.next_record(&mut buf));
+        let rec = Record::new(input, &mut buf);
+        let kinds: Vec<ValueKind> = rec.fields().map(|(_, k)| k).collect();
+        assert_eq!(kinds, [ValueKind::Text, ValueKind::Null, ValueKind::Text]);
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! Frictionless Table Schema: loading, validation of records, inference.
