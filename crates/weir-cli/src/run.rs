@@ -139,7 +139,8 @@ pub fn execute(cfg: RunConfig) -> u8 {
     if code == exit::USAGE {
         return code;
     }
-    if !cfg.quiet {
+    // A closed stdout (`| head`) is the reader's choice: stay quiet, as other tools do.
+    if !cfg.quiet && report.status != weir::Status::OutputClosed {
         eprint!("{}", summary(&report));
     }
     if let Some(path) = &cfg.report {
@@ -219,6 +220,7 @@ pub fn summary(r: &Report) -> String {
         weir::Status::Interrupted => "INTERRUPTED (nothing committed)",
         weir::Status::Terminated => "TERMINATED (nothing committed)",
         weir::Status::TimedOut => "TIMED OUT (nothing committed)",
+        weir::Status::OutputClosed => "stopped: standard output was closed",
     };
     let secs = r.elapsed_seconds.max(1e-9);
     s.push_str(&format!(

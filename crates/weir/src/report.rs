@@ -84,6 +84,8 @@ pub enum Status {
     Terminated,
     /// The time limit stopped the run; nothing was committed.
     TimedOut,
+    /// The reader of standard output closed it (e.g. `| head`); the run stopped there.
+    OutputClosed,
 }
 
 /// Per-worker figures.

@@ -5,7 +5,8 @@
 use std::io::{Cursor, Write};
 use std::sync::{Arc, Mutex};
 
-use weir::{Dialect, Format, PipelineBuilder, Report, Select, Sink, Source};
+use weir::transform::{Dedupe, Head};
+use weir::{Dialect, Format, PipelineBuilder, Report, Select, Sink, Source, Transform};
 
 #[derive(Clone, Default)]
 struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -23,7 +24,7 @@ impl Write for Shared {
 struct Case {
     dialect: Dialect,
     input: &'static str,
-    select: Option<&'static [&'static str]>,
+    chain: fn() -> Vec<Box<dyn Transform>>,
     output: &'static str,
     rejects: &'static str,
     counts: (u64, u64, u64),
@@ -44,8 +45,8 @@ fn run(case: &Case, chunk: usize, workers: usize, ordered: bool) -> (String, Str
     .chunk_size(chunk)
     .workers(workers)
     .ordered(ordered);
-    if let Some(cols) = case.select {
-        b = b.transform(Select::new(cols.iter().copied()));
+    for step in (case.chain)() {
+        b = b.boxed_transform(step);
     }
     let report = b
         .build()
@@ -99,7 +100,7 @@ fn jsonl_passthrough_keeps_lines_and_rejects_bad_ones() {
                 not json\n\
                 {\"id\":3,\"name\":\"Cy\"}\n\
                 {\"id\":4,\"name\":\"Di\",\"tags\":[],\"extra\":true}",
-        select: None,
+        chain: Vec::new,
         output: "{\"id\":1,\"name\":\"Ana\",\"tags\":[1,{\"k\":\"}\"}]}\n\
                  {\"id\":2,\"name\":\"B\\\"en\",\"tags\":null}\n",
         rejects: "file,line,byte_offset,field,error,message,record\n\
@@ -115,7 +116,7 @@ fn jsonl_select_re_encodes_in_the_chosen_order() {
     check(&Case {
         dialect: Dialect::new(Format::Jsonl),
         input: "{\"a\":\"x\\ty\",\"b\":2.5,\"c\":{\"d\":[true]}}\n{\"c\":null,\"b\":-1e3,\"a\":\"\\u00e9\"}\n",
-        select: Some(&["c", "a"]),
+        chain: || vec![Box::new(Select::new(["c", "a"]))],
         output: "{\"c\":{\"d\":[true]},\"a\":\"x\\ty\"}\n{\"c\":null,\"a\":\"é\"}\n",
         rejects: "file,line,byte_offset,field,error,message,record\n",
         counts: (2, 2, 0),
@@ -127,7 +128,7 @@ fn lines_are_records_including_empty_ones() {
     check(&Case {
         dialect: Dialect::new(Format::Lines),
         input: "alpha\r\n\nbeta \"quoted\", with comma\ngamma",
-        select: None,
+        chain: Vec::new,
         output: "alpha\n\nbeta \"quoted\", with comma\ngamma\n",
         rejects: "file,line,byte_offset,field,error,message,record\n",
         counts: (4, 4, 0),
@@ -139,10 +140,48 @@ fn tsv_reads_quotes_and_rejects_ragged_rows() {
     check(&Case {
         dialect: Dialect::new(Format::Tsv),
         input: "\u{feff}id\tnote\n1\t\"tab\there\"\n2\tplain, with comma\n3\n4\t\"multi\nline\"\n",
-        select: Some(&["note", "id"]),
+        chain: || vec![Box::new(Select::new(["note", "id"]))],
         output: "note\tid\n\"tab\there\"\t1\nplain, with comma\t2\n\"multi\nline\"\t4\n",
         rejects: "file,line,byte_offset,field,error,message,record\n\
                   in,4,44,note,missing-cell,\"record has 1 fields, the header has 2: 'note' is missing\",3\n",
         counts: (4, 3, 1),
+    });
+}
+
+#[test]
+fn head_keeps_the_first_records_in_input_order() {
+    check(&Case {
+        dialect: Dialect::new(Format::Csv),
+        input: "id,v\n1,a\n2\n3,\"multi\nline\"\n4,d\n5,e\n6,f\n",
+        chain: || vec![Box::new(Head::new(3))],
+        output: "id,v\n1,a\n3,\"multi\nline\"\n4,d\n",
+        rejects: "file,line,byte_offset,field,error,message,record\n\
+                  in,3,9,v,missing-cell,\"record has 1 fields, the header has 2: 'v' is missing\",2\n",
+        counts: (6, 3, 1),
+    });
+}
+
+#[test]
+fn dedupe_keeps_first_occurrences_exactly() {
+    check(&Case {
+        dialect: Dialect::new(Format::Csv),
+        input: "k,v\nx,1\ny,2\nx,3\n,4\nz,5\n,6\ny,7\n\"\",8\n",
+        chain: || vec![Box::new(Dedupe::new(["k"]))],
+        // NULL (empty) and the quoted empty string are different keys; each NULL repeats.
+        output: "k,v\nx,1\ny,2\n,4\nz,5\n\"\",8\n",
+        rejects: "file,line,byte_offset,field,error,message,record\n",
+        counts: (8, 5, 0),
+    });
+}
+
+#[test]
+fn head_after_dedupe_counts_only_what_passes_dedupe() {
+    check(&Case {
+        dialect: Dialect::new(Format::Csv),
+        input: "k\na\na\nb\na\nc\nd\n",
+        chain: || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(2))],
+        output: "k\na\nb\n",
+        rejects: "file,line,byte_offset,field,error,message,record\n",
+        counts: (6, 2, 0),
     });
 }

@@ -1,7 +1,8 @@
 //! The committer: the only writer. Puts batches in input order (or not, if asked), writes them,
 //! returns their slots to the pool, and commits the outputs at the end.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,10 +10,105 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::stop::StopState;
+use super::worker::{Batch, Fate};
 use super::Slot;
 use crate::error::{Error, Result};
+use crate::format::csv::CsvEncoder;
+use crate::format::{Dialect, Format};
 use crate::report::{Progress, Report};
 use crate::sink::SinkWriter;
+use crate::source::SourceName;
+use crate::transform::Gate;
+
+/// The committer's side of an ordered gate.
+enum GateState {
+    Head {
+        limit: u64,
+        passed: u64,
+    },
+    Dedupe {
+        seen: HashSet<u128>,
+        max_keys: usize,
+    },
+    Unique {
+        first_line: HashMap<u128, u64>,
+        field: String,
+        max_keys: usize,
+    },
+}
+
+/// What a gate decided about a record that the worker had kept.
+enum Verdict {
+    Filter,
+    Reject { field: String, message: String },
+}
+
+impl GateState {
+    fn new(gate: &Gate) -> GateState {
+        match gate {
+            Gate::Head(n) => GateState::Head {
+                limit: *n,
+                passed: 0,
+            },
+            Gate::Dedupe { max_keys } => GateState::Dedupe {
+                seen: HashSet::new(),
+                max_keys: *max_keys,
+            },
+            Gate::Unique { field, max_keys } => GateState::Unique {
+                first_line: HashMap::new(),
+                field: field.clone(),
+                max_keys: *max_keys,
+            },
+        }
+    }
+
+    fn decide(&mut self, key: u128, line: u64) -> Result<Option<Verdict>> {
+        let too_many = |max: usize, what: &str| {
+            Error::Config(format!(
+                "{what}: more than {max} distinct keys; raise the step's max_keys (about 32 bytes \
+                 of memory per key)"
+            ))
+        };
+        match self {
+            GateState::Head { limit, passed } => {
+                if *passed >= *limit {
+                    return Ok(Some(Verdict::Filter));
+                }
+                *passed += 1;
+                Ok(None)
+            }
+            GateState::Dedupe { seen, max_keys } => {
+                if seen.contains(&key) {
+                    return Ok(Some(Verdict::Filter));
+                }
+                if seen.len() >= *max_keys {
+                    return Err(too_many(*max_keys, "dedupe"));
+                }
+                seen.insert(key);
+                Ok(None)
+            }
+            GateState::Unique {
+                first_line,
+                field,
+                max_keys,
+            } => {
+                if let Some(first) = first_line.get(&key) {
+                    return Ok(Some(Verdict::Reject {
+                        field: field.clone(),
+                        message: format!(
+                            "the value of '{field}' must be unique: it repeats the record at line {first}"
+                        ),
+                    }));
+                }
+                if first_line.len() >= *max_keys {
+                    return Err(too_many(*max_keys, "unique"));
+                }
+                first_line.insert(key, line);
+                Ok(None)
+            }
+        }
+    }
+}
 
 /// How often buffered sinks (stdout, library writers) are flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
@@ -34,6 +130,11 @@ pub(crate) struct Committer {
     committed_offset: u64,
     chunks: u64,
     last_flush: Instant,
+    gates: Vec<GateState>,
+    source_name: SourceName,
+    rejects_enc: CsvEncoder,
+    out_scratch: Vec<u8>,
+    rejects_scratch: Vec<u8>,
 }
 
 impl Committer {
@@ -43,8 +144,15 @@ impl Committer {
         rejects: Option<SinkWriter>,
         pool: Sender<Slot>,
         progress: Arc<Progress>,
+        gates: &[Gate],
+        source_name: SourceName,
     ) -> Committer {
         Committer {
+            gates: gates.iter().map(GateState::new).collect(),
+            source_name,
+            rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            out_scratch: Vec::new(),
+            rejects_scratch: Vec::new(),
             ordered,
             out,
             rejects,
@@ -103,7 +211,13 @@ impl Committer {
         Ok(())
     }
 
-    fn write(&mut self, slot: Slot) -> Result<()> {
+    fn write(&mut self, mut slot: Slot) -> Result<()> {
+        if let Some(e) = slot.batch.fatal.take() {
+            return Err(e);
+        }
+        if !slot.batch.gated.is_empty() {
+            self.apply_gates(&mut slot.batch, &slot.chunk.data)?;
+        }
         let b = &slot.batch;
         self.out.write_all(&b.out)?;
         if let Some(r) = &mut self.rejects {
@@ -114,7 +228,9 @@ impl Committer {
         self.filtered += b.filtered;
         self.rejected += b.rejected;
         for (error, n) in &b.reject_counts {
-            *self.reject_counts.entry(error.to_string()).or_default() += n;
+            if *n > 0 {
+                *self.reject_counts.entry(error.to_string()).or_default() += n;
+            }
         }
         self.chunks += 1;
         if self.ordered {
@@ -135,6 +251,72 @@ impl Committer {
         }
         // The credit goes back; if the splitter is gone the slot is simply dropped.
         let _ = self.pool.send(slot);
+        Ok(())
+    }
+
+    /// Decides the gated records of a batch in input order, cutting the bytes of those a gate
+    /// stops out of the batch's output or rejects and fixing the counts.
+    fn apply_gates(&mut self, b: &mut Batch, input: &[u8]) -> Result<()> {
+        self.out_scratch.clear();
+        self.rejects_scratch.clear();
+        let (mut out_pos, mut rej_pos) = (0, 0);
+        let mut changed = false;
+        for g in &b.gated {
+            let mut verdict = None;
+            for &(gate, key) in &b.claims[g.claims.0..g.claims.1] {
+                verdict = self.gates[gate as usize].decide(key, g.line)?;
+                if verdict.is_some() {
+                    break;
+                }
+            }
+            let Some(verdict) = verdict else { continue };
+            changed = true;
+            self.out_scratch.extend_from_slice(&b.out[out_pos..g.out.0]);
+            out_pos = g.out.1;
+            self.rejects_scratch
+                .extend_from_slice(&b.rejects[rej_pos..g.rejects.0]);
+            rej_pos = g.rejects.1;
+            match g.fate {
+                Fate::Written => b.written -= 1,
+                Fate::Filtered => b.filtered -= 1,
+                Fate::Rejected(i) => {
+                    b.rejected -= 1;
+                    b.reject_counts[i].1 -= 1;
+                }
+            }
+            match verdict {
+                Verdict::Filter => b.filtered += 1,
+                Verdict::Reject { field, message } => {
+                    b.rejected += 1;
+                    match b
+                        .reject_counts
+                        .iter_mut()
+                        .find(|(e, _)| e == "unique-error")
+                    {
+                        Some((_, n)) => *n += 1,
+                        None => b.reject_counts.push((Cow::Borrowed("unique-error"), 1)),
+                    }
+                    let (line, offset) = (g.line.to_string(), g.offset.to_string());
+                    let row: [&[u8]; 7] = [
+                        self.source_name.as_str().as_bytes(),
+                        line.as_bytes(),
+                        offset.as_bytes(),
+                        field.as_bytes(),
+                        b"unique-error",
+                        message.as_bytes(),
+                        &input[g.raw.0..g.raw.1],
+                    ];
+                    self.rejects_enc.record(&mut self.rejects_scratch, row);
+                }
+            }
+        }
+        if changed {
+            self.out_scratch.extend_from_slice(&b.out[out_pos..]);
+            self.rejects_scratch
+                .extend_from_slice(&b.rejects[rej_pos..]);
+            std::mem::swap(&mut b.out, &mut self.out_scratch);
+            std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
+        }
         Ok(())
     }
 

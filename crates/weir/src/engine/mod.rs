@@ -33,7 +33,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use crate::error::{Error, Result};
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::jsonl::{JsonDecoder, Lines};
-use crate::format::{Columns, Dialect, Format, Record, RecordBuf};
+use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
 use crate::sink::Sink;
 use crate::source::Source;
@@ -227,7 +227,7 @@ struct Prologue {
     columns: Columns,
     first: Option<Chunk>,
     /// The header row's fields as read (names may not be valid UTF-8).
-    header_raw: Option<Vec<Vec<u8>>>,
+    header_raw: Option<Vec<(Vec<u8>, ValueKind)>>,
 }
 
 impl Pipeline {
@@ -274,6 +274,7 @@ impl Pipeline {
             }
             Err(error) => {
                 report.status = match &error {
+                    Error::BrokenPipe => Status::OutputClosed,
                     Error::Stopped(crate::StopReason::Interrupted) => Status::Interrupted,
                     Error::Stopped(crate::StopReason::Terminated) => Status::Terminated,
                     Error::Stopped(crate::StopReason::TimedOut) => Status::TimedOut,
@@ -329,7 +330,8 @@ fn run_inner(
         .chunk_size(chunk_size)
         .max_record_size(max_record_size)
         .build(reader, source_name.clone());
-    let prologue = read_prologue(splitter, &dialect)?;
+    let deadline = timeout.map(|t| started + t);
+    let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
 
     // Bind the chain before any output exists: a usage error must leave nothing behind.
     let mut chain = Chain::new(chain);
@@ -338,6 +340,10 @@ fn run_inner(
     } else {
         chain.bind(&prologue.columns)?
     };
+    let gates = chain.gates();
+    // Gates decide in input order, so batches are taken in order when there are any.
+    let ordered = ordered || !gates.is_empty();
+    report.ordered = ordered;
 
     let mut out = sink.open()?;
     let mut rejects_out = match rejects {
@@ -353,7 +359,7 @@ fn run_inner(
         let mut header = Vec::new();
         let enc = CsvEncoder::new(&dialect);
         if output_columns == prologue.columns {
-            enc.record(&mut header, raw.iter().map(Vec::as_slice));
+            enc.record_values(&mut header, raw.iter().map(|(b, k)| (b.as_slice(), *k)));
         } else {
             enc.record(
                 &mut header,
@@ -380,6 +386,7 @@ fn run_inner(
         flexible,
         chain,
         source_name: source_name.clone(),
+        max_record_size,
     };
 
     // Splitter thread.
@@ -429,7 +436,15 @@ fn run_inner(
     let committer = {
         let state = state.clone();
         let progress = progress.clone();
-        let mut c = Committer::new(ordered, out, rejects_out.take(), pool_tx, progress);
+        let mut c = Committer::new(
+            ordered,
+            out,
+            rejects_out.take(),
+            pool_tx,
+            progress,
+            &gates,
+            source_name.clone(),
+        );
         thread::Builder::new()
             .name("weir-committer".into())
             .spawn(move || {
@@ -443,7 +458,6 @@ fn run_inner(
     };
 
     // Supervise: time limit, outside stop requests, observer.
-    let deadline = timeout.map(|t| started + t);
     let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
     loop {
         match done_rx.recv_timeout(Duration::from_millis(50)) {
@@ -500,6 +514,39 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Reads the prologue on its own thread, so that a stop request or the time limit is acted on
+/// even while the input has not yet delivered a header (a pipe that stays open). A reader
+/// still blocked after a stop is left behind: it holds no output.
+fn watch_prologue(
+    splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
+    dialect: Dialect,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+) -> Result<Prologue> {
+    let (tx, rx) = bounded(1);
+    thread::Builder::new()
+        .name("weir-prologue".into())
+        .spawn(move || {
+            let _ = tx.send(read_prologue(splitter, &dialect));
+        })
+        .expect("spawn prologue reader");
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Panic("the prologue reader stopped".into()))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.stop(crate::StopReason::TimedOut);
+        }
+        if let Some(reason) = stop.reason() {
+            return Err(Error::Stopped(reason));
+        }
+    }
+}
+
 /// Reads the header (or the first chunk, to learn the columns) before the threads start.
 fn read_prologue(
     mut splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
@@ -522,10 +569,11 @@ fn read_prologue(
                 let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
                 if dec.next_record(&mut buf) {
                     let rec = Record::new(&chunk.data, &mut buf);
-                    let fields: Vec<Vec<u8>> = rec.fields().map(|(b, _)| b.to_vec()).collect();
+                    let fields: Vec<(Vec<u8>, ValueKind)> =
+                        rec.fields().map(|(b, k)| (b.to_vec(), k)).collect();
                     let names = fields
                         .iter()
-                        .map(|b| String::from_utf8_lossy(b).into_owned());
+                        .map(|(b, _)| String::from_utf8_lossy(b).into_owned());
                     return Ok(Prologue {
                         columns: Columns::new(names),
                         splitter,

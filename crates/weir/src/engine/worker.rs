@@ -26,6 +26,43 @@ pub struct Batch {
     pub rejected: u64,
     /// Rejects by error name.
     pub reject_counts: Vec<(Cow<'static, str>, u64)>,
+    /// Records that claimed ordered gates, in input order, for the committer to decide.
+    pub gated: Vec<Gated>,
+    /// The claims of `gated` records: (gate index, key hash).
+    pub claims: Vec<(u32, u128)>,
+    /// An error that must stop the run when the committer reaches this batch (so the first
+    /// one in input order is the one reported).
+    pub fatal: Option<crate::error::Error>,
+}
+
+/// What the worker did with a record that claimed ordered gates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Written to the output.
+    Written,
+    /// Filtered.
+    Filtered,
+    /// Rejected; the index of its error in `Batch::reject_counts`.
+    Rejected(usize),
+}
+
+/// A record whose fate the committer may still change: where its bytes are in the batch.
+#[derive(Debug, Clone)]
+pub struct Gated {
+    /// Its claims: `Batch::claims[claims.0..claims.1]`, in chain order.
+    pub claims: (usize, usize),
+    /// What the worker did with it.
+    pub fate: Fate,
+    /// Its bytes in `Batch::out` (empty unless written).
+    pub out: (usize, usize),
+    /// Its row in `Batch::rejects` (empty unless rejected); `.0` is where it stands in order.
+    pub rejects: (usize, usize),
+    /// Its raw bytes in the chunk.
+    pub raw: (usize, usize),
+    /// Its first line.
+    pub line: u64,
+    /// Its input byte offset.
+    pub offset: u64,
 }
 
 impl Batch {
@@ -37,14 +74,23 @@ impl Batch {
         self.filtered = 0;
         self.rejected = 0;
         self.reject_counts.clear();
+        self.gated.clear();
+        self.claims.clear();
+        self.fatal = None;
     }
 
     #[allow(clippy::ptr_arg)] // the Cow is cloned into the list
-    fn count_reject(&mut self, error: &Cow<'static, str>) {
+    fn count_reject(&mut self, error: &Cow<'static, str>) -> usize {
         self.rejected += 1;
-        match self.reject_counts.iter_mut().find(|(e, _)| e == error) {
-            Some((_, n)) => *n += 1,
-            None => self.reject_counts.push((error.clone(), 1)),
+        match self.reject_counts.iter().position(|(e, _)| e == error) {
+            Some(i) => {
+                self.reject_counts[i].1 += 1;
+                i
+            }
+            None => {
+                self.reject_counts.push((error.clone(), 1));
+                self.reject_counts.len() - 1
+            }
         }
     }
 }
@@ -58,6 +104,7 @@ pub struct WorkerSpec {
     pub flexible: bool,
     pub chain: Chain,
     pub source_name: SourceName,
+    pub max_record_size: usize,
 }
 
 /// One worker's reusable state.
@@ -179,6 +226,20 @@ impl Worker {
     }
 
     fn handle(&mut self, chunk: &Chunk, batch: &mut Batch, reject: Option<Reject>) {
+        if batch.fatal.is_some() {
+            return;
+        }
+        if self.rec.raw_len() > self.spec.max_record_size {
+            // The splitter bounds memory; records shorter than a chunk are caught here.
+            let record = Record::new(&chunk.data, &mut self.rec);
+            batch.fatal = Some(crate::error::Error::RecordTooLarge {
+                source_name: self.spec.source_name.clone(),
+                line: record.line(),
+                byte_offset: record.byte_offset(),
+                limit: self.spec.max_record_size,
+            });
+            return;
+        }
         batch.read += 1;
         let reject = reject.or_else(|| self.width_reject());
         let input = &chunk.data[..];
@@ -189,16 +250,43 @@ impl Worker {
                 self.spec.chain.apply(&mut record)
             }
         };
-        match outcome {
+        let gated = !self.rec.claims().is_empty();
+        if gated {
+            // Its bytes must be separable: nothing of it may wait in the coalesced span.
+            flush(&mut self.pending, input, &mut batch.out);
+        }
+        let (out0, rej0) = (batch.out.len(), batch.rejects.len());
+        let fate = match outcome {
             Outcome::Keep => {
                 batch.written += 1;
                 self.encode(input, batch);
+                Fate::Written
             }
-            Outcome::Filter => batch.filtered += 1,
+            Outcome::Filter => {
+                batch.filtered += 1;
+                Fate::Filtered
+            }
             Outcome::Reject(r) => {
-                batch.count_reject(&r.error);
+                let index = batch.count_reject(&r.error);
                 self.write_reject(chunk, batch, &r);
+                Fate::Rejected(index)
             }
+        };
+        if gated {
+            flush(&mut self.pending, input, &mut batch.out);
+            let c0 = batch.claims.len();
+            batch.claims.extend_from_slice(self.rec.claims());
+            let record = Record::new(input, &mut self.rec);
+            let raw_start = record.raw().as_ptr() as usize - input.as_ptr() as usize;
+            batch.gated.push(Gated {
+                claims: (c0, batch.claims.len()),
+                fate,
+                out: (out0, batch.out.len()),
+                rejects: (rej0, batch.rejects.len()),
+                raw: (raw_start, raw_start + record.raw().len()),
+                line: record.line(),
+                offset: record.byte_offset(),
+            });
         }
     }
 
@@ -223,8 +311,7 @@ impl Worker {
         flush(&mut self.pending, input, &mut batch.out);
         match self.spec.dialect.format {
             Format::Csv | Format::Tsv => {
-                let fields = record.fields().map(|(b, _)| b);
-                self.csv_out.record(&mut batch.out, fields);
+                self.csv_out.record_values(&mut batch.out, record.fields());
             }
             Format::Jsonl => {
                 let out = &mut batch.out;

@@ -233,7 +233,11 @@ impl<'a> CsvDecoder<'a> {
     fn push_field(&self, rec: &mut RecordBuf, start: usize, end: usize, quoted: bool) {
         if !quoted {
             // An empty unquoted field is NULL, a quoted empty one the empty string (DuckDB).
-            let kind = if start == end { ValueKind::Null } else { ValueKind::Text };
+            let kind = if start == end {
+                ValueKind::Null
+            } else {
+                ValueKind::Text
+            };
             rec.push_input(start, end, kind);
             return;
         }
@@ -327,6 +331,33 @@ impl CsvEncoder {
         }
         out.push(b'\n');
     }
+
+    /// Appends a record of typed values: NULL is an empty field and the empty string is `""`,
+    /// so the distinction survives a round trip (as DuckDB and Polars write it).
+    pub fn record_values<'v, I>(&self, out: &mut Vec<u8>, fields: I)
+    where
+        I: IntoIterator<Item = (&'v [u8], ValueKind)>,
+    {
+        let start = out.len();
+        let mut n = 0;
+        for (value, kind) in fields {
+            if n > 0 {
+                out.push(self.delimiter);
+            }
+            if value.is_empty() && kind != ValueKind::Null {
+                out.push(self.quote);
+                out.push(self.quote);
+            } else {
+                self.field(out, value);
+            }
+            n += 1;
+        }
+        if n == 1 && out.len() == start {
+            out.push(self.quote);
+            out.push(self.quote);
+        }
+        out.push(b'\n');
+    }
 }
 
 #[cfg(test)]
@@ -397,6 +428,19 @@ mod tests {
             lines.push(Record::new(input, &mut buf).line());
         }
         assert_eq!(lines, vec![10, 11, 14]);
+    }
+
+    #[test]
+    fn typed_records_keep_null_apart_from_the_empty_string() {
+        let enc = CsvEncoder::new(&Dialect::new(Format::Csv));
+        let mut out = Vec::new();
+        let fields = [
+            (&b""[..], ValueKind::Null),
+            (b"", ValueKind::Text),
+            (b"1", ValueKind::Json),
+        ];
+        enc.record_values(&mut out, fields);
+        assert_eq!(out, b",\"\",1\n");
     }
 
     #[test]

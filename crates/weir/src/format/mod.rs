@@ -225,6 +225,10 @@ pub struct RecordBuf {
     base: u64,
     changed: bool,
     canonical: bool,
+    /// Claims on ordered gates made by the chain for this record: (gate index, key hash).
+    claims: Vec<(u32, u128)>,
+    /// The gate index of the current step's first gate (set by the chain before each step).
+    gate_base: u32,
 }
 
 impl RecordBuf {
@@ -237,6 +241,16 @@ impl RecordBuf {
         self.term_len = 0;
         self.changed = false;
         self.canonical = true;
+        self.claims.clear();
+    }
+
+    /// The claims made on ordered gates for the current record.
+    pub(crate) fn claims(&self) -> &[(u32, u128)] {
+        &self.claims
+    }
+
+    pub(crate) fn set_gate_base(&mut self, base: u32) {
+        self.gate_base = base;
     }
 
     pub(crate) fn push_input(&mut self, start: usize, end: usize, kind: ValueKind) {
@@ -281,9 +295,27 @@ impl RecordBuf {
         self.canonical = canonical;
     }
 
+    /// Length of the record's raw bytes with its terminator.
+    pub(crate) fn raw_len(&self) -> usize {
+        self.raw_end - self.raw_start + self.term_len
+    }
+
     pub(crate) fn field_count(&self) -> usize {
         self.fields.len()
     }
+}
+
+/// A 128-bit hash of a key: two independent SipHash-1-3 passes. Collisions between distinct
+/// keys are negligible (about 2^-64 after 2^32 keys).
+pub(crate) fn key_hash(key: &[u8]) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::hash::DefaultHasher::new();
+    0x5eed_u64.hash(&mut a);
+    key.hash(&mut a);
+    let mut b = std::hash::DefaultHasher::new();
+    0xface_u64.hash(&mut b);
+    key.hash(&mut b);
+    ((a.finish() as u128) << 64) | b.finish() as u128
 }
 
 /// One record, as transforms see it: fields by index, its position in the input, its raw bytes.
@@ -293,6 +325,10 @@ pub struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
+    pub(crate) fn set_gate_base(&mut self, base: u32) {
+        self.buf.set_gate_base(base);
+    }
+
     pub(crate) fn new(input: &'a [u8], buf: &'a mut RecordBuf) -> Record<'a> {
         Record { input, buf }
     }
@@ -377,6 +413,24 @@ impl<'a> Record<'a> {
         }
         std::mem::swap(&mut buf.fields, &mut buf.scratch);
         buf.changed = true;
+    }
+
+    /// Sets field `i` to NULL (written as an empty CSV field or a JSON `null`).
+    pub fn set_null(&mut self, i: usize) {
+        self.set_value(i, b"", ValueKind::Null);
+    }
+
+    /// Whether field `i` is NULL (an empty unquoted CSV field, a JSON `null` or absent key).
+    pub fn is_null(&self, i: usize) -> bool {
+        self.kind(i).is_none_or(|k| k == ValueKind::Null)
+    }
+
+    /// Claims `key` at this step's ordered gate number `gate` (see
+    /// [`crate::transform::Gate`]): the committer decides, in input order, whether the record
+    /// passes. Keys are kept as 128-bit hashes.
+    pub fn claim(&mut self, gate: usize, key: &[u8]) {
+        let index = self.buf.gate_base + gate as u32;
+        self.buf.claims.push((index, key_hash(key)));
     }
 
     /// Whether a transform has changed the record.

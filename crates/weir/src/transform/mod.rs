@@ -6,8 +6,18 @@
 //! and counted), or reject (routed with a reason to the rejects file). Problems with a record are
 //! values, never errors: `Err` is reserved for failures of the whole run.
 
+mod dedupe;
+mod drop;
+mod head;
+mod nulls;
+mod rename;
 mod select;
 
+pub use dedupe::{Dedupe, DEFAULT_MAX_KEYS};
+pub use drop::DropColumns;
+pub use head::Head;
+pub use nulls::{Fill, NullMarkers};
+pub use rename::Rename;
 pub use select::Select;
 
 use std::borrow::Cow;
@@ -90,6 +100,35 @@ pub trait Transform: TransformClone + Send {
 
     /// Decides about one record, modifying it in place if it keeps it.
     fn apply(&mut self, record: &mut Record<'_>) -> Outcome;
+
+    /// The ordered gates this step uses (see [`Gate`]); called after `bind`. A step that
+    /// declares gates calls [`Record::claim`] with the gate's position in this list.
+    fn gates(&self) -> Vec<Gate> {
+        Vec::new()
+    }
+}
+
+/// A decision that depends on input order, taken by the committer rather than the workers:
+/// which record is the *first* with a key, or among the first `n`. Workers only claim keys
+/// ([`Record::claim`]); the committer, which sees records in input order, decides, so the
+/// result is the one a serial run gives, for any chunk size and worker count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Only the first `n` records that reach the step pass; the rest are filtered.
+    Head(u64),
+    /// A record whose key was claimed before is filtered. At most `max_keys` distinct keys are
+    /// held (16 bytes each plus table overhead, about 32 bytes); more stops the run.
+    Dedupe {
+        /// The bound on distinct keys.
+        max_keys: usize,
+    },
+    /// A record whose key was claimed before is rejected with `unique-error` in `field`.
+    Unique {
+        /// The field (or fields, comma-joined) that must be unique.
+        field: String,
+        /// The bound on distinct keys.
+        max_keys: usize,
+    },
 }
 
 /// Clones a boxed transform; implemented for every `Transform + Clone`.
@@ -114,12 +153,18 @@ impl Clone for Box<dyn Transform> {
 #[derive(Clone, Default)]
 pub struct Chain {
     steps: Vec<Box<dyn Transform>>,
+    gate_bases: Vec<u32>,
+    has_gates: bool,
 }
 
 impl Chain {
     /// A chain of these steps.
     pub fn new(steps: Vec<Box<dyn Transform>>) -> Chain {
-        Chain { steps }
+        Chain {
+            steps,
+            gate_bases: Vec::new(),
+            has_gates: false,
+        }
     }
 
     /// Whether the chain has no steps (every record passes unchanged).
@@ -143,10 +188,25 @@ impl Chain {
         Ok(columns)
     }
 
+    /// The ordered gates of all steps, in chain order (after `bind`).
+    pub fn gates(&mut self) -> Vec<Gate> {
+        self.gate_bases.clear();
+        let mut all = Vec::new();
+        for step in &self.steps {
+            self.gate_bases.push(all.len() as u32);
+            all.extend(step.gates());
+        }
+        self.has_gates = !all.is_empty();
+        all
+    }
+
     /// Runs the steps on one record.
     #[inline]
     pub fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
-        for step in &mut self.steps {
+        for (i, step) in self.steps.iter_mut().enumerate() {
+            if self.has_gates {
+                record.set_gate_base(self.gate_bases[i]);
+            }
             match step.apply(record) {
                 Outcome::Keep => {}
                 other => return other,

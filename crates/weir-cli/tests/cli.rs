@@ -1,0 +1,22 @@
+//! End-to-end tests of the `weir` binary: each test runs it on real files in a temporary
+//! folder and checks the exact output bytes, the exit code and, where it matters, stderr.
+//!
+//! Fixtures are in `tests/data/`; the submodules are in `tests/cli/`.
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/edges.rs"]
+mod edges;
+#[path = "cli/failures.rs"]
+mod failures;
+#[path = "cli/formats.rs"]
+mod formats;
+#[path = "cli/parallel.rs"]
+mod parallel;
+#[path = "cli/rejects.rs"]
+mod rejects;
+#[path = "cli/stdio.rs"]
+mod stdio;
+#[path = "cli/stopping.rs"]
+mod stopping;

@@ -1,0 +1,289 @@
+//! Helpers shared by the CLI tests: a sandbox folder, runners for the binary, and small
+//! readers for what it writes (CSV through csv-core, report fields out of the JSON text).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub const WEIR: &str = env!("CARGO_BIN_EXE_weir");
+
+/// The fixtures folder.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+/// A fresh temporary folder; the binary runs with it as its working directory, so tests pass
+/// relative paths and messages name them as given.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) {
+        fs::write(self.join(name), bytes).expect("write input");
+    }
+
+    /// Copies `tests/data/<name>` into the sandbox under the same name.
+    pub fn fixture(&self, name: &str) -> Vec<u8> {
+        self.fixture_as(name, name)
+    }
+
+    /// Copies `tests/data/<name>` into the sandbox as `as_name`; returns its bytes.
+    pub fn fixture_as(&self, name: &str, as_name: &str) -> Vec<u8> {
+        let bytes = fs::read(Path::new(DATA).join(name)).expect("fixture");
+        self.write(as_name, &bytes);
+        bytes
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"))
+    }
+
+    pub fn read_string(&self, name: &str) -> String {
+        String::from_utf8(self.read(name)).expect("utf-8")
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.join(name).exists()
+    }
+
+    /// The names in the sandbox, sorted (hidden ones included).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.path())
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(WEIR);
+        cmd.args(args).current_dir(self.path());
+        cmd
+    }
+
+    /// Runs `weir args...` with no standard input.
+    pub fn weir(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run weir")
+    }
+
+    /// Runs `weir args...` with `input` on its standard input.
+    pub fn weir_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn weir");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        // A thread, so a large input cannot deadlock against a full stdout pipe.
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("wait weir");
+        feeder.join().expect("feeder");
+        out
+    }
+
+    /// Starts `weir args...` with standard input, output and error all piped.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn weir")
+    }
+
+    /// Temporary output files left in the sandbox.
+    pub fn temp_files(&self) -> Vec<String> {
+        temp_files_in(self.path())
+    }
+}
+
+/// Files in `dir` that look like weir's temporary outputs (`.name....tmp`).
+pub fn temp_files_in(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.ends_with(".tmp"))
+        .collect()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited normally, not by a signal")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a run exited 0, showing its stderr otherwise.
+#[track_caller]
+pub fn assert_ok(o: &Output) {
+    assert_eq!(code(o), 0, "weir failed; stderr:\n{}", stderr(o));
+}
+
+/// Asserts exact bytes, showing both sides as escaped text when they differ.
+#[track_caller]
+pub fn assert_bytes(actual: &[u8], expected: &[u8]) {
+    if actual != expected {
+        panic!(
+            "bytes differ\n  actual: {:?}\nexpected: {:?}",
+            String::from_utf8_lossy(actual),
+            String::from_utf8_lossy(expected)
+        );
+    }
+}
+
+/// The raw text of a top-level field of the pretty-printed report (quotes removed).
+pub fn report_field(json: &str, key: &str) -> String {
+    let pat = format!("\n  \"{key}\": ");
+    let at = json
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in report:\n{json}"))
+        + pat.len();
+    let rest = &json[at..];
+    let end = rest.find([',', '\n']).unwrap_or(rest.len());
+    rest[..end].trim().trim_matches('"').to_string()
+}
+
+/// A numeric field of the report.
+pub fn report_num(json: &str, key: &str) -> u64 {
+    report_field(json, key)
+        .parse()
+        .unwrap_or_else(|e| panic!("{key} is not a number: {e}"))
+}
+
+/// The `rejects_by_error` object of the report as (error, count) pairs.
+pub fn report_rejects_by_error(json: &str) -> Vec<(String, u64)> {
+    let at = json
+        .find("\"rejects_by_error\": {")
+        .expect("rejects_by_error")
+        + 21;
+    let body = &json[at..at + json[at..].find('}').expect("closing brace")];
+    body.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once(':').expect("key: value");
+            (
+                k.trim().trim_matches('"').to_string(),
+                v.trim().parse().expect("count"),
+            )
+        })
+        .collect()
+}
+
+/// Asserts `records_read = records_written + records_filtered + records_rejected`.
+#[track_caller]
+pub fn assert_balanced(json: &str) {
+    let read = report_num(json, "records_read");
+    let sum = report_num(json, "records_written")
+        + report_num(json, "records_filtered")
+        + report_num(json, "records_rejected");
+    assert_eq!(read, sum, "report does not balance:\n{json}");
+}
+
+/// Parses CSV with csv-core (the reference reader): records of fields, empty lines skipped.
+pub fn parse_csv(input: &[u8]) -> Vec<Vec<String>> {
+    parse_csv_with(input, b',')
+}
+
+/// [`parse_csv`] with another delimiter.
+pub fn parse_csv_with(input: &[u8], delimiter: u8) -> Vec<Vec<String>> {
+    use csv_core::{ReadRecordResult, ReaderBuilder};
+    let mut rdr = ReaderBuilder::new().delimiter(delimiter).build();
+    let mut out = vec![0u8; input.len() + 1];
+    let mut ends = vec![0usize; input.len() + 1];
+    // A record may span calls (the last one is finished by an empty read): csv-core writes
+    // its fields on after the bytes of earlier calls, and its ends count from the record start.
+    let (mut out_len, mut ends_len) = (0, 0);
+    let mut rows = Vec::new();
+    let mut rest = input;
+    loop {
+        let (res, nin, nout, nend) =
+            rdr.read_record(rest, &mut out[out_len..], &mut ends[ends_len..]);
+        rest = &rest[nin..];
+        out_len += nout;
+        ends_len += nend;
+        match res {
+            ReadRecordResult::InputEmpty => {}
+            ReadRecordResult::Record => {
+                let mut start = 0;
+                let row = ends[..ends_len]
+                    .iter()
+                    .map(|&end| {
+                        let f = String::from_utf8_lossy(&out[start..end]).into_owned();
+                        start = end;
+                        f
+                    })
+                    .collect();
+                rows.push(row);
+                out_len = 0;
+                ends_len = 0;
+            }
+            ReadRecordResult::End => break,
+            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {
+                unreachable!("the buffers are as large as the input")
+            }
+        }
+    }
+    rows
+}
+
+/// Waits for `child` at most `limit`; kills it if it is still running then. Returns the exit
+/// code (`None` if it was killed or died by a signal) and the time waited.
+pub fn wait_at_most(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return (status.code(), start.elapsed());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (None, start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends `sig` to the child.
+pub fn send_signal(child: &Child, sig: libc::c_int) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    // SAFETY: kill(2) with a pid we spawned and have not reaped yet, and a valid signal.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0, "kill failed: {}", std::io::Error::last_os_error());
+}
+
+/// Reads everything left on the child's stderr (call after it exited).
+pub fn read_stderr(child: &mut Child) -> String {
+    use std::io::Read;
+    let mut s = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        e.read_to_string(&mut s).expect("read stderr");
+    }
+    s
+}

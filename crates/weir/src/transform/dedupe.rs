@@ -1,0 +1,91 @@
+//! `dedupe`: keep the first record of each key, filter later ones.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BindError, Gate, Outcome, Transform};
+use crate::format::{Columns, Record};
+
+/// The default bound on distinct keys: about 128 MiB of memory at ~32 bytes per key.
+pub const DEFAULT_MAX_KEYS: usize = 4 << 20;
+
+/// Filters every record whose key columns repeat an earlier record's (the first occurrence in
+/// input order is kept, exactly, for any parallelism). Memory: about 32 bytes per distinct key
+/// (a 128-bit hash), bounded by `max_keys`; more distinct keys than that stops the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dedupe {
+    /// Key columns; empty means the whole record.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Bound on distinct keys.
+    #[serde(default = "default_max_keys")]
+    pub max_keys: usize,
+    #[serde(skip)]
+    indexes: Vec<usize>,
+    #[serde(skip)]
+    key: Vec<u8>,
+}
+
+fn default_max_keys() -> usize {
+    DEFAULT_MAX_KEYS
+}
+
+impl Dedupe {
+    /// Dedupes on these columns (all columns if empty).
+    pub fn new<I, S>(columns: I) -> Dedupe
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Dedupe {
+            columns: columns.into_iter().map(Into::into).collect(),
+            max_keys: DEFAULT_MAX_KEYS,
+            indexes: Vec::new(),
+            key: Vec::new(),
+        }
+    }
+}
+
+impl Transform for Dedupe {
+    fn name(&self) -> &str {
+        "dedupe"
+    }
+
+    fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        self.indexes = if self.columns.is_empty() {
+            (0..input.len()).collect()
+        } else {
+            self.columns
+                .iter()
+                .map(|c| {
+                    input
+                        .index_of(c)
+                        .ok_or_else(|| BindError::unknown_column(c, input))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        Ok(input.clone())
+    }
+
+    fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
+        self.key.clear();
+        for &i in &self.indexes {
+            // Length-prefixed, with NULL distinct from the empty string.
+            match record.get(i) {
+                Some(v) if !record.is_null(i) => {
+                    self.key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                    self.key.extend_from_slice(v);
+                }
+                _ => self.key.extend_from_slice(&u64::MAX.to_le_bytes()),
+            }
+        }
+        record.claim(0, &self.key);
+        Outcome::Keep
+    }
+
+    fn gates(&self) -> Vec<Gate> {
+        vec![Gate::Dedupe {
+            max_keys: self.max_keys,
+        }]
+    }
+}
