@@ -64,10 +64,12 @@ pub mod split;
 pub mod transform;
 pub mod units;
 
-pub use engine::{Failure, Observer, Pipeline, PipelineBuilder, StopHandle};
+pub use engine::{
+    sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
+};
 pub use error::{Error, Result, StopReason};
 pub use format::{Columns, Dialect, Format, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};
 pub use sink::Sink;
 pub use source::Source;
-pub use transform::{BindError, Chain, Outcome, Reject, Select, Transform};
+pub use transform::{BindError, Chain, Outcome, Reject, Select, Step, Transform};

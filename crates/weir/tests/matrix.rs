@@ -5,6 +5,7 @@
 use std::io::{Cursor, Write};
 use std::sync::{Arc, Mutex};
 
+use weir::schema::{Schema, Validate};
 use weir::transform::{Dedupe, Head};
 use weir::{Dialect, Format, PipelineBuilder, Report, Select, Sink, Source, Transform};
 
@@ -183,5 +184,47 @@ fn head_after_dedupe_counts_only_what_passes_dedupe() {
         output: "k\na\nb\n",
         rejects: "file,line,byte_offset,field,error,message,record\n",
         counts: (6, 2, 0),
+    });
+}
+
+#[test]
+fn unique_constraint_rejects_later_duplicates_by_typed_value() {
+    check(&Case {
+        dialect: Dialect::new(Format::Csv),
+        input: "id,v\n1,a\n2,b\n01,c\nx,d\n2,e\n,f\n,g\n3,h\n",
+        chain: || {
+            let schema = Schema::from_json(
+                r#"{"fields": [{"name": "id", "type": "integer", "constraints": {"unique": true}},
+                               {"name": "v", "type": "string"}]}"#,
+            )
+            .unwrap();
+            vec![Box::new(Validate::new(schema))]
+        },
+        // `01` is the integer 1; a missing id is not checked for uniqueness.
+        output: "id,v\n1,a\n2,b\n,f\n,g\n3,h\n",
+        rejects: "file,line,byte_offset,field,error,message,record\n\
+                  in,4,13,id,unique-error,the value of 'id' must be unique: it repeats the record at line 2,\"01,c\"\n\
+                  in,5,18,id,type-error,\"cell \"\"x\"\": type is \"\"integer/default\"\"\",\"x,d\"\n\
+                  in,6,22,id,unique-error,the value of 'id' must be unique: it repeats the record at line 3,\"2,e\"\n",
+        counts: (8, 5, 3),
+    });
+}
+
+#[test]
+fn primary_key_spans_several_fields() {
+    check(&Case {
+        dialect: Dialect::new(Format::Csv),
+        input: "a,b\nx,1\nx,2\ny,1\nx,1\n",
+        chain: || {
+            let schema = Schema::from_json(
+                r#"{"fields": [{"name": "a"}, {"name": "b", "type": "integer"}], "primaryKey": ["a", "b"]}"#,
+            )
+            .unwrap();
+            vec![Box::new(Validate::new(schema))]
+        },
+        output: "a,b\nx,1\nx,2\ny,1\n",
+        rejects: "file,line,byte_offset,field,error,message,record\n\
+                  in,5,16,\"a,b\",unique-error,\"the value of 'a,b' must be unique: it repeats the record at line 2\",\"x,1\"\n",
+        counts: (4, 3, 1),
     });
 }

@@ -270,6 +270,11 @@ impl Committer {
                 }
             }
             let Some(verdict) = verdict else { continue };
+            if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)) {
+                // A record already rejected keeps its first reason (frictionless lists a row's
+                // cell errors before its unique-error); its key was still registered.
+                continue;
+            }
             changed = true;
             self.out_scratch.extend_from_slice(&b.out[out_pos..g.out.0]);
             out_pos = g.out.1;

@@ -20,6 +20,7 @@ mod stop;
 mod worker;
 
 pub use stop::StopHandle;
+
 pub use worker::REJECTS_HEADER;
 
 use std::io::{BufReader, Read};
@@ -36,9 +37,9 @@ use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
 use crate::sink::Sink;
-use crate::source::Source;
+use crate::source::{Source, SourceName};
 use crate::split::{Chunk, Splitter, SplitterBuilder};
-use crate::transform::{Chain, Transform};
+use crate::transform::{BindError, Chain, Transform};
 
 use committer::Committer;
 use stop::StopState;
@@ -230,11 +231,82 @@ struct Prologue {
     header_raw: Option<Vec<(Vec<u8>, ValueKind)>>,
 }
 
+/// What a pipeline will do, step by step: the compiled plan `weir explain` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Plan {
+    /// The input's name.
+    pub input: String,
+    /// The input dialect's format.
+    pub format: Format,
+    /// The columns of the input.
+    pub input_columns: Columns,
+    /// Each step with the columns it produces.
+    pub steps: Vec<PlanStep>,
+    /// Whether output keeps input order.
+    pub ordered: bool,
+    /// Worker threads.
+    pub workers: usize,
+}
+
+/// One step of a [`Plan`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlanStep {
+    /// The step's name.
+    pub name: String,
+    /// What it does.
+    pub detail: String,
+    /// Its output columns.
+    pub columns: Columns,
+    /// Whether it takes decisions in input order (head, dedupe, unique).
+    pub ordered_gate: bool,
+}
+
 impl Pipeline {
-    /// The columns after the whole chain, reading only the start of the input. Used to check a
-    /// pipeline (and by `explain`) without running it.
+    /// The dialect the pipeline reads.
     pub fn dialect(&self) -> Dialect {
         resolve_dialect(&self.cfg)
+    }
+
+    /// Compiles the pipeline against the input's columns, reading only its start (the header,
+    /// or the first chunk for JSON Lines), and returns the plan. Every usage error a run would
+    /// report (unknown column, bad expression) is reported here.
+    pub fn plan(self) -> Result<Plan> {
+        let cfg = self.cfg;
+        let dialect = resolve_dialect(&cfg);
+        let input = cfg.source.name().to_string();
+        let (reader, _) = cfg.source.open()?;
+        let splitter = SplitterBuilder::new(dialect.framing())
+            .chunk_size(cfg.chunk_size)
+            .max_record_size(cfg.max_record_size)
+            .build(
+                BufReader::with_capacity(64 << 10, reader),
+                SourceName::new(&input),
+            );
+        let prologue = watch_prologue(splitter, dialect, None, &cfg.stop)?;
+        let mut columns = prologue.columns.clone();
+        let mut steps = Vec::new();
+        let mut gated = false;
+        for mut step in cfg.chain {
+            columns = step.bind(&columns).map_err(|e| BindError {
+                message: format!("{}: {}", step.name(), e.message),
+            })?;
+            let ordered_gate = !step.gates().is_empty();
+            gated |= ordered_gate;
+            steps.push(PlanStep {
+                name: step.name().to_string(),
+                detail: step.describe(),
+                columns: columns.clone(),
+                ordered_gate,
+            });
+        }
+        Ok(Plan {
+            input,
+            format: dialect.format,
+            input_columns: prologue.columns,
+            steps,
+            ordered: cfg.ordered || gated,
+            workers: cfg.workers,
+        })
     }
 
     /// Runs the pipeline to the end, or until it is stopped or fails.
@@ -512,6 +584,52 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Reads up to `limit` records from the start of `source` (serially, without running a
+/// pipeline): the columns and each record's fields, `None` for NULL. For schema inference and
+/// previews; memory is bounded by `limit` and the chunk size.
+pub fn sample(
+    source: Source,
+    dialect: Dialect,
+    limit: usize,
+) -> Result<(Columns, Vec<Vec<Option<String>>>)> {
+    let name = source.name();
+    let (reader, _) = source.open()?;
+    let splitter = SplitterBuilder::new(dialect.framing())
+        .chunk_size(256 << 10)
+        .build(BufReader::with_capacity(64 << 10, reader), name.clone());
+    let prologue = watch_prologue(splitter, dialect, None, &StopHandle::new())?;
+    let mut splitter = prologue.splitter;
+    let spec = WorkerSpec {
+        dialect,
+        input_columns: prologue.columns.clone(),
+        output_columns: prologue.columns.clone(),
+        flexible: true,
+        chain: Chain::default(),
+        source_name: name,
+        max_record_size: usize::MAX,
+    };
+    let mut worker = Worker::new(spec);
+    let mut rows = Vec::new();
+    let mut chunk = prologue.first;
+    loop {
+        let c = match chunk.take() {
+            Some(c) => c,
+            None => {
+                let mut c = Chunk::default();
+                if !splitter.next_chunk(&mut c)? {
+                    break;
+                }
+                c
+            }
+        };
+        worker.sample(&c, limit - rows.len(), &mut rows);
+        if rows.len() >= limit {
+            break;
+        }
+    }
+    Ok((prologue.columns, rows))
 }
 
 /// Reads the prologue on its own thread, so that a stop request or the time limit is acted on

@@ -197,6 +197,50 @@ impl Worker {
         self.flush_pending(input, batch);
     }
 
+    /// Decodes up to `limit` records of a chunk into owned text rows (`None` for NULL), for
+    /// sampling; no transforms run and nothing is encoded.
+    pub fn sample(&mut self, chunk: &Chunk, limit: usize, rows: &mut Vec<Vec<Option<String>>>) {
+        let data = &chunk.data[..];
+        let to_row = |rec: Record<'_>| -> Vec<Option<String>> {
+            rec.fields()
+                .map(|(b, k)| {
+                    (k != ValueKind::Null).then(|| String::from_utf8_lossy(b).into_owned())
+                })
+                .collect()
+        };
+        let mut taken = 0;
+        match self.spec.dialect.format {
+            Format::Csv | Format::Tsv => {
+                let mut dec = CsvDecoder::new(data, &self.spec.dialect, chunk.first_line);
+                while taken < limit && dec.next_record(&mut self.rec) {
+                    rows.push(to_row(Record::new(data, &mut self.rec)));
+                    taken += 1;
+                }
+            }
+            Format::Jsonl => {
+                for (start, end, term, line) in Lines::new(data, chunk.first_line) {
+                    if taken >= limit {
+                        break;
+                    }
+                    self.rec.reset(start);
+                    self.rec.set_raw(end, term);
+                    self.rec.set_position(line, start as u64);
+                    if self.json.decode(data, start, end, &mut self.rec).is_ok() {
+                        rows.push(to_row(Record::new(data, &mut self.rec)));
+                        taken += 1;
+                    }
+                }
+            }
+            Format::Lines => {
+                for (start, end, _, _) in Lines::new(data, chunk.first_line).take(limit) {
+                    rows.push(vec![Some(
+                        String::from_utf8_lossy(&data[start..end]).into_owned(),
+                    )]);
+                }
+            }
+        }
+    }
+
     fn width_reject(&self) -> Option<Reject> {
         if self.spec.flexible || !matches!(self.spec.dialect.format, Format::Csv | Format::Tsv) {
             return None;

@@ -51,6 +51,18 @@ impl Transform for Dedupe {
         "dedupe"
     }
 
+    fn describe(&self) -> String {
+        format!(
+            "by {} (at most {} keys)",
+            if self.columns.is_empty() {
+                "all columns".to_string()
+            } else {
+                self.columns.join(", ")
+            },
+            self.max_keys
+        )
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
         self.indexes = if self.columns.is_empty() {
             (0..input.len()).collect()

@@ -34,6 +34,10 @@ impl Transform for DropColumns {
         "drop"
     }
 
+    fn describe(&self) -> String {
+        self.columns.join(", ")
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
         for name in &self.columns {
             if input.index_of(name).is_none() {

@@ -26,6 +26,10 @@ impl Transform for Head {
         "head"
     }
 
+    fn describe(&self) -> String {
+        format!("first {} records", self.n)
+    }
+
     fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
         record.claim(0, b"");
         Outcome::Keep

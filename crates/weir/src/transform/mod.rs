@@ -12,6 +12,7 @@ mod head;
 mod nulls;
 mod rename;
 mod select;
+mod spec;
 
 pub use dedupe::{Dedupe, DEFAULT_MAX_KEYS};
 pub use drop::DropColumns;
@@ -19,6 +20,7 @@ pub use head::Head;
 pub use nulls::{Fill, NullMarkers};
 pub use rename::Rename;
 pub use select::Select;
+pub use spec::Step;
 
 use std::borrow::Cow;
 
@@ -91,6 +93,11 @@ impl BindError {
 pub trait Transform: TransformClone + Send {
     /// A short name for plans and messages.
     fn name(&self) -> &str;
+
+    /// What the step does, in a few words, for plans (`weir explain`).
+    fn describe(&self) -> String {
+        String::new()
+    }
 
     /// Called once, before the run, with the input columns: resolve names here and return the
     /// output columns. The default keeps the columns as they are.

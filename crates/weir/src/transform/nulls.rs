@@ -54,6 +54,10 @@ impl Transform for NullMarkers {
         "null_markers"
     }
 
+    fn describe(&self) -> String {
+        self.markers.join(", ")
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
         self.indexes = resolve(&self.columns, input)?;
         Ok(input.clone())
@@ -102,6 +106,14 @@ impl Fill {
 impl Transform for Fill {
     fn name(&self) -> &str {
         "fill"
+    }
+
+    fn describe(&self) -> String {
+        self.values
+            .iter()
+            .map(|(c, v)| format!("{c} = '{v}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {

@@ -37,6 +37,14 @@ impl Transform for Rename {
         "rename"
     }
 
+    fn describe(&self) -> String {
+        self.names
+            .iter()
+            .map(|(a, b)| format!("{a} -> {b}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
         for old in self.names.keys() {
             if input.index_of(old).is_none() {

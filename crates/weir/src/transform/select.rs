@@ -7,6 +7,7 @@ use crate::format::{Columns, Record};
 
 /// Keeps the named columns in the given order (a name may repeat).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Select {
     /// Column names, in output order.
     pub columns: Vec<String>,
@@ -31,6 +32,10 @@ impl Select {
 impl Transform for Select {
     fn name(&self) -> &str {
         "select"
+    }
+
+    fn describe(&self) -> String {
+        self.columns.join(", ")
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {

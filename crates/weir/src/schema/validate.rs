@@ -1,0 +1,325 @@
+//! `validate`: the transform that checks each record against a [`Schema`].
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::field::{Cell, Failure, Field, Scratch};
+use super::{FieldsMatch, Schema};
+use crate::format::{Columns, Record, ValueKind};
+use crate::transform::{BindError, Gate, Outcome, Reject, Transform, DEFAULT_MAX_KEYS};
+
+/// A transform that validates each record against the schema.
+///
+/// It rejects a record with the first error frictionless-py would list for its row (see the
+/// [module documentation](super)), keeps it unchanged otherwise, and never modifies it.
+#[derive(Clone)]
+pub struct Validate {
+    schema: Arc<Schema>,
+    /// For each input column, the schema field it holds (`None`: a column the schema allows
+    /// but does not describe, under `fieldsMatch` `subset` or `partial`).
+    slots: Vec<Option<usize>>,
+    /// Per field, reusable memory for reading its cells (this worker's own).
+    scratch: Vec<Scratch>,
+    /// For each schema field, the input column holding it.
+    columns: Vec<Option<usize>>,
+    /// The key being built for a unique check.
+    key: Vec<u8>,
+    /// One field's typed key, before it is length-prefixed into `key`.
+    key_buf: Vec<u8>,
+}
+
+impl Validate {
+    /// A validator for `schema`, to be bound to the input columns.
+    pub fn new(schema: Schema) -> Validate {
+        let scratch = schema.fields.iter().map(Field::scratch).collect();
+        Validate {
+            schema: Arc::new(schema),
+            slots: Vec::new(),
+            scratch,
+            columns: Vec::new(),
+            key: Vec::new(),
+            key_buf: Vec::new(),
+        }
+    }
+
+    /// The missing values that apply to field `i`.
+    fn missing_values(&self, i: usize) -> &[String] {
+        self.schema.fields[i]
+            .missing_values
+            .as_deref()
+            .unwrap_or(&self.schema.missing_values)
+    }
+}
+
+/// Whether a cell is missing: a JSON `null`, or text in the missing values. An empty null span
+/// (an empty unquoted CSV field, or an absent JSON key) is the text `""`, as Python's csv module
+/// reads it: missing by default, a value when `missingValues` leaves `""` out.
+fn is_missing(bytes: &[u8], kind: ValueKind, missing: &[String]) -> bool {
+    match kind {
+        ValueKind::Null if !bytes.is_empty() => true,
+        ValueKind::Json => false,
+        ValueKind::Null | ValueKind::Text => missing.iter().any(|m| m.as_bytes() == bytes),
+    }
+}
+
+/// A cell's text for a message, cut to a readable length.
+fn shown(text: Cow<'_, str>) -> String {
+    const MAX: usize = 120;
+    match text.char_indices().nth(MAX) {
+        None => text.into_owned(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
+}
+
+impl Transform for Validate {
+    fn name(&self) -> &str {
+        "validate"
+    }
+
+    /// Matches the header against the schema as frictionless does for the schema's
+    /// `fieldsMatch`; any mismatch is an error naming every mismatching column.
+    fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        let labels = input.names();
+        let fields = &self.schema.fields;
+        let mode = self.schema.fields_match;
+        let mut problems = Vec::new();
+        let mut slots = vec![None; labels.len()];
+        if labels.is_empty() {
+            problems.push("blank-header: the input has no columns".to_string());
+        } else if mode == FieldsMatch::Exact {
+            for (i, label) in labels.iter().enumerate() {
+                let Some(field) = fields.get(i) else {
+                    problems.push(format!(
+                        "extra-label: column {} '{label}' is not in the schema",
+                        i + 1
+                    ));
+                    continue;
+                };
+                slots[i] = Some(i);
+                if label.is_empty() {
+                    problems.push(format!(
+                        "blank-label: column {} has no name (the schema expects '{}')",
+                        i + 1,
+                        field.name
+                    ));
+                } else if let Some(j) = labels[..i].iter().position(|l| l == label) {
+                    problems.push(format!(
+                        "duplicate-label: column {} '{label}' repeats column {} (the schema \
+                         expects '{}')",
+                        i + 1,
+                        j + 1,
+                        field.name
+                    ));
+                } else if *label != field.name {
+                    problems.push(format!(
+                        "incorrect-label: column {} is '{label}', the schema expects '{}'",
+                        i + 1,
+                        field.name
+                    ));
+                }
+            }
+            for field in fields.iter().skip(labels.len()) {
+                problems.push(format!(
+                    "missing-label: field '{}' has no column",
+                    field.name
+                ));
+            }
+        } else {
+            let tolerates_extra = matches!(mode, FieldsMatch::Subset | FieldsMatch::Partial);
+            let tolerates_missing = matches!(mode, FieldsMatch::Superset | FieldsMatch::Partial);
+            for (i, label) in labels.iter().enumerate() {
+                if let Some(j) = labels[..i].iter().position(|l| l == label) {
+                    problems.push(format!(
+                        "duplicate-label: column {} '{label}' repeats column {} (matching \
+                         fields by name needs unique labels)",
+                        i + 1,
+                        j + 1
+                    ));
+                }
+                slots[i] = fields.iter().position(|f| f.name == *label);
+                if slots[i].is_none() && !tolerates_extra {
+                    problems.push(format!(
+                        "extra-label: column {} '{label}' is not in the schema",
+                        i + 1
+                    ));
+                }
+            }
+            if mode == FieldsMatch::Partial && slots.iter().all(Option::is_none) {
+                problems
+                    .push("unmatched-header: no column has the name of a schema field".to_string());
+            }
+            for (fi, field) in fields.iter().enumerate() {
+                let matched = slots.contains(&Some(fi));
+                if !matched && (!tolerates_missing || field.constraints.required) {
+                    problems.push(format!(
+                        "missing-label: field '{}' has no column",
+                        field.name
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BindError {
+                message: format!(
+                    "the header does not match the schema (fieldsMatch '{}'): {}",
+                    mode.name(),
+                    problems.join("; ")
+                ),
+            });
+        }
+        self.columns = (0..fields.len())
+            .map(|fi| slots.iter().position(|s| *s == Some(fi)))
+            .collect();
+        self.slots = slots;
+        Ok(input.clone())
+    }
+
+    fn gates(&self) -> Vec<Gate> {
+        let names = |key: &[usize]| {
+            key.iter()
+                .map(|&fi| self.schema.fields[fi].name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        self.schema
+            .unique_keys
+            .iter()
+            .map(|key| Gate::Unique {
+                field: names(key),
+                max_keys: DEFAULT_MAX_KEYS,
+            })
+            .collect()
+    }
+
+    fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
+        let outcome = self.check(record);
+        if !self.schema.unique_keys.is_empty()
+            && !matches!(&outcome, Outcome::Reject(r) if r.error == "blank-row")
+        {
+            self.claim_unique_keys(record);
+        }
+        outcome
+    }
+}
+
+impl Validate {
+    /// Claims each unique key of the record whose cells are all present and readable; the
+    /// committer rejects the later duplicates in input order (`unique-error`). As in
+    /// frictionless, a record rejected for a cell error still registers its keys, and its cell
+    /// error stays the reason it is rejected for.
+    fn claim_unique_keys(&mut self, record: &mut Record<'_>) {
+        let schema = Arc::clone(&self.schema);
+        'keys: for (k, key) in schema.unique_keys.iter().enumerate() {
+            self.key.clear();
+            for &fi in key {
+                let Some(col) = self.columns[fi] else {
+                    continue 'keys;
+                };
+                let (Some(bytes), Some(kind)) = (record.get(col), record.kind(col)) else {
+                    continue 'keys;
+                };
+                if is_missing(bytes, kind, self.missing_values(fi)) {
+                    continue 'keys;
+                }
+                let Ok(text) = std::str::from_utf8(bytes) else {
+                    continue 'keys;
+                };
+                let cell = if kind == ValueKind::Json {
+                    Cell::Json(text)
+                } else {
+                    Cell::Text(text)
+                };
+                self.key_buf.clear();
+                if !schema.fields[fi].write_key(cell, &mut self.scratch[fi], &mut self.key_buf) {
+                    continue 'keys;
+                }
+                self.key
+                    .extend_from_slice(&(self.key_buf.len() as u64).to_le_bytes());
+                self.key.extend_from_slice(&self.key_buf);
+            }
+            record.claim(k, &self.key);
+        }
+    }
+
+    fn check(&mut self, record: &Record<'_>) -> Outcome {
+        let n = record.len();
+        let ncols = self.slots.len();
+        // The first error in frictionless' order; a row whose cells are all missing is a
+        // blank row instead, so once an error is found only blankness is left to decide.
+        let mut first: Option<(usize, Failure)> = None;
+        let mut blank = true;
+        for col in 0..ncols {
+            let (bytes, kind) = match (record.get(col), record.kind(col)) {
+                (Some(b), Some(k)) => (b, k),
+                _ => (&[][..], ValueKind::Null),
+            };
+            let Some(fi) = self.slots[col] else {
+                // A column the schema does not describe: an `any` field with frictionless'
+                // default missing values.
+                if col < n && !is_missing(bytes, kind, &[String::new()]) {
+                    blank = false;
+                }
+                continue;
+            };
+            if col >= n || is_missing(bytes, kind, self.missing_values(fi)) {
+                let required = self.schema.fields[fi].constraints.required;
+                if required && first.is_none() {
+                    first = Some((col, Failure::Constraint("required")));
+                }
+                continue;
+            }
+            blank = false;
+            if first.is_some() {
+                break;
+            }
+            let field = &self.schema.fields[fi];
+            let scratch = &mut self.scratch[fi];
+            let result = match (kind, std::str::from_utf8(bytes)) {
+                (ValueKind::Json, Ok(s)) => field.validate(Cell::Json(s), scratch),
+                (_, Ok(s)) => field.validate(Cell::Text(s), scratch),
+                // Bytes that are not UTF-8 are text of no type (but `any`).
+                (_, Err(_)) if matches!(field.kind, super::field::Kind::Any) => Ok(()),
+                (_, Err(_)) => Err(Failure::Type),
+            };
+            if let Err(failure) = result {
+                first = Some((col, failure));
+                break;
+            }
+        }
+        if blank {
+            return Outcome::Reject(Reject::new("blank-row", None, "record is completely blank"));
+        }
+        if let Some((col, failure)) = first {
+            let field = &self.schema.fields[self.slots[col].expect("a field failed")];
+            let (error, note) = match failure {
+                Failure::Type => ("type-error", field.type_note()),
+                Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
+            };
+            let cell = record.display(col).map_or_else(String::new, shown);
+            return Outcome::Reject(Reject::new(
+                error,
+                Some(field.name.clone()),
+                format!("cell \"{cell}\": {note}"),
+            ));
+        }
+        if n > ncols {
+            return Outcome::Reject(Reject::new(
+                "extra-cell",
+                Some(format!("{}", ncols + 1)),
+                format!("record has {n} fields, the header has {ncols}"),
+            ));
+        }
+        if n < ncols {
+            let name = match self.slots[n] {
+                Some(fi) => self.schema.fields[fi].name.clone(),
+                None => format!("{}", n + 1),
+            };
+            return Outcome::Reject(Reject::new(
+                "missing-cell",
+                Some(name.clone()),
+                format!("record has {n} fields, the header has {ncols}: '{name}' is missing"),
+            ));
+        }
+        Outcome::Keep
+    }
+}
