@@ -148,13 +148,101 @@ def t1_duckdb(exe, inp, out, opts):
     return Cmd([exe, "-c", DUCKDB_T1, inp, out])
 
 
+# T2-T4 as in /work/shared/bench/README.md. Every tool gets the same meaning: columns are text,
+# an empty field is NULL, a value that is not an integer/date is invalid (not coerced).
+T2_WHERE = "TRY_CAST(age AS BIGINT) >= 30 AND country IN ('US','DE')"
+T4_AGE = "regexp_matches(age, '^-?[0-9]+$') AND TRY_CAST(age AS BIGINT) BETWEEN 0 AND 150"
+T4_DATE = "TRY_CAST(signup_date AS DATE) IS NOT NULL AND regexp_matches(signup_date, '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')"
+T4_EMAIL = "regexp_matches(email, '^[^@\\s]+@[^@\\s]+\\.[a-z]+$')"
+T4_VALID = f"coalesce({T4_AGE}, false) AND coalesce({T4_DATE}, false) AND coalesce({T4_EMAIL}, false)"
+
+DUCKDB_SQL = ("import sys, duckdb; q = lambda s: \"'\" + s.replace(\"'\", \"''\") + \"'\"; "
+              "src = 'read_csv(' + q(sys.argv[1]) + ', all_varchar=true)'; ")
+
+DUCKDB_T2 = DUCKDB_SQL + (
+    "duckdb.sql('COPY (SELECT id, name, age, country FROM ' + src + ' WHERE " + T2_WHERE.replace("'", "\\'") + ") "
+    "TO ' + q(sys.argv[2]) + ' (HEADER)')")
+DUCKDB_T3 = DUCKDB_SQL + (
+    "duckdb.sql('COPY (SELECT id, upper(trim(name)) AS name, lower(email) AS email, age, country, "
+    "signup_date AS signup, score, notes, round(CAST(score AS DOUBLE) * 100, 1) AS score_pct FROM ' + src + ') "
+    "TO ' + q(sys.argv[2]) + ' (HEADER)')")
+DUCKDB_T4 = DUCKDB_SQL + (
+    "duckdb.sql('CREATE TEMP TABLE t AS SELECT *, " + T4_VALID.replace("'", "\\'") + " AS ok FROM ' + src); "
+    "duckdb.sql('COPY (SELECT * EXCLUDE (ok) FROM t WHERE ok) TO ' + q(sys.argv[2]) + ' (HEADER)'); "
+    "duckdb.sql('COPY (SELECT * EXCLUDE (ok), \\'invalid\\' AS reason FROM t WHERE NOT ok) TO ' + q(sys.argv[3]) + ' (HEADER)')")
+
+POLARS_T2 = ("import sys, polars as pl; "
+             "pl.scan_csv(sys.argv[1], infer_schema=False)"
+             ".filter((pl.col('age').cast(pl.Int64, strict=False) >= 30) & pl.col('country').is_in(['US', 'DE']))"
+             ".select('id', 'name', 'age', 'country').sink_csv(sys.argv[2])")
+POLARS_T3 = ("import sys, polars as pl; "
+             "pl.scan_csv(sys.argv[1], infer_schema=False).with_columns("
+             "pl.col('name').str.strip_chars(' ').str.to_uppercase(), pl.col('email').str.to_lowercase(), "
+             "(pl.col('score').cast(pl.Float64, strict=False) * 100).round(1).alias('score_pct'))"
+             ".rename({'signup_date': 'signup'}).sink_csv(sys.argv[2])")
+POLARS_T4 = ("import sys, polars as pl; "
+             "age = pl.col('age'); d = pl.col('signup_date'); "
+             "ok = (age.str.contains(r'^-?[0-9]+$') & age.cast(pl.Int64, strict=False).is_between(0, 150)"
+             " & d.str.contains(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$') & d.str.to_date('%Y-%m-%d', strict=False).is_not_null()"
+             " & pl.col('email').str.contains(r'^[^@\\s]+@[^@\\s]+\\.[a-z]+$')).fill_null(False); "
+             "lf = pl.scan_csv(sys.argv[1], infer_schema=False); "
+             "lf.filter(ok).sink_csv(sys.argv[2]); "
+             "lf.filter(~ok).with_columns(pl.lit('invalid').alias('reason')).sink_csv(sys.argv[3])")
+
+T4_SCHEMA = os.path.join(REPO_ROOT, "pipelines", "customers.schema.json")
+
+
+def t2_weir(exe, inp, out, opts):
+    return Cmd([exe, "run", "--input", inp, "--output", out, "--filter", T2_WHERE,
+                "--select", "id,name,age,country"] + opts.weir_argv)
+
+
+def t2_xan(exe, inp, out, opts):
+    # xan filter | xan select, through a shell pipe (paths as positional parameters).
+    script = ('"$0" filter \'(country eq "US" || country eq "DE") && (try(int(age)) || -1) >= 30\' "$1" '
+              '| "$0" select id,name,age,country > "$2"')
+    return Cmd(["/bin/sh", "-c", script, exe, inp, out])
+
+
+def t3_weir(exe, inp, out, opts):
+    return Cmd([exe, "run", "--input", inp, "--output", out,
+                "--derive", "name=upper(trim(name))", "--derive", "email=lower(email)",
+                "--derive", "score_pct=round(score * 100, 1)", "--rename", "signup_date=signup"]
+               + opts.weir_argv)
+
+
+def t4_weir(exe, inp, out, opts):
+    rej = out + ".rejects.csv"
+    return Cmd([exe, "run", "--input", inp, "--output", out, "--schema", T4_SCHEMA,
+                "--rejects", rej] + opts.weir_argv, outputs=[out, rej])
+
+
+def py(code, n_out):
+    def build(exe, inp, out, opts):
+        outs = [out] if n_out == 1 else [out, out + ".rejects.csv"]
+        return Cmd([exe, "-c", code, inp] + outs, outputs=outs)
+    return build
+
+
 TASKS = {
     "t1": {
         "title": "T1 passthrough (parse every record, write all columns back out as CSV)",
         "tools": {"weir": t1_weir, "xan": t1_xan, "polars": t1_polars, "duckdb": t1_duckdb,
                   "cat": t1_cat},
     },
-    # "t2": {"title": "T2 select+filter", "tools": {...}},
+    "t2": {
+        "title": "T2 select+filter (id,name,age,country where age is an integer >= 30 and country is US or DE)",
+        "keeps_all": False,
+        "tools": {"weir": t2_weir, "xan": t2_xan, "polars": py(POLARS_T2, 1), "duckdb": py(DUCKDB_T2, 1)},
+    },
+    "t3": {
+        "title": "T3 transform (upper(trim(name)), lower(email), score_pct = round(score*100, 1), rename signup_date)",
+        "tools": {"weir": t3_weir, "polars": py(POLARS_T3, 1), "duckdb": py(DUCKDB_T3, 1)},
+    },
+    "t4": {
+        "title": "T4 validate (age integer 0..150, signup_date a calendar date, email pattern; valid + rejects)",
+        "tools": {"weir": t4_weir, "polars": py(POLARS_T4, 2), "duckdb": py(DUCKDB_T4, 2)},
+    },
 }
 
 # --------------------------------------------------------------------------------------------
@@ -395,7 +483,8 @@ def bench_in(opts, task, inp, size, tmp):
             })
         results.append(res)
 
-    print_table(results, n_in)
+    # A filtering task writes fewer records than it reads; the others account for every one.
+    print_table(results, n_in if task.get("keeps_all", True) else None)
     for t, why in skipped.items():
         results.append({"tool": t, "skipped": why})
 

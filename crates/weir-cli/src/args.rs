@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use weir::Format;
 
 /// The exit codes, shown in `weir --help` and `weir run --help`.
@@ -32,13 +32,61 @@ pub enum Command {
     /// Run a pipeline over an input file: parse, transform, write, reject.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Print the compiled plan of a pipeline: each step with its columns in and out. Reads only
+    /// the start of the input; reports every usage error a run would.
+    Explain(RunArgs),
+    /// Work with Frictionless Table Schemas.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Generate a dirty customers file and run a pipeline on it, showing the whole product.
     Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Infer a Table Schema (types, formats, required) from a bounded sample of the input, as a
+    /// starting point for --schema.
+    #[command(
+        after_help = "Example:\n  weir schema infer customers.csv --sample 50000 > customers.schema.json"
+    )]
+    Infer(InferArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InferArgs {
+    /// Input file, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    pub input: String,
+
+    /// How many records to read at most.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub sample: usize,
+
+    /// Write the schema here instead of standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<String>,
+
+    /// Input format; by default from the extension, else csv.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: Option<Format>,
+
+    /// Field delimiter for csv (one byte; `\t` for tab).
+    #[arg(long, value_name = "CHAR", value_parser = parse_byte)]
+    pub delimiter: Option<u8>,
+
+    /// The csv/tsv input has no header row.
+    #[arg(long)]
+    pub no_header: bool,
 }
 
 const RUN_HELP: &str = concat!(
     "Examples:
   weir run --input customers.csv --output out.csv --rejects rejects.csv
+  weir run pipeline.toml --input other.csv --workers 4
+  weir run -i customers.csv -o t2.csv --filter \"TRY_CAST(age AS BIGINT) >= 30 AND country IN ('US','DE')\" --select id,name,age,country
+  weir run -i customers.csv -o t3.csv --derive \"name=upper(trim(name))\" --derive \"email=lower(email)\" \\
+      --derive \"score_pct=round(score * 100, 1)\" --rename signup_date=signup
+  weir run -i customers.csv -o valid.csv --schema customers.schema.json --rejects invalid.csv
   weir run --input big.csv --output - --select id,name,email | head
   weir run --input events.jsonl --output slim.jsonl --select ts,user --report report.json
   zcat big.csv.gz | weir run --input - --format csv --output out.csv --timeout 10m
@@ -54,13 +102,44 @@ succeeds; a failed or stopped run leaves no file there (and an existing file unt
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// A pipeline file (TOML): input, output, rejects, report, schema, [[transform]] steps and
+    /// [options]. Flags override its settings; transform flags add steps after its own.
+    #[arg(value_name = "PIPELINE")]
+    pub pipeline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub io: IoArgs,
+
+    #[command(flatten)]
+    pub steps: StepArgs,
+
+    #[command(flatten)]
+    pub options: OptionArgs,
+}
+
+/// Where data comes from and goes to.
+#[derive(Debug, Args, Default)]
+pub struct IoArgs {
     /// Input file, or `-` for standard input.
     #[arg(long, short = 'i', value_name = "PATH")]
-    pub input: String,
+    pub input: Option<String>,
 
-    /// Output file (written atomically), or `-` for standard output.
-    #[arg(long, short = 'o', value_name = "PATH", default_value = "-")]
-    pub output: String,
+    /// Output file (written atomically), or `-` for standard output [default: -].
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output: Option<String>,
+
+    /// Write rejected records here (CSV: file,line,byte_offset,field,error,message,record).
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<String>,
+
+    /// Write the run's report here as JSON (also when the run fails or is stopped).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<String>,
+
+    /// Validate every record against this Frictionless Table Schema (JSON or YAML) before the
+    /// other steps; invalid records are rejected with the Table Schema error name.
+    #[arg(long, value_name = "PATH")]
+    pub schema: Option<String>,
 
     /// Input format; by default from the input's extension (.csv, .tsv, .jsonl, .txt), else csv.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
@@ -77,32 +156,73 @@ pub struct RunArgs {
     /// The csv/tsv input has no header row; columns are named column1, column2, ...
     #[arg(long)]
     pub no_header: bool,
+}
 
+/// Transform steps; applied in the order given on the command line.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Steps (applied in the order given)")]
+pub struct StepArgs {
     /// Keep only these columns, in this order (comma-separated names).
-    #[arg(long, value_name = "COLS", value_delimiter = ',')]
-    pub select: Option<Vec<String>>,
+    #[arg(long, value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    pub select: Vec<String>,
 
-    /// Write rejected records here (CSV: file,line,byte_offset,field,error,message,record).
-    #[arg(long, value_name = "PATH")]
-    pub rejects: Option<PathBuf>,
+    /// Remove these columns (comma-separated names).
+    #[arg(long = "drop", value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    pub drop_columns: Vec<String>,
 
-    /// Write the run's report here as JSON (also when the run fails or is stopped).
-    #[arg(long, value_name = "PATH")]
-    pub report: Option<PathBuf>,
+    /// Rename a column: OLD=NEW (repeatable).
+    #[arg(long, value_name = "OLD=NEW", action = ArgAction::Append)]
+    pub rename: Vec<String>,
 
+    /// Keep records where this SQL condition is true, e.g. "age >= 30 AND country IN ('US','DE')".
+    #[arg(long, value_name = "EXPR", action = ArgAction::Append)]
+    pub filter: Vec<String>,
+
+    /// Set (or add) a column to a SQL expression: NAME=EXPR, e.g. "name=upper(trim(name))".
+    #[arg(long, value_name = "NAME=EXPR", action = ArgAction::Append)]
+    pub derive: Vec<String>,
+
+    /// Treat these values as NULL in every column (comma-separated), e.g. "NA,n/a,-".
+    #[arg(long, value_name = "VALUES", value_delimiter = ',', action = ArgAction::Append)]
+    pub null_markers: Vec<String>,
+
+    /// Replace NULL in a column with a default: COL=VALUE (repeatable).
+    #[arg(long, value_name = "COL=VALUE", action = ArgAction::Append)]
+    pub fill: Vec<String>,
+
+    /// Keep the first record of each key (comma-separated key columns; no value: whole record).
+    /// Memory: about 32 bytes per distinct key, bounded by --dedupe-max-keys.
+    #[arg(long, value_name = "COLS", num_args = 0..=1, default_missing_value = "", action = ArgAction::Append)]
+    pub dedupe: Vec<String>,
+
+    /// Bound on distinct keys held by --dedupe [default: 4194304].
+    #[arg(long, value_name = "N")]
+    pub dedupe_max_keys: Option<usize>,
+
+    /// Keep only the first N records (in input order).
+    #[arg(long, visible_alias = "limit", value_name = "N", action = ArgAction::Append)]
+    pub head: Vec<u64>,
+}
+
+/// How the run goes.
+#[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Run options")]
+pub struct OptionArgs {
     /// Worker threads [default: the number of cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub workers: Option<usize>,
 
-    /// Target chunk size: 4096, 64KiB, 1MiB, ...
-    #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = parse_size)]
-    pub chunk_size: usize,
+    /// Target chunk size: 4096, 64KiB, 1MiB, ... [default: 1MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub chunk_size: Option<usize>,
 
-    /// Largest record accepted; a longer one stops the run with an error naming its line.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
-    pub max_record_size: usize,
+    /// Largest record accepted; a longer one stops the run with an error naming its line
+    /// [default: 64MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_record_size: Option<usize>,
 
-    /// Write batches as they finish instead of in input order.
+    /// Write batches as they finish instead of in input order (ignored when a step decides by
+    /// input order: head, dedupe, unique).
     #[arg(long)]
     pub unordered: bool,
 
@@ -114,9 +234,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 
-    /// Seconds between status lines on stderr while running.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
-    pub status_interval: Duration,
+    /// Time between status lines on stderr while running [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub status_interval: Option<Duration>,
 
     /// No status lines and no summary on stderr (errors are still shown).
     #[arg(long, short = 'q')]

@@ -3,13 +3,15 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use weir::{Dialect, Format};
+use std::time::Instant;
 
 use crate::args::DemoArgs;
 use crate::demo_data::write_customers;
-use crate::run::{self, exit, human_bytes, RunConfig};
+use crate::run::{self, exit, human_bytes};
+use crate::spec;
+
+const DEMO_PIPELINE: &str = include_str!("../../../pipelines/demo.toml");
+const DEMO_SCHEMA: &str = include_str!("../../../pipelines/customers.schema.json");
 
 /// A few records with the wrong number of fields, so the demo shows rejects with their lines.
 const RAGGED: &str = "\
@@ -46,50 +48,48 @@ pub fn demo(args: DemoArgs) -> u8 {
         run::group(rows),
         t.elapsed().as_secs_f64()
     );
-    let output = dir.join("customers-clean.csv");
-    let rejects = dir.join("rejects.csv");
-    let report = dir.join("report.json");
-    let cfg = RunConfig {
-        input: input.display().to_string(),
-        output: output.display().to_string(),
-        dialect: Dialect::new(Format::Csv),
-        select: Some(
-            ["id", "name", "email", "age", "country"]
-                .map(String::from)
-                .to_vec(),
-        ),
-        rejects: Some(rejects.display().to_string()),
-        report: Some(report.display().to_string()),
-        workers: args.workers.unwrap_or_else(run::default_workers),
-        chunk_size: 1 << 20,
-        max_record_size: 64 << 20,
-        ordered: true,
-        flexible: false,
-        timeout: None,
-        status_interval: Duration::from_secs(2),
-        quiet: false,
+    // The demo's pipeline and schema are the ones shipped in `pipelines/`, written beside the
+    // data so the run can be repeated (or edited) with `weir run DIR/pipeline.toml`.
+    let pipeline = dir.join("pipeline.toml");
+    let files = [
+        (pipeline.clone(), DEMO_PIPELINE),
+        (dir.join("customers.schema.json"), DEMO_SCHEMA),
+    ];
+    for (path, text) in &files {
+        if let Err(e) = std::fs::write(path, text) {
+            eprintln!("weir: error: cannot write {}: {e}", path.display());
+            return exit::FAILED;
+        }
+    }
+    let mut cfg = match spec::from_file(&pipeline) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            return exit::FAILED;
+        }
     };
+    if let Some(w) = args.workers {
+        cfg.workers = w.max(1);
+    }
     eprintln!(
-        "weir demo: weir run --input {} --output {} --select id,name,email,age,country \
-         --rejects {} --report {}",
-        cfg.input,
-        cfg.output,
-        rejects.display(),
-        report.display()
+        "weir demo: weir run {} (validate, clean, map, filter)",
+        pipeline.display()
     );
+    let (output, rejects, report) = (cfg.output.clone(), cfg.rejects.clone(), cfg.report.clone());
     let code = run::execute(cfg);
     if code == exit::OK {
-        eprintln!("weir demo: output  {}", output.display());
-        eprintln!(
-            "weir demo: rejects {} (first lines below)",
-            rejects.display()
-        );
-        if let Ok(text) = std::fs::read_to_string(&rejects) {
-            for line in text.lines().take(4) {
-                eprintln!("    {line}");
+        eprintln!("weir demo: output  {output}");
+        if let Some(rejects) = rejects {
+            eprintln!("weir demo: rejects {rejects} (first lines below)");
+            if let Ok(text) = std::fs::read_to_string(&rejects) {
+                for line in text.lines().take(6) {
+                    eprintln!("    {}", line.chars().take(160).collect::<String>());
+                }
             }
         }
-        eprintln!("weir demo: report  {}", report.display());
+        if let Some(report) = report {
+            eprintln!("weir demo: report  {report}");
+        }
     }
     code
 }

@@ -2,14 +2,17 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
 
+use clap::ArgMatches;
+use weir::schema::{Schema, Validate};
 use weir::{
-    Dialect, Error, Failure, Format, PipelineBuilder, Report, Select, Sink, Snapshot, Source,
-    StopHandle, StopReason,
+    Dialect, Error, Failure, Format, PipelineBuilder, Report, Sink, Snapshot, Source, StopHandle,
+    StopReason,
 };
 
-use crate::args::RunArgs;
+use crate::args::{InferArgs, RunArgs};
+pub use crate::spec::RunConfig;
+use crate::spec::{self, SchemaSource};
 
 /// Exit codes; documented in `weir run --help` and README.
 pub mod exit {
@@ -21,70 +24,151 @@ pub mod exit {
     pub const TERMINATED: u8 = 143;
 }
 
-/// The resolved run: everything `weir run` and `weir demo` need to build a pipeline.
-pub struct RunConfig {
-    pub input: String,
-    pub output: String,
-    pub dialect: Dialect,
-    pub select: Option<Vec<String>>,
-    pub rejects: Option<String>,
-    pub report: Option<String>,
-    pub workers: usize,
-    pub chunk_size: usize,
-    pub max_record_size: usize,
-    pub ordered: bool,
-    pub flexible: bool,
-    pub timeout: Option<Duration>,
-    pub status_interval: Duration,
-    pub quiet: bool,
-}
-
-impl RunConfig {
-    pub fn from_args(a: RunArgs) -> RunConfig {
-        let format = a
-            .format
-            .unwrap_or_else(|| Format::from_path(&a.input).unwrap_or(Format::Csv));
-        let mut dialect = Dialect::new(format);
-        if let Some(d) = a.delimiter {
-            dialect.delimiter = d;
-        }
-        if let Some(q) = a.quote {
-            dialect.quote = q;
-        }
-        dialect.header = !a.no_header;
-        RunConfig {
-            input: a.input,
-            output: a.output,
-            dialect,
-            select: a.select,
-            rejects: a.rejects.map(|p| p.display().to_string()),
-            report: a.report.map(|p| p.display().to_string()),
-            workers: a.workers.unwrap_or_else(default_workers),
-            chunk_size: a.chunk_size,
-            max_record_size: a.max_record_size,
-            ordered: !a.unordered,
-            flexible: a.flexible,
-            timeout: a.timeout,
-            status_interval: a.status_interval,
-            quiet: a.quiet,
+pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
+    match spec::resolve(args, Some(matches)) {
+        Ok(cfg) => execute(cfg),
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            exit::USAGE
         }
     }
 }
 
-pub fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+/// `weir schema infer`: a Table Schema from a bounded sample.
+pub fn infer(a: InferArgs) -> u8 {
+    let format = a
+        .format
+        .unwrap_or_else(|| Format::from_path(&a.input).unwrap_or(Format::Csv));
+    let mut dialect = Dialect::new(format);
+    if let Some(d) = a.delimiter {
+        dialect.delimiter = d;
+    }
+    dialect.header = !a.no_header;
+    let (columns, rows) = match weir::sample(Source::from_arg(&a.input), dialect, a.sample.max(1)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            return exit::FAILED;
+        }
+    };
+    let mut rows = rows.into_iter();
+    let schema = weir::schema::infer(&mut rows, columns.names());
+    let mut text = schema.to_json_pretty();
+    text.push('\n');
+    let written = match &a.output {
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| e.to_string()),
+        Some(p) => write_atomically(Path::new(p), text.as_bytes()),
+    };
+    match written {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("weir: error: cannot write the schema: {e}");
+            exit::FAILED
+        }
+    }
 }
 
-pub fn run(args: RunArgs) -> u8 {
-    execute(RunConfig::from_args(args))
+/// `weir explain`: the compiled plan, step by step, with the columns after each.
+pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
+    let cfg = match spec::resolve(args, Some(matches)) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let builder = match builder(&cfg, StopHandle::new()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            return exit::USAGE;
+        }
+    };
+    match builder.build().plan() {
+        Ok(plan) => {
+            print!("{}", render_plan(&plan, &cfg));
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            if e.is_usage() {
+                exit::USAGE
+            } else {
+                exit::FAILED
+            }
+        }
+    }
+}
+
+fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
+    let mut s = format!(
+        "input   {} ({}, {} columns): {}\n",
+        plan.input,
+        plan.format,
+        plan.input_columns.len(),
+        plan.input_columns.names().join(", ")
+    );
+    for (i, step) in plan.steps.iter().enumerate() {
+        let gate = if step.ordered_gate {
+            "  [decided in input order]"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "step {}  {} {}{gate}\n",
+            i + 1,
+            step.name,
+            step.detail
+        ));
+        s.push_str(&format!("        -> {}\n", step.columns.names().join(", ")));
+    }
+    s.push_str(&format!("output  {} ({})\n", cfg.output, plan.format));
+    if let Some(r) = &cfg.rejects {
+        s.push_str(&format!("rejects {r}\n"));
+    }
+    s.push_str(&format!(
+        "run     {} workers, {} chunks, {}\n",
+        plan.workers,
+        human_bytes(cfg.chunk_size as u64),
+        if plan.ordered { "ordered" } else { "unordered" }
+    ));
+    s
+}
+
+/// The pipeline a configuration describes (schema validation first, then the steps).
+fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String> {
+    let mut b = PipelineBuilder::new(Source::from_arg(&cfg.input), Sink::from_arg(&cfg.output))
+        .dialect(cfg.dialect)
+        .workers(cfg.workers)
+        .chunk_size(cfg.chunk_size)
+        .max_record_size(cfg.max_record_size)
+        .ordered(cfg.ordered)
+        .flexible(cfg.flexible)
+        .stop_handle(stop);
+    if let Some(source) = &cfg.schema {
+        let schema = match source {
+            SchemaSource::Path(p) => Schema::from_path(Path::new(p)),
+            SchemaSource::Inline(v) => Schema::from_json(&v.to_string()),
+        }
+        .map_err(|e| format!("schema: {e}"))?;
+        b = b.transform(Validate::new(schema));
+    }
+    for step in &cfg.steps {
+        b = b.boxed_transform(step.build());
+    }
+    if let Some(r) = &cfg.rejects {
+        b = b.rejects(Sink::from_arg(r));
+    }
+    if let Some(t) = cfg.timeout {
+        b = b.timeout(t);
+    }
+    Ok(b)
 }
 
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
 pub fn execute(cfg: RunConfig) -> u8 {
-    if cfg.dialect.delimiter == cfg.dialect.quote {
-        eprintln!("weir: error: the delimiter and the quote must differ");
-        return exit::USAGE;
-    }
     if cfg.input != "-" && cfg.input == cfg.output {
         eprintln!(
             "weir: error: the output would replace the input ({})",
@@ -93,26 +177,15 @@ pub fn execute(cfg: RunConfig) -> u8 {
         return exit::USAGE;
     }
     let stop = StopHandle::new();
+    let mut builder = match builder(&cfg, stop.clone()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("weir: error: {e}");
+            return exit::USAGE;
+        }
+    };
     if let Err(e) = install_signal_handlers(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
-    }
-    let mut builder =
-        PipelineBuilder::new(Source::from_arg(&cfg.input), Sink::from_arg(&cfg.output))
-            .dialect(cfg.dialect)
-            .workers(cfg.workers)
-            .chunk_size(cfg.chunk_size)
-            .max_record_size(cfg.max_record_size)
-            .ordered(cfg.ordered)
-            .flexible(cfg.flexible)
-            .stop_handle(stop);
-    if let Some(cols) = &cfg.select {
-        builder = builder.transform(Select::new(cols.iter().map(|c| c.trim().to_string())));
-    }
-    if let Some(r) = &cfg.rejects {
-        builder = builder.rejects(Sink::from_arg(r));
-    }
-    if let Some(t) = cfg.timeout {
-        builder = builder.timeout(t);
     }
     if !cfg.quiet {
         builder = builder.observer(cfg.status_interval, Box::new(status_line));
@@ -256,14 +329,19 @@ pub fn summary(r: &Report) -> String {
     s
 }
 
-fn write_report(path: &Path, report: &Report) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+fn write_report(path: &Path, report: &Report) -> Result<(), String> {
+    let mut json = serde_json::to_vec_pretty(report).map_err(|e| e.to_string())?;
+    json.push(b'\n');
+    write_atomically(path, &json)
+}
+
+/// Writes a whole small file through the atomic sink (temp file, fsync, rename).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut w = Sink::Path(path.to_path_buf())
         .open()
-        .map_err(std::io::Error::other)?;
-    w.write_all(&json).map_err(std::io::Error::other)?;
-    w.write_all(b"\n").map_err(std::io::Error::other)?;
-    w.commit().map_err(std::io::Error::other)
+        .map_err(|e| e.to_string())?;
+    w.write_all(bytes).map_err(|e| e.to_string())?;
+    w.commit().map_err(|e| e.to_string())
 }
 
 pub fn human_bytes(n: u64) -> String {

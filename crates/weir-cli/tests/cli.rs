@@ -12,6 +12,8 @@ mod edges;
 mod failures;
 #[path = "cli/formats.rs"]
 mod formats;
+#[path = "cli/golden.rs"]
+mod golden;
 #[path = "cli/parallel.rs"]
 mod parallel;
 #[path = "cli/rejects.rs"]

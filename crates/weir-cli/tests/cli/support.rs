@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 pub const WEIR: &str = env!("CARGO_BIN_EXE_weir");
 
 /// The fixtures folder.
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+pub const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// A fresh temporary folder; the binary runs with it as its working directory, so tests pass
 /// relative paths and messages name them as given.

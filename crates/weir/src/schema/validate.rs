@@ -76,6 +76,18 @@ impl Transform for Validate {
         "validate"
     }
 
+    fn describe(&self) -> String {
+        let mut s = format!("Table Schema, {} fields", self.schema.fields.len());
+        for key in &self.schema.unique_keys {
+            let names: Vec<&str> = key
+                .iter()
+                .map(|&fi| self.schema.fields[fi].name.as_str())
+                .collect();
+            s.push_str(&format!(", unique ({})", names.join(", ")));
+        }
+        s
+    }
+
     /// Matches the header against the schema as frictionless does for the schema's
     /// `fieldsMatch`; any mismatch is an error naming every mismatching column.
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {

@@ -7,7 +7,9 @@
 //! values, never errors: `Err` is reserved for failures of the whole run.
 
 mod dedupe;
+mod derive;
 mod drop;
+mod filter;
 mod head;
 mod nulls;
 mod rename;
@@ -15,7 +17,9 @@ mod select;
 mod spec;
 
 pub use dedupe::{Dedupe, DEFAULT_MAX_KEYS};
+pub use derive::Derive;
 pub use drop::DropColumns;
+pub use filter::Filter;
 pub use head::Head;
 pub use nulls::{Fill, NullMarkers};
 pub use rename::Rename;

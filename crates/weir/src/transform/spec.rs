@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dedupe, DropColumns, Fill, Head, NullMarkers, Rename, Select, Transform};
+use super::{
+    Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename, Select, Transform,
+};
 
 /// One built-in step, as configured. In TOML each is a table with one key:
 ///
@@ -26,6 +28,10 @@ pub enum Step {
     Drop(DropColumns),
     /// Rename columns: `{ old = "new" }`.
     Rename(Rename),
+    /// Keep records where the SQL condition is true.
+    Filter(Filter),
+    /// Set a column to a SQL expression: `{ name = "...", expr = "..." }`.
+    Derive(Derive),
     /// Treat these values as NULL: `{ markers = ["NA", "n/a"], columns = [...] }`.
     NullMarkers(NullMarkers),
     /// Replace NULLs with defaults: `{ column = "value" }`.
@@ -44,6 +50,8 @@ impl Step {
             Step::Select(t) => Box::new(t.clone()),
             Step::Drop(t) => Box::new(t.clone()),
             Step::Rename(t) => Box::new(t.clone()),
+            Step::Filter(t) => Box::new(t.clone()),
+            Step::Derive(t) => Box::new(t.clone()),
             Step::NullMarkers(t) => Box::new(t.clone()),
             Step::Fill(t) => Box::new(t.clone()),
             Step::Dedupe(t) => Box::new(t.clone()),
@@ -65,6 +73,7 @@ mod tests {
     fn every_step_reads_from_json_tables() {
         let text = r#"{"transform": [
             {"select": ["a", "b"]}, {"drop": ["c"]}, {"rename": {"a": "x"}},
+            {"filter": "a > 1"}, {"derive": {"name": "d", "expr": "a || b"}},
             {"null_markers": {"markers": ["NA"]}}, {"fill": {"b": "0"}},
             {"dedupe": {"columns": ["a"]}}, {"head": 10}, {"limit": 5}
         ]}"#;
@@ -80,6 +89,8 @@ mod tests {
                 "select",
                 "drop",
                 "rename",
+                "filter",
+                "derive",
                 "null_markers",
                 "fill",
                 "dedupe",

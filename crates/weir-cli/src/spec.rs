@@ -1,0 +1,309 @@
+//! Pipeline files (TOML) and how they merge with the command line.
+//!
+//! ```toml
+//! input = "customers.csv"          # paths are relative to this file
+//! output = "clean.csv"
+//! rejects = "rejects.csv"
+//! report = "report.json"
+//! schema = "customers.schema.json" # or an inline [schema] table
+//!
+//! [[transform]]
+//! filter = "TRY_CAST(age AS BIGINT) >= 30 AND country IN ('US','DE')"
+//! [[transform]]
+//! select = ["id", "name", "age", "country"]
+//!
+//! [options]
+//! workers = 2
+//! chunk_size = "1MiB"
+//! ```
+//!
+//! Flags override the file's settings; transform flags add steps after the file's own.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::ArgMatches;
+use serde::Deserialize;
+use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
+use weir::{Dialect, Format, Select, Step};
+
+use crate::args::{IoArgs, OptionArgs, RunArgs};
+
+/// A pipeline file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    input: Option<String>,
+    output: Option<String>,
+    rejects: Option<String>,
+    report: Option<String>,
+    format: Option<Format>,
+    delimiter: Option<String>,
+    quote: Option<String>,
+    header: Option<bool>,
+    schema: Option<SchemaSource>,
+    #[serde(default, rename = "transform")]
+    steps: Vec<Step>,
+    #[serde(default)]
+    options: FileOptions,
+}
+
+/// A Table Schema: a path to a JSON/YAML file, or written inline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SchemaSource {
+    /// A file.
+    Path(String),
+    /// The schema itself (as a TOML table).
+    Inline(serde_json::Value),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOptions {
+    workers: Option<usize>,
+    chunk_size: Option<String>,
+    max_record_size: Option<String>,
+    ordered: Option<bool>,
+    flexible: Option<bool>,
+    timeout: Option<String>,
+    status_interval: Option<String>,
+    quiet: Option<bool>,
+}
+
+/// The resolved run: everything `weir run`, `weir explain` and `weir demo` need.
+#[derive(Debug)]
+pub struct RunConfig {
+    pub input: String,
+    pub output: String,
+    pub dialect: Dialect,
+    pub schema: Option<SchemaSource>,
+    pub steps: Vec<Step>,
+    pub rejects: Option<String>,
+    pub report: Option<String>,
+    pub workers: usize,
+    pub chunk_size: usize,
+    pub max_record_size: usize,
+    pub ordered: bool,
+    pub flexible: bool,
+    pub timeout: Option<Duration>,
+    pub status_interval: Duration,
+    pub quiet: bool,
+}
+
+/// Reads a pipeline file; errors name the file and, for TOML errors, the line.
+pub fn load(path: &Path) -> Result<PipelineFile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read pipeline file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("pipeline file {}: {e}", path.display()))
+}
+
+/// The run configuration of a pipeline file alone.
+pub fn from_file(path: &Path) -> Result<RunConfig, String> {
+    let args = RunArgs {
+        pipeline: Some(path.to_path_buf()),
+        io: IoArgs::default(),
+        steps: Default::default(),
+        options: OptionArgs::default(),
+    };
+    resolve(args, None)
+}
+
+/// Merges the pipeline file (if any) with the command line into a run configuration.
+pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, String> {
+    let (file, base) = match &args.pipeline {
+        Some(p) => (
+            load(p)?,
+            p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        ),
+        None => (PipelineFile::default(), PathBuf::new()),
+    };
+    let rel = |p: String| relative_to(&base, p);
+    let RunArgs { io, options, .. } = args;
+    let IoArgs {
+        input,
+        output,
+        rejects,
+        report,
+        schema,
+        format,
+        delimiter,
+        quote,
+        no_header,
+    } = io;
+    let input = input
+        .or(file.input.map(rel))
+        .ok_or("no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file")?;
+    let output = output
+        .or(file.output.map(rel))
+        .unwrap_or_else(|| "-".into());
+    let format = match format.or(file.format) {
+        Some(f) => f,
+        None => Format::from_path(&input).unwrap_or(Format::Csv),
+    };
+    let mut dialect = Dialect::new(format);
+    if let Some(d) = delimiter.or(file_byte(file.delimiter.as_deref(), "delimiter")?) {
+        dialect.delimiter = d;
+    }
+    if let Some(q) = quote.or(file_byte(file.quote.as_deref(), "quote")?) {
+        dialect.quote = q;
+    }
+    dialect.header = !no_header && file.header.unwrap_or(true);
+    if dialect.delimiter == dialect.quote {
+        return Err("the delimiter and the quote must differ".into());
+    }
+    let schema = match schema {
+        Some(p) => Some(SchemaSource::Path(p)),
+        None => file.schema.map(|s| match s {
+            SchemaSource::Path(p) => SchemaSource::Path(rel(p)),
+            inline => inline,
+        }),
+    };
+    let mut steps = file.steps;
+    if let Some(m) = matches {
+        steps.extend(command_line_steps(m)?);
+    }
+    let OptionArgs {
+        workers,
+        chunk_size,
+        max_record_size,
+        unordered,
+        flexible,
+        timeout,
+        status_interval,
+        quiet,
+    } = options;
+    let fo = file.options;
+    let size = |v: Option<String>, what: &str| -> Result<Option<usize>, String> {
+        v.map(|s| weir::units::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
+            .transpose()
+    };
+    let duration = |v: Option<String>, what: &str| -> Result<Option<Duration>, String> {
+        v.map(|s| weir::units::parse_duration(&s).map_err(|e| format!("options.{what}: {e}")))
+            .transpose()
+    };
+    Ok(RunConfig {
+        input,
+        output,
+        dialect,
+        schema,
+        steps,
+        rejects: rejects.or(file.rejects.map(rel)),
+        report: report.or(file.report.map(rel)),
+        workers: workers
+            .or(fo.workers)
+            .unwrap_or_else(default_workers)
+            .max(1),
+        chunk_size: chunk_size
+            .or(size(fo.chunk_size, "chunk_size")?)
+            .unwrap_or(1 << 20),
+        max_record_size: max_record_size
+            .or(size(fo.max_record_size, "max_record_size")?)
+            .unwrap_or(64 << 20),
+        ordered: !unordered && fo.ordered.unwrap_or(true),
+        flexible: flexible || fo.flexible.unwrap_or(false),
+        timeout: timeout.or(duration(fo.timeout, "timeout")?),
+        status_interval: status_interval
+            .or(duration(fo.status_interval, "status_interval")?)
+            .unwrap_or(Duration::from_secs(2)),
+        quiet: quiet || fo.quiet.unwrap_or(false),
+    })
+}
+
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn relative_to(base: &Path, path: String) -> String {
+    if path == "-" || Path::new(&path).is_absolute() || base.as_os_str().is_empty() {
+        path
+    } else {
+        base.join(path).display().to_string()
+    }
+}
+
+fn file_byte(v: Option<&str>, what: &str) -> Result<Option<u8>, String> {
+    match v {
+        None => Ok(None),
+        Some("\\t") | Some("\t") | Some("tab") => Ok(Some(b'\t')),
+        Some(s) if s.len() == 1 => Ok(Some(s.as_bytes()[0])),
+        Some(s) => Err(format!("{what} '{s}' is not a single byte")),
+    }
+}
+
+/// The transform flags as steps, in the order they were typed.
+fn command_line_steps(m: &ArgMatches) -> Result<Vec<Step>, String> {
+    let mut steps: Vec<(usize, Step)> = Vec::new();
+    let max_keys = m.get_one::<usize>("dedupe_max_keys").copied();
+    for id in [
+        "select",
+        "drop_columns",
+        "rename",
+        "filter",
+        "derive",
+        "null_markers",
+        "fill",
+        "dedupe",
+    ] {
+        for (index, values) in occurrences(m, id) {
+            let step = match id {
+                "select" => Step::Select(Select::new(values)),
+                "drop_columns" => Step::Drop(DropColumns::new(values)),
+                "rename" => Step::Rename(Rename::new([pair(&values[0], "--rename", "OLD=NEW")?])),
+                "filter" => Step::Filter(Filter::new(values[0].clone())),
+                "derive" => {
+                    let (name, expr) = pair(&values[0], "--derive", "NAME=EXPR")?;
+                    Step::Derive(Derive::new(name, expr))
+                }
+                "null_markers" => Step::NullMarkers(NullMarkers::new(values)),
+                "fill" => Step::Fill(Fill::new([pair(&values[0], "--fill", "COL=VALUE")?])),
+                "dedupe" => {
+                    let cols: Vec<String> = values[0]
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect();
+                    let mut d = Dedupe::new(cols);
+                    if let Some(n) = max_keys {
+                        d.max_keys = n;
+                    }
+                    Step::Dedupe(d)
+                }
+                _ => unreachable!("every step flag is handled"),
+            };
+            steps.push((index, step));
+        }
+    }
+    if let (Some(idx), Some(vals)) = (m.indices_of("head"), m.get_many::<u64>("head")) {
+        for (index, n) in idx.zip(vals) {
+            steps.push((index, Step::Head(Head::new(*n))));
+        }
+    }
+    steps.sort_by_key(|(i, _)| *i);
+    Ok(steps.into_iter().map(|(_, s)| s).collect())
+}
+
+/// Each occurrence of a string flag with the command-line index of its first value.
+fn occurrences(m: &ArgMatches, id: &str) -> Vec<(usize, Vec<String>)> {
+    let (Some(groups), Some(indices)) = (m.get_occurrences::<String>(id), m.indices_of(id)) else {
+        return Vec::new();
+    };
+    let indices: Vec<usize> = indices.collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for group in groups {
+        let values: Vec<String> = group.map(|v| v.trim().to_string()).collect();
+        // A flag given with no value (`--dedupe`) still has an index.
+        let index = indices.get(at).copied().unwrap_or(usize::MAX);
+        at += values.len().max(1);
+        out.push((index, values));
+    }
+    out
+}
+
+fn pair(text: &str, flag: &str, shape: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((a, b)) if !a.trim().is_empty() => Ok((a.trim().to_string(), b.trim().to_string())),
+        _ => Err(format!("{flag} '{text}': expected {shape}")),
+    }
+}

@@ -1,0 +1,1133 @@
+//! From SQL text to a [`Node`] tree: parse with sqlparser's DuckDB dialect, resolve columns
+//! and functions, check and unify types, compile literal patterns and formats, fold constants.
+
+use sqlparser::ast::{
+    self, BinaryOperator, CastKind, CeilFloorKind, DateTimeField, Expr as Ast, FunctionArg,
+    FunctionArgExpr, FunctionArguments, Ident, InTarget, ObjectNamePart, Spanned, TrimWhereField,
+    UnaryOperator, Value as AstValue,
+};
+use sqlparser::dialect::DuckDbDialect;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Span, Token, Tokenizer};
+
+use super::convert::IntWidth;
+use super::datetime::{Format, Part};
+use super::eval::{ArithOp, Case, CmpOp, Cx, InStrings, Like, LikeSource, Node, Target, Ty};
+use super::func::{self, Aux, Call, Func, FuncDef, RegexOptions, FUNCS};
+use super::like::LikePattern;
+use super::{ExprError, Value};
+use crate::format::{edit_distance, Columns, Record, RecordBuf};
+
+/// Compiles `sql` against `columns`: the tree and the columns it reads.
+pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
+    let dialect = DuckDbDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| {
+            ExprError::new(
+                format!("syntax error: {}", e.message),
+                offset_of(sql, e.location),
+            )
+        })?;
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let ast = parser.parse_expr().map_err(|e| parser_error(sql, e))?;
+    let next = parser.peek_token();
+    if next.token != Token::EOF {
+        return Err(ExprError::new(
+            format!(
+                "syntax error: unexpected {} after the expression",
+                next.token
+            ),
+            offset_of(sql, next.span.start),
+        ));
+    }
+    let compiler = Compiler { sql, columns };
+    let (root, _) = compiler.expr(&ast)?;
+    let mut used = Vec::new();
+    root.columns(&mut used);
+    used.sort_unstable();
+    used.dedup();
+    Ok((root, used))
+}
+
+/// The byte offset of a sqlparser location (1-based line and character column).
+fn offset_of(sql: &str, loc: Location) -> Option<usize> {
+    if loc.line == 0 {
+        return None;
+    }
+    let mut line_start = 0;
+    for _ in 1..loc.line {
+        line_start += sql[line_start..].find('\n')? + 1;
+    }
+    let col = usize::try_from(loc.column.saturating_sub(1)).ok()?;
+    let line = &sql[line_start..];
+    Some(line_start + line.char_indices().nth(col).map_or(line.len(), |(i, _)| i))
+}
+
+/// A parser error, with the position sqlparser appends to its message.
+fn parser_error(sql: &str, e: ParserError) -> ExprError {
+    let msg = match e {
+        ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
+        ParserError::RecursionLimitExceeded => {
+            return ExprError::new("expression nested too deeply", None)
+        }
+    };
+    if let Some(at) = msg.rfind(" at Line: ") {
+        let pos = &msg[at + " at Line: ".len()..];
+        let mut parts = pos.split(", Column: ");
+        let line = parts.next().and_then(|l| l.trim().parse().ok());
+        let column = parts.next().and_then(|c| c.trim().parse().ok());
+        if let (Some(line), Some(column)) = (line, column) {
+            let offset = offset_of(sql, Location { line, column });
+            return ExprError::new(format!("syntax error: {}", &msg[..at]), offset);
+        }
+    }
+    // sqlparser gives no position for the end of input.
+    let offset = msg.ends_with("found: EOF").then_some(sql.len());
+    ExprError::new(format!("syntax error: {msg}"), offset)
+}
+
+type Compiled = Result<(Node, Ty), ExprError>;
+
+struct Compiler<'a> {
+    sql: &'a str,
+    columns: &'a Columns,
+}
+
+fn lit_str(node: &Node) -> Option<&str> {
+    match node {
+        Node::Lit(Value::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn is_null_lit(node: &Node) -> bool {
+    matches!(node, Node::Lit(Value::Null))
+}
+
+/// Whether values of these static types can be compared (text converts to anything).
+fn comparable(a: Ty, b: Ty) -> bool {
+    use Ty::*;
+    matches!(
+        (a, b),
+        (Null | Text, _)
+            | (_, Null | Text)
+            | (Int | Float | Bool, Int | Float | Bool)
+            | (Date | Timestamp, Date | Timestamp)
+            | (Time, Time)
+    )
+}
+
+/// Whether a cast from `from` to `to` can succeed for some value.
+fn castable(from: Ty, to: Target) -> bool {
+    use Ty::*;
+    match from {
+        Null | Text => true,
+        Int | Float | Bool => !matches!(to, Target::Date | Target::Timestamp | Target::Time),
+        Date => matches!(to, Target::Date | Target::Timestamp | Target::Text),
+        Timestamp => matches!(
+            to,
+            Target::Date | Target::Timestamp | Target::Time | Target::Text
+        ),
+        Time => matches!(to, Target::Time | Target::Text),
+    }
+}
+
+/// Wraps `node` in a conversion from `from` to the unified type `to` when it needs one.
+fn coerce(node: Node, from: Ty, to: Ty) -> Node {
+    if from == to || from == Ty::Null || to == Ty::Null || to == Ty::Text || is_null_lit(&node) {
+        return node;
+    }
+    Node::Coerce {
+        expr: Box::new(node),
+        to,
+    }
+}
+
+const AGGREGATES: &[&str] = &[
+    "sum",
+    "count",
+    "avg",
+    "min",
+    "max",
+    "mean",
+    "median",
+    "mode",
+    "string_agg",
+    "list",
+    "any_value",
+    "first",
+    "last",
+];
+
+impl Compiler<'_> {
+    fn offset(&self, span: Span) -> Option<usize> {
+        offset_of(self.sql, span.start)
+    }
+
+    fn at(&self, e: &Ast) -> Option<usize> {
+        self.offset(e.span())
+    }
+
+    fn err(&self, e: &Ast, message: impl Into<String>) -> ExprError {
+        ExprError::new(message, self.at(e))
+    }
+
+    fn expr(&self, e: &Ast) -> Compiled {
+        let (node, ty) = self.expr_inner(e)?;
+        Ok((self.fold(node, e)?, ty))
+    }
+
+    /// Evaluates a node that reads no column once, now, into a literal.
+    fn fold(&self, node: Node, e: &Ast) -> Result<Node, ExprError> {
+        if matches!(node, Node::Lit(_)) {
+            return Ok(node);
+        }
+        let mut cols = Vec::new();
+        node.columns(&mut cols);
+        if !cols.is_empty() {
+            return Ok(node);
+        }
+        let mut buf = RecordBuf::default();
+        let record = Record::new(&[], &mut buf);
+        let names: [String; 0] = [];
+        let cx = Cx::new(&record, &names);
+        let value = node.eval(&cx).map(Value::into_owned);
+        match value {
+            Ok(v) => Ok(Node::Lit(v)),
+            Err(err) => Err(self.err(e, err.message)),
+        }
+    }
+
+    fn column(&self, ident: &Ident) -> Result<usize, ExprError> {
+        let name = &ident.value;
+        if let Some(i) = self.columns.index_of(name) {
+            return Ok(i);
+        }
+        // Identifiers are case-insensitive, as in DuckDB, when that is unambiguous.
+        let lower = name.to_lowercase();
+        let matches: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| self.columns.names()[i].to_lowercase() == lower)
+            .collect();
+        let at = self.offset(ident.span);
+        match matches[..] {
+            [i] => Ok(i),
+            [] => {
+                let message = match self.columns.nearest(name) {
+                    Some(near) => format!("unknown column '{name}' (did you mean '{near}'?)"),
+                    None if self.columns.is_empty() => {
+                        format!("unknown column '{name}' (there are no columns)")
+                    }
+                    None => format!(
+                        "unknown column '{name}' (columns: {})",
+                        self.columns.names().join(", ")
+                    ),
+                };
+                Err(ExprError::new(message, at))
+            }
+            _ => {
+                let names: Vec<&str> = matches
+                    .iter()
+                    .map(|&i| self.columns.names()[i].as_str())
+                    .collect();
+                Err(ExprError::new(
+                    format!(
+                        "column name '{name}' is ambiguous (matches '{}'); quote it exactly",
+                        names.join("', '")
+                    ),
+                    at,
+                ))
+            }
+        }
+    }
+
+    fn literal(&self, v: &AstValue, e: &Ast) -> Compiled {
+        match v {
+            AstValue::Number(s, _) => self.number(s, e),
+            AstValue::SingleQuotedString(s)
+            | AstValue::EscapedStringLiteral(s)
+            | AstValue::UnicodeStringLiteral(s)
+            | AstValue::NationalStringLiteral(s)
+            | AstValue::TripleSingleQuotedString(s)
+            | AstValue::DollarQuotedString(ast::DollarQuotedString { value: s, .. }) => {
+                Ok((Node::Lit(Value::Str(s.clone().into())), Ty::Text))
+            }
+            AstValue::Boolean(b) => Ok((Node::Lit(Value::Bool(*b)), Ty::Bool)),
+            AstValue::Null => Ok((Node::Lit(Value::Null), Ty::Null)),
+            other => Err(self.err(e, format!("unsupported literal {other}"))),
+        }
+    }
+
+    /// A numeric literal: BIGINT when integral and in range, else DOUBLE (DuckDB would make
+    /// `1.5` a DECIMAL; see the module documentation).
+    fn number(&self, s: &str, e: &Ast) -> Compiled {
+        let s: String = s.chars().filter(|&c| c != '_').collect();
+        if func::is_integer_text(&s) {
+            if let Ok(i) = s.parse::<i64>() {
+                return Ok((Node::Lit(Value::Int(i)), Ty::Int));
+            }
+        }
+        match s.parse::<f64>() {
+            Ok(f) => Ok((Node::Lit(Value::Float(f)), Ty::Float)),
+            Err(_) => Err(self.err(e, format!("invalid number {s}"))),
+        }
+    }
+
+    fn check_condition(&self, ty: Ty, e: &Ast) -> Result<(), ExprError> {
+        match ty {
+            Ty::Date | Ty::Timestamp | Ty::Time => Err(self.err(
+                e,
+                format!("a {} value cannot be used as a condition", ty.name()),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_comparable(&self, a: Ty, b: Ty, e: &Ast) -> Result<(), ExprError> {
+        if comparable(a, b) {
+            return Ok(());
+        }
+        Err(self.err(e, format!("cannot compare {} with {}", a.name(), b.name())))
+    }
+
+    fn expr_inner(&self, e: &Ast) -> Compiled {
+        match e {
+            Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), Ty::Text)),
+            Ast::CompoundIdentifier(parts) => {
+                let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+                Err(self.err(
+                    e,
+                    format!(
+                        "qualified name '{0}' is not supported; to name a column called that, quote it: \"{0}\"",
+                        full.join(".")
+                    ),
+                ))
+            }
+            Ast::Value(v) => self.literal(&v.value, e),
+            Ast::TypedString(ts) => {
+                let to = self.data_type(&ts.data_type, e)?;
+                let Some(text) = ts.value.clone().into_string() else {
+                    return Err(self.err(e, "a typed literal needs a string"));
+                };
+                let node = Node::Cast {
+                    expr: Box::new(Node::Lit(Value::Str(text.into()))),
+                    to,
+                    lenient: false,
+                };
+                Ok((node, to.ty()))
+            }
+            Ast::Nested(inner) => self.expr(inner),
+            Ast::UnaryOp { op, expr } => self.unary(*op, expr, e),
+            Ast::BinaryOp { left, op, right } => self.binary(left, op, right, e),
+            Ast::IsNull(x) | Ast::IsNotNull(x) | Ast::IsUnknown(x) | Ast::IsNotUnknown(x) => {
+                let (n, _) = self.expr(x)?;
+                let negated = matches!(e, Ast::IsNotNull(_) | Ast::IsNotUnknown(_));
+                Ok((
+                    Node::IsNull {
+                        expr: Box::new(n),
+                        negated,
+                    },
+                    Ty::Bool,
+                ))
+            }
+            Ast::IsTrue(x) | Ast::IsNotTrue(x) | Ast::IsFalse(x) | Ast::IsNotFalse(x) => {
+                let (n, t) = self.expr(x)?;
+                self.check_condition(t, x)?;
+                let want = matches!(e, Ast::IsTrue(_) | Ast::IsNotTrue(_));
+                let negated = matches!(e, Ast::IsNotTrue(_) | Ast::IsNotFalse(_));
+                Ok((
+                    Node::IsBool {
+                        expr: Box::new(n),
+                        want,
+                        negated,
+                    },
+                    Ty::Bool,
+                ))
+            }
+            Ast::IsDistinctFrom(a, b) | Ast::IsNotDistinctFrom(a, b) => {
+                let (na, ta) = self.expr(a)?;
+                let (nb, tb) = self.expr(b)?;
+                self.check_comparable(ta, tb, e)?;
+                Ok((
+                    Node::Distinct {
+                        args: Box::new([na, nb]),
+                        negated: matches!(e, Ast::IsNotDistinctFrom(..)),
+                    },
+                    Ty::Bool,
+                ))
+            }
+            Ast::In {
+                expr,
+                target,
+                negated,
+                ..
+            } => {
+                let InTarget::List(list) = target else {
+                    return Err(self.err(e, "IN takes a list of values here (no subqueries)"));
+                };
+                self.in_list(expr, list, *negated)
+            }
+            Ast::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
+                let (n, t) = self.expr(expr)?;
+                let (lo, tl) = self.expr(low)?;
+                let (hi, th) = self.expr(high)?;
+                self.check_comparable(t, tl, low)?;
+                self.check_comparable(t, th, high)?;
+                Ok((
+                    Node::Between {
+                        args: Box::new([n, lo, hi]),
+                        negated: *negated,
+                    },
+                    Ty::Bool,
+                ))
+            }
+            Ast::Like {
+                negated,
+                any,
+                expr,
+                pattern,
+                escape_char,
+            }
+            | Ast::ILike {
+                negated,
+                any,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                if *any {
+                    return Err(self.err(e, "LIKE ANY is not supported"));
+                }
+                let ci = matches!(e, Ast::ILike { .. });
+                self.like(expr, pattern, escape_char.as_deref(), ci, *negated)
+            }
+            Ast::SimilarTo {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                if escape_char.is_some() {
+                    return Err(self.err(e, "SIMILAR TO ... ESCAPE is not supported"));
+                }
+                let (node, _) = self.call_named("regexp_full_match", &[expr, pattern], e)?;
+                Ok(self.negate(node, *negated))
+            }
+            Ast::Cast {
+                kind,
+                expr,
+                data_type,
+                format,
+            } => {
+                if format.is_some() {
+                    return Err(self.err(e, "CAST ... FORMAT is not supported"));
+                }
+                let to = self.data_type(data_type, e)?;
+                let (n, t) = self.expr(expr)?;
+                if !castable(t, to) {
+                    return Err(self.err(e, format!("cannot cast {} to {}", t.name(), to.name())));
+                }
+                let lenient = matches!(kind, CastKind::TryCast | CastKind::SafeCast);
+                Ok((
+                    Node::Cast {
+                        expr: Box::new(n),
+                        to,
+                        lenient,
+                    },
+                    to.ty(),
+                ))
+            }
+            Ast::Extract { field, expr, .. } => {
+                let name = match field {
+                    DateTimeField::Custom(ident) => ident.value.clone(),
+                    other => other.to_string(),
+                };
+                let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
+                let (n, _) = self.expr(expr)?;
+                let aux = Aux {
+                    part: Some(part),
+                    ..Aux::default()
+                };
+                let ty = func::result_ty(Func::PartOf, &[], Some(part));
+                Ok((self.call_node(Func::PartOf, vec![n], aux), ty))
+            }
+            Ast::Ceil { expr, field } | Ast::Floor { expr, field } => {
+                if !matches!(
+                    field,
+                    CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
+                ) {
+                    return Err(self.err(e, "CEIL/FLOOR take one argument"));
+                }
+                let name = if matches!(e, Ast::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
+                self.call_named(name, &[expr], e)
+            }
+            Ast::Position { expr, r#in } => self.call_named("strpos", &[r#in, expr], e),
+            Ast::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                if substring_from.is_none() && substring_for.is_none() {
+                    let def = FUNCS
+                        .iter()
+                        .find(|d| d.name == "substr")
+                        .expect("substr is a function");
+                    self.check_arity(def, 1, self.at(e))?;
+                }
+                let one = Ast::value(AstValue::Number("1".into(), false));
+                let from = substring_from.as_deref().unwrap_or(&one);
+                match substring_for {
+                    Some(len) => self.call_named("substr", &[expr, from, len], e),
+                    None => self.call_named("substr", &[expr, from], e),
+                }
+            }
+            Ast::Trim {
+                trim_where,
+                trim_what,
+                expr,
+                trim_characters,
+            } => {
+                let name = match trim_where {
+                    None | Some(TrimWhereField::Both) => "trim",
+                    Some(TrimWhereField::Leading) => "ltrim",
+                    Some(TrimWhereField::Trailing) => "rtrim",
+                };
+                let chars: Vec<&Ast> = trim_what
+                    .as_deref()
+                    .into_iter()
+                    .chain(trim_characters.iter().flatten())
+                    .collect();
+                let mut args: Vec<&Ast> = vec![expr];
+                args.extend(chars);
+                self.call_named(name, &args, e)
+            }
+            Ast::Function(f) => self.function(f, e),
+            Ast::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
+            other => Err(self.err(e, format!("unsupported expression: {other}"))),
+        }
+    }
+
+    fn negate(&self, node: Node, negated: bool) -> (Node, Ty) {
+        if negated {
+            (Node::Not(Box::new(node)), Ty::Bool)
+        } else {
+            (node, Ty::Bool)
+        }
+    }
+
+    fn unary(&self, op: UnaryOperator, x: &Ast, e: &Ast) -> Compiled {
+        match op {
+            UnaryOperator::Not => {
+                let (n, t) = self.expr(x)?;
+                self.check_condition(t, x)?;
+                Ok((Node::Not(Box::new(n)), Ty::Bool))
+            }
+            UnaryOperator::Minus => {
+                // `-9223372036854775808` is one literal, not the negation of an overflow.
+                if let Ast::Value(v) = x {
+                    if let AstValue::Number(s, _) = &v.value {
+                        return self.number(&format!("-{s}"), e);
+                    }
+                }
+                let (n, t) = self.expr(x)?;
+                if !matches!(t, Ty::Int | Ty::Float | Ty::Text | Ty::Null) {
+                    return Err(self.err(e, format!("cannot negate a {} value", t.name())));
+                }
+                let ty = if t == Ty::Text { Ty::Float } else { t };
+                Ok((Node::Neg(Box::new(n)), ty))
+            }
+            UnaryOperator::Plus => self.expr(x),
+            other => Err(self.err(e, format!("unsupported operator {other}"))),
+        }
+    }
+
+    fn binary(&self, left: &Ast, op: &BinaryOperator, right: &Ast, e: &Ast) -> Compiled {
+        use BinaryOperator as B;
+        match op {
+            B::And | B::Or => {
+                let mut items = Vec::new();
+                for side in [left, right] {
+                    let (n, t) = self.expr(side)?;
+                    self.check_condition(t, side)?;
+                    // Flatten chains so evaluation is one loop.
+                    match (op, n) {
+                        (B::And, Node::And(more)) | (B::Or, Node::Or(more)) => items.extend(more),
+                        (_, n) => items.push(n),
+                    }
+                }
+                let node = if *op == B::And {
+                    Node::And(items)
+                } else {
+                    Node::Or(items)
+                };
+                Ok((node, Ty::Bool))
+            }
+            B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
+                let (a, ta) = self.expr(left)?;
+                let (b, tb) = self.expr(right)?;
+                self.check_comparable(ta, tb, e)?;
+                let op = match op {
+                    B::Eq => CmpOp::Eq,
+                    B::NotEq => CmpOp::Ne,
+                    B::Lt => CmpOp::Lt,
+                    B::LtEq => CmpOp::Le,
+                    B::Gt => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                Ok((Node::Cmp(op, Box::new([a, b])), Ty::Bool))
+            }
+            B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::DuckIntegerDivide => {
+                let (a, ta) = self.expr(left)?;
+                let (b, tb) = self.expr(right)?;
+                let op = match op {
+                    B::Plus => ArithOp::Add,
+                    B::Minus => ArithOp::Sub,
+                    B::Multiply => ArithOp::Mul,
+                    B::Divide => ArithOp::Div,
+                    B::Modulo => ArithOp::Mod,
+                    _ => ArithOp::IntDiv,
+                };
+                let ty = self.arith_ty(op, ta, tb, e)?;
+                Ok((Node::Arith(op, Box::new([a, b])), ty))
+            }
+            // DuckDB's `^` is exponentiation (sqlparser reads it as XOR).
+            B::BitwiseXor | B::PGExp => self.call_named("power", &[left, right], e),
+            B::StringConcat => {
+                let (a, _) = self.expr(left)?;
+                let (b, _) = self.expr(right)?;
+                Ok((Node::Concat(Box::new([a, b])), Ty::Text))
+            }
+            B::PGRegexMatch | B::PGRegexNotMatch | B::PGRegexIMatch | B::PGRegexNotIMatch => {
+                let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                let negated = matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch);
+                let node = if ci {
+                    let i = Ast::value(AstValue::SingleQuotedString("i".into()));
+                    self.call_named("regexp_matches", &[left, right, &i], e)?.0
+                } else {
+                    self.call_named("regexp_matches", &[left, right], e)?.0
+                };
+                Ok(self.negate(node, negated))
+            }
+            B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
+                let ci = matches!(op, B::PGILikeMatch | B::PGNotILikeMatch);
+                let negated = matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch);
+                self.like(left, right, None, ci, negated)
+            }
+            other => Err(self.err(e, format!("unsupported operator {other}"))),
+        }
+    }
+
+    fn arith_ty(&self, op: ArithOp, a: Ty, b: Ty, e: &Ast) -> Result<Ty, ExprError> {
+        use Ty::*;
+        let temporal = |t: Ty| matches!(t, Date | Timestamp | Time);
+        if temporal(a) || temporal(b) {
+            return match (a, b, op) {
+                (Date, Int | Null, ArithOp::Add | ArithOp::Sub)
+                | (Int | Null, Date, ArithOp::Add) => Ok(Date),
+                (Date, Date, ArithOp::Sub) => Ok(Int),
+                _ => Err(self.err(
+                    e,
+                    format!("cannot compute {} {} {}", a.name(), symbol(op), b.name()),
+                )),
+            };
+        }
+        if a == Bool || b == Bool {
+            return Err(self.err(e, "BOOLEAN values cannot be used in arithmetic"));
+        }
+        Ok(match (a, b) {
+            _ if op == ArithOp::Div => Float,
+            (Int | Null, Int | Null) => {
+                if a == Null && b == Null {
+                    Null
+                } else {
+                    Int
+                }
+            }
+            _ => Float,
+        })
+    }
+
+    fn in_list(&self, expr: &Ast, list: &[Ast], negated: bool) -> Compiled {
+        let (probe, tp) = self.expr(expr)?;
+        let mut nodes = Vec::with_capacity(list.len());
+        for item in list {
+            let (n, t) = self.expr(item)?;
+            self.check_comparable(tp, t, item)?;
+            nodes.push(n);
+        }
+        let all_strings = nodes.iter().all(|n| lit_str(n).is_some() || is_null_lit(n));
+        if tp == Ty::Text && all_strings && !nodes.is_empty() {
+            let mut strings: Vec<Box<str>> =
+                nodes.iter().filter_map(lit_str).map(Box::from).collect();
+            strings.sort_unstable();
+            strings.dedup();
+            let has_null = nodes.iter().any(is_null_lit);
+            let list = nodes.into_iter().filter(|n| !is_null_lit(n)).collect();
+            return Ok((
+                Node::InStrings(Box::new(InStrings {
+                    probe,
+                    strings,
+                    list,
+                    has_null,
+                    negated,
+                })),
+                Ty::Bool,
+            ));
+        }
+        Ok((
+            Node::In {
+                probe: Box::new(probe),
+                list: nodes,
+                negated,
+            },
+            Ty::Bool,
+        ))
+    }
+
+    fn like(
+        &self,
+        expr: &Ast,
+        pattern: &Ast,
+        escape: Option<&Ast>,
+        ci: bool,
+        negated: bool,
+    ) -> Compiled {
+        let (n, _) = self.expr(expr)?;
+        let escape = match escape {
+            None => None,
+            Some(esc) => {
+                let (en, _) = self.expr(esc)?;
+                let Some(s) = lit_str(&en) else {
+                    return Err(self.err(esc, "ESCAPE takes a string literal"));
+                };
+                let mut chars = s.chars();
+                match (chars.next(), chars.next()) {
+                    (None, _) => None,
+                    (Some(c), None) => Some(c),
+                    _ => return Err(self.err(esc, "ESCAPE must be empty or one character")),
+                }
+            }
+        };
+        let (pn, _) = self.expr(pattern)?;
+        let source = match lit_str(&pn) {
+            Some(p) => {
+                let p = if ci { func::lower(p.into()) } else { p.into() };
+                let compiled = LikePattern::new(&p, escape).map_err(|m| self.err(pattern, m))?;
+                LikeSource::Static(compiled)
+            }
+            None => LikeSource::Dynamic {
+                pattern: pn,
+                escape,
+            },
+        };
+        let node = Node::Like(Box::new(Like {
+            expr: n,
+            pattern: source,
+            case_insensitive: ci,
+            negated,
+        }));
+        Ok((node, Ty::Bool))
+    }
+
+    fn case(
+        &self,
+        operand: Option<&Ast>,
+        whens: &[ast::CaseWhen],
+        otherwise: Option<&Ast>,
+        e: &Ast,
+    ) -> Compiled {
+        let operand = match operand {
+            Some(o) => Some(self.expr(o)?),
+            None => None,
+        };
+        let mut conds = Vec::new();
+        let mut results = Vec::new();
+        for w in whens {
+            let (c, tc) = self.expr(&w.condition)?;
+            match &operand {
+                Some((_, to)) => self.check_comparable(*to, tc, &w.condition)?,
+                None => self.check_condition(tc, &w.condition)?,
+            }
+            conds.push(c);
+            results.push(self.expr(&w.result)?);
+        }
+        let otherwise = match otherwise {
+            Some(o) => Some(self.expr(o)?),
+            None => None,
+        };
+        let tys: Vec<Ty> = results
+            .iter()
+            .chain(otherwise.iter())
+            .map(|(_, t)| *t)
+            .collect();
+        let ty = self.unify(&tys, "CASE", e)?;
+        let whens = conds
+            .into_iter()
+            .zip(results)
+            .map(|(c, (r, t))| (c, coerce(r, t, ty)))
+            .collect();
+        let case = Case {
+            operand: operand.map(|(n, _)| n),
+            whens,
+            otherwise: otherwise.map(|(n, t)| coerce(n, t, ty)),
+        };
+        Ok((Node::Case(Box::new(case)), ty))
+    }
+
+    /// The common type of branches: numbers widen to DOUBLE, text converts to the other type.
+    fn unify(&self, tys: &[Ty], what: &str, e: &Ast) -> Result<Ty, ExprError> {
+        use Ty::*;
+        let mut t = Null;
+        for &u in tys {
+            t = match (t, u) {
+                (Null, x) | (x, Null) => x,
+                (a, b) if a == b => a,
+                (Int, Float) | (Float, Int) => Float,
+                (Text, x) | (x, Text) if x.is_numeric() => Float,
+                (Text, x) | (x, Text) => x,
+                (Date, Timestamp) | (Timestamp, Date) => Timestamp,
+                (a, b) => {
+                    return Err(self.err(
+                        e,
+                        format!("cannot mix {} and {} in {what}", a.name(), b.name()),
+                    ))
+                }
+            };
+        }
+        Ok(t)
+    }
+
+    fn data_type(&self, dt: &ast::DataType, e: &Ast) -> Result<Target, ExprError> {
+        let full = dt.to_string().to_uppercase();
+        let (base, params) = match full.find('(') {
+            Some(i) => (full[..i].trim(), full[i + 1..].trim_end_matches(')')),
+            None => (full.trim(), ""),
+        };
+        let nums: Vec<u8> = params
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.trim().parse::<u8>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| self.err(e, format!("invalid type {full}")))?;
+        Ok(match base {
+            "BIGINT" | "INT8" | "LONG" | "INT64" => Target::Int(IntWidth::I64),
+            "INTEGER" | "INT" | "INT4" | "INT32" | "SIGNED" => Target::Int(IntWidth::I32),
+            "SMALLINT" | "INT2" | "INT16" | "SHORT" => Target::Int(IntWidth::I16),
+            "TINYINT" | "INT1" => Target::Int(IntWidth::I8),
+            "DOUBLE" | "DOUBLE PRECISION" | "FLOAT8" | "FLOAT" | "FLOAT4" | "REAL" | "FLOAT64" => {
+                Target::Float
+            }
+            "DECIMAL" | "NUMERIC" | "DEC" => {
+                let (precision, scale) = match nums[..] {
+                    [] => (18, 3),
+                    [p] => (p, 0),
+                    [p, s] => (p, s),
+                    _ => return Err(self.err(e, format!("invalid type {full}"))),
+                };
+                if precision == 0 || precision > 38 || scale > precision {
+                    return Err(self.err(e, format!("invalid type {full}")));
+                }
+                Target::Decimal { precision, scale }
+            }
+            "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" | "CHARACTER VARYING" | "CHARACTER"
+            | "NVARCHAR" => Target::Text,
+            "BOOLEAN" | "BOOL" | "LOGICAL" => Target::Bool,
+            "DATE" => Target::Date,
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Target::Timestamp,
+            "TIME" | "TIME WITHOUT TIME ZONE" => Target::Time,
+            _ => {
+                return Err(self.err(
+                    e,
+                    format!(
+                        "unsupported type {full} (supported: BIGINT, INTEGER, SMALLINT, TINYINT, DOUBLE, \
+                         DECIMAL, VARCHAR, BOOLEAN, DATE, TIMESTAMP, TIME)"
+                    ),
+                ))
+            }
+        })
+    }
+
+    fn function(&self, f: &ast::Function, e: &Ast) -> Compiled {
+        let ident = match f.name.0.as_slice() {
+            [ObjectNamePart::Identifier(ident)] => ident,
+            _ => return Err(self.err(e, format!("unsupported function name {}", f.name))),
+        };
+        let at = self.offset(ident.span);
+        let name = ident.value.to_lowercase();
+        if f.over.is_some() {
+            return Err(ExprError::new("window functions are not supported", at));
+        }
+        let Some(def) = FUNCS.iter().find(|d| d.name == name) else {
+            return Err(ExprError::new(unknown_function(&name), at));
+        };
+        if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
+            return Err(ExprError::new(
+                format!("unsupported clause in {name}()"),
+                at,
+            ));
+        }
+        if !matches!(f.parameters, FunctionArguments::None) {
+            return Err(ExprError::new(
+                format!("unsupported parameters in {name}()"),
+                at,
+            ));
+        }
+        let args: Vec<&Ast> = match &f.args {
+            FunctionArguments::None => Vec::new(),
+            FunctionArguments::Subquery(_) => {
+                return Err(ExprError::new("subqueries are not supported", at))
+            }
+            FunctionArguments::List(list) => {
+                if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+                    return Err(ExprError::new(
+                        format!("unsupported clause in {name}()"),
+                        at,
+                    ));
+                }
+                let mut args = Vec::new();
+                for arg in &list.args {
+                    match arg {
+                        FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => args.push(x),
+                        _ => {
+                            return Err(ExprError::new(
+                                format!("{name}() takes plain arguments (no names or *)"),
+                                at,
+                            ))
+                        }
+                    }
+                }
+                args
+            }
+        };
+        self.check_arity(def, args.len(), at)?;
+        self.call(def, &args, e)
+    }
+
+    fn check_arity(&self, def: &FuncDef, n: usize, at: Option<usize>) -> Result<(), ExprError> {
+        if (def.min..=def.max).contains(&n) {
+            return Ok(());
+        }
+        let plural = |k: usize| if k == 1 { "argument" } else { "arguments" };
+        let takes = if def.min == def.max {
+            format!("{} {}", def.min, plural(def.min))
+        } else if def.max == usize::MAX {
+            format!("at least {} {}", def.min, plural(def.min))
+        } else {
+            format!("{} to {} arguments", def.min, def.max)
+        };
+        Err(ExprError::new(
+            format!("{}() takes {takes}, got {n}", def.name),
+            at,
+        ))
+    }
+
+    /// A call of a function by its name in the table (for the special SQL forms).
+    fn call_named(&self, name: &str, args: &[&Ast], e: &Ast) -> Compiled {
+        let def = FUNCS
+            .iter()
+            .find(|d| d.name == name)
+            .expect("special forms name functions of the table");
+        self.check_arity(def, args.len(), self.at(e))?;
+        self.call(def, args, e)
+    }
+
+    fn call_node(&self, func: Func, args: Vec<Node>, aux: Aux) -> Node {
+        Node::Call(Box::new(Call { func, args, aux }))
+    }
+
+    fn call(&self, def: &FuncDef, args: &[&Ast], e: &Ast) -> Compiled {
+        let mut nodes = Vec::with_capacity(args.len());
+        let mut tys = Vec::with_capacity(args.len());
+        let mut aux = Aux::default();
+        for (i, a) in args.iter().enumerate() {
+            // strptime(x, ['%d/%m/%Y', '%Y-%m-%d']) tries each format in turn.
+            if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
+                if let Ast::Array(array) = a {
+                    let mut texts = Vec::new();
+                    for elem in &array.elem {
+                        let (n, _) = self.expr(elem)?;
+                        let Some(text) = lit_str(&n) else {
+                            return Err(self.err(elem, "strptime formats must be string literals"));
+                        };
+                        aux.formats.push(self.parse_format(text, elem)?);
+                        texts.push(text.to_string());
+                    }
+                    if texts.is_empty() {
+                        return Err(self.err(a, "strptime needs at least one format"));
+                    }
+                    nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
+                    tys.push(Ty::Text);
+                    continue;
+                }
+            }
+            let (n, t) = self.expr(a)?;
+            nodes.push(n);
+            tys.push(t);
+        }
+        let func = def.func;
+        let mut ty = None;
+        match func {
+            Func::Coalesce | Func::Greatest | Func::Least => {
+                let unified = self.unify(&tys, def.name, e)?;
+                nodes = nodes
+                    .into_iter()
+                    .zip(&tys)
+                    .map(|(n, &t)| coerce(n, t, unified))
+                    .collect();
+                ty = Some(unified);
+            }
+            Func::If => {
+                self.check_condition(tys[0], args[0])?;
+                let unified = self.unify(&tys[1..], "IF", e)?;
+                let mut it = nodes.into_iter().zip(&tys);
+                let mut out = Vec::new();
+                if let Some((cond, _)) = it.next() {
+                    out.push(cond);
+                }
+                out.extend(it.map(|(n, &t)| coerce(n, t, unified)));
+                nodes = out;
+                ty = Some(unified);
+            }
+            Func::NullIf => self.check_comparable(tys[0], tys[1], e)?,
+            Func::RegexpMatches | Func::RegexpFullMatch => {
+                if let Some(opts) = self.literal_options(&nodes, 2, args)? {
+                    if let Some(p) = lit_str(&nodes[1]) {
+                        let full = func == Func::RegexpFullMatch;
+                        let re =
+                            func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
+                        aux.regex = Some(re);
+                    }
+                }
+            }
+            Func::RegexpReplace => {
+                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
+                    aux.global = opts.global;
+                    if let Some(p) = lit_str(&nodes[1]) {
+                        let re =
+                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
+                        aux.regex = Some(re);
+                    }
+                }
+                if let Some(r) = lit_str(&nodes[2]) {
+                    aux.replacement = Some(func::translate_replacement(r));
+                }
+            }
+            Func::RegexpExtract => {
+                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
+                    if let Some(p) = lit_str(&nodes[1]) {
+                        let re =
+                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
+                        aux.regex = Some(re);
+                    }
+                }
+            }
+            Func::Strptime | Func::TryStrptime if aux.formats.is_empty() => {
+                if let Some(text) = lit_str(&nodes[1]) {
+                    aux.formats.push(self.parse_format(text, args[1])?);
+                }
+            }
+            Func::Strftime => {
+                // DuckDB also takes strftime(format, value).
+                if tys[0] == Ty::Text && matches!(tys[1], Ty::Date | Ty::Timestamp) {
+                    nodes.swap(0, 1);
+                    tys.swap(0, 1);
+                }
+                if let Some(text) = lit_str(&nodes[1]) {
+                    let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
+                    aux.formats.push(f);
+                }
+                if matches!(tys[0], Ty::Time | Ty::Int | Ty::Float | Ty::Bool) {
+                    return Err(self.err(
+                        e,
+                        format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
+                    ));
+                }
+            }
+            Func::DatePart | Func::DateDiff | Func::DateTrunc => {
+                if let Some(name) = lit_str(&nodes[0]) {
+                    aux.part = Some(func::parse_part(name).map_err(|m| self.err(args[0], m))?);
+                }
+            }
+            Func::PartOf => {
+                aux.part =
+                    Some(Part::parse(def.name).expect("part functions are named after parts"))
+            }
+            _ => {}
+        }
+        let ty = ty.unwrap_or_else(|| func::result_ty(func, &tys, aux.part));
+        Ok((self.call_node(func, nodes, aux), ty))
+    }
+
+    fn parse_format(&self, text: &str, at: &Ast) -> Result<Format, ExprError> {
+        let f = Format::new(text).map_err(|m| self.err(at, m))?;
+        f.check_parse().map_err(|m| self.err(at, m))?;
+        Ok(f)
+    }
+
+    /// Regex options from argument `i`: the defaults when absent, `None` when not a literal.
+    fn literal_options(
+        &self,
+        nodes: &[Node],
+        i: usize,
+        args: &[&Ast],
+    ) -> Result<Option<RegexOptions>, ExprError> {
+        match nodes.get(i) {
+            None => Ok(Some(RegexOptions::default())),
+            Some(n) => match lit_str(n) {
+                Some(o) => RegexOptions::parse(o)
+                    .map(Some)
+                    .map_err(|m| self.err(args[i], m)),
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+fn symbol(op: ArithOp) -> &'static str {
+    match op {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+        ArithOp::IntDiv => "//",
+        ArithOp::Mod => "%",
+    }
+}
+
+/// `unknown function 'uper' (did you mean 'upper'?)`.
+fn unknown_function(name: &str) -> String {
+    if AGGREGATES.contains(&name) {
+        return format!(
+            "{name}() is an aggregate; expressions work on one record at a time{}",
+            if matches!(name, "min" | "max") {
+                " (for the smaller or larger of values use least() or greatest())"
+            } else {
+                ""
+            }
+        );
+    }
+    let nearest = FUNCS
+        .iter()
+        .map(|d| (edit_distance(name, d.name), d.name))
+        .filter(|(d, n)| *d <= (n.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d);
+    match nearest {
+        Some((_, n)) => format!("unknown function '{name}' (did you mean '{n}'?)"),
+        None => format!("unknown function '{name}'"),
+    }
+}

@@ -1,0 +1,1141 @@
+//! The compiled tree and its evaluation.
+//!
+//! A [`Node`] tree is built once by the compiler; evaluation walks it for every record. Values
+//! borrow from the record and from the tree, so a node that selects, trims or compares text does
+//! not allocate. Errors are boxed to keep `Result<Value, _>` small on the success path.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use jiff::civil::{Date, DateTime, Time};
+
+use super::convert::{self, IntWidth, Num};
+use super::datetime::Temporal;
+use super::func::Call;
+use super::like::LikePattern;
+use super::{EvalError, Value};
+use crate::format::{Record, ValueKind};
+
+pub(crate) type Fail = Box<EvalError>;
+pub(crate) type R<'r> = Result<Value<'r>, Fail>;
+
+/// A static type, known at compile time. Columns are `Text` (a JSON Lines field may still hold
+/// a number or a boolean at run time; conversions handle both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Text,
+    Date,
+    Timestamp,
+    Time,
+}
+
+impl Ty {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Ty::Null => "NULL",
+            Ty::Bool => "BOOLEAN",
+            Ty::Int => "BIGINT",
+            Ty::Float => "DOUBLE",
+            Ty::Text => "VARCHAR",
+            Ty::Date => "DATE",
+            Ty::Timestamp => "TIMESTAMP",
+            Ty::Time => "TIME",
+        }
+    }
+
+    pub(crate) fn is_numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Float)
+    }
+}
+
+/// The type a `CAST` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Int(IntWidth),
+    Float,
+    /// `DECIMAL(p, s)`, held as a DOUBLE rounded to `s` digits (an approximation).
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
+    Text,
+    Bool,
+    Date,
+    Timestamp,
+    Time,
+}
+
+impl Target {
+    pub(crate) fn ty(self) -> Ty {
+        match self {
+            Target::Int(_) => Ty::Int,
+            Target::Float | Target::Decimal { .. } => Ty::Float,
+            Target::Text => Ty::Text,
+            Target::Bool => Ty::Bool,
+            Target::Date => Ty::Date,
+            Target::Timestamp => Ty::Timestamp,
+            Target::Time => Ty::Time,
+        }
+    }
+
+    pub(crate) fn name(self) -> String {
+        match self {
+            Target::Int(w) => w.name().to_string(),
+            Target::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
+            other => other.ty().name().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    fn test(self, o: Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::Ne => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Ge => o != Ordering::Less,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    IntDiv,
+    Mod,
+}
+
+impl ArithOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+            ArithOp::IntDiv => "//",
+            ArithOp::Mod => "%",
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            ArithOp::Add => "addition",
+            ArithOp::Sub => "subtraction",
+            ArithOp::Mul => "multiplication",
+            ArithOp::Div | ArithOp::IntDiv => "division",
+            ArithOp::Mod => "modulo",
+        }
+    }
+}
+
+/// The pattern of a `LIKE`: compiled once when it is a literal.
+#[derive(Debug, Clone)]
+pub(crate) enum LikeSource {
+    Static(LikePattern),
+    Dynamic { pattern: Node, escape: Option<char> },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Like {
+    pub(crate) expr: Node,
+    pub(crate) pattern: LikeSource,
+    pub(crate) case_insensitive: bool,
+    pub(crate) negated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Case {
+    /// `CASE x WHEN ...` compares `x` with each `WHEN` value; without it each is a condition.
+    pub(crate) operand: Option<Node>,
+    pub(crate) whens: Vec<(Node, Node)>,
+    pub(crate) otherwise: Option<Node>,
+}
+
+/// `x IN ('a', 'b', ...)` with only string literals: compared as bytes without converting.
+#[derive(Debug, Clone)]
+pub(crate) struct InStrings {
+    pub(crate) probe: Node,
+    /// Sorted, for binary search when the list is long.
+    pub(crate) strings: Vec<Box<str>>,
+    /// The same list as nodes, for a probe that is not text (a JSON number).
+    pub(crate) list: Vec<Node>,
+    pub(crate) has_null: bool,
+    pub(crate) negated: bool,
+}
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    Lit(Value<'static>),
+    Col(usize),
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Cmp(CmpOp, Box<[Node; 2]>),
+    Arith(ArithOp, Box<[Node; 2]>),
+    Neg(Box<Node>),
+    Concat(Box<[Node; 2]>),
+    In {
+        probe: Box<Node>,
+        list: Vec<Node>,
+        negated: bool,
+    },
+    InStrings(Box<InStrings>),
+    Between {
+        args: Box<[Node; 3]>,
+        negated: bool,
+    },
+    Like(Box<Like>),
+    IsNull {
+        expr: Box<Node>,
+        negated: bool,
+    },
+    IsBool {
+        expr: Box<Node>,
+        want: bool,
+        negated: bool,
+    },
+    Distinct {
+        args: Box<[Node; 2]>,
+        negated: bool,
+    },
+    Case(Box<Case>),
+    Cast {
+        expr: Box<Node>,
+        to: Target,
+        lenient: bool,
+    },
+    /// An implicit conversion the compiler inserted to unify branch types.
+    Coerce {
+        expr: Box<Node>,
+        to: Ty,
+    },
+    Call(Box<Call>),
+}
+
+/// What evaluation needs besides the tree: the record and the column names for messages.
+pub(crate) struct Cx<'r> {
+    rec: &'r Record<'r>,
+    names: &'r [String],
+}
+
+impl<'r> Cx<'r> {
+    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String]) -> Cx<'r> {
+        Cx { rec, names }
+    }
+
+    /// A column's value: text, NULL, or for JSON Lines a typed scalar.
+    #[inline]
+    fn column(&self, i: usize) -> R<'r> {
+        let Some(bytes) = self.rec.get(i) else {
+            return Ok(Value::Null);
+        };
+        match self.rec.kind(i) {
+            Some(ValueKind::Text) => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(Value::Str(Cow::Borrowed(s))),
+                Err(_) => Err(self.utf8_error(i, bytes)),
+            },
+            Some(ValueKind::Json) => self.json(i, bytes),
+            _ => Ok(Value::Null),
+        }
+    }
+
+    /// The raw text of column `i` when it is plain text, so a conversion can skip UTF-8
+    /// validation; `None` for NULL, JSON values and missing fields.
+    #[inline]
+    fn column_text(&self, i: usize) -> Option<&'r [u8]> {
+        match self.rec.kind(i) {
+            Some(ValueKind::Text) => self.rec.get(i),
+            _ => None,
+        }
+    }
+
+    /// A number from a text column (read as DOUBLE) or a number literal, when that needs no
+    /// conversion that could fail; `None` sends the caller to the general path.
+    #[inline]
+    fn quick_num(&self, node: &Node) -> Option<Num> {
+        match node {
+            Node::Lit(Value::Int(i)) => Some(Num::Int(*i)),
+            Node::Lit(Value::Float(f)) => Some(Num::Float(*f)),
+            Node::Col(i) => convert::parse_f64(self.column_text(*i)?).map(Num::Float),
+            _ => None,
+        }
+    }
+
+    /// Whether column `i` is NULL, when that is known without reading it.
+    #[inline]
+    fn column_is_null(&self, i: usize) -> Option<bool> {
+        match self.rec.kind(i) {
+            None | Some(ValueKind::Null) => Some(true),
+            Some(ValueKind::Text) => Some(false),
+            Some(ValueKind::Json) => None,
+        }
+    }
+
+    /// Compares column `i` with a literal on its raw text when that is exact: as bytes with a
+    /// string, as a number with a number. `None` when the general path must decide (JSON
+    /// values, text that is not a number, so the error names it properly).
+    #[inline]
+    fn column_vs_literal(&self, i: usize, lit: &Value<'_>) -> Option<Option<Ordering>> {
+        if self.column_is_null(i) == Some(true) {
+            return Some(None);
+        }
+        let bytes = self.column_text(i)?;
+        match lit {
+            Value::Null => Some(None),
+            Value::Str(s) => Some(Some(bytes.cmp(s.as_bytes()))),
+            Value::Int(n) => convert::parse_number(bytes).map(|x| Some(num_cmp(x, Num::Int(*n)))),
+            Value::Float(f) => {
+                convert::parse_number(bytes).map(|x| Some(num_cmp(x, Num::Float(*f))))
+            }
+            _ => None,
+        }
+    }
+
+    fn json(&self, i: usize, bytes: &'r [u8]) -> R<'r> {
+        match bytes.first() {
+            Some(b't') if bytes == b"true" => Ok(Value::Bool(true)),
+            Some(b'f') if bytes == b"false" => Ok(Value::Bool(false)),
+            Some(b'-' | b'0'..=b'9') => {
+                let integral = !bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
+                if integral {
+                    if let Some(v) = std::str::from_utf8(bytes).ok().and_then(|s| s.parse().ok()) {
+                        return Ok(Value::Int(v));
+                    }
+                }
+                match convert::parse_f64(bytes) {
+                    Some(f) => Ok(Value::Float(f)),
+                    None => Err(self.utf8_error(i, bytes)),
+                }
+            }
+            _ => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(Value::Str(Cow::Borrowed(s))),
+                Err(_) => Err(self.utf8_error(i, bytes)),
+            },
+        }
+    }
+
+    fn name(&self, col: Option<usize>) -> Option<&'r String> {
+        col.and_then(|i| self.names.get(i))
+    }
+
+    #[cold]
+    fn utf8_error(&self, i: usize, bytes: &[u8]) -> Fail {
+        let name = self.name(Some(i));
+        Box::new(EvalError {
+            column: name.cloned(),
+            value: String::from_utf8_lossy(bytes).into_owned(),
+            message: format!(
+                "invalid UTF-8 in column {}",
+                name.map_or("?", String::as_str)
+            ),
+        })
+    }
+
+    /// `cannot convert 'abc' (column age) to BIGINT`, naming the column `node` reads.
+    #[cold]
+    pub(crate) fn convert_error(&self, node: &Node, value: &str, to: &str) -> Fail {
+        let name = self.name(node.origin());
+        let message = match name {
+            Some(n) => format!("cannot convert '{value}' (column {n}) to {to}"),
+            None => format!("cannot convert '{value}' to {to}"),
+        };
+        Box::new(EvalError {
+            column: name.cloned(),
+            value: value.to_string(),
+            message,
+        })
+    }
+
+    /// Another problem with a value, naming the column `node` reads when there is one.
+    #[cold]
+    pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> Fail {
+        let name = self.name(node.origin());
+        let message = match name {
+            Some(n) => format!("{message} (column {n})"),
+            None => message,
+        };
+        Box::new(EvalError {
+            column: name.cloned(),
+            value: value.to_text().into_owned(),
+            message,
+        })
+    }
+
+    /// A number for a comparison: text is read exactly (BIGINT when integral).
+    fn cmp_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
+        match v {
+            Value::Int(i) => Ok(Num::Int(*i)),
+            Value::Float(f) => Ok(Num::Float(*f)),
+            Value::Bool(b) => Ok(Num::Int(i64::from(*b))),
+            Value::Str(s) => convert::parse_number(s.as_bytes())
+                .ok_or_else(|| self.convert_error(node, s, "DOUBLE")),
+            other => Err(self.error(
+                node,
+                other,
+                format!("cannot compare {} with a number", other.type_name()),
+            )),
+        }
+    }
+
+    /// A number for arithmetic and numeric functions: text is read as DOUBLE.
+    pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
+        match v {
+            Value::Int(i) => Ok(Num::Int(*i)),
+            Value::Float(f) => Ok(Num::Float(*f)),
+            Value::Str(s) => convert::parse_f64(s.as_bytes())
+                .map(Num::Float)
+                .ok_or_else(|| self.convert_error(node, s, "DOUBLE")),
+            other => Err(self.convert_error(node, &other.to_text(), "DOUBLE")),
+        }
+    }
+
+    /// An integer argument (a position, a count, a number of digits).
+    pub(crate) fn int_arg(&self, v: &Value<'_>, node: &Node) -> Result<i64, Fail> {
+        match v {
+            Value::Int(i) => Ok(*i),
+            Value::Float(f) => convert::float_to_int(*f, IntWidth::I64)
+                .ok_or_else(|| self.convert_error(node, &v.to_text(), "BIGINT")),
+            Value::Bool(b) => Ok(i64::from(*b)),
+            Value::Str(s) => convert::parse_int(s.as_bytes())
+                .ok_or_else(|| self.convert_error(node, s, "BIGINT")),
+            other => Err(self.convert_error(node, &other.to_text(), "BIGINT")),
+        }
+    }
+
+    /// A date, timestamp or time argument; text is read as a TIMESTAMP (or a TIME when it is
+    /// one), a DATE stays a DATE.
+    pub(crate) fn temporal(&self, v: &Value<'_>, node: &Node) -> Result<Temporal, Fail> {
+        match v {
+            Value::Date(d) => Ok(Temporal::Date(*d)),
+            Value::Timestamp(t) => Ok(Temporal::Timestamp(*t)),
+            Value::Time(t) => Ok(Temporal::Time(*t)),
+            Value::Str(s) => {
+                if let Some(t) = convert::parse_timestamp(s.as_bytes()) {
+                    return Ok(Temporal::Timestamp(t));
+                }
+                if let Some(t) = convert::parse_time(s.as_bytes()) {
+                    return Ok(Temporal::Time(t));
+                }
+                Err(self.convert_error(node, s, "TIMESTAMP"))
+            }
+            other => Err(self.convert_error(node, &other.to_text(), "TIMESTAMP")),
+        }
+    }
+
+    /// SQL truthiness of a value computed by `node`.
+    pub(crate) fn truthy(&self, v: &Value<'_>, node: &Node) -> Result<Option<bool>, Fail> {
+        match v {
+            Value::Null => Ok(None),
+            Value::Bool(b) => Ok(Some(*b)),
+            Value::Int(i) => Ok(Some(*i != 0)),
+            Value::Float(f) => Ok(Some(*f != 0.0)),
+            Value::Str(s) => convert::parse_bool(s.as_bytes())
+                .map(Some)
+                .ok_or_else(|| self.convert_error(node, s, "BOOLEAN")),
+            other => Err(self.convert_error(node, &other.to_text(), "BOOLEAN")),
+        }
+    }
+
+    /// Compares two values with DuckDB's rules; `None` when either is NULL. Text meets another
+    /// type by being converted to it.
+    pub(crate) fn compare(
+        &self,
+        a: &Value<'_>,
+        b: &Value<'_>,
+        na: &Node,
+        nb: &Node,
+    ) -> Result<Option<Ordering>, Fail> {
+        use Value as V;
+        let o = match (a, b) {
+            (V::Null, _) | (_, V::Null) => return Ok(None),
+            (V::Str(x), V::Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (V::Int(x), V::Int(y)) => x.cmp(y),
+            (V::Bool(x), V::Bool(y)) => x.cmp(y),
+            (V::Date(x), V::Date(y)) => x.cmp(y),
+            (V::Timestamp(x), V::Timestamp(y)) => x.cmp(y),
+            (V::Time(x), V::Time(y)) => x.cmp(y),
+            (V::Date(x), V::Timestamp(y)) => x.to_datetime(Time::midnight()).cmp(y),
+            (V::Timestamp(x), V::Date(y)) => x.cmp(&y.to_datetime(Time::midnight())),
+            (V::Str(s), V::Bool(y)) => self.str_bool(s, na)?.cmp(y),
+            (V::Bool(x), V::Str(s)) => x.cmp(&self.str_bool(s, nb)?),
+            (V::Str(s), V::Date(y)) => self.str_date(s, na)?.cmp(y),
+            (V::Date(x), V::Str(s)) => x.cmp(&self.str_date(s, nb)?),
+            (V::Str(s), V::Timestamp(y)) => self.str_ts(s, na)?.cmp(y),
+            (V::Timestamp(x), V::Str(s)) => x.cmp(&self.str_ts(s, nb)?),
+            (V::Str(s), V::Time(y)) => self.str_time(s, na)?.cmp(y),
+            (V::Time(x), V::Str(s)) => x.cmp(&self.str_time(s, nb)?),
+            (
+                V::Int(_) | V::Float(_) | V::Bool(_) | V::Str(_),
+                V::Int(_) | V::Float(_) | V::Bool(_),
+            )
+            | (V::Int(_) | V::Float(_), V::Str(_)) => {
+                num_cmp(self.cmp_num(a, na)?, self.cmp_num(b, nb)?)
+            }
+            _ => {
+                return Err(self.error(
+                    na,
+                    a,
+                    format!("cannot compare {} with {}", a.type_name(), b.type_name()),
+                ))
+            }
+        };
+        Ok(Some(o))
+    }
+
+    fn str_bool(&self, s: &str, node: &Node) -> Result<bool, Fail> {
+        convert::parse_bool(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "BOOLEAN"))
+    }
+
+    fn str_date(&self, s: &str, node: &Node) -> Result<Date, Fail> {
+        convert::parse_date(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "DATE"))
+    }
+
+    fn str_ts(&self, s: &str, node: &Node) -> Result<DateTime, Fail> {
+        convert::parse_timestamp(s.as_bytes())
+            .ok_or_else(|| self.convert_error(node, s, "TIMESTAMP"))
+    }
+
+    fn str_time(&self, s: &str, node: &Node) -> Result<Time, Fail> {
+        convert::parse_time(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "TIME"))
+    }
+
+    /// `CAST(v AS to)` with DuckDB's rules; gives `v` back when it does not convert.
+    fn cast(&self, v: Value<'r>, to: Target) -> Result<Value<'r>, Value<'r>> {
+        match (v, to) {
+            (Value::Null, _) => Ok(Value::Null),
+            (v, Target::Text) => Ok(Value::Str(v.into_text())),
+            (v, to) => cast_value(&v, to).ok_or(v),
+        }
+    }
+
+    /// An implicit conversion to a unified branch type.
+    fn coerce(&self, v: Value<'r>, to: Ty, node: &Node) -> R<'r> {
+        use Value as V;
+        Ok(match (v, to) {
+            (V::Null, _) => V::Null,
+            (V::Int(i), Ty::Float) => V::Float(i as f64),
+            (V::Str(s), Ty::Float | Ty::Int) => match convert::parse_f64(s.as_bytes()) {
+                Some(f) => V::Float(f),
+                None => return Err(self.convert_error(node, &s, "DOUBLE")),
+            },
+            (v @ V::Str(_), Ty::Bool | Ty::Date | Ty::Timestamp | Ty::Time) => {
+                let target = match to {
+                    Ty::Bool => Target::Bool,
+                    Ty::Date => Target::Date,
+                    Ty::Timestamp => Target::Timestamp,
+                    _ => Target::Time,
+                };
+                match self.cast(v, target) {
+                    Ok(v) => v,
+                    Err(v) => return Err(self.convert_error(node, &v.to_text(), to.name())),
+                }
+            }
+            (V::Date(d), Ty::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+            (v, _) => v,
+        })
+    }
+}
+
+/// A cast to a non-text type, with DuckDB's rules; `None` when the value does not convert.
+fn cast_value(v: &Value<'_>, to: Target) -> Option<Value<'static>> {
+    use Value as V;
+    Some(match (v, to) {
+        (V::Str(s), Target::Int(w)) => {
+            V::Int(convert::parse_int(s.as_bytes()).and_then(|v| w.check(v))?)
+        }
+        (V::Int(i), Target::Int(w)) => V::Int(w.check(*i)?),
+        (V::Float(f), Target::Int(w)) => V::Int(convert::float_to_int(*f, w)?),
+        (V::Bool(b), Target::Int(_)) => V::Int(i64::from(*b)),
+        (V::Str(s), Target::Float) => V::Float(convert::parse_f64(s.as_bytes())?),
+        (V::Int(i), Target::Float) => V::Float(*i as f64),
+        (V::Float(f), Target::Float) => V::Float(*f),
+        (V::Bool(b), Target::Float) => V::Float(f64::from(u8::from(*b))),
+        (V::Str(s), Target::Decimal { precision, scale }) => {
+            V::Float(convert::parse_decimal(s.as_bytes(), precision, scale)?)
+        }
+        (V::Int(_) | V::Float(_) | V::Bool(_), Target::Decimal { precision, scale }) => {
+            let f = match v {
+                V::Int(i) => *i as f64,
+                V::Float(f) => *f,
+                _ => f64::from(u8::from(matches!(v, V::Bool(true)))),
+            };
+            V::Float(convert::round_decimal(f, precision, scale)?)
+        }
+        (V::Str(s), Target::Bool) => V::Bool(convert::parse_bool(s.as_bytes())?),
+        (V::Bool(b), Target::Bool) => V::Bool(*b),
+        (V::Int(i), Target::Bool) => V::Bool(*i != 0),
+        (V::Float(f), Target::Bool) => V::Bool(*f != 0.0),
+        (V::Str(s), Target::Date) => V::Date(convert::parse_date(s.as_bytes())?),
+        (V::Date(d), Target::Date) => V::Date(*d),
+        (V::Timestamp(t), Target::Date) => V::Date(t.date()),
+        (V::Str(s), Target::Timestamp) => V::Timestamp(convert::parse_timestamp(s.as_bytes())?),
+        (V::Date(d), Target::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+        (V::Timestamp(t), Target::Timestamp) => V::Timestamp(*t),
+        (V::Str(s), Target::Time) => V::Time(convert::parse_time(s.as_bytes())?),
+        (V::Timestamp(t), Target::Time) => V::Time(t.time()),
+        (V::Time(t), Target::Time) => V::Time(*t),
+        _ => return None,
+    })
+}
+
+/// Numbers in DuckDB's order: NaN equals NaN and is above everything; -0 equals 0.
+pub(crate) fn num_cmp(a: Num, b: Num) -> Ordering {
+    match (a, b) {
+        (Num::Int(x), Num::Int(y)) => x.cmp(&y),
+        (Num::Int(x), Num::Float(y)) => int_float_cmp(x, y),
+        (Num::Float(x), Num::Int(y)) => int_float_cmp(y, x).reverse(),
+        (Num::Float(x), Num::Float(y)) => float_cmp(x, y),
+    }
+}
+
+pub(crate) fn float_cmp(x: f64, y: f64) -> Ordering {
+    match x.partial_cmp(&y) {
+        Some(o) => o,
+        None => x.is_nan().cmp(&y.is_nan()),
+    }
+}
+
+fn int_float_cmp(x: i64, y: f64) -> Ordering {
+    if y.is_nan() {
+        return Ordering::Less;
+    }
+    let o = float_cmp(x as f64, y);
+    // Beyond 2^53 the conversion rounds; an integral double in range compares exactly.
+    if o == Ordering::Equal && y.abs() < 9.2e18 {
+        return x.cmp(&(y as i64));
+    }
+    o
+}
+
+/// Three-valued AND of two truth values.
+fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn bool_value(b: Option<bool>) -> Value<'static> {
+    b.map_or(Value::Null, Value::Bool)
+}
+
+/// Compares two nodes. A column's text meets a string literal as bytes and a number literal
+/// as a number without UTF-8 validation first; everything else goes through [`Cx::compare`].
+#[inline]
+fn compare_nodes<'r>(a: &'r Node, b: &'r Node, cx: &Cx<'r>) -> Result<Option<Ordering>, Fail> {
+    match (a, b) {
+        (Node::Col(i), Node::Lit(lit)) => {
+            if let Some(o) = cx.column_vs_literal(*i, lit) {
+                return Ok(o);
+            }
+        }
+        (Node::Lit(lit), Node::Col(i)) => {
+            if let Some(o) = cx.column_vs_literal(*i, lit) {
+                return Ok(o.map(Ordering::reverse));
+            }
+        }
+        _ => {}
+    }
+    let va = a.eval(cx)?;
+    if va.is_null() {
+        return Ok(None);
+    }
+    let vb = b.eval(cx)?;
+    cx.compare(&va, &vb, a, b)
+}
+
+/// Byte equality tuned for the short strings of `IN` lists.
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && if a.len() <= 16 {
+            a.iter().zip(b).all(|(x, y)| x == y)
+        } else {
+            a == b
+        }
+}
+
+impl InStrings {
+    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+        let text = match &self.probe {
+            Node::Col(i) => cx.column_text(*i),
+            _ => None,
+        };
+        let found = match (text, &self.probe) {
+            (Some(bytes), _) => self.contains(bytes),
+            (None, probe) => {
+                let v = probe.eval(cx)?;
+                match &v {
+                    Value::Null => return Ok(None),
+                    Value::Str(s) => self.contains(s.as_bytes()),
+                    _ => {
+                        let mut found = false;
+                        for item in &self.list {
+                            let w = item.eval(cx)?;
+                            if cx.compare(&v, &w, probe, item)? == Some(Ordering::Equal) {
+                                found = true;
+                                break;
+                            }
+                        }
+                        found
+                    }
+                }
+            }
+        };
+        Ok(if found {
+            Some(!self.negated)
+        } else if self.has_null {
+            None
+        } else {
+            Some(self.negated)
+        })
+    }
+
+    #[inline]
+    fn contains(&self, s: &[u8]) -> bool {
+        if self.strings.len() <= 16 {
+            self.strings.iter().any(|x| bytes_eq(x.as_bytes(), s))
+        } else {
+            self.strings
+                .binary_search_by(|x| x.as_bytes().cmp(s))
+                .is_ok()
+        }
+    }
+}
+
+impl Like {
+    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+        let v = self.expr.eval(cx)?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        let text = v.into_text();
+        let text = if self.case_insensitive {
+            super::func::lower(text)
+        } else {
+            text
+        };
+        let matched = match &self.pattern {
+            LikeSource::Static(p) => p.matches(&text),
+            LikeSource::Dynamic { pattern, escape } => {
+                let pv = pattern.eval(cx)?;
+                if pv.is_null() {
+                    return Ok(None);
+                }
+                let mut ptext = pv.into_text();
+                if self.case_insensitive {
+                    ptext = super::func::lower(ptext);
+                }
+                let p = LikePattern::new(&ptext, *escape)
+                    .map_err(|m| cx.error(pattern, &Value::Str(ptext.clone()), m))?;
+                p.matches(&text)
+            }
+        };
+        Ok(Some(matched != self.negated))
+    }
+}
+
+impl Node {
+    /// Evaluates the node for the record in `cx`.
+    pub(crate) fn eval<'r>(&'r self, cx: &Cx<'r>) -> R<'r> {
+        match self {
+            Node::Lit(v) => Ok(v.borrowed()),
+            Node::Col(i) => cx.column(*i),
+            Node::Not(e) => Ok(bool_value(e.truth(cx)?.map(|b| !b))),
+            Node::And(_) | Node::Or(_) | Node::IsBool { .. } => Ok(bool_value(self.truth(cx)?)),
+            Node::Cmp(..)
+            | Node::In { .. }
+            | Node::InStrings(_)
+            | Node::Between { .. }
+            | Node::Like(_)
+            | Node::IsNull { .. } => Ok(bool_value(self.truth(cx)?)),
+            Node::Arith(op, args) => self.arith(*op, args, cx),
+            Node::Neg(e) => match e.eval(cx)? {
+                Value::Null => Ok(Value::Null),
+                v => match cx.arith_num(&v, e)? {
+                    Num::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| {
+                        cx.error(e, &v, format!("Overflow in negation of BIGINT ({i})"))
+                    }),
+                    Num::Float(f) => Ok(Value::Float(-f)),
+                },
+            },
+            Node::Concat(args) => {
+                let [a, b] = &**args;
+                let va = a.eval(cx)?;
+                if va.is_null() {
+                    return Ok(Value::Null);
+                }
+                let vb = b.eval(cx)?;
+                if vb.is_null() {
+                    return Ok(Value::Null);
+                }
+                let (ta, tb) = (va.into_text(), vb.into_text());
+                if tb.is_empty() {
+                    return Ok(Value::Str(ta));
+                }
+                if ta.is_empty() {
+                    return Ok(Value::Str(tb));
+                }
+                let mut s = ta.into_owned();
+                s.push_str(&tb);
+                Ok(Value::Str(Cow::Owned(s)))
+            }
+            Node::Distinct { args, negated } => {
+                let [a, b] = &**args;
+                let (va, vb) = (a.eval(cx)?, b.eval(cx)?);
+                let distinct = match (va.is_null(), vb.is_null()) {
+                    (true, true) => false,
+                    (true, false) | (false, true) => true,
+                    _ => cx.compare(&va, &vb, a, b)? != Some(Ordering::Equal),
+                };
+                Ok(Value::Bool(distinct != *negated))
+            }
+            Node::Case(case) => {
+                match &case.operand {
+                    None => {
+                        for (cond, result) in &case.whens {
+                            if cond.truth(cx)? == Some(true) {
+                                return result.eval(cx);
+                            }
+                        }
+                    }
+                    Some(operand) => {
+                        let v = operand.eval(cx)?;
+                        if !v.is_null() {
+                            for (when, result) in &case.whens {
+                                let w = when.eval(cx)?;
+                                if cx.compare(&v, &w, operand, when)? == Some(Ordering::Equal) {
+                                    return result.eval(cx);
+                                }
+                            }
+                        }
+                    }
+                }
+                match &case.otherwise {
+                    Some(e) => e.eval(cx),
+                    None => Ok(Value::Null),
+                }
+            }
+            Node::Cast { expr, to, lenient } => self.cast(expr, *to, *lenient, cx),
+            Node::Coerce { expr, to } => {
+                let v = expr.eval(cx)?;
+                cx.coerce(v, *to, expr)
+            }
+            Node::Call(call) => call.eval(cx),
+        }
+    }
+
+    /// Evaluates the node as a condition.
+    pub(crate) fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+        match self {
+            Node::And(items) => {
+                let mut unknown = false;
+                for item in items {
+                    match item.truth(cx)? {
+                        Some(false) => return Ok(Some(false)),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(true) })
+            }
+            Node::Or(items) => {
+                let mut unknown = false;
+                for item in items {
+                    match item.truth(cx)? {
+                        Some(true) => return Ok(Some(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                Ok(if unknown { None } else { Some(false) })
+            }
+            Node::Not(e) => Ok(e.truth(cx)?.map(|b| !b)),
+            Node::Cmp(op, args) => {
+                let [a, b] = &**args;
+                Ok(compare_nodes(a, b, cx)?.map(|o| op.test(o)))
+            }
+            Node::In {
+                probe,
+                list,
+                negated,
+            } => {
+                let v = probe.eval(cx)?;
+                if v.is_null() {
+                    return Ok(None);
+                }
+                let mut saw_null = false;
+                for item in list {
+                    let w = item.eval(cx)?;
+                    match cx.compare(&v, &w, probe, item)? {
+                        Some(Ordering::Equal) => return Ok(Some(!negated)),
+                        None => saw_null = true,
+                        _ => {}
+                    }
+                }
+                Ok(if saw_null { None } else { Some(*negated) })
+            }
+            Node::InStrings(node) => node.truth(cx),
+            Node::Between { args, negated } => {
+                let [e, lo, hi] = &**args;
+                let v = e.eval(cx)?;
+                if v.is_null() {
+                    return Ok(None);
+                }
+                let (l, h) = (lo.eval(cx)?, hi.eval(cx)?);
+                let ge = cx.compare(&v, &l, e, lo)?.map(|o| o != Ordering::Less);
+                let le = cx.compare(&v, &h, e, hi)?.map(|o| o != Ordering::Greater);
+                let r = and3(ge, le);
+                Ok(if *negated { r.map(|b| !b) } else { r })
+            }
+            Node::Like(like) => like.truth(cx),
+            Node::IsNull { expr, negated } => {
+                // A column is NULL without reading its text.
+                if let Node::Col(i) = **expr {
+                    if let Some(null) = cx.column_is_null(i) {
+                        return Ok(Some(null != *negated));
+                    }
+                }
+                Ok(Some(expr.eval(cx)?.is_null() != *negated))
+            }
+            Node::IsBool {
+                expr,
+                want,
+                negated,
+            } => Ok(Some((expr.truth(cx)? == Some(*want)) != *negated)),
+            _ => {
+                let v = self.eval(cx)?;
+                cx.truthy(&v, self)
+            }
+        }
+    }
+
+    fn cast<'r>(&'r self, expr: &'r Node, to: Target, lenient: bool, cx: &Cx<'r>) -> R<'r> {
+        // A column's text converts to a number or a date without UTF-8 validation first.
+        if let Node::Col(i) = expr {
+            if let Some(bytes) = cx.column_text(*i) {
+                let fast = match to {
+                    Target::Int(w) => Some(
+                        convert::parse_int(bytes)
+                            .and_then(|v| w.check(v))
+                            .map(Value::Int),
+                    ),
+                    Target::Float => Some(convert::parse_f64(bytes).map(Value::Float)),
+                    Target::Date => Some(convert::parse_date(bytes).map(Value::Date)),
+                    Target::Timestamp => {
+                        Some(convert::parse_timestamp(bytes).map(Value::Timestamp))
+                    }
+                    _ => None,
+                };
+                match fast {
+                    Some(Some(v)) => return Ok(v),
+                    Some(None) if lenient => return Ok(Value::Null),
+                    Some(None) => {
+                        return Err(cx.convert_error(
+                            expr,
+                            &String::from_utf8_lossy(bytes),
+                            &to.name(),
+                        ))
+                    }
+                    None => {}
+                }
+            }
+        }
+        let v = expr.eval(cx)?;
+        match cx.cast(v, to) {
+            Ok(v) => Ok(v),
+            Err(_) if lenient => Ok(Value::Null),
+            Err(v) => Err(cx.convert_error(expr, &v.to_text(), &to.name())),
+        }
+    }
+
+    fn arith<'r>(&'r self, op: ArithOp, args: &'r [Node; 2], cx: &Cx<'r>) -> R<'r> {
+        let [a, b] = args;
+        // A column's text and a number literal: no UTF-8 validation, no intermediate values.
+        // NULLs and text that is not a number take the general path below (for the error).
+        if let (Some(x), Some(y)) = (cx.quick_num(a), cx.quick_num(b)) {
+            if let (Num::Float(_), _) | (_, Num::Float(_)) = (x, y) {
+                let (x, y) = (x.as_f64(), y.as_f64());
+                match op {
+                    ArithOp::Add => return Ok(Value::Float(x + y)),
+                    ArithOp::Sub => return Ok(Value::Float(x - y)),
+                    ArithOp::Mul => return Ok(Value::Float(x * y)),
+                    ArithOp::Div => return Ok(Value::Float(x / y)),
+                    _ => {}
+                }
+            }
+        }
+        let va = a.eval(cx)?;
+        if va.is_null() {
+            return Ok(Value::Null);
+        }
+        let vb = b.eval(cx)?;
+        if vb.is_null() {
+            return Ok(Value::Null);
+        }
+        // Date arithmetic: DATE ± days, DATE - DATE.
+        match (&va, &vb, op) {
+            (Value::Date(d), Value::Int(n), ArithOp::Add | ArithOp::Sub)
+            | (Value::Int(n), Value::Date(d), ArithOp::Add) => {
+                let n = if op == ArithOp::Sub {
+                    n.checked_neg()
+                } else {
+                    Some(*n)
+                };
+                let days = n.and_then(|n| convert::date_days(*d).checked_add(n));
+                return days
+                    .and_then(convert::date_from_days)
+                    .map(Value::Date)
+                    .ok_or_else(|| cx.error(self, &va, "date out of range".into()));
+            }
+            (Value::Date(x), Value::Date(y), ArithOp::Sub) => {
+                return Ok(Value::Int(convert::date_days(*x) - convert::date_days(*y)))
+            }
+            (Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _, _)
+            | (_, Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _) => {
+                return Err(cx.error(
+                    self,
+                    &va,
+                    format!(
+                        "cannot compute {} {} {}",
+                        va.type_name(),
+                        op.symbol(),
+                        vb.type_name()
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        let na = cx.arith_num(&va, a)?;
+        let nb = cx.arith_num(&vb, b)?;
+        match (na, nb) {
+            (Num::Int(x), Num::Int(y)) => {
+                let r = match op {
+                    ArithOp::Add => x.checked_add(y),
+                    ArithOp::Sub => x.checked_sub(y),
+                    ArithOp::Mul => x.checked_mul(y),
+                    ArithOp::Div => return Ok(Value::Float(x as f64 / y as f64)),
+                    ArithOp::IntDiv | ArithOp::Mod if y == 0 => {
+                        return Err(cx.error(
+                            self,
+                            &va,
+                            format!("division by zero in {x} {} {y}", op.symbol()),
+                        ))
+                    }
+                    ArithOp::IntDiv => x.checked_div(y),
+                    ArithOp::Mod => Some(x.wrapping_rem(y)),
+                };
+                r.map(Value::Int).ok_or_else(|| {
+                    cx.error(
+                        self,
+                        &va,
+                        format!(
+                            "Overflow in {} of BIGINT ({x} {} {y})",
+                            op.verb(),
+                            op.symbol()
+                        ),
+                    )
+                })
+            }
+            (x, y) => {
+                let (x, y) = (x.as_f64(), y.as_f64());
+                Ok(Value::Float(match op {
+                    ArithOp::Add => x + y,
+                    ArithOp::Sub => x - y,
+                    ArithOp::Mul => x * y,
+                    ArithOp::Div => x / y,
+                    // DuckDB's `//` on doubles is a plain division that rejects zero.
+                    ArithOp::IntDiv if y == 0.0 => {
+                        return Err(cx.error(self, &va, format!("division by zero in {x} // {y}")))
+                    }
+                    ArithOp::IntDiv => x / y,
+                    ArithOp::Mod => x % y,
+                }))
+            }
+        }
+    }
+
+    /// Adds the columns the node reads to `out`.
+    pub(crate) fn columns(&self, out: &mut Vec<usize>) {
+        self.visit(&mut |n| {
+            if let Node::Col(i) = n {
+                out.push(*i);
+            }
+        });
+    }
+
+    /// The one column the node reads, if it reads exactly one: the column named in errors.
+    pub(crate) fn origin(&self) -> Option<usize> {
+        let mut cols = Vec::new();
+        self.columns(&mut cols);
+        cols.sort_unstable();
+        cols.dedup();
+        match cols[..] {
+            [c] => Some(c),
+            _ => None,
+        }
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(&Node)) {
+        f(self);
+        match self {
+            Node::Lit(_) | Node::Col(_) => {}
+            Node::Not(e) | Node::Neg(e) => e.visit(f),
+            Node::IsNull { expr, .. }
+            | Node::IsBool { expr, .. }
+            | Node::Cast { expr, .. }
+            | Node::Coerce { expr, .. } => expr.visit(f),
+            Node::And(items) | Node::Or(items) => items.iter().for_each(|n| n.visit(f)),
+            Node::Cmp(_, args) | Node::Arith(_, args) | Node::Concat(args) => {
+                args.iter().for_each(|n| n.visit(f))
+            }
+            Node::Distinct { args, .. } => args.iter().for_each(|n| n.visit(f)),
+            Node::Between { args, .. } => args.iter().for_each(|n| n.visit(f)),
+            Node::In { probe, list, .. } => {
+                probe.visit(f);
+                list.iter().for_each(|n| n.visit(f));
+            }
+            Node::InStrings(node) => node.probe.visit(f),
+            Node::Like(like) => {
+                like.expr.visit(f);
+                if let LikeSource::Dynamic { pattern, .. } = &like.pattern {
+                    pattern.visit(f);
+                }
+            }
+            Node::Case(case) => {
+                if let Some(o) = &case.operand {
+                    o.visit(f);
+                }
+                for (w, r) in &case.whens {
+                    w.visit(f);
+                    r.visit(f);
+                }
+                if let Some(o) = &case.otherwise {
+                    o.visit(f);
+                }
+            }
+            Node::Call(call) => call.args.iter().for_each(|n| n.visit(f)),
+        }
+    }
+}

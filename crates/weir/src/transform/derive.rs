@@ -1,0 +1,88 @@
+//! `derive`: set a column (new or existing) to the value of a SQL expression.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BindError, Outcome, Reject, Transform};
+use crate::expr::{Expr, Value};
+use crate::format::{Columns, Record, ValueKind};
+
+/// Sets column `name` to the expression's value, adding the column at the end if it is new.
+/// A value the expression cannot convert rejects the record (`type-error`), naming the column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derive {
+    /// The column to set.
+    pub name: String,
+    /// The value, in SQL syntax: `round(score * 100, 1)`.
+    pub expr: String,
+    #[serde(skip)]
+    compiled: Option<Expr>,
+    #[serde(skip)]
+    index: usize,
+    #[serde(skip)]
+    text: Vec<u8>,
+}
+
+impl Derive {
+    /// Sets `name` to `expr`.
+    pub fn new(name: impl Into<String>, expr: impl Into<String>) -> Derive {
+        Derive {
+            name: name.into(),
+            expr: expr.into(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Transform for Derive {
+    fn name(&self) -> &str {
+        "derive"
+    }
+
+    fn describe(&self) -> String {
+        format!("{} = {}", self.name, self.expr)
+    }
+
+    fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        let expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
+            message: e.render(&self.expr),
+        })?;
+        self.compiled = Some(expr);
+        match input.index_of(&self.name) {
+            Some(i) => {
+                self.index = i;
+                Ok(input.clone())
+            }
+            None => {
+                self.index = input.len();
+                let mut names = input.names().to_vec();
+                names.push(self.name.clone());
+                Ok(Columns::new(names))
+            }
+        }
+    }
+
+    fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
+        let expr = self
+            .compiled
+            .as_ref()
+            .expect("derive is bound before it runs");
+        self.text.clear();
+        let kind = match expr.eval(record) {
+            Err(e) => {
+                return Outcome::Reject(Reject::new("type-error", e.column.clone(), e.to_string()))
+            }
+            Ok(value) => {
+                let kind = match &value {
+                    Value::Null => ValueKind::Null,
+                    Value::Bool(_) | Value::Int(_) | Value::Float(_) => ValueKind::Json,
+                    _ => ValueKind::Text,
+                };
+                value.write_text(&mut self.text);
+                kind
+            }
+        };
+        record.set_value(self.index, &self.text, kind);
+        Outcome::Keep
+    }
+}

@@ -1,0 +1,58 @@
+//! `filter`: keep the records for which a SQL expression is true.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BindError, Outcome, Reject, Transform};
+use crate::expr::Expr;
+use crate::format::{Columns, Record};
+
+/// Keeps a record when the expression is TRUE; FALSE and NULL filter it (as SQL's WHERE). A
+/// value the expression cannot convert rejects the record (`type-error`), naming the column.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Filter {
+    /// The condition, in SQL syntax: `TRY_CAST(age AS BIGINT) >= 30 AND country IN ('US','DE')`.
+    pub expr: String,
+    #[serde(skip)]
+    compiled: Option<Expr>,
+}
+
+impl Filter {
+    /// A filter on this condition.
+    pub fn new(expr: impl Into<String>) -> Filter {
+        Filter {
+            expr: expr.into(),
+            compiled: None,
+        }
+    }
+}
+
+impl Transform for Filter {
+    fn name(&self) -> &str {
+        "filter"
+    }
+
+    fn describe(&self) -> String {
+        self.expr.clone()
+    }
+
+    fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
+        let expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
+            message: e.render(&self.expr),
+        })?;
+        self.compiled = Some(expr);
+        Ok(input.clone())
+    }
+
+    fn apply(&mut self, record: &mut Record<'_>) -> Outcome {
+        let expr = self
+            .compiled
+            .as_ref()
+            .expect("filter is bound before it runs");
+        match expr.eval_truthy(record) {
+            Ok(Some(true)) => Outcome::Keep,
+            Ok(_) => Outcome::Filter,
+            Err(e) => Outcome::Reject(Reject::new("type-error", e.column.clone(), e.to_string())),
+        }
+    }
+}
