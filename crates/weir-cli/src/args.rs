@@ -230,6 +230,12 @@ pub struct OptionArgs {
     #[arg(long)]
     pub flexible: bool,
 
+    /// Sync the output and rejects to disk before renaming them into place, so they survive a
+    /// power loss too (slower where the disk is slower than weir). Without it the commit is
+    /// atomic against every other failure.
+    #[arg(long)]
+    pub durable: bool,
+
     /// Stop the run after this long (90s, 10m, 1h); exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,

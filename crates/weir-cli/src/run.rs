@@ -146,6 +146,7 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
         .max_record_size(cfg.max_record_size)
         .ordered(cfg.ordered)
         .flexible(cfg.flexible)
+        .durable(cfg.durable)
         .stop_handle(stop);
     if let Some(source) = &cfg.schema {
         let schema = match source {

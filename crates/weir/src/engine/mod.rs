@@ -83,6 +83,7 @@ pub struct PipelineBuilder {
     max_record_size: usize,
     ordered: bool,
     flexible: bool,
+    durable: bool,
     timeout: Option<Duration>,
     stop: StopHandle,
     observer: Option<(Duration, Observer)>,
@@ -104,6 +105,7 @@ impl PipelineBuilder {
             max_record_size: 64 << 20,
             ordered: true,
             flexible: false,
+            durable: false,
             timeout: None,
             stop: StopHandle::default(),
             observer: None,
@@ -168,6 +170,13 @@ impl PipelineBuilder {
     /// Whether records may have a different field count from the header.
     pub fn flexible(mut self, flexible: bool) -> Self {
         self.flexible = flexible;
+        self
+    }
+
+    /// Whether the outputs are synced to disk before they are renamed into place (see
+    /// [`crate::sink::SinkWriter::set_durable`]); off by default, as in DuckDB and Polars.
+    pub fn durable(mut self, durable: bool) -> Self {
+        self.durable = durable;
         self
     }
 
@@ -390,6 +399,7 @@ fn run_inner(
         max_record_size,
         ordered,
         flexible,
+        durable,
         timeout,
         stop,
         mut observer,
@@ -418,9 +428,11 @@ fn run_inner(
     report.ordered = ordered;
 
     let mut out = sink.open()?;
+    out.set_durable(durable);
     let mut rejects_out = match rejects {
         Some(s) => {
             let mut w = s.open()?;
+            w.set_durable(durable);
             w.write_all(REJECTS_HEADER)?;
             Some(w)
         }

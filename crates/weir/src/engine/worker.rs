@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::jsonl::{write_json_string, JsonDecoder, Lines};
+use crate::format::skim::{skim, Skimmed};
 use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
 use crate::source::SourceName;
 use crate::split::Chunk;
@@ -137,6 +138,12 @@ impl Worker {
         self.rec.set_base(chunk.offset);
         let input = &chunk.data[..];
         match self.spec.dialect.format {
+            Format::Csv | Format::Tsv if self.spec.chain.is_empty() => {
+                let (delimiter, quote) = (self.spec.dialect.delimiter, self.spec.dialect.quote);
+                skim(input, delimiter, quote, chunk.first_line, |s| {
+                    self.handle_skimmed(chunk, batch, s)
+                });
+            }
             Format::Csv | Format::Tsv => {
                 let mut dec = CsvDecoder::new(input, &self.spec.dialect, chunk.first_line);
                 while dec.next_record(&mut self.rec) {
@@ -238,6 +245,40 @@ impl Worker {
                     )]);
                 }
             }
+        }
+    }
+
+    /// A record met by the skimmer (no transforms): copied raw when canonical, otherwise
+    /// decoded and re-encoded; checked for size and width like any other.
+    fn handle_skimmed(&mut self, chunk: &Chunk, batch: &mut Batch, s: &Skimmed) {
+        let input = &chunk.data[..];
+        let width_ok = self.spec.flexible || s.fields == self.spec.input_columns.len();
+        if batch.fatal.is_none()
+            && width_ok
+            && s.canonical
+            && s.end - s.start + s.term_len <= self.spec.max_record_size
+        {
+            batch.read += 1;
+            batch.written += 1;
+            if s.term_len == 1 && input[s.end] == b'\n' {
+                match &mut self.pending {
+                    Some((_, pend)) if *pend == s.start => *pend = s.end + 1,
+                    _ => {
+                        flush(&mut self.pending, input, &mut batch.out);
+                        self.pending = Some((s.start, s.end + 1));
+                    }
+                }
+            } else {
+                flush(&mut self.pending, input, &mut batch.out);
+                batch.out.extend_from_slice(&input[s.start..s.end]);
+                batch.out.push(b'\n');
+            }
+            return;
+        }
+        // The rare path: decode the record fully, then handle it as the full decoder would.
+        let mut dec = CsvDecoder::at(input, &self.spec.dialect, s.start, s.line);
+        if dec.next_record(&mut self.rec) {
+            self.handle(chunk, batch, None);
         }
     }
 
@@ -355,7 +396,8 @@ impl Worker {
         flush(&mut self.pending, input, &mut batch.out);
         match self.spec.dialect.format {
             Format::Csv | Format::Tsv => {
-                self.csv_out.record_values(&mut batch.out, record.fields());
+                self.csv_out
+                    .record_hinted(&mut batch.out, record.fields_hinted());
             }
             Format::Jsonl => {
                 let out = &mut batch.out;

@@ -136,6 +136,19 @@ impl<'a> CsvDecoder<'a> {
         }
     }
 
+    /// A decoder that starts at `pos` (a record start) of `input`, on physical line `line`.
+    pub fn at(input: &'a [u8], dialect: &Dialect, pos: usize, line: u64) -> CsvDecoder<'a> {
+        let needles = [dialect.delimiter, dialect.quote, b'\n', b'\r'];
+        CsvDecoder {
+            input,
+            structurals: Structurals::new(input, pos, needles),
+            pos,
+            delimiter: dialect.delimiter,
+            quote: dialect.quote,
+            line,
+        }
+    }
+
     /// The physical line of the next unread byte.
     pub fn line(&self) -> u64 {
         self.line
@@ -173,6 +186,7 @@ impl<'a> CsvDecoder<'a> {
         let mut quoted_field = false;
         let mut in_quotes = false;
         let mut canonical = true;
+        let mut plain = true;
         loop {
             let Some(p) = self.structurals.next() else {
                 // End of input without a terminator.
@@ -224,9 +238,10 @@ impl<'a> CsvDecoder<'a> {
             } else {
                 // A quote inside an unquoted field is literal, but the writer would quote it.
                 canonical = false;
+                plain &= quoted_field;
             }
         }
-        rec.set_canonical(canonical);
+        rec.set_canonical(canonical, plain);
         true
     }
 
@@ -292,10 +307,30 @@ impl CsvEncoder {
         }
     }
 
+    /// Whether `value` holds a byte that forces quoting: eight bytes at a time (SWAR), since
+    /// fields are short and a call to a SIMD search costs more than it saves on them.
+    #[inline]
+    fn needs_quotes(&self, value: &[u8]) -> bool {
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        let has = |v: u64, b: u8| {
+            let x = v ^ (LO * b as u64);
+            x.wrapping_sub(LO) & !x & HI != 0
+        };
+        let mut chunks = value.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            if has(v, self.delimiter) || has(v, self.quote) || has(v, b'\n') || has(v, b'\r') {
+                return true;
+            }
+        }
+        chunks.remainder().iter().any(|&b| self.special[b as usize])
+    }
+
     /// Appends one field, quoted if it needs to be.
     #[inline]
     pub fn field(&self, out: &mut Vec<u8>, value: &[u8]) {
-        if !value.iter().any(|&b| self.special[b as usize]) {
+        if !self.needs_quotes(value) {
             out.extend_from_slice(value);
             return;
         }
@@ -338,15 +373,25 @@ impl CsvEncoder {
     where
         I: IntoIterator<Item = (&'v [u8], ValueKind)>,
     {
+        self.record_hinted(out, fields.into_iter().map(|(v, k)| (v, k, false)));
+    }
+
+    /// As [`CsvEncoder::record_values`], with a hint per field that it needs no quoting check.
+    pub fn record_hinted<'v, I>(&self, out: &mut Vec<u8>, fields: I)
+    where
+        I: IntoIterator<Item = (&'v [u8], ValueKind, bool)>,
+    {
         let start = out.len();
         let mut n = 0;
-        for (value, kind) in fields {
+        for (value, kind, plain) in fields {
             if n > 0 {
                 out.push(self.delimiter);
             }
             if value.is_empty() && kind != ValueKind::Null {
                 out.push(self.quote);
                 out.push(self.quote);
+            } else if plain {
+                out.extend_from_slice(value);
             } else {
                 self.field(out, value);
             }
@@ -441,6 +486,21 @@ mod tests {
         ];
         enc.record_values(&mut out, fields);
         assert_eq!(out, b",\"\",1\n");
+    }
+
+    #[test]
+    fn quoting_check_finds_special_bytes_at_every_position() {
+        let enc = CsvEncoder::new(&Dialect::new(Format::Csv));
+        for len in 0..20 {
+            assert!(!enc.needs_quotes(&vec![b'a'; len]));
+            for at in 0..len {
+                for special in [b',', b'"', b'\n', b'\r'] {
+                    let mut v = vec![0xC3u8; len];
+                    v[at] = special;
+                    assert!(enc.needs_quotes(&v), "{special} at {at} of {len}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod csv;
 pub mod jsonl;
+pub mod skim;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -225,6 +226,9 @@ pub struct RecordBuf {
     base: u64,
     changed: bool,
     canonical: bool,
+    /// Whether every field still in the input holds no delimiter, quote, CR or LF, so a CSV
+    /// writer of the same dialect can copy it without looking (set by the CSV decoder).
+    plain_input: bool,
     /// Claims on ordered gates made by the chain for this record: (gate index, key hash).
     claims: Vec<(u32, u128)>,
     /// The gate index of the current step's first gate (set by the chain before each step).
@@ -241,6 +245,7 @@ impl RecordBuf {
         self.term_len = 0;
         self.changed = false;
         self.canonical = true;
+        self.plain_input = false;
         self.claims.clear();
     }
 
@@ -291,8 +296,9 @@ impl RecordBuf {
         self.base = base;
     }
 
-    pub(crate) fn set_canonical(&mut self, canonical: bool) {
+    pub(crate) fn set_canonical(&mut self, canonical: bool, plain_input: bool) {
         self.canonical = canonical;
+        self.plain_input = plain_input;
     }
 
     /// Length of the record's raw bytes with its terminator.
@@ -465,6 +471,16 @@ impl<'a> Record<'a> {
     /// Iterates over the fields' bytes and kinds.
     pub fn fields(&self) -> impl Iterator<Item = (&[u8], ValueKind)> + '_ {
         self.buf.fields.iter().map(|f| (self.bytes_of(f), f.kind))
+    }
+
+    /// The fields with, for each, whether it is known to need no CSV quoting in the input's
+    /// dialect (an unquoted input field the transforms left in place).
+    pub(crate) fn fields_hinted(&self) -> impl Iterator<Item = (&[u8], ValueKind, bool)> + '_ {
+        let plain = self.buf.plain_input;
+        self.buf
+            .fields
+            .iter()
+            .map(move |f| (self.bytes_of(f), f.kind, plain && f.place == Place::Input))
     }
 
     /// Field `i` as text for messages: lossy UTF-8, `None` past the end.
