@@ -14,6 +14,8 @@ mod failures;
 mod formats;
 #[path = "cli/golden.rs"]
 mod golden;
+#[path = "cli/language.rs"]
+mod language;
 #[path = "cli/parallel.rs"]
 mod parallel;
 #[path = "cli/rejects.rs"]
