@@ -5,15 +5,9 @@ use std::time::Duration;
 /// Parses a byte size: a number with an optional unit `B`, `K`/`KB`/`KiB`, `M`/`MB`/`MiB`,
 /// `G`/`GB`/`GiB` (all binary multiples; case-insensitive).
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid size '{text}' (examples: 4096, 64KiB, 1MiB)"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("invalid size '{text}' (examples: 4096, 64KiB, 1MiB)"))?;
+    let mult: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
@@ -33,15 +27,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 
 /// Parses a duration: a number with a unit `ms`, `s`, `m`, `h` (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration '{text}' (examples: 90s, 10m, 1h)"))?;
-    let secs = match unit.trim() {
+    let (value, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("invalid duration '{text}' (examples: 90s, 10m, 1h)"))?;
+    let secs = match unit {
         "ms" => value / 1000.0,
         "" | "s" => value,
         "m" | "min" => value * 60.0,
@@ -58,6 +46,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Splits `12.5 MiB` into the number and the unit after it (trimmed).
+fn number_and_unit(text: &str) -> Option<(f64, &str)> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    Some((num.parse().ok()?, unit.trim()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +66,7 @@ mod tests {
         assert_eq!(parse_size("64KiB"), Ok(65536));
         assert_eq!(parse_size("1MiB"), Ok(1 << 20));
         assert_eq!(parse_size("1.5k"), Ok(1536));
+        assert_eq!(parse_size(" 2 MiB "), Ok(2 << 20));
         assert!(parse_size("0").is_err());
         assert!(parse_size("12 parsecs").is_err());
     }

@@ -4,26 +4,14 @@
 //! engine's splitter, decoder and encoder are all checked against an independent
 //! implementation of the same RFC 4180 reading.
 
-use std::io::{Cursor, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Cursor;
+
+mod common;
+use common::Shared;
 
 use csv_core::{ReadFieldResult, Reader, WriteResult, Writer, WriterBuilder};
 use proptest::prelude::*;
 use weir::{Format, PipelineBuilder, Sink, Source};
-
-/// A `Write` whose bytes the test can read after the run.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A field as the reference sees it: its bytes, and whether it was an empty quoted field (the
 /// empty string, as opposed to an empty unquoted field, which is NULL).
@@ -185,7 +173,7 @@ fn run_chain(
         builder = builder.transform(weir::Select::new(cols));
     }
     let result = builder.build().run();
-    let output = out.0.lock().unwrap().clone();
+    let output = out.bytes();
     Run {
         output,
         report: result.map_err(|f| f.error.to_string()),

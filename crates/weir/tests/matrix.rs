@@ -2,25 +2,14 @@
 //! default} x workers {1, 2, 8} x ordered/unordered, for every format (CSV has property tests
 //! of its own in `equivalence.rs`).
 
-use std::io::{Cursor, Write};
-use std::sync::{Arc, Mutex};
+use std::io::Cursor;
+
+mod common;
+use common::Shared;
 
 use weir::schema::{Schema, Validate};
 use weir::transform::{Dedupe, Head};
 use weir::{Dialect, Format, PipelineBuilder, Report, Select, Sink, Source, Transform};
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 struct Case {
     dialect: Dialect,
@@ -53,7 +42,7 @@ fn run(case: &Case, chunk: usize, workers: usize, ordered: bool) -> (String, Str
         .build()
         .run()
         .unwrap_or_else(|f| panic!("run failed: {}", f.error));
-    let text = |s: &Shared| String::from_utf8(s.0.lock().unwrap().clone()).unwrap();
+    let text = |s: &Shared| String::from_utf8(s.bytes()).unwrap();
     (text(&out), text(&rej), report)
 }
 

@@ -677,6 +677,18 @@ fn watch_prologue(
     }
 }
 
+impl Prologue {
+    /// The prologue of an input with nothing in it (or only blank lines).
+    fn empty(splitter: Splitter<BufReader<Box<dyn Read + Send>>>) -> Prologue {
+        Prologue {
+            splitter,
+            columns: Columns::default(),
+            first: None,
+            header_raw: None,
+        }
+    }
+}
+
 /// Reads the header (or the first chunk, to learn the columns) before the threads start.
 fn read_prologue(
     mut splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
@@ -689,12 +701,7 @@ fn read_prologue(
             let mut chunk = Chunk::default();
             loop {
                 if !splitter.next_record(&mut chunk)? {
-                    return Ok(Prologue {
-                        splitter,
-                        columns: Columns::default(),
-                        first: None,
-                        header_raw: None,
-                    });
+                    return Ok(Prologue::empty(splitter));
                 }
                 let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
                 if dec.next_record(&mut buf) {
@@ -716,12 +723,7 @@ fn read_prologue(
         Format::Csv | Format::Tsv => {
             let mut chunk = Chunk::default();
             if !splitter.next_chunk(&mut chunk)? {
-                return Ok(Prologue {
-                    splitter,
-                    columns: Columns::default(),
-                    first: None,
-                    header_raw: None,
-                });
+                return Ok(Prologue::empty(splitter));
             }
             let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
             let n = if dec.next_record(&mut buf) {
@@ -740,12 +742,7 @@ fn read_prologue(
         Format::Jsonl => {
             let mut chunk = Chunk::default();
             if !splitter.next_chunk(&mut chunk)? {
-                return Ok(Prologue {
-                    splitter,
-                    columns: Columns::default(),
-                    first: None,
-                    header_raw: None,
-                });
+                return Ok(Prologue::empty(splitter));
             }
             let keys = Lines::new(&chunk.data, 1)
                 .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok())
