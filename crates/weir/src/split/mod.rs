@@ -238,23 +238,21 @@ impl<R: Read> Splitter<R> {
             // Grow to exactly what is asked: a long record must not make the buffer overshoot
             // the record-size bound by Vec's doubling.
             buf.reserve_exact(want - start);
-            buf.resize(want, 0);
-            let n = loop {
-                match self.reader.read(&mut buf[start..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => {
-                        buf.truncate(start);
-                        return Err(Error::Read {
-                            source_name: self.name.clone(),
-                            source: e,
-                        });
-                    }
+            // `take` bounds the read; `read_to_end` fills the spare capacity without zeroing
+            // it first (files read into uninitialised memory), which a resize would do for
+            // every chunk.
+            let limit = (want - start) as u64;
+            match (&mut self.reader).take(limit).read_to_end(buf) {
+                Ok(0) => self.eof = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(start);
+                    return Err(Error::Read {
+                        source_name: self.name.clone(),
+                        source: e,
+                    });
                 }
-            };
-            buf.truncate(start + n);
-            if n == 0 {
-                self.eof = true;
             }
         }
         Ok(())
