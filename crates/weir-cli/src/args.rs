@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use weir::Format;
 
+use crate::progress::ProgressMode;
+
 /// The exit codes, shown in `weir --help` and `weir run --help`.
 macro_rules! exit_codes {
     () => {
@@ -23,6 +25,10 @@ macro_rules! exit_codes {
 #[derive(Debug, Parser)]
 #[command(name = "weir", version, about, long_about = None, after_help = exit_codes!())]
 pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
+    #[arg(long, short = 'v', global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -34,12 +40,26 @@ pub enum Command {
     Run(RunArgs),
     /// Print the compiled plan of a pipeline: each step with its columns in and out. Reads only
     /// the start of the input; reports every usage error a run would.
+    #[command(after_help = "Examples:\n  weir explain pipelines/demo.toml\n  \
+        weir explain -i customers.csv --filter \"age >= 30\" --select id,name")]
     Explain(RunArgs),
     /// Work with Frictionless Table Schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
     /// Generate a dirty customers file and run a pipeline on it, showing the whole product.
+    #[command(
+        after_help = "Examples:\n  weir demo\n  weir demo --size 1GiB --dir /tmp/weir-demo --workers 2"
+    )]
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Example:\n  weir completions bash > /etc/bash_completion.d/weir")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from the same definitions as --help.
+    #[command(after_help = "Example:\n  weir man > weir.1 && man ./weir.1")]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,10 +109,16 @@ const RUN_HELP: &str = concat!(
   weir run -i customers.csv -o valid.csv --schema customers.schema.json --rejects invalid.csv
   weir run --input big.csv --output - --select id,name,email | head
   weir run --input events.jsonl --output slim.jsonl --select ts,user --report report.json
+  weir run -i customers.csv -o customers.jsonl       # convert: by the output's extension
+  weir run -i customers.csv --select email --output-format lines | sort -u
   zcat big.csv.gz | weir run --input - --format csv --output out.csv --timeout 10m
 
 Records whose field count differs from the header's are rejected (missing-cell / extra-cell)
-unless --flexible. Rejected records go to --rejects as CSV with the columns
+unless --flexible. Any input format converts to any output format: CSV/TSV out has a header of
+the output columns, NULL as an empty field and the empty string as \"\"; JSON Lines out has one
+object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
+column (NULL is an empty line; a value with a line break is rejected, encode-error).
+Rejected records go to --rejects as CSV with the columns
 file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
 succeeds; a failed or stopped run leaves no file there (and an existing file untouched).
 
@@ -120,11 +146,15 @@ pub struct RunArgs {
 /// Where data comes from and goes to.
 #[derive(Debug, Args, Default)]
 pub struct IoArgs {
-    /// Input file, or `-` for standard input.
-    #[arg(long, short = 'i', value_name = "PATH")]
-    pub input: Option<String>,
+    /// Input file, or `-` for standard input. Repeat it, or give a glob ('data/*.csv'), to
+    /// read several files as one stream, in order (globs sorted by name); their headers must
+    /// agree, and rejects name the file each record came from. gzip and zstd content is
+    /// decompressed as it is read, recognised by its magic bytes.
+    #[arg(long, short = 'i', value_name = "PATH", action = ArgAction::Append)]
+    pub input: Vec<String>,
 
-    /// Output file (written atomically), or `-` for standard output [default: -].
+    /// Output file (written atomically; compressed if it ends in .gz, .zst or .zstd), or `-`
+    /// for standard output [default: -].
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<String>,
 
@@ -156,6 +186,16 @@ pub struct IoArgs {
     /// The csv/tsv input has no header row; columns are named column1, column2, ...
     #[arg(long)]
     pub no_header: bool,
+
+    /// Output format: csv, tsv, jsonl or lines; by default from the output's extension (.csv,
+    /// .tsv, .jsonl/.ndjson, .txt; past .gz/.zst), else the input's. Any input format converts
+    /// to any output format; lines output takes exactly one column.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub output_format: Option<Format>,
+
+    /// Write csv/tsv output without a header row.
+    #[arg(long)]
+    pub output_no_header: bool,
 }
 
 /// Transform steps; applied in the order given on the command line.
@@ -236,15 +276,26 @@ pub struct OptionArgs {
     #[arg(long)]
     pub durable: bool,
 
+    /// Level of a compressed output or rejects file, chosen by its name: `.gz` 0-9 (default 1,
+    /// the fastest), `.zst`/`.zstd` 1-22 (default 3). Higher is smaller and slower.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub compression_level: Option<i32>,
+
     /// Stop the run after this long (90s, 10m, 1h); exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
 
-    /// Time between status lines on stderr while running [default: 2s].
+    /// Progress on stderr while running: `bar` (a live display, on a terminal), `log` (a plain
+    /// line every --status-interval), `none`, or `auto` (bar on a terminal, log otherwise)
+    /// [default: auto]. Never on stdout; NO_COLOR turns the display's colours off.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub progress: Option<ProgressMode>,
+
+    /// Time between status lines on stderr while running (--progress log) [default: 2s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub status_interval: Option<Duration>,
 
-    /// No status lines and no summary on stderr (errors are still shown).
+    /// No progress and no summary on stderr (errors are still shown).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }

@@ -3,8 +3,10 @@
 mod args;
 mod demo;
 mod demo_data;
+mod progress;
 mod run;
 mod spec;
+mod summary;
 
 use std::process::ExitCode;
 
@@ -13,6 +15,7 @@ use clap::{CommandFactory, FromArgMatches};
 fn main() -> ExitCode {
     let matches = args::Cli::command().get_matches();
     let cli = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    init_logging(cli.verbose);
     // Step flags are applied in the order typed, which only the raw matches know.
     let sub = |name| {
         matches
@@ -24,6 +27,42 @@ fn main() -> ExitCode {
         args::Command::Explain(a) => run::explain(a, sub("explain")),
         args::Command::Schema(args::SchemaCommand::Infer(a)) => run::infer(a),
         args::Command::Demo(a) => demo::demo(a),
+        args::Command::Completions { shell } => {
+            let mut cmd = args::Cli::command();
+            clap_complete::generate(shell, &mut cmd, "weir", &mut std::io::stdout());
+            0
+        }
+        args::Command::Man => {
+            match clap_mangen::Man::new(args::Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("weir: error: cannot write the man page: {e}");
+                    1
+                }
+            }
+        }
     };
     ExitCode::from(code)
+}
+
+/// Logs go to stderr through `tracing`: `-v` for info, `-vv` debug, `-vvv` trace, or RUST_LOG.
+/// By default only warnings are shown; data never goes to stderr and logs never to stdout.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .with_target(false)
+        .try_init();
 }

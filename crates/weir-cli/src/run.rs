@@ -1,18 +1,20 @@
 //! `weir run`: resolve the arguments into a pipeline, run it, report, and pick the exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 
 use clap::ArgMatches;
 use weir::schema::{Schema, Validate};
 use weir::{
-    Dialect, Error, Failure, Format, PipelineBuilder, Report, Sink, Snapshot, Source, StopHandle,
-    StopReason,
+    Dialect, Error, Failure, Format, PipelineBuilder, Report, Sink, Source, StopHandle, StopReason,
 };
 
 use crate::args::{InferArgs, RunArgs};
+use crate::progress::Live;
 pub use crate::spec::RunConfig;
 use crate::spec::{self, SchemaSource};
+use crate::summary::escape_lines;
+use crate::summary::summary;
 
 /// Exit codes; documented in `weir run --help` and README.
 pub mod exit {
@@ -124,7 +126,10 @@ fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
         ));
         s.push_str(&format!("        -> {}\n", step.columns.names().join(", ")));
     }
-    s.push_str(&format!("output  {} ({})\n", cfg.output, plan.format));
+    s.push_str(&format!(
+        "output  {} ({})\n",
+        cfg.output, plan.output_format
+    ));
     if let Some(r) = &cfg.rejects {
         s.push_str(&format!("rejects {r}\n"));
     }
@@ -139,15 +144,22 @@ fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
 
 /// The pipeline a configuration describes (schema validation first, then the steps).
 fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String> {
-    let mut b = PipelineBuilder::new(Source::from_arg(&cfg.input), Sink::from_arg(&cfg.output))
-        .dialect(cfg.dialect)
-        .workers(cfg.workers)
-        .chunk_size(cfg.chunk_size)
-        .max_record_size(cfg.max_record_size)
-        .ordered(cfg.ordered)
-        .flexible(cfg.flexible)
-        .durable(cfg.durable)
-        .stop_handle(stop);
+    let mut b = PipelineBuilder::new(
+        Source::from_arg(&cfg.inputs[0]),
+        Sink::from_arg(&cfg.output),
+    )
+    .dialect(cfg.dialect)
+    .output_dialect(cfg.output_dialect)
+    .workers(cfg.workers)
+    .chunk_size(cfg.chunk_size)
+    .max_record_size(cfg.max_record_size)
+    .ordered(cfg.ordered)
+    .flexible(cfg.flexible)
+    .durable(cfg.durable)
+    .stop_handle(stop);
+    if let Some(level) = cfg.compression_level {
+        b = b.compression_level(level);
+    }
     if let Some(source) = &cfg.schema {
         let schema = match source {
             SchemaSource::Path(p) => Schema::from_path(Path::new(p)),
@@ -155,6 +167,9 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
         }
         .map_err(|e| format!("schema: {e}"))?;
         b = b.transform(Validate::new(schema));
+    }
+    for more in &cfg.inputs[1..] {
+        b = b.input(Source::from_arg(more));
     }
     for step in &cfg.steps {
         b = b.boxed_transform(step.build());
@@ -170,11 +185,9 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
 
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
 pub fn execute(cfg: RunConfig) -> u8 {
-    if cfg.input != "-" && cfg.input == cfg.output {
-        eprintln!(
-            "weir: error: the output would replace the input ({})",
-            cfg.input
-        );
+    tracing::debug!(?cfg, "resolved run configuration");
+    if let Some(same) = cfg.inputs.iter().find(|i| *i != "-" && **i == cfg.output) {
+        eprintln!("weir: error: the output would replace the input ({same})");
         return exit::USAGE;
     }
     let stop = StopHandle::new();
@@ -188,8 +201,14 @@ pub fn execute(cfg: RunConfig) -> u8 {
     if let Err(e) = install_signal_handlers(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
     }
-    if !cfg.quiet {
-        builder = builder.observer(cfg.status_interval, Box::new(status_line));
+    let live = Live::new(
+        cfg.progress,
+        cfg.quiet,
+        cfg.status_interval,
+        cfg.output == "-",
+    );
+    if let Some((every, observer)) = live.observer() {
+        builder = builder.observer(every, observer);
     }
     let result = builder.build().run();
     let (report, code) = match result {
@@ -199,7 +218,9 @@ pub fn execute(cfg: RunConfig) -> u8 {
             report,
         }) => (*report, exit::OK),
         Err(Failure { error, report }) => {
-            eprintln!("weir: error: {error}");
+            live.finish();
+            // Errors can quote the data (a header's column names, a value).
+            eprintln!("weir: error: {}", escape_lines(&error.to_string()));
             let code = match &error {
                 e if e.is_usage() => exit::USAGE,
                 Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
@@ -210,6 +231,7 @@ pub fn execute(cfg: RunConfig) -> u8 {
             (*report, code)
         }
     };
+    live.finish();
     if code == exit::USAGE {
         return code;
     }
@@ -249,85 +271,6 @@ fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
             }
         })?;
     Ok(())
-}
-
-fn status_line(s: &Snapshot) {
-    let secs = s.elapsed_seconds.max(1e-9);
-    let done = match s.bytes_total {
-        Some(total) if total > 0 => format!(
-            " of {} ({:.0}%)",
-            human_bytes(total),
-            100.0 * s.bytes_read as f64 / total as f64
-        ),
-        _ => String::new(),
-    };
-    let line = format!(
-        "weir: {:>6.1}s  {}{}  {} records ({}/s)  {} rejected  queue {}/{}  busy {}/{}",
-        s.elapsed_seconds,
-        human_bytes(s.bytes_read),
-        done,
-        group(s.records_read),
-        group((s.records_read as f64 / secs) as u64),
-        group(s.records_rejected),
-        s.queued_chunks,
-        s.queue_capacity,
-        s.busy_workers,
-        s.workers,
-    );
-    let mut err = std::io::stderr().lock();
-    if err.is_terminal() {
-        let _ = write!(err, "\r\x1b[2K{line}");
-    } else {
-        let _ = writeln!(err, "{line}");
-    }
-}
-
-/// The end-of-run summary for stderr.
-pub fn summary(r: &Report) -> String {
-    let mut s = String::new();
-    if std::io::stderr().is_terminal() {
-        s.push_str("\r\x1b[2K");
-    }
-    let status = match r.status {
-        weir::Status::Succeeded => "done",
-        weir::Status::Failed => "FAILED (nothing committed)",
-        weir::Status::Interrupted => "INTERRUPTED (nothing committed)",
-        weir::Status::Terminated => "TERMINATED (nothing committed)",
-        weir::Status::TimedOut => "TIMED OUT (nothing committed)",
-        weir::Status::OutputClosed => "stopped: standard output was closed",
-    };
-    let secs = r.elapsed_seconds.max(1e-9);
-    s.push_str(&format!(
-        "weir: {status}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)\n",
-        group(r.records_read),
-        group(r.records_written),
-        group(r.records_filtered),
-        group(r.records_rejected),
-        100.0 * r.success_rate
-    ));
-    s.push_str(&format!(
-        "      {} in {:.2} s ({}/s, {} records/s), {} workers, {}\n",
-        human_bytes(r.bytes_read),
-        r.elapsed_seconds,
-        human_bytes((r.bytes_read as f64 / secs) as u64),
-        group((r.records_read as f64 / secs) as u64),
-        r.workers,
-        if r.ordered { "ordered" } else { "unordered" },
-    ));
-    if !r.rejects_by_error.is_empty() {
-        let parts: Vec<String> = r
-            .rejects_by_error
-            .iter()
-            .map(|(e, n)| format!("{e} {}", group(*n)))
-            .collect();
-        let to = match &r.rejects {
-            Some(p) if r.status == weir::Status::Succeeded => format!(" -> {p}"),
-            Some(_) => String::new(),
-            None => " (not kept: use --rejects PATH)".to_string(),
-        };
-        s.push_str(&format!("      rejects: {}{to}\n", parts.join(", ")));
-    }
-    s
 }
 
 fn write_report(path: &Path, report: &Report) -> Result<(), String> {

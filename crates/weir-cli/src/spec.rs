@@ -28,12 +28,13 @@ use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarke
 use weir::{Dialect, Format, Select, Step};
 
 use crate::args::{IoArgs, OptionArgs, RunArgs};
+use crate::progress::ProgressMode;
 
 /// A pipeline file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineFile {
-    input: Option<String>,
+    input: Option<Inputs>,
     output: Option<String>,
     rejects: Option<String>,
     report: Option<String>,
@@ -41,11 +42,21 @@ pub struct PipelineFile {
     delimiter: Option<String>,
     quote: Option<String>,
     header: Option<bool>,
+    output_format: Option<Format>,
+    output_header: Option<bool>,
     schema: Option<SchemaSource>,
     #[serde(default, rename = "transform")]
     steps: Vec<Step>,
     #[serde(default)]
     options: FileOptions,
+}
+
+/// One input path (or glob) or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Inputs {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// A Table Schema: a path to a JSON/YAML file, or written inline.
@@ -67,17 +78,22 @@ struct FileOptions {
     ordered: Option<bool>,
     flexible: Option<bool>,
     durable: Option<bool>,
+    compression_level: Option<i32>,
     timeout: Option<String>,
     status_interval: Option<String>,
+    progress: Option<ProgressMode>,
     quiet: Option<bool>,
 }
 
 /// The resolved run: everything `weir run`, `weir explain` and `weir demo` need.
 #[derive(Debug)]
 pub struct RunConfig {
-    pub input: String,
+    /// The inputs, globs expanded, in order (at least one).
+    pub inputs: Vec<String>,
     pub output: String,
     pub dialect: Dialect,
+    /// The dialect written: `--output-format`, else the output's extension, else the input's.
+    pub output_dialect: Dialect,
     pub schema: Option<SchemaSource>,
     pub steps: Vec<Step>,
     pub rejects: Option<String>,
@@ -88,8 +104,10 @@ pub struct RunConfig {
     pub ordered: bool,
     pub flexible: bool,
     pub durable: bool,
+    pub compression_level: Option<i32>,
     pub timeout: Option<Duration>,
     pub status_interval: Duration,
+    pub progress: ProgressMode,
     pub quiet: bool,
 }
 
@@ -132,10 +150,25 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         delimiter,
         quote,
         no_header,
+        output_format,
+        output_no_header,
     } = io;
-    let input = input
-        .or(file.input.map(rel))
-        .ok_or("no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file")?;
+    let patterns = if !input.is_empty() {
+        input
+    } else {
+        match file.input {
+            Some(Inputs::One(p)) => vec![rel(p)],
+            Some(Inputs::Many(ps)) => ps.into_iter().map(rel).collect(),
+            None => Vec::new(),
+        }
+    };
+    if patterns.is_empty() {
+        return Err(
+            "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
+        );
+    }
+    let inputs = expand_globs(patterns)?;
+    let input = inputs[0].clone();
     let output = output
         .or(file.output.map(rel))
         .unwrap_or_else(|| "-".into());
@@ -153,6 +186,16 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
     dialect.header = !no_header && file.header.unwrap_or(true);
     if dialect.delimiter == dialect.quote {
         return Err("the delimiter and the quote must differ".into());
+    }
+    let output_format = output_format
+        .or(file.output_format)
+        .or_else(|| Format::from_path(&output))
+        .unwrap_or(dialect.format);
+    let mut output_dialect = Dialect::output_for(&dialect, output_format);
+    if output_no_header || file.output_header == Some(false) {
+        output_dialect.header = false;
+    } else if file.output_header == Some(true) {
+        output_dialect.header = true;
     }
     let schema = match schema {
         Some(p) => Some(SchemaSource::Path(p)),
@@ -172,8 +215,10 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         unordered,
         flexible,
         durable,
+        compression_level,
         timeout,
         status_interval,
+        progress,
         quiet,
     } = options;
     let fo = file.options;
@@ -186,9 +231,10 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             .transpose()
     };
     Ok(RunConfig {
-        input,
+        inputs,
         output,
         dialect,
+        output_dialect,
         schema,
         steps,
         rejects: rejects.or(file.rejects.map(rel)),
@@ -206,16 +252,45 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         ordered: !unordered && fo.ordered.unwrap_or(true),
         flexible: flexible || fo.flexible.unwrap_or(false),
         durable: durable || fo.durable.unwrap_or(false),
+        compression_level: compression_level.or(fo.compression_level),
         timeout: timeout.or(duration(fo.timeout, "timeout")?),
         status_interval: status_interval
             .or(duration(fo.status_interval, "status_interval")?)
             .unwrap_or(Duration::from_secs(2)),
+        progress: progress.or(fo.progress).unwrap_or_default(),
         quiet: quiet || fo.quiet.unwrap_or(false),
     })
 }
 
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Expands the patterns that hold `*`, `?` or `[` into the files they match, sorted by name; a
+/// pattern that matches nothing is an error. Other paths are kept as given (`-` is stdin).
+fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if !p.contains(['*', '?', '[']) {
+            out.push(p);
+            continue;
+        }
+        let mut matched: Vec<String> = glob::glob(&p)
+            .map_err(|e| format!("bad input pattern '{p}': {e}"))?
+            .filter_map(Result::ok)
+            .filter(|path| path.is_file())
+            .map(|path| path.display().to_string())
+            .collect();
+        if matched.is_empty() {
+            return Err(format!("no file matches the input pattern '{p}'"));
+        }
+        matched.sort();
+        out.extend(matched);
+    }
+    if out.iter().filter(|p| *p == "-").count() > 1 {
+        return Err("standard input (`-`) can be read only once".into());
+    }
+    Ok(out)
 }
 
 fn relative_to(base: &Path, path: String) -> String {

@@ -6,6 +6,10 @@
 #[path = "cli/support.rs"]
 mod support;
 
+#[path = "cli/compression.rs"]
+mod compression;
+#[path = "cli/conversions.rs"]
+mod conversions;
 #[path = "cli/edges.rs"]
 mod edges;
 #[path = "cli/failures.rs"]
@@ -14,10 +18,16 @@ mod failures;
 mod formats;
 #[path = "cli/golden.rs"]
 mod golden;
+#[path = "cli/inputs.rs"]
+mod inputs;
 #[path = "cli/language.rs"]
 mod language;
 #[path = "cli/parallel.rs"]
 mod parallel;
+#[path = "cli/polish.rs"]
+mod polish;
+#[path = "cli/progress.rs"]
+mod progress;
 #[path = "cli/rejects.rs"]
 mod rejects;
 #[path = "cli/stdio.rs"]

@@ -66,6 +66,16 @@ pub enum Error {
         /// Byte offset of the opening quote.
         byte_offset: u64,
     },
+    /// An input's header differs from the first input's.
+    #[error("{source_name}: the header differs from {first}'s: {detail}")]
+    HeaderMismatch {
+        /// The input whose header differs.
+        source_name: SourceName,
+        /// The first input.
+        first: SourceName,
+        /// What differs.
+        detail: String,
+    },
     /// A transform could not be bound to the input columns (a usage error).
     #[error("{0}")]
     Bind(#[from] BindError),

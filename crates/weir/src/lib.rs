@@ -1,7 +1,8 @@
 //! # weir: record files far larger than memory, in parallel, in bounded memory
 //!
 //! weir reads CSV/TSV, JSON Lines or plain lines, runs a chain of transforms on every record
-//! in parallel, and writes the results in input order, with every record accounted for:
+//! in parallel, and writes the results in input order, in any of those formats
+//! ([`PipelineBuilder::output_format`]), with every record accounted for:
 //! `read = written + filtered + rejected`, always.
 //!
 //! ```text
@@ -52,6 +53,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod compress;
 pub mod engine;
 pub mod error;
 pub mod expr;
@@ -64,6 +66,7 @@ pub mod split;
 pub mod transform;
 pub mod units;
 
+pub use compress::Compression;
 pub use engine::{
     sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
 };

@@ -1,7 +1,8 @@
 //! Counters while running, and the report at the end.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,6 +12,12 @@ use serde::Serialize;
 pub struct Progress {
     /// Bytes the splitter has read from the input.
     pub bytes_read: AtomicU64,
+    /// Bytes of the input as stored that have been consumed: the compressed bytes the decoder
+    /// has taken for compressed input, as many as the splitter read for plain input. Shared
+    /// with the source's readers (hence the `Arc`), which count into it.
+    pub source_bytes_read: Arc<AtomicU64>,
+    /// Whether an input turned out to be compressed (known once its first bytes are read).
+    pub source_compressed: Arc<AtomicBool>,
     /// Records committed so far, by outcome.
     pub records_read: AtomicU64,
     /// Records written.
@@ -23,6 +30,11 @@ pub struct Progress {
     pub busy_workers: AtomicUsize,
     /// Chunks waiting for a worker.
     pub queued_chunks: AtomicUsize,
+    /// Nanoseconds the splitter spent cutting chunks (reading and scanning).
+    pub split_nanos: AtomicU64,
+    /// Nanoseconds spent inside the source's reads (including decompression).
+    /// (Shared with the timed readers, which outlive no run but are built before it starts.)
+    pub read_nanos: Arc<AtomicU64>,
 }
 
 /// One observation of a running pipeline, handed to the observer callback.
@@ -32,7 +44,10 @@ pub struct Snapshot {
     pub elapsed_seconds: f64,
     /// Bytes read from the input.
     pub bytes_read: u64,
-    /// Input size if known (a regular file).
+    /// Bytes of the input as stored consumed so far (compressed bytes for compressed input,
+    /// `bytes_read` otherwise): compare it with `bytes_total`.
+    pub source_bytes_read: u64,
+    /// Input size on disk if known (a regular file; the compressed size for compressed input).
     pub bytes_total: Option<u64>,
     /// Records committed.
     pub records_read: u64,
@@ -59,6 +74,7 @@ impl Progress {
         Snapshot {
             elapsed_seconds: elapsed.as_secs_f64(),
             bytes_read: self.bytes_read.load(Ordering::Relaxed),
+            source_bytes_read: self.source_bytes_read.load(Ordering::Relaxed),
             bytes_total,
             records_read: self.records_read.load(Ordering::Relaxed),
             records_rejected: self.records_rejected.load(Ordering::Relaxed),
@@ -101,11 +117,92 @@ pub struct WorkerReport {
     pub busy_seconds: f64,
 }
 
+/// The version of the report's layout, written as `report_version` and described field by
+/// field in `docs/report.schema.json`. Adding a field keeps it; renaming, removing or changing
+/// the meaning of one raises it.
+pub const REPORT_VERSION: u32 = 1;
+
+/// The first record rejected with a given error (the first in input order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FirstReject {
+    /// The input it is in.
+    pub file: String,
+    /// Its first physical line (1-based).
+    pub line: u64,
+    /// Its byte offset in the input.
+    pub byte_offset: u64,
+    /// The field named by the reject, if any.
+    pub field: Option<String>,
+    /// The reject's message (it may quote the value, so it is data: escape it before showing
+    /// it on a terminal).
+    pub message: String,
+}
+
+/// Where the time went, per stage. Stages run at the same time, so these add up to more than
+/// the wall-clock time when the run is parallel.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StageTimes {
+    /// The splitter thread.
+    pub splitter: SplitterTimes,
+    /// The workers, added up.
+    pub workers: WorkerTimes,
+    /// The committer thread.
+    pub committer: CommitterTimes,
+}
+
+/// The splitter's time.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SplitterTimes {
+    /// Time inside the source's reads (including decompression).
+    pub read_seconds: f64,
+    /// Time cutting the bytes at record boundaries (splitting, not reading).
+    pub scan_seconds: f64,
+}
+
+/// The workers' time, over all workers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WorkerTimes {
+    /// Time processing chunks (decode, transforms, encode), not waiting.
+    pub busy_seconds: f64,
+}
+
+/// The committer's time.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CommitterTimes {
+    /// Time writing and flushing the output and rejects (not waiting for batches).
+    pub write_seconds: f64,
+}
+
+/// The process's peak resident memory so far (`getrusage` `ru_maxrss`), where the platform
+/// tells it.
+pub fn peak_memory_bytes() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage writes a whole `rusage` into the pointer it is given, which points
+        // at a zeroed, properly aligned `rusage` that lives for the call.
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: getrusage returned 0, so it filled the struct (it was zeroed before anyway).
+        let usage = unsafe { usage.assume_init() };
+        // Linux reports kibibytes.
+        u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
+}
+
 /// The accounting of a run: `records_read = records_written + records_filtered +
 /// records_rejected` always holds, for finished and stopped runs alike (counted over the
 /// batches the committer took in).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The layout version, [`REPORT_VERSION`].
+    pub report_version: u32,
     /// How the run ended.
     pub status: Status,
     /// The error that stopped it, if any.
@@ -128,9 +225,16 @@ pub struct Report {
     pub records_rejected: u64,
     /// Rejected records by error name.
     pub rejects_by_error: BTreeMap<String, u64>,
-    /// Bytes read from the input.
+    /// Rejected records by the field their reject names (rejects that name no field, such as
+    /// a `parse-error`, are not in it).
+    pub rejects_by_field: BTreeMap<String, u64>,
+    /// The first rejected record of each error name.
+    pub first_rejects: BTreeMap<String, FirstReject>,
+    /// Bytes read from the input (decompressed).
     pub bytes_read: u64,
-    /// Bytes written to the output.
+    /// Compressed bytes read, for a compressed input.
+    pub compressed_bytes_read: Option<u64>,
+    /// Bytes written to the output (before any compression).
     pub bytes_written: u64,
     /// Input offset up to which every record is committed.
     pub committed_offset: u64,
@@ -148,6 +252,10 @@ pub struct Report {
     pub success_rate: f64,
     /// Per-worker figures.
     pub per_worker: Vec<WorkerReport>,
+    /// Time per stage.
+    pub stages: StageTimes,
+    /// The process's peak resident memory in bytes, if the platform tells it.
+    pub peak_memory_bytes: Option<u64>,
 }
 
 impl Report {
@@ -157,10 +265,26 @@ impl Report {
     }
 
     pub(crate) fn finish_rates(&mut self) {
+        self.peak_memory_bytes = peak_memory_bytes();
+        self.stages.workers.busy_seconds = self.per_worker.iter().map(|w| w.busy_seconds).sum();
         self.success_rate = if self.records_read == 0 {
             1.0
         } else {
             (self.records_read - self.records_rejected) as f64 / self.records_read as f64
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn peak_memory_is_at_least_what_was_touched() {
+        let block = vec![1u8; 32 << 20];
+        std::hint::black_box(&block);
+        let peak = peak_memory_bytes().expect("linux tells the peak");
+        assert!(peak >= 32 << 20, "peak {peak}");
     }
 }

@@ -4,12 +4,17 @@
 //! rename is atomic) and renamed into place by [`SinkWriter::commit`] after an `fsync`. Dropping
 //! a writer without committing removes the temporary file, so a failed or stopped run leaves no
 //! file that looks complete, and an existing file at the target stays untouched.
+//!
+//! A file whose name ends in `.gz`, `.zst` or `.zstd` is compressed as it is written, on the
+//! writing (committer) thread; the compressed stream is finished before the rename, so a
+//! committed file is always a complete gzip member or zstd frame.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::compress::Compression;
 use crate::error::{Error, Result};
 
 /// Where output goes.
@@ -51,8 +56,15 @@ impl Sink {
         }
     }
 
-    /// Opens the sink for writing (creating the temporary file for a path).
+    /// Opens the sink for writing (creating the temporary file for a path), compressing a
+    /// `.gz`/`.zst`/`.zstd` file at its default level.
     pub fn open(self) -> Result<SinkWriter> {
+        self.open_with(None)
+    }
+
+    /// [`Sink::open`] with a compression level for a compressed file (gzip 0-9, zstd 1-22;
+    /// `None` for the default); ignored for other outputs.
+    pub fn open_with(self, compression_level: Option<i32>) -> Result<SinkWriter> {
         match self {
             Sink::Path(path) => {
                 // A device, FIFO or socket (`/dev/null`, `>(cmd)`) is written directly: renaming
@@ -74,6 +86,16 @@ impl Sink {
                         return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
+                let compression = Compression::from_path(&path);
+                let level = compression_level.unwrap_or(compression.default_level());
+                let (lo, hi) = compression.levels();
+                if compression != Compression::None && !(lo..=hi).contains(&level) {
+                    return Err(Error::Config(format!(
+                        "{}: {compression} compression level {level} is out of range \
+                         ({lo}..={hi})",
+                        path.display()
+                    )));
+                }
                 let temp = temp_path(&path);
                 let file = OpenOptions::new()
                     .write(true)
@@ -83,6 +105,13 @@ impl Sink {
                         path: path.clone(),
                         source,
                     })?;
+                let file = Encoded::new(file, compression, level).map_err(|source| {
+                    let _ = fs::remove_file(&temp);
+                    Error::Write {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
                 Ok(SinkWriter::new(Target::File {
                     file,
                     temp,
@@ -133,9 +162,66 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
+/// A file output, compressed or not.
+enum Encoded {
+    Plain(File),
+    Gzip(Box<flate2::write::GzEncoder<File>>),
+    Zstd(Box<zstd::stream::write::Encoder<'static, File>>),
+}
+
+impl Encoded {
+    fn new(file: File, compression: Compression, level: i32) -> io::Result<Encoded> {
+        Ok(match compression {
+            Compression::None => Encoded::Plain(file),
+            Compression::Gzip => Encoded::Gzip(Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::new(level.unsigned_abs()),
+            ))),
+            Compression::Zstd => {
+                let mut e = zstd::stream::write::Encoder::new(file, level)?;
+                // As the zstd tool does: a reader can then tell a corrupt frame from a good one
+                // (the checksum costs far less than the compression).
+                e.include_checksum(true)?;
+                Encoded::Zstd(Box::new(e))
+            }
+        })
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Encoded::Plain(f) => f.write_all(bytes),
+            Encoded::Gzip(e) => e.write_all(bytes),
+            Encoded::Zstd(e) => e.write_all(bytes),
+        }
+    }
+
+    /// The file, for writeback, when its offsets are the written bytes' (uncompressed).
+    fn plain(&self) -> Option<&File> {
+        match self {
+            Encoded::Plain(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Writes the end of the compressed stream; returns the file.
+    fn finish(&mut self) -> io::Result<&File> {
+        match self {
+            Encoded::Plain(f) => Ok(f),
+            Encoded::Gzip(e) => {
+                e.try_finish()?;
+                Ok(e.get_ref())
+            }
+            Encoded::Zstd(e) => {
+                e.do_finish()?;
+                Ok(e.get_ref())
+            }
+        }
+    }
+}
+
 enum Target {
     File {
-        file: File,
+        file: Encoded,
         temp: PathBuf,
         path: PathBuf,
         committed: bool,
@@ -196,7 +282,8 @@ impl SinkWriter {
             return Ok(());
         }
         let res = match &mut self.target {
-            Target::File { file, .. } | Target::Special { file, .. } => file.write_all(bytes),
+            Target::File { file, .. } => file.write_all(bytes),
+            Target::Special { file, .. } => file.write_all(bytes),
             Target::Stdout => io::stdout().lock().write_all(bytes),
             Target::Writer(_, w) => w.write_all(bytes),
         };
@@ -204,6 +291,11 @@ impl SinkWriter {
             Ok(()) => {
                 self.written += bytes.len() as u64;
                 if let (Target::File { file, .. }, true) = (&self.target, self.durable) {
+                    // A compressed file's offsets are not the written bytes': its commit
+                    // syncs it whole.
+                    let Some(file) = file.plain() else {
+                        return Ok(());
+                    };
                     if self.written - self.writeback_from >= WRITEBACK_STEP {
                         start_writeback(
                             file,
@@ -256,6 +348,10 @@ impl SinkWriter {
             committed,
         } = &mut self.target
         {
+            let file = file.finish().map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
             if durable {
                 file.sync_all().map_err(|source| Error::Write {
                     path: path.clone(),
@@ -323,6 +419,70 @@ mod tests {
         w.commit().unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn compressed_outputs_by_extension_round_trip_and_commit_atomically() {
+        use std::io::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| format!("{i},x{}\n", i % 97).into_bytes())
+            .collect();
+        for (name, level) in [
+            ("out.csv.gz", None),
+            ("out.csv.gz", Some(9)),
+            ("out.csv.zst", None),
+            ("out.ZSTD", Some(19)),
+        ] {
+            let target = dir.path().join(name);
+            let mut w = Sink::Path(target.clone()).open_with(level).unwrap();
+            for part in data.chunks(7000) {
+                w.write_all(part).unwrap();
+            }
+            // Uncommitted: nothing at the target, no temporary file left.
+            drop(w);
+            assert!(!target.exists());
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+            let mut w = Sink::Path(target.clone()).open_with(level).unwrap();
+            w.set_durable(true);
+            for part in data.chunks(7000) {
+                w.write_all(part).unwrap();
+            }
+            assert_eq!(w.written(), data.len() as u64);
+            w.commit().unwrap();
+            let stored = fs::read(&target).unwrap();
+            assert!(stored.len() < data.len() * 3 / 4, "{name} is compressed");
+            let mut plain = Vec::new();
+            if name.ends_with(".gz") {
+                flate2::read::GzDecoder::new(&stored[..])
+                    .read_to_end(&mut plain)
+                    .unwrap();
+            } else {
+                plain = zstd::decode_all(&stored[..]).unwrap();
+            }
+            assert_eq!(plain, data, "{name}");
+            fs::remove_file(&target).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_compression_level_out_of_range_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, level) in [("o.gz", 10), ("o.gz", -1), ("o.zst", 0), ("o.zst", 23)] {
+            let err = Sink::Path(dir.path().join(name))
+                .open_with(Some(level))
+                .err()
+                .unwrap();
+            assert!(err.is_usage(), "{err}");
+            assert!(err.to_string().contains("out of range"), "{err}");
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        // A level is ignored for a plain file.
+        let w = Sink::Path(dir.path().join("o.csv"))
+            .open_with(Some(99))
+            .unwrap();
+        drop(w);
     }
 
     #[test]

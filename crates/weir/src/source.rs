@@ -1,4 +1,5 @@
-//! Bytes in: a file, standard input, or any reader.
+//! Bytes in: a file, standard input, or any reader; gzip or zstd content is decompressed here
+//! (detected by its magic bytes, see [`crate::compress`]), so everything after sees plain bytes.
 
 use std::fmt;
 use std::fs::File;
@@ -6,7 +7,9 @@ use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::compress::{Compression, Decompress, SourceCounters};
 use crate::error::{Error, Result};
+use crate::report::Progress;
 
 /// The name of an input as errors and rejects show it (a path, or `-` for stdin).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,8 +72,37 @@ impl Source {
         }
     }
 
-    /// Opens the source; returns the reader and, for files, the size in bytes.
+    /// Opens the source; returns the reader of its plain (decompressed) bytes and, for files,
+    /// the size in bytes on disk. Whether the content is compressed is decided on the first
+    /// read, so opening a pipe does not block; a `.gz`/`.zst`/`.zstd` file without the magic
+    /// bytes, and corrupt or truncated compressed data, are read errors that say where.
     pub fn open(self) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+        self.open_with(None)
+    }
+
+    /// [`Source::open`], counting the stored (compressed) bytes consumed into
+    /// `progress.source_bytes_read`.
+    pub(crate) fn open_counted(
+        self,
+        progress: &Progress,
+    ) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+        self.open_with(Some(SourceCounters::of(progress)))
+    }
+
+    fn open_with(
+        self,
+        progress: Option<SourceCounters>,
+    ) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+        let named = match &self {
+            Source::Path(p) => Compression::from_path(p),
+            _ => Compression::None,
+        };
+        let (reader, size) = self.open_plain()?;
+        let reader = Decompress::new(reader, named, progress);
+        Ok((Box::new(reader), size))
+    }
+
+    fn open_plain(self) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
         let name = self.name();
         match self {
             Source::Path(path) => {

@@ -203,10 +203,16 @@ fn t4_from_the_pipeline_file_matches_duckdb() {
         "valid.csv",
         "--rejects",
         "invalid.csv",
+        "--report",
+        "report.json",
         "-q",
     ]);
     assert_ok(&o);
     check_t4(&sb);
+    // Every output of the file's was redirected into the sandbox: nothing lands beside it.
+    assert!(!std::path::Path::new(PIPELINES)
+        .join("t4-report.json")
+        .exists());
 }
 
 #[test]

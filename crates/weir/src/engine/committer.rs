@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use super::stop::StopState;
-use super::worker::{Batch, Fate};
+use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;
 use crate::format::{Dialect, Format};
-use crate::report::{Progress, Report};
+use crate::report::{FirstReject, Progress, Report};
 use crate::sink::SinkWriter;
 use crate::source::SourceName;
 use crate::transform::Gate;
@@ -127,11 +127,17 @@ pub(crate) struct Committer {
     filtered: u64,
     rejected: u64,
     reject_counts: BTreeMap<String, u64>,
+    reject_fields: BTreeMap<String, u64>,
+    /// The first reject of each error, with the sequence number of its batch (in unordered
+    /// mode batches come in any order; the earliest batch's wins).
+    first_rejects: BTreeMap<String, (u64, FirstReject)>,
+    /// Time spent writing and flushing.
+    write_time: Duration,
     committed_offset: u64,
     chunks: u64,
     last_flush: Instant,
     gates: Vec<GateState>,
-    source_name: SourceName,
+    source_names: Vec<SourceName>,
     rejects_enc: CsvEncoder,
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
@@ -145,11 +151,11 @@ impl Committer {
         pool: Sender<Slot>,
         progress: Arc<Progress>,
         gates: &[Gate],
-        source_name: SourceName,
+        source_names: Vec<SourceName>,
     ) -> Committer {
         Committer {
             gates: gates.iter().map(GateState::new).collect(),
-            source_name,
+            source_names,
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             out_scratch: Vec::new(),
             rejects_scratch: Vec::new(),
@@ -165,6 +171,9 @@ impl Committer {
             filtered: 0,
             rejected: 0,
             reject_counts: BTreeMap::new(),
+            reject_fields: BTreeMap::new(),
+            first_rejects: BTreeMap::new(),
+            write_time: Duration::ZERO,
             committed_offset: 0,
             chunks: 0,
             last_flush: Instant::now(),
@@ -189,10 +198,12 @@ impl Committer {
                 self.next_seq
             )));
         }
+        let t = Instant::now();
         self.out.flush()?;
         if let Some(r) = &mut self.rejects {
             r.flush()?;
         }
+        self.write_time += t.elapsed();
         Ok(())
     }
 
@@ -216,23 +227,41 @@ impl Committer {
             return Err(e);
         }
         if !slot.batch.gated.is_empty() {
-            self.apply_gates(&mut slot.batch, &slot.chunk.data)?;
+            self.apply_gates(&mut slot.batch, &slot.chunk.data, slot.chunk.source)?;
         }
         let b = &slot.batch;
+        let t = Instant::now();
         self.out.write_all(&b.out)?;
         if let Some(r) = &mut self.rejects {
             r.write_all(&b.rejects)?;
         }
+        self.write_time += t.elapsed();
         self.read += b.read;
         self.written += b.written;
         self.filtered += b.filtered;
         self.rejected += b.rejected;
-        for (error, n) in &b.reject_counts {
-            if *n > 0 {
-                *self.reject_counts.entry(error.to_string()).or_default() += n;
+        for c in b.reject_counts.iter().filter(|c| c.count > 0) {
+            *self.reject_counts.entry(c.error.to_string()).or_default() += c.count;
+            if let Some(field) = &c.field {
+                *self.reject_fields.entry(field.clone()).or_default() += c.count;
+            }
+            let seq = slot.chunk.seq;
+            match self.first_rejects.get_mut(c.error.as_ref()) {
+                Some(first) if first.0 <= seq => {}
+                Some(first) => *first = (seq, c.first.clone()),
+                None => {
+                    self.first_rejects
+                        .insert(c.error.to_string(), (seq, c.first.clone()));
+                }
             }
         }
         self.chunks += 1;
+        tracing::trace!(
+            seq = slot.chunk.seq,
+            records = b.read,
+            bytes = b.out.len(),
+            "batch written"
+        );
         if self.ordered {
             self.next_seq += 1;
             self.committed_offset = slot.chunk.end_offset();
@@ -243,11 +272,13 @@ impl Committer {
         p.records_filtered.fetch_add(b.filtered, Ordering::Relaxed);
         p.records_rejected.fetch_add(b.rejected, Ordering::Relaxed);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
+            let t = Instant::now();
             self.out.flush()?;
             if let Some(r) = &mut self.rejects {
                 r.flush()?;
             }
             self.last_flush = Instant::now();
+            self.write_time += self.last_flush - t;
         }
         // The credit goes back; if the splitter is gone the slot is simply dropped.
         let _ = self.pool.send(slot);
@@ -256,7 +287,7 @@ impl Committer {
 
     /// Decides the gated records of a batch in input order, cutting the bytes of those a gate
     /// stops out of the batch's output or rejects and fixing the counts.
-    fn apply_gates(&mut self, b: &mut Batch, input: &[u8]) -> Result<()> {
+    fn apply_gates(&mut self, b: &mut Batch, input: &[u8], source: usize) -> Result<()> {
         self.out_scratch.clear();
         self.rejects_scratch.clear();
         let (mut out_pos, mut rej_pos) = (0, 0);
@@ -286,7 +317,7 @@ impl Committer {
                 Fate::Filtered => b.filtered -= 1,
                 Fate::Rejected(i) => {
                     b.rejected -= 1;
-                    b.reject_counts[i].1 -= 1;
+                    b.reject_counts[i].count -= 1;
                 }
             }
             match verdict {
@@ -296,14 +327,25 @@ impl Committer {
                     match b
                         .reject_counts
                         .iter_mut()
-                        .find(|(e, _)| e == "unique-error")
+                        .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(&field))
                     {
-                        Some((_, n)) => *n += 1,
-                        None => b.reject_counts.push((Cow::Borrowed("unique-error"), 1)),
+                        Some(c) => c.count += 1,
+                        None => b.reject_counts.push(RejectCount {
+                            error: Cow::Borrowed("unique-error"),
+                            field: Some(field.clone()),
+                            count: 1,
+                            first: FirstReject {
+                                file: self.source_names[source].as_str().to_string(),
+                                line: g.line,
+                                byte_offset: g.offset,
+                                field: Some(field.clone()),
+                                message: message.clone(),
+                            },
+                        }),
                     }
                     let (line, offset) = (g.line.to_string(), g.offset.to_string());
                     let row: [&[u8]; 7] = [
-                        self.source_name.as_str().as_bytes(),
+                        self.source_names[source].as_str().as_bytes(),
                         line.as_bytes(),
                         offset.as_bytes(),
                         field.as_bytes(),
@@ -331,6 +373,13 @@ impl Committer {
         report.records_filtered = self.filtered;
         report.records_rejected = self.rejected;
         report.rejects_by_error = self.reject_counts.clone();
+        report.rejects_by_field = self.reject_fields.clone();
+        report.first_rejects = self
+            .first_rejects
+            .iter()
+            .map(|(e, (_, first))| (e.clone(), first.clone()))
+            .collect();
+        report.stages.committer.write_seconds = self.write_time.as_secs_f64();
         report.committed_offset = self.committed_offset;
         report.chunks = self.chunks;
         report.bytes_written = self.out.written();

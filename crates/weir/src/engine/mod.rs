@@ -17,6 +17,7 @@
 
 mod committer;
 mod stop;
+mod timed;
 mod worker;
 
 pub use stop::StopHandle;
@@ -32,7 +33,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use crate::error::{Error, Result};
-use crate::format::csv::{CsvDecoder, CsvEncoder};
+use crate::format::csv::CsvDecoder;
+use crate::format::encode::{check_columns, Encoder};
 use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
@@ -43,6 +45,7 @@ use crate::transform::{BindError, Chain, Transform};
 
 use committer::Committer;
 use stop::StopState;
+use timed::TimedRead;
 use worker::{Batch, Worker, WorkerSpec};
 
 /// A chunk and the buffers its results go into; the unit of credit.
@@ -74,9 +77,12 @@ pub type Observer = Box<dyn FnMut(&Snapshot) + Send>;
 /// ```
 pub struct PipelineBuilder {
     source: Source,
+    /// Inputs after the first, read in order as one stream.
+    more_sources: Vec<Source>,
     sink: Sink,
     rejects: Option<Sink>,
     dialect: Option<Dialect>,
+    output: Option<OutputChoice>,
     chain: Vec<Box<dyn Transform>>,
     workers: usize,
     chunk_size: usize,
@@ -84,6 +90,7 @@ pub struct PipelineBuilder {
     ordered: bool,
     flexible: bool,
     durable: bool,
+    compression_level: Option<i32>,
     timeout: Option<Duration>,
     stop: StopHandle,
     observer: Option<(Duration, Observer)>,
@@ -96,9 +103,11 @@ impl PipelineBuilder {
     pub fn new(source: Source, sink: Sink) -> PipelineBuilder {
         PipelineBuilder {
             source,
+            more_sources: Vec::new(),
             sink,
             rejects: None,
             dialect: None,
+            output: None,
             chain: Vec::new(),
             workers: thread::available_parallelism().map_or(1, |n| n.get()),
             chunk_size: 1 << 20,
@@ -106,10 +115,19 @@ impl PipelineBuilder {
             ordered: true,
             flexible: false,
             durable: false,
+            compression_level: None,
             timeout: None,
             stop: StopHandle::default(),
             observer: None,
         }
+    }
+
+    /// Adds an input after the others: all inputs are read in order as one stream. Their
+    /// headers (CSV/TSV) must agree with the first one's; line numbers and byte offsets in
+    /// rejects are those of each input, and the rejects name it.
+    pub fn input(mut self, source: Source) -> Self {
+        self.more_sources.push(source);
+        self
     }
 
     /// Sets the format with its default dialect.
@@ -121,6 +139,22 @@ impl PipelineBuilder {
     /// Sets the full dialect (delimiter, quote, header).
     pub fn dialect(mut self, dialect: Dialect) -> Self {
         self.dialect = Some(dialect);
+        self
+    }
+
+    /// Writes the output in this format, with the input's dialect when the format is the same
+    /// and the format's defaults otherwise (see [`Dialect::output_for`]). Without it or
+    /// [`PipelineBuilder::output_dialect`], the format comes from the output path's extension
+    /// (past a compression extension: `out.jsonl.gz` is JSON Lines), else it is the input's.
+    pub fn output_format(mut self, format: Format) -> Self {
+        self.output = Some(OutputChoice::Format(format));
+        self
+    }
+
+    /// Writes the output in exactly this dialect (format, delimiter, quote, header row).
+    /// Records are copied as raw input bytes only when it encodes as the input dialect does.
+    pub fn output_dialect(mut self, dialect: Dialect) -> Self {
+        self.output = Some(OutputChoice::Dialect(dialect));
         self
     }
 
@@ -180,6 +214,13 @@ impl PipelineBuilder {
         self
     }
 
+    /// The level of a compressed output or rejects file (`.gz`: 0-9, default 1; `.zst`/`.zstd`:
+    /// 1-22, default 3); out of range is a usage error when the run starts.
+    pub fn compression_level(mut self, level: i32) -> Self {
+        self.compression_level = Some(level);
+        self
+    }
+
     /// Stops the run after this long.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = Some(limit);
@@ -202,6 +243,13 @@ impl PipelineBuilder {
     pub fn build(self) -> Pipeline {
         Pipeline { cfg: self }
     }
+}
+
+/// How the output dialect was chosen.
+#[derive(Debug, Clone, Copy)]
+enum OutputChoice {
+    Format(Format),
+    Dialect(Dialect),
 }
 
 /// A configured pipeline, ready to run.
@@ -247,6 +295,8 @@ pub struct Plan {
     pub input: String,
     /// The input dialect's format.
     pub format: Format,
+    /// The output dialect's format.
+    pub output_format: Format,
     /// The columns of the input.
     pub input_columns: Columns,
     /// Each step with the columns it produces.
@@ -276,12 +326,18 @@ impl Pipeline {
         resolve_dialect(&self.cfg)
     }
 
+    /// The dialect the pipeline writes.
+    pub fn output_dialect(&self) -> Dialect {
+        resolve_output_dialect(&self.cfg, &resolve_dialect(&self.cfg))
+    }
+
     /// Compiles the pipeline against the input's columns, reading only its start (the header,
     /// or the first chunk for JSON Lines), and returns the plan. Every usage error a run would
     /// report (unknown column, bad expression) is reported here.
     pub fn plan(self) -> Result<Plan> {
         let cfg = self.cfg;
         let dialect = resolve_dialect(&cfg);
+        let output_dialect = resolve_output_dialect(&cfg, &dialect);
         let input = cfg.source.name().to_string();
         let (reader, _) = cfg.source.open()?;
         let splitter = SplitterBuilder::new(dialect.framing())
@@ -308,9 +364,13 @@ impl Pipeline {
                 ordered_gate,
             });
         }
+        if !(prologue.columns.is_empty() && prologue.first.is_none()) {
+            check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        }
         Ok(Plan {
             input,
             format: dialect.format,
+            output_format: output_dialect.format,
             input_columns: prologue.columns,
             steps,
             ordered: cfg.ordered || gated,
@@ -324,6 +384,7 @@ impl Pipeline {
         let cfg = self.cfg;
         let dialect = resolve_dialect(&cfg);
         let mut report = Report {
+            report_version: crate::report::REPORT_VERSION,
             status: Status::Failed,
             error: None,
             input: cfg.source.name().to_string(),
@@ -335,7 +396,10 @@ impl Pipeline {
             records_filtered: 0,
             records_rejected: 0,
             rejects_by_error: Default::default(),
+            rejects_by_field: Default::default(),
+            first_rejects: Default::default(),
             bytes_read: 0,
+            compressed_bytes_read: None,
             bytes_written: 0,
             committed_offset: 0,
             chunks: 0,
@@ -345,6 +409,8 @@ impl Pipeline {
             ordered: cfg.ordered,
             success_rate: 1.0,
             per_worker: Vec::new(),
+            stages: Default::default(),
+            peak_memory_bytes: None,
         };
         match run_inner(cfg, dialect, started, &mut report) {
             Ok(()) => {
@@ -383,14 +449,28 @@ fn resolve_dialect(cfg: &PipelineBuilder) -> Dialect {
     })
 }
 
+fn resolve_output_dialect(cfg: &PipelineBuilder, input: &Dialect) -> Dialect {
+    let format = match cfg.output {
+        Some(OutputChoice::Dialect(d)) => return d,
+        Some(OutputChoice::Format(f)) => Some(f),
+        None => match &cfg.sink {
+            Sink::Path(p) => Format::from_path(&p.to_string_lossy()),
+            _ => None,
+        },
+    };
+    Dialect::output_for(input, format.unwrap_or(input.format))
+}
+
 fn run_inner(
     cfg: PipelineBuilder,
     dialect: Dialect,
     started: Instant,
     report: &mut Report,
 ) -> Result<()> {
+    let output_dialect = resolve_output_dialect(&cfg, &dialect);
     let PipelineBuilder {
         source,
+        more_sources,
         sink,
         rejects,
         chain,
@@ -400,14 +480,32 @@ fn run_inner(
         ordered,
         flexible,
         durable,
+        compression_level,
         timeout,
         stop,
         mut observer,
         ..
     } = cfg;
     let source_name = source.name();
-    let (reader, bytes_total) = source.open()?;
-    let reader = BufReader::with_capacity(64 << 10, reader);
+    let mut source_names = vec![source_name.clone()];
+    let mut bytes_total = Some(0u64);
+    for more in &more_sources {
+        // Every input must be there before anything is written.
+        if let Source::Path(p) = more {
+            let meta = std::fs::metadata(p).map_err(|e| Error::Open {
+                source_name: more.name(),
+                source: e,
+            })?;
+            bytes_total = bytes_total.map(|t| t + meta.len());
+        } else {
+            bytes_total = None;
+        }
+        source_names.push(more.name());
+    }
+    let progress = Arc::new(Progress::default());
+    let (reader, first_size) = source.open_counted(&progress)?;
+    bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
+    let reader = BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress));
     let splitter = SplitterBuilder::new(dialect.framing())
         .chunk_size(chunk_size)
         .max_record_size(max_record_size)
@@ -415,46 +513,60 @@ fn run_inner(
     let deadline = timeout.map(|t| started + t);
     let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
 
+    tracing::info!(
+        inputs = source_names.len(),
+        format = %dialect.format,
+        workers,
+        chunk_size,
+        ordered,
+        "run starts on {}",
+        source_names[0]
+    );
+    tracing::debug!(columns = ?prologue.columns.names(), "input columns");
     // Bind the chain before any output exists: a usage error must leave nothing behind.
     let mut chain = Chain::new(chain);
     let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
         Columns::default() // empty input: nothing to bind against, nothing to write
     } else {
-        chain.bind(&prologue.columns)?
+        let columns = chain.bind(&prologue.columns)?;
+        check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        columns
     };
     let gates = chain.gates();
     // Gates decide in input order, so batches are taken in order when there are any.
     let ordered = ordered || !gates.is_empty();
     report.ordered = ordered;
 
-    let mut out = sink.open()?;
+    let mut out = sink.open_with(compression_level)?;
     out.set_durable(durable);
     let mut rejects_out = match rejects {
         Some(s) => {
-            let mut w = s.open()?;
+            let mut w = s.open_with(compression_level)?;
             w.set_durable(durable);
             w.write_all(REJECTS_HEADER)?;
             Some(w)
         }
         None => None,
     };
-    if let Some(raw) = &prologue.header_raw {
-        // Unchanged columns keep their exact bytes; new or renamed ones are written as named.
+    {
+        // Unchanged columns keep the input header's fields as read (bytes that are not UTF-8,
+        // a quoted empty name); new or renamed ones are written as named.
+        let raw = prologue
+            .header_raw
+            .as_deref()
+            .filter(|_| output_columns == prologue.columns);
         let mut header = Vec::new();
-        let enc = CsvEncoder::new(&dialect);
-        if output_columns == prologue.columns {
-            enc.record_values(&mut header, raw.iter().map(|(b, k)| (b.as_slice(), *k)));
-        } else {
-            enc.record(
-                &mut header,
-                output_columns.names().iter().map(|n| n.as_bytes()),
-            );
+        Encoder::new(&output_dialect, &dialect, &output_columns).header(
+            &mut header,
+            &output_columns,
+            raw,
+        );
+        if !header.is_empty() {
+            out.write_all(&header)?;
         }
-        out.write_all(&header)?;
     }
 
     let slots = workers * 2 + 2;
-    let progress = Arc::new(Progress::default());
     let state = Arc::new(StopState::new(stop));
     let (pool_tx, pool_rx) = bounded::<Slot>(slots);
     for _ in 0..slots {
@@ -465,11 +577,12 @@ fn run_inner(
 
     let spec = WorkerSpec {
         dialect,
+        output_dialect,
         input_columns: prologue.columns.clone(),
         output_columns,
         flexible,
         chain,
-        source_name: source_name.clone(),
+        source_names: source_names.clone(),
         max_record_size,
     };
 
@@ -482,11 +595,19 @@ fn run_inner(
         let work_tx = work_tx.clone();
         let mut splitter = prologue.splitter;
         let first = prologue.first;
+        let header = prologue.columns.clone();
+        let framing = (dialect, chunk_size, max_record_size);
         thread::Builder::new()
             .name("weir-splitter".into())
             .spawn(move || {
+                let inputs = Inputs {
+                    rest: more_sources,
+                    header,
+                    framing,
+                    first_name: source_name,
+                };
                 if let Err(e) =
-                    split_loop(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
+                    inputs.split_all(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
                 {
                     state.fail(e);
                 }
@@ -527,7 +648,7 @@ fn run_inner(
             pool_tx,
             progress,
             &gates,
-            source_name.clone(),
+            source_names.clone(),
         );
         thread::Builder::new()
             .name("weir-committer".into())
@@ -585,10 +706,28 @@ fn run_inner(
 
     committer.fill_report(report);
     report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    report.compressed_bytes_read = progress
+        .source_compressed
+        .load(Ordering::Relaxed)
+        .then(|| progress.source_bytes_read.load(Ordering::Relaxed));
+    let read = progress.read_nanos.load(Ordering::Relaxed);
+    let split = progress.split_nanos.load(Ordering::Relaxed);
+    report.stages.splitter.read_seconds = read as f64 * 1e-9;
+    // Reads made for the header happen outside `split_nanos`; never show a negative scan.
+    report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
     if let Some(e) = state.take_error() {
+        tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
-    committer.commit()
+    committer.commit()?;
+    tracing::info!(
+        read = report.records_read,
+        written = report.records_written,
+        filtered = report.records_filtered,
+        rejected = report.records_rejected,
+        "outputs committed"
+    );
+    Ok(())
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -615,11 +754,12 @@ pub fn sample(
     let mut splitter = prologue.splitter;
     let spec = WorkerSpec {
         dialect,
+        output_dialect: dialect,
         input_columns: prologue.columns.clone(),
         output_columns: prologue.columns.clone(),
         flexible: true,
         chain: Chain::default(),
-        source_name: name,
+        source_names: vec![name],
         max_record_size: usize::MAX,
     };
     let mut worker = Worker::new(spec);
@@ -689,6 +829,32 @@ impl Prologue {
     }
 }
 
+/// The header row's fields as read and their names.
+type Header = (Vec<(Vec<u8>, ValueKind)>, Vec<String>);
+
+/// Reads a CSV header: the first record, after any blank lines (as readers skip them). `None`
+/// for an input with no record at all.
+fn read_header<R: Read>(splitter: &mut Splitter<R>, dialect: &Dialect) -> Result<Option<Header>> {
+    let mut buf = RecordBuf::default();
+    let mut chunk = Chunk::default();
+    loop {
+        if !splitter.next_record(&mut chunk)? {
+            return Ok(None);
+        }
+        let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
+        if dec.next_record(&mut buf) {
+            let rec = Record::new(&chunk.data, &mut buf);
+            let fields: Vec<(Vec<u8>, ValueKind)> =
+                rec.fields().map(|(b, k)| (b.to_vec(), k)).collect();
+            let names = fields
+                .iter()
+                .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
+                .collect();
+            return Ok(Some((fields, names)));
+        }
+    }
+}
+
 /// Reads the header (or the first chunk, to learn the columns) before the threads start.
 fn read_prologue(
     mut splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
@@ -696,30 +862,15 @@ fn read_prologue(
 ) -> Result<Prologue> {
     let mut buf = RecordBuf::default();
     match dialect.format {
-        Format::Csv | Format::Tsv if dialect.header => {
-            // The header is the first record; blank lines before it are skipped, as readers do.
-            let mut chunk = Chunk::default();
-            loop {
-                if !splitter.next_record(&mut chunk)? {
-                    return Ok(Prologue::empty(splitter));
-                }
-                let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
-                if dec.next_record(&mut buf) {
-                    let rec = Record::new(&chunk.data, &mut buf);
-                    let fields: Vec<(Vec<u8>, ValueKind)> =
-                        rec.fields().map(|(b, k)| (b.to_vec(), k)).collect();
-                    let names = fields
-                        .iter()
-                        .map(|(b, _)| String::from_utf8_lossy(b).into_owned());
-                    return Ok(Prologue {
-                        columns: Columns::new(names),
-                        splitter,
-                        first: None,
-                        header_raw: Some(fields),
-                    });
-                }
-            }
-        }
+        Format::Csv | Format::Tsv if dialect.header => match read_header(&mut splitter, dialect)? {
+            None => Ok(Prologue::empty(splitter)),
+            Some((fields, names)) => Ok(Prologue {
+                columns: Columns::new(names),
+                splitter,
+                first: None,
+                header_raw: Some(fields),
+            }),
+        },
         Format::Csv | Format::Tsv => {
             let mut chunk = Chunk::default();
             if !splitter.next_chunk(&mut chunk)? {
@@ -763,9 +914,97 @@ fn read_prologue(
     }
 }
 
+/// The inputs after the first, and what the splitter needs to read them like the first.
+struct Inputs {
+    rest: Vec<Source>,
+    header: Columns,
+    framing: (Dialect, usize, usize),
+    first_name: SourceName,
+}
+
+impl Inputs {
+    /// Splits the first input, then each of the others in turn into the same chunk stream:
+    /// sequence numbers continue, a CSV header is checked against the first and skipped.
+    fn split_all(
+        self,
+        first_splitter: &mut Splitter<BufReader<Box<dyn Read + Send>>>,
+        first_chunk: Option<Chunk>,
+        pool: &Receiver<Slot>,
+        work: &Sender<Slot>,
+        state: &StopState,
+        progress: &Progress,
+    ) -> Result<()> {
+        let (dialect, chunk_size, max_record_size) = self.framing;
+        split_loop(
+            first_splitter,
+            first_chunk,
+            0,
+            0,
+            pool,
+            work,
+            state,
+            progress,
+        )?;
+        let mut seq = first_splitter.next_seq();
+        let mut base = first_splitter.offset();
+        for (i, source) in self.rest.into_iter().enumerate() {
+            if state.is_stopped() {
+                return Ok(());
+            }
+            let name = source.name();
+            let (reader, _) = source.open_counted(progress)?;
+            let mut splitter = SplitterBuilder::new(dialect.framing())
+                .chunk_size(chunk_size)
+                .max_record_size(max_record_size)
+                .build(
+                    BufReader::with_capacity(64 << 10, timed::TimedRead::boxed(reader, progress)),
+                    name.clone(),
+                );
+            splitter.set_next_seq(seq);
+            if dialect.has_header() {
+                if let Some((_, names)) = read_header(&mut splitter, &dialect)? {
+                    if names != self.header.names() {
+                        return Err(Error::HeaderMismatch {
+                            source_name: name,
+                            first: self.first_name.clone(),
+                            detail: header_difference(self.header.names(), &names),
+                        });
+                    }
+                }
+            }
+            split_loop(
+                &mut splitter,
+                None,
+                i + 1,
+                base,
+                pool,
+                work,
+                state,
+                progress,
+            )?;
+            seq = splitter.next_seq();
+            base += splitter.offset();
+        }
+        Ok(())
+    }
+}
+
+/// How two headers differ, for a message: the first column that does.
+fn header_difference(first: &[String], other: &[String]) -> String {
+    for (i, (a, b)) in first.iter().zip(other).enumerate() {
+        if a != b {
+            return format!("column {} is '{b}', not '{a}'", i + 1);
+        }
+    }
+    format!("it has {} columns, not {}", other.len(), first.len())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn split_loop<R: Read>(
     splitter: &mut Splitter<R>,
     mut first: Option<Chunk>,
+    source: usize,
+    base_offset: u64,
     pool: &Receiver<Slot>,
     work: &Sender<Slot>,
     state: &StopState,
@@ -786,12 +1025,19 @@ fn split_loop<R: Read>(
         if let Some(chunk) = first.take() {
             let buf = std::mem::replace(&mut slot.chunk, chunk);
             drop(buf);
-        } else if !splitter.next_chunk(&mut slot.chunk)? {
-            return Ok(());
+        } else {
+            let t = Instant::now();
+            let more = splitter.next_chunk(&mut slot.chunk)?;
+            let spent = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            progress.split_nanos.fetch_add(spent, Ordering::Relaxed);
+            if !more {
+                return Ok(());
+            }
         }
+        slot.chunk.source = source;
         progress
             .bytes_read
-            .store(splitter.offset(), Ordering::Relaxed);
+            .store(base_offset + splitter.offset(), Ordering::Relaxed);
         if work.send(slot).is_err() {
             return Ok(());
         }

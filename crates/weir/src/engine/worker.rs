@@ -3,9 +3,11 @@
 use std::borrow::Cow;
 
 use crate::format::csv::{CsvDecoder, CsvEncoder};
-use crate::format::jsonl::{write_json_string, JsonDecoder, Lines};
+use crate::format::encode::Encoder;
+use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::skim::{skim, Skimmed};
 use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
+use crate::report::FirstReject;
 use crate::source::SourceName;
 use crate::split::Chunk;
 use crate::transform::{Chain, Outcome, Reject};
@@ -25,8 +27,8 @@ pub struct Batch {
     pub filtered: u64,
     /// Records rejected.
     pub rejected: u64,
-    /// Rejects by error name.
-    pub reject_counts: Vec<(Cow<'static, str>, u64)>,
+    /// Rejects by error name and field, each with its first record in this batch.
+    pub reject_counts: Vec<RejectCount>,
     /// Records that claimed ordered gates, in input order, for the committer to decide.
     pub gated: Vec<Gated>,
     /// The claims of `gated` records: (gate index, key hash).
@@ -34,6 +36,20 @@ pub struct Batch {
     /// An error that must stop the run when the committer reaches this batch (so the first
     /// one in input order is the one reported).
     pub fatal: Option<crate::error::Error>,
+}
+
+/// How many records of a batch were rejected with one error in one field, and the first of
+/// them (kept once per kind and batch, so the per-record cost is a short search).
+#[derive(Debug, Clone)]
+pub struct RejectCount {
+    /// The error name.
+    pub error: Cow<'static, str>,
+    /// The field these rejects name, if any.
+    pub field: Option<String>,
+    /// How many.
+    pub count: u64,
+    /// The first of them in the batch.
+    pub first: FirstReject,
 }
 
 /// What the worker did with a record that claimed ordered gates.
@@ -80,16 +96,33 @@ impl Batch {
         self.fatal = None;
     }
 
-    #[allow(clippy::ptr_arg)] // the Cow is cloned into the list
-    fn count_reject(&mut self, error: &Cow<'static, str>) -> usize {
+    /// Counts a reject of the record at `line` / `offset`; returns its index in
+    /// `reject_counts`.
+    pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
         self.rejected += 1;
-        match self.reject_counts.iter().position(|(e, _)| e == error) {
+        let field = r.field.as_deref();
+        match self
+            .reject_counts
+            .iter()
+            .position(|c| c.error == r.error && c.field.as_deref() == field)
+        {
             Some(i) => {
-                self.reject_counts[i].1 += 1;
+                self.reject_counts[i].count += 1;
                 i
             }
             None => {
-                self.reject_counts.push((error.clone(), 1));
+                self.reject_counts.push(RejectCount {
+                    error: r.error.clone(),
+                    field: r.field.clone(),
+                    count: 1,
+                    first: FirstReject {
+                        file: file.to_string(),
+                        line,
+                        byte_offset: offset,
+                        field: r.field.clone(),
+                        message: r.message.clone(),
+                    },
+                });
                 self.reject_counts.len() - 1
             }
         }
@@ -100,11 +133,14 @@ impl Batch {
 #[derive(Clone)]
 pub struct WorkerSpec {
     pub dialect: Dialect,
+    /// The dialect written; raw input bytes are copied only when it encodes as `dialect` does.
+    pub output_dialect: Dialect,
     pub input_columns: Columns,
     pub output_columns: Columns,
     pub flexible: bool,
     pub chain: Chain,
-    pub source_name: SourceName,
+    /// The inputs' names, by `Chunk::source`.
+    pub source_names: Vec<SourceName>,
     pub max_record_size: usize,
 }
 
@@ -113,7 +149,9 @@ pub struct Worker {
     spec: WorkerSpec,
     rec: RecordBuf,
     json: JsonDecoder,
-    csv_out: CsvEncoder,
+    encoder: Encoder,
+    /// Whether a record's raw input bytes are a correct encoding in the output dialect.
+    raw_ok: bool,
     rejects_enc: CsvEncoder,
     /// Raw input span waiting to be copied to the output (coalesced passthrough).
     pending: Option<(usize, usize)>,
@@ -123,7 +161,8 @@ impl Worker {
     pub fn new(spec: WorkerSpec) -> Worker {
         Worker {
             json: JsonDecoder::new(&spec.input_columns),
-            csv_out: CsvEncoder::new(&spec.dialect),
+            encoder: Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
+            raw_ok: spec.output_dialect.same_encoding(&spec.dialect),
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             spec,
             rec: RecordBuf::default(),
@@ -138,7 +177,7 @@ impl Worker {
         self.rec.set_base(chunk.offset);
         let input = &chunk.data[..];
         match self.spec.dialect.format {
-            Format::Csv | Format::Tsv if self.spec.chain.is_empty() => {
+            Format::Csv | Format::Tsv if self.spec.chain.is_empty() && self.raw_ok => {
                 let (delimiter, quote) = (self.spec.dialect.delimiter, self.spec.dialect.quote);
                 skim(input, delimiter, quote, chunk.first_line, |s| {
                     self.handle_skimmed(chunk, batch, s)
@@ -318,7 +357,7 @@ impl Worker {
             // The splitter bounds memory; records shorter than a chunk are caught here.
             let record = Record::new(&chunk.data, &mut self.rec);
             batch.fatal = Some(crate::error::Error::RecordTooLarge {
-                source_name: self.spec.source_name.clone(),
+                source_name: self.spec.source_names[chunk.source].clone(),
                 line: record.line(),
                 byte_offset: record.byte_offset(),
                 limit: self.spec.max_record_size,
@@ -342,18 +381,19 @@ impl Worker {
         }
         let (out0, rej0) = (batch.out.len(), batch.rejects.len());
         let fate = match outcome {
-            Outcome::Keep => {
-                batch.written += 1;
-                self.encode(input, batch);
-                Fate::Written
-            }
+            Outcome::Keep => match self.encode(input, batch) {
+                Ok(()) => {
+                    batch.written += 1;
+                    Fate::Written
+                }
+                Err(r) => Fate::Rejected(self.write_reject(chunk, batch, &r)),
+            },
             Outcome::Filter => {
                 batch.filtered += 1;
                 Fate::Filtered
             }
             Outcome::Reject(r) => {
-                let index = batch.count_reject(&r.error);
-                self.write_reject(chunk, batch, &r);
+                let index = self.write_reject(chunk, batch, &r);
                 Fate::Rejected(index)
             }
         };
@@ -375,9 +415,11 @@ impl Worker {
         }
     }
 
-    fn encode(&mut self, input: &[u8], batch: &mut Batch) {
+    /// Appends the record to the output: its raw bytes when they are already the output's
+    /// encoding, otherwise encoded. A record the output format cannot hold is a reject.
+    fn encode(&mut self, input: &[u8], batch: &mut Batch) -> Result<(), Reject> {
         let record = Record::new(input, &mut self.rec);
-        if let Some((start, end, term)) = record.passthrough() {
+        if let Some((start, end, term)) = record.passthrough().filter(|_| self.raw_ok) {
             if term == 1 && input[end] == b'\n' {
                 match &mut self.pending {
                     Some((_, pend)) if *pend == start => *pend = end + 1,
@@ -391,54 +433,29 @@ impl Worker {
                 batch.out.extend_from_slice(&input[start..end]);
                 batch.out.push(b'\n');
             }
-            return;
+            return Ok(());
         }
         flush(&mut self.pending, input, &mut batch.out);
-        match self.spec.dialect.format {
-            Format::Csv | Format::Tsv => {
-                self.csv_out
-                    .record_hinted(&mut batch.out, record.fields_hinted());
-            }
-            Format::Jsonl => {
-                let out = &mut batch.out;
-                out.push(b'{');
-                for (i, ((value, kind), name)) in record
-                    .fields()
-                    .zip(self.spec.output_columns.names())
-                    .enumerate()
-                {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_json_string(out, name.as_bytes());
-                    out.push(b':');
-                    match kind {
-                        ValueKind::Text => write_json_string(out, value),
-                        ValueKind::Json => out.extend_from_slice(value),
-                        ValueKind::Null => out.extend_from_slice(b"null"),
-                    }
-                }
-                out.extend_from_slice(b"}\n");
-            }
-            Format::Lines => {
-                let mut first = true;
-                for (value, _) in record.fields() {
-                    if !first {
-                        batch.out.push(b'\t');
-                    }
-                    first = false;
-                    batch.out.extend_from_slice(value);
-                }
-                batch.out.push(b'\n');
-            }
-        }
+        self.encoder.record(&mut batch.out, &record).map_err(|e| {
+            let field = e.field.map(|i| {
+                self.spec
+                    .output_columns
+                    .names()
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}", i + 1))
+            });
+            Reject::new("encode-error", field, e.message)
+        })
     }
 
     fn flush_pending(&mut self, input: &[u8], batch: &mut Batch) {
         flush(&mut self.pending, input, &mut batch.out);
     }
 
-    fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: &Reject) {
+    /// Encodes the rejects row and counts it; returns the index of its kind in
+    /// `Batch::reject_counts`.
+    fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: &Reject) -> usize {
         let input = &chunk.data[..];
         let record = Record::new(input, &mut self.rec);
         let line = record.line();
@@ -447,7 +464,7 @@ impl Worker {
         let line_s = line.to_string();
         let off_s = offset.to_string();
         let fields: [&[u8]; 7] = [
-            self.spec.source_name.as_str().as_bytes(),
+            self.spec.source_names[chunk.source].as_str().as_bytes(),
             line_s.as_bytes(),
             off_s.as_bytes(),
             r.field.as_deref().unwrap_or("").as_bytes(),
@@ -456,6 +473,8 @@ impl Worker {
             raw,
         ];
         self.rejects_enc.record(&mut batch.rejects, fields);
+        let file = self.spec.source_names[chunk.source].as_str();
+        batch.count_reject(r, file, line, offset)
     }
 }
 

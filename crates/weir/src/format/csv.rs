@@ -53,7 +53,7 @@ impl<'a> Structurals<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<usize> {
         while self.mask == 0 {
             self.base += 64;
@@ -245,6 +245,7 @@ impl<'a> CsvDecoder<'a> {
         true
     }
 
+    #[inline(always)]
     fn push_field(&self, rec: &mut RecordBuf, start: usize, end: usize, quoted: bool) {
         if !quoted {
             // An empty unquoted field is NULL, a quoted empty one the empty string (DuckDB).
@@ -384,7 +385,9 @@ impl CsvEncoder {
             if n > 0 {
                 out.push(self.delimiter);
             }
-            if value.is_empty() && kind != ValueKind::Null {
+            if kind == ValueKind::Null {
+                // Empty, whatever the bytes (a JSON `null` keeps its text).
+            } else if value.is_empty() {
                 out.push(self.quote);
                 out.push(self.quote);
             } else if plain {
@@ -477,7 +480,7 @@ mod tests {
         let enc = CsvEncoder::new(&Dialect::new(Format::Csv));
         let mut out = Vec::new();
         let fields = [
-            (&b""[..], ValueKind::Null),
+            (&b"null"[..], ValueKind::Null),
             (b"", ValueKind::Text),
             (b"1", ValueKind::Json),
         ];

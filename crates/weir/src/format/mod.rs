@@ -6,6 +6,7 @@
 //! encoder would write, is copied to the output as its raw bytes.
 
 pub mod csv;
+pub mod encode;
 pub mod jsonl;
 pub mod skim;
 
@@ -31,10 +32,15 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name suggests (`.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`, `.txt`/`.log`).
+    /// The format a file name suggests (`.csv`, `.tsv`/`.tab`, `.jsonl`/`.ndjson`, `.txt`/`.log`),
+    /// looking past a compression extension (`out.jsonl.gz` is JSON Lines).
     pub fn from_path(path: &str) -> Option<Format> {
         let lower = path.to_ascii_lowercase();
-        let ext = lower.rsplit('.').next()?;
+        let mut exts = lower.rsplit('.');
+        let mut ext = exts.next()?;
+        if matches!(ext, "gz" | "gzip" | "zst" | "zstd") {
+            ext = exts.next()?;
+        }
         match ext {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
@@ -115,6 +121,27 @@ impl Dialect {
     /// Whether the first record names the columns.
     pub fn has_header(&self) -> bool {
         matches!(self.format, Format::Csv | Format::Tsv) && self.header
+    }
+
+    /// The dialect to write `format` in when the input is read in `input`: the input's own
+    /// dialect when the format is the same (its delimiter, quote and header setting), else the
+    /// format's defaults, with a header row unless the input is CSV/TSV without one.
+    pub fn output_for(input: &Dialect, format: Format) -> Dialect {
+        if format == input.format {
+            return *input;
+        }
+        let mut out = Dialect::new(format);
+        out.header = !matches!(input.format, Format::Csv | Format::Tsv) || input.header;
+        out
+    }
+
+    /// Whether records written in `other` are byte for byte what this dialect writes, so a
+    /// record's raw input bytes can be copied: the same format and, for CSV/TSV, the same
+    /// delimiter and quote (the header setting does not matter).
+    pub fn same_encoding(&self, other: &Dialect) -> bool {
+        self.format == other.format
+            && (!matches!(self.format, Format::Csv | Format::Tsv)
+                || (self.delimiter == other.delimiter && self.quote == other.quote))
     }
 }
 
@@ -258,6 +285,7 @@ impl RecordBuf {
         self.gate_base = base;
     }
 
+    #[inline(always)]
     pub(crate) fn push_input(&mut self, start: usize, end: usize, kind: ValueKind) {
         self.fields.push(FieldSpan {
             start,

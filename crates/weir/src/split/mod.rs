@@ -41,6 +41,8 @@ pub struct Chunk {
     pub first_line: u64,
     /// Byte offset of the chunk's first byte in the (decompressed) input.
     pub offset: u64,
+    /// Which input the chunk comes from (its index in the run's list of inputs).
+    pub source: usize,
     /// The bytes: whole records only (the last one may lack its terminator at end of input).
     pub data: Vec<u8>,
 }
@@ -139,6 +141,17 @@ impl<R: Read> Splitter<R> {
     /// The input byte offset the next chunk starts at.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// The sequence number the next chunk gets.
+    pub fn next_seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Continues numbering chunks from `seq` (the inputs after the first carry on the first's
+    /// numbering, so the committer sees one stream).
+    pub fn set_next_seq(&mut self, seq: u64) {
+        self.seq = seq;
     }
 
     /// Fills `chunk` (its buffer is reused) with the next run of whole records of about the

@@ -1,0 +1,171 @@
+//! The end-of-run summary on stderr, and the escaping of data shown on a terminal.
+//!
+//! Reject messages quote values from the input and field names come from its header: a value
+//! holding an escape sequence must not be able to recolour, move the cursor in or retitle the
+//! user's terminal, so every such value goes through [`escape`] before it is printed.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use weir::{Report, Status};
+
+use crate::run::{group, human_bytes};
+
+/// How many reject reasons the summary details (the most common first).
+const TOP_REASONS: usize = 5;
+
+/// `s` made safe to print on a terminal: control characters (C0, DEL, C1 — so ESC and with it
+/// every ANSI sequence) and the bidirectional overrides are written as visible escapes
+/// (`\n`, `\t`, `\x1b`, `\u{202e}`); everything else is kept, so ordinary text is unchanged.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) && (c as u32) < 0x100 => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() // C0, DEL and C1 (U+0080..U+009F, which include CSI)
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+/// [`escape`], keeping line breaks: for multi-line messages (an expression error shows the
+/// expression and a caret on lines of their own).
+pub fn escape_lines(s: &str) -> String {
+    s.split('\n')
+        .map(|l| escape(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The end-of-run summary: the accounting, throughput, peak memory, and the most common reject
+/// reasons with their counts and first records.
+pub fn summary(r: &Report) -> String {
+    let mut s = String::new();
+    let status = match r.status {
+        Status::Succeeded => "done",
+        Status::Failed => "FAILED (nothing committed)",
+        Status::Interrupted => "INTERRUPTED (nothing committed)",
+        Status::Terminated => "TERMINATED (nothing committed)",
+        Status::TimedOut => "TIMED OUT (nothing committed)",
+        Status::OutputClosed => "stopped: standard output was closed",
+    };
+    let secs = r.elapsed_seconds.max(1e-9);
+    let _ = writeln!(
+        s,
+        "weir: {status}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)",
+        group(r.records_read),
+        group(r.records_written),
+        group(r.records_filtered),
+        group(r.records_rejected),
+        100.0 * r.success_rate
+    );
+    let memory = match r.peak_memory_bytes {
+        Some(b) => format!(", peak memory {}", human_bytes(b)),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        s,
+        "      {} in {:.2} s ({}/s, {} records/s), {} workers, {}{memory}",
+        human_bytes(r.bytes_read),
+        r.elapsed_seconds,
+        human_bytes((r.bytes_read as f64 / secs) as u64),
+        group((r.records_read as f64 / secs) as u64),
+        r.workers,
+        if r.ordered { "ordered" } else { "unordered" },
+    );
+    if r.rejects_by_error.is_empty() {
+        return s;
+    }
+    let parts: Vec<String> = r
+        .rejects_by_error
+        .iter()
+        .map(|(e, n)| format!("{} {}", escape(e), group(*n)))
+        .collect();
+    let to = match &r.rejects {
+        Some(p) if r.status == Status::Succeeded => format!(" -> {}", escape(p)),
+        Some(_) => String::new(),
+        None => " (not kept: use --rejects PATH)".to_string(),
+    };
+    let _ = writeln!(s, "      rejects: {}{to}", parts.join(", "));
+    let mut reasons: Vec<(&String, &u64)> = r.rejects_by_error.iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let width = reasons
+        .iter()
+        .take(TOP_REASONS)
+        .map(|(e, _)| escape(e).chars().count())
+        .max()
+        .unwrap_or(0);
+    let count_width = group(*reasons[0].1).len();
+    for (error, n) in reasons.iter().take(TOP_REASONS) {
+        let name = escape(error);
+        let _ = write!(s, "        {name:<width$}  {:>count_width$}", group(**n));
+        if let Some(first) = r.first_rejects.get(*error) {
+            let _ = write!(s, "  first at line {}", first.line);
+            if let Some(field) = &first.field {
+                let _ = write!(s, " ({})", escape(field));
+            }
+            let _ = write!(s, ": {}", escape(&first.message));
+        }
+        s.push('\n');
+    }
+    if reasons.len() > TOP_REASONS {
+        let more: u64 = reasons[TOP_REASONS..].iter().map(|(_, n)| **n).sum();
+        let _ = writeln!(
+            s,
+            "        and {} more in {} other kinds",
+            group(more),
+            reasons.len() - TOP_REASONS
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        assert!(matches!(escape("hello, wörld 5'10\""), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn control_characters_are_visible() {
+        assert_eq!(escape("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+        assert_eq!(escape("nul\0bell\x07del\x7f"), "nul\\x00bell\\x07del\\x7f");
+    }
+
+    #[test]
+    fn ansi_sequences_lose_their_escape() {
+        assert_eq!(escape("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
+        // An OSC title change ended by BEL, and the one-character CSI of C1.
+        assert_eq!(escape("\x1b]0;pwned\x07"), "\\x1b]0;pwned\\x07");
+        assert_eq!(escape("\u{9b}2J"), "\\x9b2J");
+    }
+
+    #[test]
+    fn bidi_overrides_are_visible() {
+        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
+    }
+
+    #[test]
+    fn lines_keep_their_breaks() {
+        assert_eq!(escape_lines("one\x1b\n  two"), "one\\x1b\n  two");
+    }
+}
