@@ -30,6 +30,8 @@ mod polish;
 mod progress;
 #[path = "cli/rejects.rs"]
 mod rejects;
+#[path = "cli/roundtrip.rs"]
+mod roundtrip;
 #[path = "cli/stdio.rs"]
 mod stdio;
 #[path = "cli/stopping.rs"]
