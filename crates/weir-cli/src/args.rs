@@ -111,13 +111,16 @@ const RUN_HELP: &str = concat!(
   weir run --input events.jsonl --output slim.jsonl --select ts,user --report report.json
   weir run -i customers.csv -o customers.jsonl       # convert: by the output's extension
   weir run -i customers.csv --select email --output-format lines | sort -u
+  weir run -i customers.csv -o customers.parquet --schema customers.schema.json   # typed Parquet
   zcat big.csv.gz | weir run --input - --format csv --output out.csv --timeout 10m
 
 Records whose field count differs from the header's are rejected (missing-cell / extra-cell)
 unless --flexible. Any input format converts to any output format: CSV/TSV out has a header of
 the output columns, NULL as an empty field and the empty string as \"\"; JSON Lines out has one
 object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
-column (NULL is an empty line; a value with a line break is rejected, encode-error).
+column (NULL is an empty line; a value with a line break is rejected, encode-error); Parquet
+out has nullable columns typed from --schema (integer, number, boolean, date, datetime; others
+and all without a schema are text). Parquet is not read.
 Rejected records go to --rejects as CSV with the columns
 file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
 succeeds; a failed or stopped run leaves no file there (and an existing file untouched).
@@ -187,9 +190,10 @@ pub struct IoArgs {
     #[arg(long)]
     pub no_header: bool,
 
-    /// Output format: csv, tsv, jsonl or lines; by default from the output's extension (.csv,
-    /// .tsv, .jsonl/.ndjson, .txt; past .gz/.zst), else the input's. Any input format converts
-    /// to any output format; lines output takes exactly one column.
+    /// Output format: csv, tsv, jsonl, lines or parquet; by default from the output's extension
+    /// (.csv, .tsv, .jsonl/.ndjson, .txt, .parquet; past .gz/.zst), else the input's. Any input
+    /// format converts to any output format; lines output takes exactly one column; Parquet
+    /// columns take their types from --schema (text otherwise).
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub output_format: Option<Format>,
 

@@ -24,6 +24,8 @@ mod inputs;
 mod language;
 #[path = "cli/parallel.rs"]
 mod parallel;
+#[path = "cli/parquet.rs"]
+mod parquet;
 #[path = "cli/polish.rs"]
 mod polish;
 #[path = "cli/progress.rs"]

@@ -263,7 +263,7 @@ impl SinkWriter {
         self.durable = durable;
     }
 
-    fn path(&self) -> PathBuf {
+    pub(crate) fn path(&self) -> PathBuf {
         match &self.target {
             Target::File { path, .. } | Target::Special { path, .. } => path.clone(),
             Target::Stdout => PathBuf::from("-"),

@@ -33,7 +33,18 @@ fn every_format_and_compression_pair_round_trips() {
         for f in FORMATS {
             for c in COMPRESSIONS {
                 let out = format!("out-{}.{f}{c}", input.replace('.', "_"));
-                let o = sb.weir(&["run", "-i", input, "-o", &out, "-q", "--chunk-size", "7", "-j", "3"]);
+                let o = sb.weir(&[
+                    "run",
+                    "-i",
+                    input,
+                    "-o",
+                    &out,
+                    "-q",
+                    "--chunk-size",
+                    "7",
+                    "-j",
+                    "3",
+                ]);
                 assert_ok(&o);
                 let back = format!("{out}.back.csv");
                 assert_ok(&sb.weir(&["run", "-i", &out, "-o", &back, "-q"]));

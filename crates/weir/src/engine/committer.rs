@@ -14,6 +14,7 @@ use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;
+use crate::format::parquet::ParquetSink;
 use crate::format::{Dialect, Format};
 use crate::report::{FirstReject, Progress, Report};
 use crate::sink::SinkWriter;
@@ -110,12 +111,50 @@ impl GateState {
     }
 }
 
+/// Where the committer writes the output: bytes as the workers encoded them, or Parquet, whose
+/// rows the committer gathers into column batches.
+pub(crate) enum Output {
+    Bytes(SinkWriter),
+    Parquet(Box<ParquetSink>),
+}
+
+impl Output {
+    fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            Output::Bytes(w) => w.write_all(bytes),
+            Output::Parquet(p) => p.write_rows(bytes),
+        }
+    }
+
+    /// Flushes a byte output; Parquet writes whole row groups as they fill.
+    fn flush(&mut self) -> Result<()> {
+        match self {
+            Output::Bytes(w) => w.flush(),
+            Output::Parquet(_) => Ok(()),
+        }
+    }
+
+    fn written(&self) -> u64 {
+        match self {
+            Output::Bytes(w) => w.written(),
+            Output::Parquet(p) => p.written(),
+        }
+    }
+
+    fn commit(self) -> Result<()> {
+        match self {
+            Output::Bytes(w) => w.commit(),
+            Output::Parquet(p) => p.finish()?.commit(),
+        }
+    }
+}
+
 /// How often buffered sinks (stdout, library writers) are flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 pub(crate) struct Committer {
     ordered: bool,
-    out: SinkWriter,
+    out: Output,
     rejects: Option<SinkWriter>,
     pool: Sender<Slot>,
     progress: Arc<Progress>,
@@ -146,7 +185,7 @@ pub(crate) struct Committer {
 impl Committer {
     pub(crate) fn new(
         ordered: bool,
-        out: SinkWriter,
+        out: Output,
         rejects: Option<SinkWriter>,
         pool: Sender<Slot>,
         progress: Arc<Progress>,

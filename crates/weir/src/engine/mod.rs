@@ -36,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::format::csv::CsvDecoder;
 use crate::format::encode::{check_columns, Encoder};
 use crate::format::jsonl::{JsonDecoder, Lines};
+use crate::format::parquet::{ParquetLayout, ParquetSink};
 use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
 use crate::sink::Sink;
@@ -44,6 +45,7 @@ use crate::split::{Chunk, Splitter, SplitterBuilder};
 use crate::transform::{BindError, Chain, Transform};
 
 use committer::Committer;
+use committer::Output;
 use stop::StopState;
 use timed::TimedRead;
 use worker::{Batch, Worker, WorkerSpec};
@@ -537,6 +539,13 @@ fn run_inner(
     let ordered = ordered || !gates.is_empty();
     report.ordered = ordered;
 
+    // A Parquet output's column types are fixed before anything is written.
+    let parquet = (output_dialect.format == Format::Parquet).then(|| {
+        Arc::new(ParquetLayout::new(
+            &output_columns,
+            chain.typed_fields(&output_columns),
+        ))
+    });
     let mut out = sink.open_with(compression_level)?;
     out.set_durable(durable);
     let mut rejects_out = match rejects {
@@ -565,6 +574,10 @@ fn run_inner(
             out.write_all(&header)?;
         }
     }
+    let out = match &parquet {
+        Some(layout) => Output::Parquet(Box::new(ParquetSink::new(out, layout)?)),
+        None => Output::Bytes(out),
+    };
 
     let slots = workers * 2 + 2;
     let state = Arc::new(StopState::new(stop));
@@ -584,6 +597,7 @@ fn run_inner(
         chain,
         source_names: source_names.clone(),
         max_record_size,
+        parquet,
     };
 
     // Splitter thread.
@@ -761,6 +775,7 @@ pub fn sample(
         chain: Chain::default(),
         source_names: vec![name],
         max_record_size: usize::MAX,
+        parquet: None,
     };
     let mut worker = Worker::new(spec);
     let mut rows = Vec::new();
@@ -911,6 +926,9 @@ fn read_prologue(
             first: None,
             header_raw: None,
         }),
+        Format::Parquet => Err(Error::Config(
+            "weir writes Parquet but does not read it: choose another input --format".into(),
+        )),
     }
 }
 

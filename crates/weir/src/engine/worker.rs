@@ -142,6 +142,8 @@ pub struct WorkerSpec {
     /// The inputs' names, by `Chunk::source`.
     pub source_names: Vec<SourceName>,
     pub max_record_size: usize,
+    /// The typed columns of a Parquet output.
+    pub parquet: Option<std::sync::Arc<crate::format::parquet::ParquetLayout>>,
 }
 
 /// One worker's reusable state.
@@ -161,7 +163,10 @@ impl Worker {
     pub fn new(spec: WorkerSpec) -> Worker {
         Worker {
             json: JsonDecoder::new(&spec.input_columns),
-            encoder: Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
+            encoder: match &spec.parquet {
+                Some(layout) => Encoder::parquet(layout.clone()),
+                None => Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
+            },
             raw_ok: spec.output_dialect.same_encoding(&spec.dialect),
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             spec,
@@ -230,6 +235,8 @@ impl Worker {
                     self.handle(chunk, batch, reject);
                 }
             }
+            // Never read: the prologue refuses Parquet input before any worker starts.
+            Format::Parquet => {}
             Format::Lines => {
                 for (start, end, term, line) in Lines::new(input, chunk.first_line) {
                     self.rec.reset(start);
@@ -277,6 +284,7 @@ impl Worker {
                     }
                 }
             }
+            Format::Parquet => {}
             Format::Lines => {
                 for (start, end, _, _) in Lines::new(data, chunk.first_line).take(limit) {
                     rows.push(vec![Some(

@@ -10,9 +10,13 @@
 //! - **Lines**: exactly one output column; its value is the line (NULL is an empty line). A
 //!   value holding a line break cannot be one line, so its record is rejected (`encode-error`)
 //!   rather than silently split in two.
+//! - **Parquet**: a binary row per record (see [`super::parquet`]) that the committer decodes
+//!   into column batches; no header. A value that does not convert to its column's type is
+//!   rejected (`encode-error`).
 
 use super::csv::CsvEncoder;
 use super::jsonl::JsonEncoder;
+use super::parquet::{ParquetLayout, RowEncoder};
 use super::{Columns, Dialect, Format, Record, ValueKind};
 
 /// Why a record cannot be written in the output format.
@@ -39,6 +43,7 @@ enum Kind {
     Csv(CsvEncoder, bool),
     Jsonl(JsonEncoder),
     Lines,
+    Parquet(RowEncoder),
 }
 
 /// Checks that `columns` can be written in `output`: lines output takes exactly one column.
@@ -66,10 +71,21 @@ impl Encoder {
             Format::Csv | Format::Tsv => Kind::Csv(CsvEncoder::new(output), output.header),
             Format::Jsonl => Kind::Jsonl(JsonEncoder::new(columns)),
             Format::Lines => Kind::Lines,
+            Format::Parquet => Kind::Parquet(RowEncoder::new(std::sync::Arc::new(
+                ParquetLayout::new(columns, vec![None; columns.len()]),
+            ))),
         };
         Encoder {
             kind,
             hints: output.same_encoding(input),
+        }
+    }
+
+    /// An encoder writing Parquet rows of this layout (typed columns).
+    pub(crate) fn parquet(layout: std::sync::Arc<ParquetLayout>) -> Encoder {
+        Encoder {
+            kind: Kind::Parquet(RowEncoder::new(layout)),
+            hints: false,
         }
     }
 
@@ -94,11 +110,12 @@ impl Encoder {
     }
 
     /// Appends one record; on error nothing is appended.
-    pub fn record(&self, out: &mut Vec<u8>, record: &Record<'_>) -> Result<(), EncodeError> {
-        match &self.kind {
+    pub fn record(&mut self, out: &mut Vec<u8>, record: &Record<'_>) -> Result<(), EncodeError> {
+        match &mut self.kind {
             Kind::Csv(enc, _) if self.hints => enc.record_hinted(out, record.fields_hinted()),
             Kind::Csv(enc, _) => enc.record_values(out, record.fields()),
             Kind::Jsonl(enc) => enc.record(out, record.fields()),
+            Kind::Parquet(enc) => return enc.record(out, record),
             Kind::Lines => {
                 if record.len() > 1 {
                     return Err(EncodeError {
@@ -142,7 +159,7 @@ mod tests {
         assert!(dec.next_record(&mut buf));
         let rec = Record::new(line, &mut buf);
         let columns = Columns::new(columns.iter().copied());
-        let enc = Encoder::new(&Dialect::output_for(&input, output), &input, &columns);
+        let mut enc = Encoder::new(&Dialect::output_for(&input, output), &input, &columns);
         let mut out = Vec::new();
         enc.record(&mut out, &rec).map(|()| out)
     }
@@ -157,7 +174,7 @@ mod tests {
         dec.decode(line.as_bytes(), 0, line.len(), &mut buf)
             .expect("an object");
         let rec = Record::new(line.as_bytes(), &mut buf);
-        let enc = Encoder::new(&Dialect::output_for(&input, output), &input, &columns);
+        let mut enc = Encoder::new(&Dialect::output_for(&input, output), &input, &columns);
         let mut out = Vec::new();
         enc.record(&mut out, &rec).expect("encodes");
         out

@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod encode;
 pub mod jsonl;
+pub mod parquet;
 pub mod skim;
 
 use std::borrow::Cow;
@@ -29,6 +30,8 @@ pub enum Format {
     Jsonl,
     /// Plain lines: one record per line, one column named `line`.
     Lines,
+    /// Apache Parquet; an output format only.
+    Parquet,
 }
 
 impl Format {
@@ -46,6 +49,7 @@ impl Format {
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "txt" | "log" | "lines" => Some(Format::Lines),
+            "parquet" => Some(Format::Parquet),
             _ => None,
         }
     }
@@ -57,6 +61,7 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Jsonl => "jsonl",
             Format::Lines => "lines",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -75,8 +80,9 @@ impl std::str::FromStr for Format {
             "tsv" => Ok(Format::Tsv),
             "jsonl" | "ndjson" => Ok(Format::Jsonl),
             "lines" => Ok(Format::Lines),
+            "parquet" => Ok(Format::Parquet),
             other => Err(format!(
-                "unknown format '{other}' (expected csv, tsv, jsonl or lines)"
+                "unknown format '{other}' (expected csv, tsv, jsonl, lines or parquet)"
             )),
         }
     }
@@ -114,7 +120,8 @@ impl Dialect {
                 quote: self.quote,
                 delimiter: self.delimiter,
             },
-            Format::Jsonl | Format::Lines => Framing::Lines,
+            // Parquet is never read (the engine refuses it as an input format).
+            Format::Jsonl | Format::Lines | Format::Parquet => Framing::Lines,
         }
     }
 

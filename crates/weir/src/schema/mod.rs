@@ -76,6 +76,7 @@ mod infer;
 mod number;
 mod temporal;
 mod text;
+mod typed;
 mod validate;
 
 use std::fmt;
@@ -90,6 +91,7 @@ pub use validate::Validate;
 
 use field::{Check, Constraints, Field, GeoFormat, Kind, StringFormat, Temporal};
 use temporal::Strptime;
+pub(crate) use typed::{ColumnType, Typed, TypedField};
 
 /// A schema that could not be loaded: what is wrong, naming the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -90,6 +90,10 @@ impl Transform for Validate {
 
     /// Matches the header against the schema as frictionless does for the schema's
     /// `fieldsMatch`; any mismatch is an error naming every mismatching column.
+    fn schema(&self) -> Option<&Schema> {
+        Some(&self.schema)
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
         let labels = input.names();
         let fields = &self.schema.fields;

@@ -39,6 +39,10 @@ impl Transform for Derive {
         "derive"
     }
 
+    fn sets_columns(&self) -> Vec<String> {
+        vec![self.name.clone()]
+    }
+
     fn describe(&self) -> String {
         format!("{} = {}", self.name, self.expr)
     }

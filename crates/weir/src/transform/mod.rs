@@ -117,6 +117,20 @@ pub trait Transform: TransformClone + Send {
     fn gates(&self) -> Vec<Gate> {
         Vec::new()
     }
+
+    /// The Table Schema this step validates against, if any: typed outputs (Parquet) take
+    /// their column types from it.
+    #[doc(hidden)]
+    fn schema(&self) -> Option<&crate::schema::Schema> {
+        None
+    }
+
+    /// The columns this step sets to new values (derive, fill): typed outputs write them as
+    /// text, as they no longer hold the schema field's values.
+    #[doc(hidden)]
+    fn sets_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A decision that depends on input order, taken by the committer rather than the workers:
@@ -197,6 +211,23 @@ impl Chain {
             })?;
         }
         Ok(columns)
+    }
+
+    /// For each output column, the schema field whose values it holds, for typed outputs: a
+    /// column named as a field of the chain's schema that no step sets (derive, fill).
+    pub(crate) fn typed_fields(&self, output: &Columns) -> Vec<Option<crate::schema::TypedField>> {
+        let schema = self.steps.iter().find_map(|s| s.schema());
+        let set: Vec<String> = self.steps.iter().flat_map(|s| s.sets_columns()).collect();
+        output
+            .names()
+            .iter()
+            .map(|name| {
+                if set.contains(name) {
+                    return None;
+                }
+                schema.and_then(|s| s.typed_field(name))
+            })
+            .collect()
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).

@@ -108,6 +108,10 @@ impl Transform for Fill {
         "fill"
     }
 
+    fn sets_columns(&self) -> Vec<String> {
+        self.values.keys().cloned().collect()
+    }
+
     fn describe(&self) -> String {
         self.values
             .iter()
