@@ -849,28 +849,8 @@ impl Node {
     /// Evaluates the node as a condition.
     pub(crate) fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
         match self {
-            Node::And(items) => {
-                let mut unknown = false;
-                for item in items {
-                    match item.truth(cx)? {
-                        Some(false) => return Ok(Some(false)),
-                        None => unknown = true,
-                        Some(true) => {}
-                    }
-                }
-                Ok(if unknown { None } else { Some(true) })
-            }
-            Node::Or(items) => {
-                let mut unknown = false;
-                for item in items {
-                    match item.truth(cx)? {
-                        Some(true) => return Ok(Some(true)),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-                Ok(if unknown { None } else { Some(false) })
-            }
+            Node::And(items) => three_valued(items, false, cx),
+            Node::Or(items) => three_valued(items, true, cx),
             Node::Not(e) => Ok(e.truth(cx)?.map(|b| !b)),
             Node::Cmp(op, args) => {
                 let [a, b] = &**args;
@@ -1138,4 +1118,18 @@ impl Node {
             Node::Call(call) => call.args.iter().for_each(|n| n.visit(f)),
         }
     }
+}
+
+/// SQL's three-valued AND (`decisive` false) and OR (`decisive` true): the first item equal to
+/// `decisive` decides; otherwise any NULL makes the result NULL.
+fn three_valued<'r>(items: &'r [Node], decisive: bool, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    let mut unknown = false;
+    for item in items {
+        match item.truth(cx)? {
+            Some(b) if b == decisive => return Ok(Some(decisive)),
+            None => unknown = true,
+            Some(_) => {}
+        }
+    }
+    Ok(if unknown { None } else { Some(!decisive) })
 }
