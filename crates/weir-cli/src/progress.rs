@@ -181,18 +181,12 @@ pub fn status_line(s: &Snapshot) -> String {
         done.push_str(&format!(" ({} decompressed)", human_bytes(s.bytes_read)));
     }
     format!(
-        "weir: {:>6.1}s  {}{}  {}/s  {} records ({}/s)  {} rejected  queue {}/{}  busy {}/{}",
+        "weir: {:>6.1}s  {}{}  {}/s  {}",
         s.elapsed_seconds,
         human_bytes(stored),
         done,
         human_bytes(rate as u64),
-        group(s.records_read),
-        group((s.records_read as f64 / secs) as u64),
-        group(s.records_rejected),
-        s.queued_chunks,
-        s.queue_capacity,
-        s.busy_workers,
-        s.workers,
+        bar_message(s),
     )
 }
 

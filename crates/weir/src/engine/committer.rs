@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 
-use super::stop::StopState;
+use super::stop::{recv_until_stopped, StopState};
 use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
 use crate::error::{Error, Result};
@@ -221,17 +221,13 @@ impl Committer {
 
     /// Takes batches until the workers are done or the run stops.
     pub(crate) fn run(&mut self, rx: &Receiver<Slot>, state: &StopState) -> Result<()> {
-        loop {
-            if state.is_stopped() {
-                return Ok(());
-            }
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(slot) => self.accept(slot)?,
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
+        while let Some(slot) = recv_until_stopped(rx, state) {
+            self.accept(slot)?;
         }
-        if !self.waiting.is_empty() && !state.is_stopped() {
+        if state.is_stopped() {
+            return Ok(());
+        }
+        if !self.waiting.is_empty() {
             return Err(Error::Panic(format!(
                 "chunk {} never arrived (a worker stopped early)",
                 self.next_seq

@@ -46,7 +46,7 @@ use crate::transform::{BindError, Chain, Transform};
 
 use committer::Committer;
 use committer::Output;
-use stop::StopState;
+use stop::{recv_until_stopped, StopState};
 use timed::TimedRead;
 use worker::{Batch, Worker, WorkerSpec};
 
@@ -1030,15 +1030,8 @@ fn split_loop<R: Read>(
 ) -> Result<()> {
     loop {
         // Take a credit: wait for a free slot, watching for a stop.
-        let mut slot = loop {
-            if state.is_stopped() {
-                return Ok(());
-            }
-            match pool.recv_timeout(Duration::from_millis(50)) {
-                Ok(slot) => break slot,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return Ok(()),
-            }
+        let Some(mut slot) = recv_until_stopped(pool, state) else {
+            return Ok(());
         };
         if let Some(chunk) = first.take() {
             let buf = std::mem::replace(&mut slot.chunk, chunk);
@@ -1076,15 +1069,7 @@ fn worker_loop(
         ..Default::default()
     };
     let mut busy = Duration::ZERO;
-    loop {
-        if state.is_stopped() {
-            break;
-        }
-        let mut slot = match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(slot) => slot,
-            Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
+    while let Some(mut slot) = recv_until_stopped(rx, state) {
         progress.busy_workers.fetch_add(1, Ordering::Relaxed);
         let t = Instant::now();
         worker.process(&slot.chunk, &mut slot.batch);

@@ -39,6 +39,26 @@ impl StopHandle {
     }
 }
 
+/// Waits for the next message, looking at the stop state every 50 ms; `None` once the run
+/// stops or the senders are gone. Every stage waits this way, so a stop is seen within 50 ms
+/// even by a stage blocked on an empty queue.
+pub(crate) fn recv_until_stopped<T>(
+    rx: &crossbeam_channel::Receiver<T>,
+    state: &StopState,
+) -> Option<T> {
+    use crossbeam_channel::RecvTimeoutError;
+    loop {
+        if state.is_stopped() {
+            return None;
+        }
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(msg) => return Some(msg),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
 /// The run's shared stop state: the handle plus the first error any stage hit.
 #[derive(Debug)]
 pub(crate) struct StopState {

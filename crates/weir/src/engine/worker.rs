@@ -307,19 +307,12 @@ impl Worker {
         {
             batch.read += 1;
             batch.written += 1;
-            if s.term_len == 1 && input[s.end] == b'\n' {
-                match &mut self.pending {
-                    Some((_, pend)) if *pend == s.start => *pend = s.end + 1,
-                    _ => {
-                        flush(&mut self.pending, input, &mut batch.out);
-                        self.pending = Some((s.start, s.end + 1));
-                    }
-                }
-            } else {
-                flush(&mut self.pending, input, &mut batch.out);
-                batch.out.extend_from_slice(&input[s.start..s.end]);
-                batch.out.push(b'\n');
-            }
+            copy_raw(
+                &mut self.pending,
+                input,
+                &mut batch.out,
+                (s.start, s.end, s.term_len),
+            );
             return;
         }
         // The rare path: decode the record fully, then handle it as the full decoder would.
@@ -427,20 +420,8 @@ impl Worker {
     /// encoding, otherwise encoded. A record the output format cannot hold is a reject.
     fn encode(&mut self, input: &[u8], batch: &mut Batch) -> Result<(), Reject> {
         let record = Record::new(input, &mut self.rec);
-        if let Some((start, end, term)) = record.passthrough().filter(|_| self.raw_ok) {
-            if term == 1 && input[end] == b'\n' {
-                match &mut self.pending {
-                    Some((_, pend)) if *pend == start => *pend = end + 1,
-                    _ => {
-                        flush(&mut self.pending, input, &mut batch.out);
-                        self.pending = Some((start, end + 1));
-                    }
-                }
-            } else {
-                flush(&mut self.pending, input, &mut batch.out);
-                batch.out.extend_from_slice(&input[start..end]);
-                batch.out.push(b'\n');
-            }
+        if let Some(span) = record.passthrough().filter(|_| self.raw_ok) {
+            copy_raw(&mut self.pending, input, &mut batch.out, span);
             return Ok(());
         }
         flush(&mut self.pending, input, &mut batch.out);
@@ -483,6 +464,30 @@ impl Worker {
         self.rejects_enc.record(&mut batch.rejects, fields);
         let file = self.spec.source_names[chunk.source].as_str();
         batch.count_reject(r, file, line, offset)
+    }
+}
+
+/// Copies a record's raw bytes `(start, end, terminator length)` to `out`, ending it with `\n`.
+/// Records ending in `\n` that follow each other are gathered into one pending span and
+/// copied with a single `extend_from_slice` when the run of them ends.
+fn copy_raw(
+    pending: &mut Option<(usize, usize)>,
+    input: &[u8],
+    out: &mut Vec<u8>,
+    (start, end, term): (usize, usize, usize),
+) {
+    if term == 1 && input[end] == b'\n' {
+        match pending {
+            Some((_, pend)) if *pend == start => *pend = end + 1,
+            _ => {
+                flush(pending, input, out);
+                *pending = Some((start, end + 1));
+            }
+        }
+    } else {
+        flush(pending, input, out);
+        out.extend_from_slice(&input[start..end]);
+        out.push(b'\n');
     }
 }
 
