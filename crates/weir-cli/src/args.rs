@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use weir::Format;
+use weir::{Format, Oversized, Ragged};
 
 use crate::progress::ProgressMode;
 
@@ -13,11 +13,14 @@ macro_rules! exit_codes {
     () => {
         "Exit codes:
   0    success (also when standard output is closed early, e.g. by `| head`)
-  1    the run failed: I/O error, oversized record, unterminated quote, ...
-  2    usage or configuration error (bad flag, unknown column); nothing is written
+  1    the run failed: I/O error (disk full, ...), oversized record, unterminated quote, an
+       input changed while it was read, ...; nothing is committed
+  2    usage or configuration error (bad flag, unknown column, output folder missing or
+       read-only), found before any input is read; nothing is written
   124  the --timeout passed; nothing is committed
-  130  interrupted by Ctrl-C (SIGINT); nothing is committed; a second Ctrl-C exits at once
-  143  terminated by SIGTERM; nothing is committed"
+  130  interrupted by Ctrl-C (SIGINT); nothing is committed; a second Ctrl-C (or SIGTERM)
+       exits at once, removing the temporary files
+  143  terminated by SIGTERM; nothing is committed; a second signal exits at once"
     };
 }
 
@@ -115,7 +118,8 @@ const RUN_HELP: &str = concat!(
   zcat big.csv.gz | weir run --input - --format csv --output out.csv --timeout 10m
 
 Records whose field count differs from the header's are rejected (missing-cell / extra-cell)
-unless --flexible. Any input format converts to any output format: CSV/TSV out has a header of
+unless --ragged pads, truncates or keeps them. A record longer than --max-record-size stops the
+run unless --oversized reject. Any input format converts to any output format: CSV/TSV out has a header of
 the output columns, NULL as an empty field and the empty string as \"\"; JSON Lines out has one
 object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
 column (NULL is an empty line; a value with a line break is rejected, encode-error); Parquet
@@ -260,25 +264,57 @@ pub struct OptionArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub chunk_size: Option<usize>,
 
-    /// Largest record accepted; a longer one stops the run with an error naming its line
-    /// [default: 64MiB].
+    /// Largest record accepted, with its line terminator; what happens to a longer one is
+    /// --oversized's choice [default: 64MiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_record_size: Option<usize>,
+
+    /// A record longer than --max-record-size: `stop` the run with an error naming its line
+    /// (exit 1, nothing committed), or `reject` it (error record-too-large, its size in the
+    /// message, only its first KiB as the raw record) and go on with the next record. Either
+    /// way weir holds no more than about --max-record-size of it in memory [default: stop].
+    #[arg(long, value_name = "MODE", value_parser = parse_oversized)]
+    pub oversized: Option<Oversized>,
 
     /// Write batches as they finish instead of in input order (ignored when a step decides by
     /// input order: head, dedupe, unique).
     #[arg(long)]
     pub unordered: bool,
 
-    /// Accept records whose field count differs from the header's.
-    #[arg(long)]
+    /// Accept records whose field count differs from the header's, as they are: the same as
+    /// --ragged keep.
+    #[arg(long, conflicts_with = "ragged")]
     pub flexible: bool,
+
+    /// A record whose field count differs from the header's (JSON Lines: whose keys differ from
+    /// the first record's): `reject` it (missing-cell / extra-cell), `pad` a short one with
+    /// NULLs (JSON: an absent key is null), `truncate` a long one (JSON: an unknown key is
+    /// dropped), `pad-truncate` both, or `keep` it with the fields it has (= --flexible; steps
+    /// see NULL past its end) [default: reject]. With pad or truncate the other kind is still
+    /// rejected; a padded or truncated record is written with exactly the header's columns.
+    #[arg(long, value_name = "MODE", value_parser = parse_ragged)]
+    pub ragged: Option<Ragged>,
 
     /// Sync the output and rejects to disk before renaming them into place, so they survive a
     /// power loss too (slower where the disk is slower than weir). Without it the commit is
     /// atomic against every other failure.
     #[arg(long)]
     pub durable: bool,
+
+    /// Make the run resumable, and resume it: outputs are written to hidden partial files
+    /// beside their targets, synced every --checkpoint-every, with a checkpoint of what is
+    /// committed. Run the same command again after a crash, a kill or a stop and it continues
+    /// exactly where the last checkpoint left off (the finished output is byte-identical to an
+    /// uninterrupted run's); with no checkpoint it starts from the beginning, after a finished
+    /// run it says the output is complete. A changed input or pipeline is refused (exit 2).
+    /// Needs input files and a plain output file; the output is always in input order.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Time between checkpoints of a --resume run (default 10s; 0s: after every chunk); each
+    /// syncs the outputs.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    pub checkpoint_every: Option<Duration>,
 
     /// Level of a compressed output or rejects file, chosen by its name: `.gz` 0-9 (default 1,
     /// the fastest), `.zst`/`.zstd` 1-22 (default 3). Higher is smaller and slower.
@@ -329,6 +365,18 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     weir::units::parse_duration(s)
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    weir::units::parse_interval(s)
+}
+
+fn parse_oversized(s: &str) -> Result<Oversized, String> {
+    s.parse()
+}
+
+fn parse_ragged(s: &str) -> Result<Ragged, String> {
+    s.parse()
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

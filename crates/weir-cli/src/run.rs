@@ -153,8 +153,9 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
     .workers(cfg.workers)
     .chunk_size(cfg.chunk_size)
     .max_record_size(cfg.max_record_size)
+    .oversized(cfg.oversized)
     .ordered(cfg.ordered)
-    .flexible(cfg.flexible)
+    .ragged(cfg.ragged)
     .durable(cfg.durable)
     .stop_handle(stop);
     if let Some(level) = cfg.compression_level {
@@ -180,7 +181,24 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
     if let Some(t) = cfg.timeout {
         b = b.timeout(t);
     }
+    if cfg.resume {
+        b = b.resumable(cfg.checkpoint_every, fingerprint(cfg)?);
+    }
     Ok(b)
+}
+
+/// What identifies the pipeline of a resumable run beyond what the engine sees: the steps as
+/// configured and the schema's text (a schema file edited between a crash and the resume is a
+/// changed pipeline).
+fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
+    let schema = match &cfg.schema {
+        None => String::new(),
+        Some(SchemaSource::Path(p)) => std::fs::read(p)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| format!("schema {p}: {e}"))?,
+        Some(SchemaSource::Inline(v)) => v.to_string(),
+    };
+    Ok(format!("steps {:?}\nschema {schema}\n", cfg.steps))
 }
 
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
@@ -198,6 +216,15 @@ pub fn execute(cfg: RunConfig) -> u8 {
             return exit::USAGE;
         }
     };
+    // The report is written after the run: its folder is checked before, like the outputs'.
+    if let Some(e) = cfg
+        .report
+        .as_ref()
+        .and_then(|r| Sink::from_arg(r).check_destination().err())
+    {
+        eprintln!("weir: error: report: {e}");
+        return exit::USAGE;
+    }
     if let Err(e) = install_signal_handlers(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
     }
@@ -248,6 +275,12 @@ pub fn execute(cfg: RunConfig) -> u8 {
     code
 }
 
+/// The first SIGINT or SIGTERM stops the run gracefully (partial summary, report, exit 130 or
+/// 143). A second one of either while it stops exits at once, with the first one's code, after
+/// removing the temporary output files: the run may be stuck (a transform that never returns,
+/// a standard output nobody reads), and the user asked twice. The removal runs on this
+/// watching thread, never in the signal handler (signal-hook's handler only wakes it), as
+/// unlinking and locking are not async-signal-safe.
 fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
@@ -255,19 +288,36 @@ fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("weir-signals".into())
         .spawn(move || {
-            let mut interrupts = 0;
+            let mut first: Option<i32> = None;
             for sig in signals.forever() {
-                if sig == SIGINT {
-                    interrupts += 1;
-                    if interrupts > 1 {
-                        eprintln!("\nweir: interrupted again; exiting at once");
-                        std::process::exit(exit::INTERRUPTED as i32);
+                let Some(first) = first else {
+                    first = Some(sig);
+                    if sig == SIGINT {
+                        eprintln!("\nweir: interrupted; stopping (Ctrl-C again to exit at once)");
+                        stop.stop(StopReason::Interrupted);
+                    } else {
+                        eprintln!("\nweir: terminated; stopping (a second signal exits at once)");
+                        stop.stop(StopReason::Terminated);
                     }
-                    eprintln!("\nweir: interrupted; stopping (Ctrl-C again to exit at once)");
-                    stop.stop(StopReason::Interrupted);
+                    continue;
+                };
+                let removed = weir::sink::remove_temp_files();
+                eprintln!(
+                    "weir: {} again; exiting at once ({removed} temporary file{} removed, \
+                     nothing committed)",
+                    if sig == SIGINT {
+                        "interrupted"
+                    } else {
+                        "terminated"
+                    },
+                    if removed == 1 { "" } else { "s" }
+                );
+                let code = if first == SIGINT {
+                    exit::INTERRUPTED
                 } else {
-                    stop.stop(StopReason::Terminated);
-                }
+                    exit::TERMINATED
+                };
+                std::process::exit(code as i32);
             }
         })?;
     Ok(())

@@ -25,7 +25,7 @@ use std::time::Duration;
 use clap::ArgMatches;
 use serde::Deserialize;
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
-use weir::{Dialect, Format, Select, Step};
+use weir::{Dialect, Format, Oversized, Ragged, Select, Step};
 
 use crate::args::{IoArgs, OptionArgs, RunArgs};
 use crate::progress::ProgressMode;
@@ -75,9 +75,13 @@ struct FileOptions {
     workers: Option<usize>,
     chunk_size: Option<String>,
     max_record_size: Option<String>,
+    oversized: Option<Oversized>,
     ordered: Option<bool>,
     flexible: Option<bool>,
+    ragged: Option<Ragged>,
     durable: Option<bool>,
+    resume: Option<bool>,
+    checkpoint_every: Option<String>,
     compression_level: Option<i32>,
     timeout: Option<String>,
     status_interval: Option<String>,
@@ -101,9 +105,13 @@ pub struct RunConfig {
     pub workers: usize,
     pub chunk_size: usize,
     pub max_record_size: usize,
+    pub oversized: Oversized,
     pub ordered: bool,
-    pub flexible: bool,
+    pub ragged: Ragged,
     pub durable: bool,
+    /// Resumable, continuing from a checkpoint if there is one.
+    pub resume: bool,
+    pub checkpoint_every: Duration,
     pub compression_level: Option<i32>,
     pub timeout: Option<Duration>,
     pub status_interval: Duration,
@@ -212,9 +220,13 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         workers,
         chunk_size,
         max_record_size,
+        oversized,
         unordered,
         flexible,
+        ragged,
         durable,
+        resume,
+        checkpoint_every,
         compression_level,
         timeout,
         status_interval,
@@ -249,9 +261,20 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         max_record_size: max_record_size
             .or(size(fo.max_record_size, "max_record_size")?)
             .unwrap_or(64 << 20),
+        oversized: oversized.or(fo.oversized).unwrap_or_default(),
         ordered: !unordered && fo.ordered.unwrap_or(true),
-        flexible: flexible || fo.flexible.unwrap_or(false),
+        ragged: ragged_choice(flexible, ragged, fo.flexible, fo.ragged)?,
         durable: durable || fo.durable.unwrap_or(false),
+        resume: resume || fo.resume.unwrap_or(false),
+        checkpoint_every: checkpoint_every
+            .or(fo
+                .checkpoint_every
+                .map(|s| {
+                    weir::units::parse_interval(&s)
+                        .map_err(|e| format!("options.checkpoint_every: {e}"))
+                })
+                .transpose()?)
+            .unwrap_or(Duration::from_secs(10)),
         compression_level: compression_level.or(fo.compression_level),
         timeout: timeout.or(duration(fo.timeout, "timeout")?),
         status_interval: status_interval
@@ -259,6 +282,29 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             .unwrap_or(Duration::from_secs(2)),
         progress: progress.or(fo.progress).unwrap_or_default(),
         quiet: quiet || fo.quiet.unwrap_or(false),
+    })
+}
+
+/// `--ragged`, or `--flexible` (its `keep`), the flags before the file's options; the file may
+/// not set both either.
+fn ragged_choice(
+    flexible: bool,
+    ragged: Option<Ragged>,
+    file_flexible: Option<bool>,
+    file_ragged: Option<Ragged>,
+) -> Result<Ragged, String> {
+    if let (Some(true), Some(r)) = (file_flexible, file_ragged) {
+        if r != Ragged::Keep {
+            return Err(format!(
+                "options: flexible = true and ragged = \"{r}\" disagree (flexible is ragged = \"keep\")"
+            ));
+        }
+    }
+    let file = file_ragged.or(file_flexible.map(|f| if f { Ragged::Keep } else { Ragged::Reject }));
+    Ok(match (flexible, ragged) {
+        (true, _) => Ragged::Keep,
+        (false, Some(r)) => r,
+        (false, None) => file.unwrap_or_default(),
     })
 }
 

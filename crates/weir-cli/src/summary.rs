@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use weir::report::ResumeOutcome;
 use weir::{Report, Status};
 
 use crate::run::{group, human_bytes};
@@ -66,15 +67,51 @@ pub fn summary(r: &Report) -> String {
         Status::OutputClosed => "stopped: standard output was closed",
     };
     let secs = r.elapsed_seconds.max(1e-9);
+    let resumable = match (&r.resume, r.status) {
+        (Some(_), Status::Succeeded | Status::OutputClosed) | (None, _) => "",
+        (Some(_), _) => "; --resume continues from the last checkpoint",
+    };
     let _ = writeln!(
         s,
-        "weir: {status}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)",
+        "weir: {status}{resumable}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)",
         group(r.records_read),
         group(r.records_written),
         group(r.records_filtered),
         group(r.records_rejected),
         100.0 * r.success_rate
     );
+    // What this run did (a resumed run did not read what the checkpoint had committed).
+    let (mut bytes, mut records) = (r.bytes_read, r.records_read);
+    if let Some(resume) = &r.resume {
+        let checkpoint = escape(&resume.checkpoint);
+        match resume.outcome {
+            ResumeOutcome::Complete => {
+                let _ = writeln!(
+                    s,
+                    "      the output was already complete ({checkpoint}): nothing was done"
+                );
+                return finish_rejects(s, r);
+            }
+            ResumeOutcome::Resumed => {
+                let _ = writeln!(
+                    s,
+                    "      resumed at line {} (byte {}) of {} after {} records ({checkpoint})",
+                    group(resume.from_line),
+                    group(resume.from_offset),
+                    escape(&resume.from_input),
+                    group(resume.records_before)
+                );
+                bytes = bytes.saturating_sub(resume.from_offset);
+                records = records.saturating_sub(resume.records_before);
+            }
+            ResumeOutcome::Started => {
+                let _ = writeln!(
+                    s,
+                    "      no checkpoint: started from the beginning (checkpoints in {checkpoint})"
+                );
+            }
+        }
+    }
     let memory = match r.peak_memory_bytes {
         Some(b) => format!(", peak memory {}", human_bytes(b)),
         None => String::new(),
@@ -82,13 +119,18 @@ pub fn summary(r: &Report) -> String {
     let _ = writeln!(
         s,
         "      {} in {:.2} s ({}/s, {} records/s), {} workers, {}{memory}",
-        human_bytes(r.bytes_read),
+        human_bytes(bytes),
         r.elapsed_seconds,
-        human_bytes((r.bytes_read as f64 / secs) as u64),
-        group((r.records_read as f64 / secs) as u64),
+        human_bytes((bytes as f64 / secs) as u64),
+        group((records as f64 / secs) as u64),
         r.workers,
         if r.ordered { "ordered" } else { "unordered" },
     );
+    finish_rejects(s, r)
+}
+
+/// The summary's reject lines.
+fn finish_rejects(mut s: String, r: &Report) -> String {
     if r.rejects_by_error.is_empty() {
         return s;
     }

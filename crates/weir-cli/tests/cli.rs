@@ -14,10 +14,14 @@ mod conversions;
 mod edges;
 #[path = "cli/failures.rs"]
 mod failures;
+#[path = "cli/faults.rs"]
+mod faults;
 #[path = "cli/formats.rs"]
 mod formats;
 #[path = "cli/golden.rs"]
 mod golden;
+#[path = "cli/hostile.rs"]
+mod hostile;
 #[path = "cli/inputs.rs"]
 mod inputs;
 #[path = "cli/language.rs"]
@@ -32,6 +36,8 @@ mod polish;
 mod progress;
 #[path = "cli/rejects.rs"]
 mod rejects;
+#[path = "cli/resume.rs"]
+mod resume;
 #[path = "cli/roundtrip.rs"]
 mod roundtrip;
 #[path = "cli/stdio.rs"]

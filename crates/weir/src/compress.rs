@@ -260,6 +260,19 @@ impl Decompress {
         }
     }
 
+    /// A reader already known to be plain (a plain input reopened in its middle, whose bytes
+    /// there must not be taken for a magic number).
+    pub(crate) fn plain(
+        reader: Box<dyn Read + Send>,
+        progress: Option<SourceCounters>,
+    ) -> Decompress {
+        Decompress {
+            state: State::Plain(Cursor::new(Vec::new()).chain(reader)),
+            named: Compression::None,
+            progress,
+        }
+    }
+
     fn sniff(&mut self, mut reader: Box<dyn Read + Send>) -> io::Result<State> {
         let mut head = vec![0u8; ZSTD_MAGIC.len()];
         let mut len = 0;

@@ -76,6 +76,15 @@ pub enum Error {
         /// What differs.
         detail: String,
     },
+    /// A resumable run cannot continue from its checkpoint (the input, the pipeline or the
+    /// checkpoint changed); nothing was written. Starting over is the user's decision.
+    #[error("cannot resume from {}: {reason}", checkpoint.display())]
+    Resume {
+        /// The checkpoint file.
+        checkpoint: PathBuf,
+        /// Why not, and what to do.
+        reason: String,
+    },
     /// A transform could not be bound to the input columns (a usage error).
     #[error("{0}")]
     Bind(#[from] BindError),
@@ -90,6 +99,15 @@ pub enum Error {
         /// The I/O error.
         source: io::Error,
     },
+    /// An output cannot be created where it is asked for (a missing or read-only folder),
+    /// found before any input is read (a usage error: nothing ran).
+    #[error("cannot write {}: {reason}", path.display())]
+    Destination {
+        /// The output path.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// Standard output was closed by the reader (e.g. `| head`).
     #[error("broken pipe on standard output")]
     BrokenPipe,
@@ -103,12 +121,67 @@ pub enum Error {
     /// A worker thread panicked (a bug in a transform or in weir).
     #[error("a worker panicked: {0}")]
     Panic(String),
+    /// A transform panicked on a record and the pipeline stops on panics
+    /// ([`crate::OnPanic::Stop`], the default).
+    #[error(
+        "{source_name}: line {line} (byte {byte_offset}): transform '{transform}' panicked: \
+         {message}"
+    )]
+    TransformPanic {
+        /// The transform's name.
+        transform: String,
+        /// The input the record came from.
+        source_name: SourceName,
+        /// The record's first line.
+        line: u64,
+        /// The record's byte offset.
+        byte_offset: u64,
+        /// The panic's message (and where it was raised, when known).
+        message: String,
+    },
+    /// An input file changed while it was read (truncated, appended to, rewritten, or
+    /// replaced by another file at its path), so what was read is not the file: nothing is
+    /// committed.
+    #[error("input {source_name} changed while it was read: {detail}")]
+    InputChanged {
+        /// The input.
+        source_name: SourceName,
+        /// What changed: sizes, modification time, or the file at the path.
+        detail: String,
+    },
 }
 
+/// The I/O error a watched input returns at its end when it changed while it was read;
+/// [`Error::read`] turns it into [`Error::InputChanged`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct InputChangedIo(pub(crate) String);
+
 impl Error {
+    /// The error for a failed read of `source_name`: [`Error::InputChanged`] when the input's
+    /// end found it changed, [`Error::Read`] otherwise.
+    pub(crate) fn read(source_name: SourceName, source: io::Error) -> Error {
+        if let Some(changed) = source
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<InputChangedIo>())
+        {
+            return Error::InputChanged {
+                detail: changed.0.clone(),
+                source_name,
+            };
+        }
+        Error::Read {
+            source_name,
+            source,
+        }
+    }
+
     /// Whether this is a usage or configuration error (reported before any output is written).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::Bind(_) | Error::Config(_))
+        matches!(
+            self,
+            Error::Bind(_) | Error::Config(_) | Error::Resume { .. } | Error::Destination { .. }
+        )
     }
 }
 

@@ -53,11 +53,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod checkpoint;
 pub mod compress;
 pub mod engine;
 pub mod error;
 pub mod expr;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod report;
 pub mod schema;
 pub mod sink;
@@ -71,8 +74,9 @@ pub use engine::{
     sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
 };
 pub use error::{Error, Result, StopReason};
-pub use format::{Columns, Dialect, Format, Record, ValueKind};
+pub use format::{Columns, Dialect, Format, Ragged, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};
 pub use sink::Sink;
 pub use source::Source;
-pub use transform::{BindError, Chain, Outcome, Reject, Select, Step, Transform};
+pub use split::Oversized;
+pub use transform::{BindError, Chain, OnPanic, Outcome, Reject, Select, Step, Transform};

@@ -123,7 +123,7 @@ pub struct WorkerReport {
 pub const REPORT_VERSION: u32 = 1;
 
 /// The first record rejected with a given error (the first in input order).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FirstReject {
     /// The input it is in.
     pub file: String,
@@ -196,6 +196,35 @@ pub fn peak_memory_bytes() -> Option<u64> {
     }
 }
 
+/// What a resumable run did with its checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResumeOutcome {
+    /// There was no checkpoint: the run started from the beginning.
+    Started,
+    /// The run continued from a checkpoint.
+    Resumed,
+    /// The checkpoint said the output was complete: nothing was done.
+    Complete,
+}
+
+/// How a resumable run began; see [`Report::resume`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Resume {
+    /// What happened.
+    pub outcome: ResumeOutcome,
+    /// The checkpoint file.
+    pub checkpoint: String,
+    /// The input the run continued in (its name).
+    pub from_input: String,
+    /// The line it continued at (1 when it started afresh).
+    pub from_line: u64,
+    /// The byte offset in that input it continued at.
+    pub from_offset: u64,
+    /// Records the checkpoint had already committed.
+    pub records_before: u64,
+}
+
 /// The accounting of a run: `records_read = records_written + records_filtered +
 /// records_rejected` always holds, for finished and stopped runs alike (counted over the
 /// batches the committer took in).
@@ -256,6 +285,9 @@ pub struct Report {
     pub stages: StageTimes,
     /// The process's peak resident memory in bytes, if the platform tells it.
     pub peak_memory_bytes: Option<u64>,
+    /// For a resumable run: whether it started afresh, resumed from a checkpoint, or found its
+    /// output already complete; `None` for other runs.
+    pub resume: Option<Resume>,
 }
 
 impl Report {

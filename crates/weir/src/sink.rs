@@ -17,6 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::compress::Compression;
 use crate::error::{Error, Result};
 
+mod preflight;
+mod temps;
+
+pub use temps::remove_temp_files;
+
 /// Where output goes.
 pub enum Sink {
     /// A file, written atomically.
@@ -97,16 +102,16 @@ impl Sink {
                     )));
                 }
                 let temp = temp_path(&path);
-                let file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&temp)
-                    .map_err(|source| Error::Write {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let file = temps::create(&temp, |t| {
+                    OpenOptions::new().write(true).create_new(true).open(t)
+                })
+                .map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
                 let file = Encoded::new(file, compression, level).map_err(|source| {
                     let _ = fs::remove_file(&temp);
+                    temps::unregister(&temp);
                     Error::Write {
                         path: path.clone(),
                         source,
@@ -242,6 +247,8 @@ pub struct SinkWriter {
     durable: bool,
     /// Output offset from which written bytes have not yet been handed to writeback.
     writeback_from: u64,
+    /// A resumable run's partial file: kept when the run fails, for `--resume`.
+    keep_partial: bool,
 }
 
 impl SinkWriter {
@@ -251,7 +258,42 @@ impl SinkWriter {
             written: 0,
             durable: false,
             writeback_from: 0,
+            keep_partial: false,
         }
+    }
+
+    /// A resumable run's output: `file` is the partial file `partial` (opened and positioned
+    /// by the checkpoint code, `written` bytes long), renamed to `path` by `commit` and kept
+    /// when the writer is dropped uncommitted. Durable: checkpoints count only synced bytes.
+    pub(crate) fn partial(file: File, partial: PathBuf, path: PathBuf, written: u64) -> SinkWriter {
+        SinkWriter {
+            target: Target::File {
+                file: Encoded::Plain(file),
+                temp: partial,
+                path,
+                committed: false,
+            },
+            written,
+            durable: true,
+            writeback_from: written,
+            keep_partial: true,
+        }
+    }
+
+    /// Syncs a file output's written bytes to disk (a checkpoint counts only those).
+    pub(crate) fn sync(&mut self) -> Result<()> {
+        if let Target::File {
+            file: Encoded::Plain(file),
+            path,
+            ..
+        } = &self.target
+        {
+            file.sync_data().map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        Ok(())
     }
 
     /// Makes `commit` durable against power loss: the file is synced to disk before it is
@@ -337,17 +379,13 @@ impl SinkWriter {
         }
     }
 
-    /// Makes the output final: renames a file into place (syncing it first if durable).
-    pub fn commit(mut self) -> Result<()> {
+    /// Writes everything that is still buffered (the end of a compressed stream included) and,
+    /// if durable, syncs the file: every write that can fail (a full disk) fails here, before
+    /// any output of the run is renamed into place. Calling it again does nothing more.
+    pub(crate) fn finish(&mut self) -> Result<()> {
         self.flush()?;
         let durable = self.durable;
-        if let Target::File {
-            file,
-            temp,
-            path,
-            committed,
-        } = &mut self.target
-        {
+        if let Target::File { file, path, .. } = &mut self.target {
             let file = file.finish().map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
@@ -358,11 +396,27 @@ impl SinkWriter {
                     source,
                 })?;
             }
+        }
+        Ok(())
+    }
+
+    /// Makes the output final: renames a file into place (syncing it first if durable).
+    pub fn commit(mut self) -> Result<()> {
+        self.finish()?;
+        let durable = self.durable;
+        if let Target::File {
+            temp,
+            path,
+            committed,
+            ..
+        } = &mut self.target
+        {
             fs::rename(&*temp, &*path).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
             })?;
             *committed = true;
+            temps::unregister(temp);
             if let Some(dir) = path
                 .parent()
                 .filter(|d| durable && !d.as_os_str().is_empty())
@@ -385,7 +439,11 @@ impl Drop for SinkWriter {
             ..
         } = &self.target
         {
+            if self.keep_partial {
+                return;
+            }
             let _ = fs::remove_file(temp);
+            temps::unregister(temp);
         }
     }
 }

@@ -2,13 +2,14 @@
 //! (detected by its magic bytes, see [`crate::compress`]), so everything after sees plain bytes.
 
 use std::fmt;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crate::compress::{Compression, Decompress, SourceCounters};
-use crate::error::{Error, Result};
+use crate::error::{Error, InputChangedIo, Result};
 use crate::report::Progress;
 
 /// The name of an input as errors and rejects show it (a path, or `-` for stdin).
@@ -120,11 +121,193 @@ impl Source {
                         source: io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
                     });
                 }
-                let size = meta.is_file().then_some(meta.len());
-                Ok((Box::new(file), size))
+                if !meta.is_file() {
+                    // A pipe or device has no identity to check: it is read as it comes.
+                    return Ok((Box::new(file), None));
+                }
+                let size = meta.len();
+                Ok((Box::new(Watched::new(file, path, name, &meta)), Some(size)))
             }
             Source::Stdin => Ok((Box::new(io::stdin()), None)),
             Source::Reader(_, reader) => Ok((reader, None)),
         }
+    }
+}
+
+/// The identity of a regular file at one moment: which file it is (device and inode) and what
+/// it holds as far as the file system tells (length and modification time). Two stamps of an
+/// unchanged file are equal; a rewrite, truncation, append or replacement changes at least one
+/// field (a rewrite within the file system's timestamp granularity that keeps the length is the
+/// one change it cannot see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    /// Length in bytes.
+    pub(crate) len: u64,
+    /// Modification time, where the platform has one.
+    pub(crate) modified: Option<SystemTime>,
+    /// Device of the file system holding it (0 where the platform has none).
+    pub(crate) dev: u64,
+    /// Inode number (0 where the platform has none).
+    pub(crate) ino: u64,
+}
+
+impl FileStamp {
+    /// The stamp of a file's metadata (`fstat` of an open file, or `stat` of a path).
+    pub(crate) fn of(meta: &Metadata) -> FileStamp {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            dev,
+            ino,
+        }
+    }
+
+    /// The stamp of the file now at `path`.
+    pub(crate) fn of_path(path: &Path) -> io::Result<FileStamp> {
+        std::fs::metadata(path).map(|m| FileStamp::of(&m))
+    }
+
+    /// Whether `other` is the same file (device and inode).
+    pub(crate) fn same_file(&self, other: &FileStamp) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+}
+
+/// A regular input file that checks, when it has been read to its end, that it is still the
+/// file it was when opened: as many bytes read as it had then, the same length and
+/// modification time on the open file, and the same file at its path. A change is an
+/// [`InputChangedIo`] error at the end, so a run that read a truncated, appended, rewritten or
+/// replaced input fails ([`Error::InputChanged`]) instead of committing what it read.
+struct Watched {
+    file: File,
+    path: PathBuf,
+    name: SourceName,
+    at_open: FileStamp,
+    read: u64,
+    /// The end's verdict once checked: reads after the end repeat it.
+    checked: Option<Option<String>>,
+}
+
+impl Watched {
+    fn new(file: File, path: PathBuf, name: SourceName, meta: &Metadata) -> Watched {
+        Watched {
+            file,
+            path,
+            name,
+            at_open: FileStamp::of(meta),
+            read: 0,
+            checked: None,
+        }
+    }
+
+    /// What changed since the file was opened, if anything.
+    fn change(&self) -> Option<String> {
+        let was = self.at_open;
+        let now = match self.file.metadata() {
+            Ok(m) => FileStamp::of(&m),
+            Err(e) => return Some(format!("it cannot be examined any more ({e})")),
+        };
+        // Pseudo-files (`/proc`) report a length of 0 whatever they hold.
+        let pseudo = was.len == 0 && now.len == 0;
+        if (self.read != was.len && !pseudo) || now.len != was.len {
+            let size = if now.len != was.len {
+                now.len
+            } else {
+                self.read
+            };
+            return Some(format!(
+                "its size went from {} to {} bytes ({} bytes read)",
+                was.len, size, self.read
+            ));
+        }
+        if now.modified != was.modified {
+            return Some("it was modified (its modification time changed)".into());
+        }
+        match FileStamp::of_path(&self.path) {
+            Ok(at_path) if at_path.same_file(&was) => None,
+            Ok(_) => Some(format!(
+                "{} is now another file (it was replaced, e.g. renamed over)",
+                self.path.display()
+            )),
+            Err(e) => Some(format!(
+                "{} is gone from its path ({e})",
+                self.path.display()
+            )),
+        }
+    }
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.checked.is_none() {
+            let n = self.file.read(buf)?;
+            self.read += n as u64;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let verdict = self.change();
+            if let Some(detail) = &verdict {
+                tracing::debug!(input = %self.name, "{detail}");
+            }
+            self.checked = Some(verdict);
+        }
+        match self.checked.as_ref().and_then(Option::as_ref) {
+            Some(detail) => Err(io::Error::other(InputChangedIo(detail.clone()))),
+            None => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(r: &mut dyn Read) -> io::Result<Vec<u8>> {
+        let mut v = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            match r.read(&mut buf)? {
+                0 => return Ok(v),
+                n => v.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unchanged_file_reads_to_its_end_and_a_changed_one_fails_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, b"a,b\n1,2\n3,4\n").unwrap();
+        let (mut r, size) = Source::Path(path.clone()).open().unwrap();
+        assert_eq!(size, Some(12));
+        assert_eq!(read_all(&mut r).unwrap(), b"a,b\n1,2\n3,4\n");
+        // Reads after the end repeat the verdict.
+        assert_eq!(r.read(&mut [0u8; 4]).unwrap(), 0);
+
+        let (mut r, _) = Source::Path(path.clone()).open().unwrap();
+        let mut head = [0u8; 4];
+        r.read_exact(&mut head).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(6)
+            .unwrap();
+        let err = read_all(&mut r).unwrap_err();
+        let err = Error::read(SourceName::new("in.csv"), err);
+        assert_eq!(
+            err.to_string(),
+            "input in.csv changed while it was read: its size went from 12 to 6 bytes (6 bytes \
+             read)"
+        );
+        let again = Error::read(SourceName::new("in.csv"), r.read(&mut head).unwrap_err());
+        assert!(matches!(again, Error::InputChanged { .. }), "{again}");
     }
 }

@@ -46,6 +46,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// [`parse_duration`], also accepting zero (`0s`: as often as possible), for intervals.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    match number_and_unit(text) {
+        Some((0.0, _)) => Ok(Duration::ZERO),
+        _ => parse_duration(text),
+    }
+}
+
 /// Splits `12.5 MiB` into the number and the unit after it (trimmed).
 fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     let t = text.trim();

@@ -372,3 +372,58 @@ fn the_reference_reads_messy_quotes_like_python() {
         ]
     );
 }
+
+/// A run with `--oversized reject` at `limit` bytes: output, rejects and the report (or error).
+fn run_oversized(input: &[u8], chunk: usize, workers: usize, limit: usize) -> (Run, Vec<u8>) {
+    let out = Shared::default();
+    let rejects = Shared::default();
+    let result = PipelineBuilder::new(
+        Source::Reader("input.csv".into(), Box::new(Cursor::new(input.to_vec()))),
+        Sink::Writer("out".into(), Box::new(out.clone())),
+    )
+    .format(Format::Csv)
+    .chunk_size(chunk)
+    .workers(workers)
+    .flexible(true)
+    .max_record_size(limit)
+    .oversized(weir::Oversized::Reject)
+    .rejects(Sink::Writer("rejects".into(), Box::new(rejects.clone())))
+    .build()
+    .run();
+    let run = Run {
+        output: out.bytes(),
+        report: result.map_err(|f| f.error.to_string()),
+    };
+    (run, rejects.bytes())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// A record over the limit is rejected the same way whether the splitter skips it (it is
+    /// longer than a chunk) or a worker meets it inside a chunk: same rejects rows (line, byte
+    /// offset, size, first KiB), same output, same errors, in input order, at any chunk size
+    /// and worker count.
+    #[test]
+    fn oversized_records_are_rejected_alike_at_any_chunk_size(
+        input in messy_csv(),
+        chunk in prop_oneof![1usize..16, 16usize..300],
+        workers in 1usize..=4,
+        limit in 1usize..24,
+    ) {
+        let (serial, serial_rejects) = run_oversized(&input, 1 << 20, 1, limit);
+        let (run, rejects) = run_oversized(&input, chunk, workers, limit);
+        prop_assert_eq!(&run.report.as_ref().err(), &serial.report.as_ref().err());
+        prop_assert_eq!(
+            String::from_utf8_lossy(&rejects),
+            String::from_utf8_lossy(&serial_rejects),
+            "input {:?}", String::from_utf8_lossy(&input)
+        );
+        prop_assert_eq!(run.output, serial.output);
+        if let Ok(report) = run.report {
+            prop_assert!(report.balanced());
+            let too_large = report.rejects_by_error.get("record-too-large").copied().unwrap_or(0);
+            prop_assert_eq!(too_large, report.records_rejected);
+        }
+    }
+}

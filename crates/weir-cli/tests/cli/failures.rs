@@ -186,7 +186,8 @@ fn output_to_a_missing_directory() {
     let sb = Sandbox::new();
     sb.fixture("ragged.csv");
     let o = sb.weir(&["run", "-i", "ragged.csv", "-o", "nowhere/out.csv"]);
-    assert_eq!(code(&o), 1);
+    // Found before any input is read: a usage error.
+    assert_eq!(code(&o), 2);
     let err = stderr(&o);
     assert!(err.contains("cannot write nowhere/out.csv"), "{err}");
     assert_eq!(sb.names(), ["ragged.csv"]);
@@ -205,7 +206,7 @@ fn rejects_to_a_missing_directory() {
         "--rejects",
         "nowhere/rejects.csv",
     ]);
-    assert_eq!(code(&o), 1);
+    assert_eq!(code(&o), 2);
     let err = stderr(&o);
     assert!(err.contains("cannot write nowhere/rejects.csv"), "{err}");
     assert_eq!(sb.names(), ["ragged.csv"], "no output, no temp file");

@@ -287,3 +287,99 @@ pub fn read_stderr(child: &mut Child) -> String {
     }
     s
 }
+
+/// What a child did and the most memory it held: its output and its peak resident set size.
+pub struct Measured {
+    pub output: Output,
+    /// Peak resident set size in bytes (`ru_maxrss` from `wait4`).
+    pub peak_rss: u64,
+    /// Wall time from spawn to exit.
+    pub elapsed: Duration,
+}
+
+impl Sandbox {
+    /// Runs `weir args...` (standard input from `feed` on a thread, or none) and returns its
+    /// output with its peak RSS, read from the kernel's accounting of exactly this child when
+    /// it is reaped (`wait4`), so threads and short peaks are all counted.
+    pub fn weir_measured(
+        &self,
+        args: &[&str],
+        feed: Option<Box<dyn FnOnce(std::process::ChildStdin) + Send>>,
+    ) -> Measured {
+        let started = Instant::now();
+        let mut cmd = self.command(args);
+        cmd.stdin(if feed.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn weir");
+        measure(&mut child, feed, started)
+    }
+}
+
+/// Feeds, drains and reaps `child` (spawned with piped stdout and stderr), measuring its peak
+/// RSS; see [`Sandbox::weir_measured`]. The child must not have been waited for.
+pub fn measure(
+    child: &mut Child,
+    feed: Option<Box<dyn FnOnce(std::process::ChildStdin) + Send>>,
+    started: Instant,
+) -> Measured {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let feeder = match (feed, child.stdin.take()) {
+        (Some(f), Some(stdin)) => Some(std::thread::spawn(move || f(stdin))),
+        _ => None,
+    };
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: wait4 on a child we spawned and have not reaped, with valid out-pointers.
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if rc == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(e.kind(), std::io::ErrorKind::Interrupted, "wait4: {e}");
+    }
+    let elapsed = started.elapsed();
+    if let Some(f) = feeder {
+        f.join().expect("feeder");
+    }
+    let output = Output {
+        status: std::process::ExitStatus::from_raw(status),
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    };
+    Measured {
+        output,
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: u64::try_from(usage.ru_maxrss).expect("non-negative") * 1024,
+        elapsed,
+    }
+}

@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::stop::{recv_until_stopped, StopState};
 use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
+use crate::checkpoint::{self, Checkpoint, GateEntry, GateLog, Paths, Position, State};
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;
 use crate::format::parquet::ParquetSink;
@@ -60,6 +61,24 @@ impl GateState {
                 field: field.clone(),
                 max_keys: *max_keys,
             },
+        }
+    }
+
+    /// Whether the gate remembers keys (which a resumable run logs).
+    fn keeps_keys(&self) -> bool {
+        !matches!(self, GateState::Head { .. })
+    }
+
+    /// Registers a key a checkpointed run had registered.
+    fn restore(&mut self, key: u128, line: u64) {
+        match self {
+            GateState::Head { .. } => {}
+            GateState::Dedupe { seen, .. } => {
+                seen.insert(key);
+            }
+            GateState::Unique { first_line, .. } => {
+                first_line.insert(key, line);
+            }
         }
     }
 
@@ -141,12 +160,35 @@ impl Output {
         }
     }
 
-    fn commit(self) -> Result<()> {
+    /// Writes all that is left (a Parquet footer, the end of a compressed stream), so that
+    /// nothing can fail for want of space once the renames start; the byte sink to commit.
+    fn finish(self) -> Result<SinkWriter> {
+        let mut w = match self {
+            Output::Bytes(w) => w,
+            Output::Parquet(p) => p.finish()?,
+        };
+        w.finish()?;
+        Ok(w)
+    }
+
+    /// Syncs a byte output to disk (resumable runs write plain files only).
+    fn sync(&mut self) -> Result<()> {
         match self {
-            Output::Bytes(w) => w.commit(),
-            Output::Parquet(p) => p.finish()?.commit(),
+            Output::Bytes(w) => w.sync(),
+            Output::Parquet(_) => Ok(()),
         }
     }
+}
+
+/// A resumable run's checkpointing: see [`crate::checkpoint`].
+pub(crate) struct Checkpointer {
+    pub paths: Paths,
+    /// The identity part of every checkpoint (pipeline, inputs, files); the rest is filled in
+    /// each time.
+    pub base: Checkpoint,
+    pub every: Duration,
+    pub last: Instant,
+    pub gates: GateLog,
 }
 
 /// How often buffered sinks (stdout, library writers) are flushed.
@@ -180,6 +222,11 @@ pub(crate) struct Committer {
     rejects_enc: CsvEncoder,
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
+    checkpoints: Option<Checkpointer>,
+    /// Offset in the whole input stream after the last batch written.
+    stream_end: u64,
+    /// Where the input continues after the last batch written (resumable runs).
+    last_position: Option<Position>,
 }
 
 impl Committer {
@@ -216,6 +263,114 @@ impl Committer {
             committed_offset: 0,
             chunks: 0,
             last_flush: Instant::now(),
+            checkpoints: None,
+            stream_end: 0,
+            last_position: None,
+        }
+    }
+
+    /// Takes checkpoints as it writes, starting from `from` (a resumed run) and its gate keys.
+    pub(crate) fn checkpointed(
+        &mut self,
+        mut checkpoints: Checkpointer,
+        from: Option<&Checkpoint>,
+        keys: Vec<GateEntry>,
+    ) {
+        if let Some(cp) = from {
+            let c = &cp.counters;
+            self.read = c.read;
+            self.written = c.written;
+            self.filtered = c.filtered;
+            self.rejected = c.rejected;
+            self.chunks = c.chunks;
+            self.committed_offset = c.committed_offset;
+            self.reject_counts = c.reject_counts.clone();
+            self.reject_fields = c.reject_fields.clone();
+            self.first_rejects = c.first_rejects.clone();
+            self.next_seq = cp.position.seq;
+            self.stream_end = cp.position.stream_offset;
+            for (gate, passed) in self.gates.iter_mut().zip(&c.heads) {
+                if let GateState::Head { passed: p, .. } = gate {
+                    *p = *passed;
+                }
+            }
+            for (gate, line, key) in keys {
+                if let Some(g) = self.gates.get_mut(gate as usize) {
+                    g.restore(key, line);
+                }
+            }
+            let p = &self.progress;
+            p.records_read.store(c.read, Ordering::Relaxed);
+            p.records_written.store(c.written, Ordering::Relaxed);
+            p.records_filtered.store(c.filtered, Ordering::Relaxed);
+            p.records_rejected.store(c.rejected, Ordering::Relaxed);
+        }
+        checkpoints.last = Instant::now();
+        self.checkpoints = Some(checkpoints);
+    }
+
+    /// Makes everything written so far durable, then records it in a new checkpoint.
+    fn checkpoint(&mut self, state: State, position: Position) -> Result<()> {
+        let Some(cp) = &mut self.checkpoints else {
+            return Ok(());
+        };
+        let t = Instant::now();
+        self.out.flush()?;
+        self.out.sync()?;
+        if let Some(r) = &mut self.rejects {
+            r.flush()?;
+            r.sync()?;
+        }
+        let (gates_len, gates_hash) = cp.gates.sync()?;
+        let c = &mut cp.base;
+        c.state = state;
+        c.position = position;
+        c.output_len = self.out.written();
+        c.rejects_len = self.rejects.as_ref().map_or(0, SinkWriter::written);
+        c.gates_len = gates_len;
+        c.gates_hash = gates_hash;
+        c.counters = checkpoint::Counters {
+            read: self.read,
+            written: self.written,
+            filtered: self.filtered,
+            rejected: self.rejected,
+            chunks: self.chunks,
+            committed_offset: self.committed_offset,
+            reject_counts: self.reject_counts.clone(),
+            reject_fields: self.reject_fields.clone(),
+            first_rejects: self.first_rejects.clone(),
+            heads: self
+                .gates
+                .iter()
+                .map(|g| match g {
+                    GateState::Head { passed, .. } => *passed,
+                    _ => 0,
+                })
+                .collect(),
+        };
+        c.store(&cp.paths.checkpoint)?;
+        cp.last = Instant::now();
+        self.write_time += cp.last - t;
+        tracing::debug!(
+            offset = c.position.offset,
+            records = self.read,
+            "checkpoint taken"
+        );
+        Ok(())
+    }
+
+    /// The position after `slot`'s chunk, for a checkpoint.
+    fn position_after(slot: &Slot) -> Position {
+        let data = &slot.chunk.data;
+        let tail = &data[data.len().saturating_sub(64 << 10)..];
+        Position {
+            source: slot.chunk.source,
+            offset: slot.chunk.end_offset(),
+            stream_offset: slot.stream_end,
+            line: slot.end_line,
+            seq: slot.chunk.seq + 1,
+            tail_len: tail.len() as u64,
+            tail_hash: checkpoint::hash_hex(tail),
         }
     }
 
@@ -225,6 +380,13 @@ impl Committer {
             self.accept(slot)?;
         }
         if state.is_stopped() {
+            // Whatever stopped the run, every batch written so far is whole and in order: a
+            // resumable run records them, so that `--resume` loses none of the work.
+            if let Some(position) = self.last_position.take() {
+                if let Err(e) = self.checkpoint(State::Running, position) {
+                    tracing::warn!(error = %e, "no checkpoint at the stop");
+                }
+            }
             return Ok(());
         }
         if !self.waiting.is_empty() {
@@ -301,6 +463,14 @@ impl Committer {
             self.next_seq += 1;
             self.committed_offset = slot.chunk.end_offset();
         }
+        self.stream_end = self.stream_end.max(slot.stream_end);
+        if let Some(cp) = &self.checkpoints {
+            let position = Self::position_after(&slot);
+            if cp.last.elapsed() >= cp.every {
+                self.checkpoint(State::Running, position.clone())?;
+            }
+            self.last_position = Some(position);
+        }
         let p = &self.progress;
         p.records_read.fetch_add(b.read, Ordering::Relaxed);
         p.records_written.fetch_add(b.written, Ordering::Relaxed);
@@ -330,9 +500,13 @@ impl Committer {
         for g in &b.gated {
             let mut verdict = None;
             for &(gate, key) in &b.claims[g.claims.0..g.claims.1] {
-                verdict = self.gates[gate as usize].decide(key, g.line)?;
+                let state = &mut self.gates[gate as usize];
+                verdict = state.decide(key, g.line)?;
                 if verdict.is_some() {
                     break;
+                }
+                if let Some(cp) = self.checkpoints.as_mut().filter(|_| state.keeps_keys()) {
+                    cp.gates.push((gate, g.line, key));
                 }
             }
             let Some(verdict) = verdict else { continue };
@@ -421,10 +595,30 @@ impl Committer {
     }
 
     /// Makes the outputs final (rejects first, so a visible output always has its rejects).
-    pub(crate) fn commit(self) -> Result<()> {
+    /// A resumable run records that it is committing first, and that it is complete after.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let position = self.checkpoints.as_ref().map(|c| Position {
+            stream_offset: self.stream_end,
+            ..c.base.position.clone()
+        });
+        if let Some(position) = position {
+            self.checkpoint(State::Committing, position)?;
+        }
+        // Both outputs are written to the end before either is renamed: a full disk while the
+        // output's end is written must not leave the rejects file committed alone.
+        let out = self.out.finish()?;
+        if let Some(r) = &mut self.rejects {
+            r.finish()?;
+        }
         if let Some(r) = self.rejects {
             r.commit()?;
         }
-        self.out.commit()
+        out.commit()?;
+        if let Some(mut cp) = self.checkpoints {
+            cp.base.state = State::Complete;
+            cp.base.store(&cp.paths.checkpoint)?;
+            let _ = std::fs::remove_file(&cp.paths.gates);
+        }
+        Ok(())
     }
 }

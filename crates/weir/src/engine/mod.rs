@@ -16,6 +16,7 @@
 //! calls the observer; it never touches the data.
 
 mod committer;
+mod resume;
 mod stop;
 mod timed;
 mod worker;
@@ -32,17 +33,18 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+use crate::checkpoint::{self, Checkpoint, Resumable};
 use crate::error::{Error, Result};
 use crate::format::csv::CsvDecoder;
 use crate::format::encode::{check_columns, Encoder};
 use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::parquet::{ParquetLayout, ParquetSink};
-use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
+use crate::format::{Columns, Dialect, Format, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
-use crate::sink::Sink;
+use crate::sink::{Sink, SinkWriter};
 use crate::source::{Source, SourceName};
-use crate::split::{Chunk, Splitter, SplitterBuilder};
-use crate::transform::{BindError, Chain, Transform};
+use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
+use crate::transform::{BindError, Chain, OnPanic, Transform};
 
 use committer::Committer;
 use committer::Output;
@@ -56,6 +58,10 @@ struct Slot {
     chunk: Chunk,
     batch: Batch,
     worker: usize,
+    /// Offset in the whole input stream (all inputs) just after the chunk.
+    stream_end: u64,
+    /// Physical line in its input just after the chunk.
+    end_line: u64,
 }
 
 /// An observer called from the supervising thread at the configured interval.
@@ -90,12 +96,15 @@ pub struct PipelineBuilder {
     chunk_size: usize,
     max_record_size: usize,
     ordered: bool,
-    flexible: bool,
+    ragged: Ragged,
+    oversized: Oversized,
     durable: bool,
     compression_level: Option<i32>,
     timeout: Option<Duration>,
     stop: StopHandle,
     observer: Option<(Duration, Observer)>,
+    on_panic: OnPanic,
+    resumable: Option<Resumable>,
 }
 
 impl PipelineBuilder {
@@ -115,12 +124,15 @@ impl PipelineBuilder {
             chunk_size: 1 << 20,
             max_record_size: 64 << 20,
             ordered: true,
-            flexible: false,
+            ragged: Ragged::Reject,
+            oversized: Oversized::Stop,
             durable: false,
             compression_level: None,
             timeout: None,
             stop: StopHandle::default(),
             observer: None,
+            on_panic: OnPanic::default(),
+            resumable: None,
         }
     }
 
@@ -203,9 +215,30 @@ impl PipelineBuilder {
         self
     }
 
-    /// Whether records may have a different field count from the header.
+    /// Whether records may have a different field count from the header: `true` is
+    /// [`Ragged::Keep`], `false` [`Ragged::Reject`] (the default).
     pub fn flexible(mut self, flexible: bool) -> Self {
-        self.flexible = flexible;
+        self.ragged = if flexible {
+            Ragged::Keep
+        } else {
+            Ragged::Reject
+        };
+        self
+    }
+
+    /// What to do with a record whose field count differs from the header's (CSV/TSV) or whose
+    /// keys differ from the first record's (JSON Lines): reject it (the default), pad it with
+    /// NULLs, truncate it, both, or keep it as it is.
+    pub fn ragged(mut self, ragged: Ragged) -> Self {
+        self.ragged = ragged;
+        self
+    }
+
+    /// What to do with a record longer than [`PipelineBuilder::max_record_size`]: stop the run
+    /// (the default) or reject it (`record-too-large`, its first KiB kept) and go on. Either
+    /// way no more than about the maximum is held in memory.
+    pub fn oversized(mut self, oversized: Oversized) -> Self {
+        self.oversized = oversized;
         self
     }
 
@@ -223,9 +256,46 @@ impl PipelineBuilder {
         self
     }
 
+    /// Makes the run resumable after a crash, a kill or a stop: the outputs are written to
+    /// partial files beside their targets (`.NAME.weir-partial`), and every `every` the
+    /// committer syncs them and records what is committed in `.NAME.weir-checkpoint` (see the
+    /// `checkpoint` module). A later run of the same pipeline with this option continues from
+    /// the checkpoint: it checks that the inputs (size, modification time, first and last
+    /// blocks read) and the pipeline are the ones checkpointed, refusing with
+    /// [`Error::Resume`] if not, truncates the partial files to the committed lengths and
+    /// carries on; the finished outputs and counters are byte-identical to an uninterrupted
+    /// run's. Without a checkpoint it starts from the beginning; after a finished run it does
+    /// nothing and says the output is complete ([`crate::report::Report::resume`]).
+    ///
+    /// `fingerprint` describes the pipeline beyond what the engine sees of it (a CLI passes its
+    /// resolved pipeline and schema text); it is hashed into the pipeline's identity with the
+    /// steps' descriptions and the dialects.
+    ///
+    /// Resumable runs need input files and a plain (uncompressed, not Parquet) output file;
+    /// their output is always in input order (a checkpoint records an input prefix), and their
+    /// outputs are synced at every checkpoint, as with [`PipelineBuilder::durable`].
+    pub fn resumable(mut self, every: Duration, fingerprint: impl Into<String>) -> Self {
+        self.resumable = Some(Resumable {
+            every,
+            fingerprint: fingerprint.into(),
+        });
+        self
+    }
+
     /// Stops the run after this long.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.timeout = Some(limit);
+        self
+    }
+
+    /// What a panic in a transform does (default [`OnPanic::Stop`]): each record's pass
+    /// through the chain runs under `catch_unwind`, so a panic either rejects that record
+    /// (`transform-panic`) or stops the run with [`Error::TransformPanic`] naming the
+    /// transform, the input and the line; never a hang or a lost record. Panics inside
+    /// transform calls are not printed by the process's panic hook: weir installs, once, a hook
+    /// that stays silent for them and passes every other panic to the hook set before it.
+    pub fn on_panic(mut self, policy: OnPanic) -> Self {
+        self.on_panic = policy;
         self
     }
 
@@ -413,6 +483,7 @@ impl Pipeline {
             per_worker: Vec::new(),
             stages: Default::default(),
             peak_memory_bytes: None,
+            resume: None,
         };
         match run_inner(cfg, dialect, started, &mut report) {
             Ok(()) => {
@@ -480,14 +551,65 @@ fn run_inner(
         chunk_size,
         max_record_size,
         ordered,
-        flexible,
+        ragged,
+        oversized,
         durable,
         compression_level,
         timeout,
         stop,
         mut observer,
+        on_panic,
+        resumable,
         ..
     } = cfg;
+    // A resumable run checks its checkpoint before it reads or writes anything.
+    let resume = match &resumable {
+        Some(r) => {
+            let identity = pipeline_identity(
+                &chain,
+                &dialect,
+                &output_dialect,
+                ragged,
+                oversized,
+                max_record_size,
+                on_panic,
+            );
+            let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
+            let plan = resume::ResumePlan::prepare(
+                r,
+                &identity,
+                &sink,
+                rejects.as_ref(),
+                &sources,
+                output_dialect.format,
+            )?;
+            let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
+            plan.outcome(report, &names);
+            if let Some(cp) = &plan.complete {
+                resume::fill_complete(report, cp);
+                tracing::info!("the output is complete: nothing to do");
+                return Ok(());
+            }
+            Some(plan)
+        }
+        None => None,
+    };
+    // A run that is not resumable replaces the output, and with it any resumable run's files.
+    let stale = match (&resume, &sink) {
+        (None, Sink::Path(p)) => {
+            let rejects = match &rejects {
+                Some(Sink::Path(r)) => Some(r.as_path()),
+                _ => None,
+            };
+            Some(checkpoint::Paths::new(p, rejects))
+        }
+        _ => None,
+    };
+    // A missing or read-only destination is found before any input is read.
+    sink.check_destination()?;
+    if let Some(r) = &rejects {
+        r.check_destination()?;
+    }
     let source_name = source.name();
     let mut source_names = vec![source_name.clone()];
     let mut bytes_total = Some(0u64);
@@ -511,6 +633,7 @@ fn run_inner(
     let splitter = SplitterBuilder::new(dialect.framing())
         .chunk_size(chunk_size)
         .max_record_size(max_record_size)
+        .oversized(oversized)
         .build(reader, source_name.clone());
     let deadline = timeout.map(|t| started + t);
     let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
@@ -536,7 +659,8 @@ fn run_inner(
     };
     let gates = chain.gates();
     // Gates decide in input order, so batches are taken in order when there are any.
-    let ordered = ordered || !gates.is_empty();
+    // A checkpoint records an input prefix, so resumable runs are ordered too.
+    let ordered = ordered || !gates.is_empty() || resume.is_some();
     report.ordered = ordered;
 
     // A Parquet output's column types are fixed before anything is written.
@@ -546,18 +670,88 @@ fn run_inner(
             chain.typed_fields(&output_columns),
         ))
     });
-    let mut out = sink.open_with(compression_level)?;
-    out.set_durable(durable);
-    let mut rejects_out = match rejects {
-        Some(s) => {
-            let mut w = s.open_with(compression_level)?;
-            w.set_durable(durable);
-            w.write_all(REJECTS_HEADER)?;
-            Some(w)
+    // Where the splitter starts: the beginning, or a resumed run's checkpoint (checked
+    // against the input's bytes before any output file is touched).
+    let from = resume
+        .as_ref()
+        .and_then(|p| p.from.as_ref().map(|cp| (p, cp)));
+    let (mut splitter, first, rest, first_index, first_base) = match from {
+        None => (prologue.splitter, prologue.first, more_sources, 0, 0),
+        Some((plan, cp)) => {
+            let p = &cp.position;
+            let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
+            progress.source_bytes_read.store(before, Ordering::Relaxed);
+            progress
+                .bytes_read
+                .store(p.stream_offset, Ordering::Relaxed);
+            let reader = checkpoint::open_at(
+                &plan.input_paths[p.source],
+                p,
+                &plan.paths.checkpoint,
+                &progress,
+            )?;
+            let mut splitter = SplitterBuilder::new(dialect.framing())
+                .chunk_size(chunk_size)
+                .max_record_size(max_record_size)
+                .oversized(oversized)
+                .build(
+                    BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress)),
+                    source_names[p.source].clone(),
+                );
+            splitter.resume_at(p.offset, p.line, p.seq);
+            tracing::info!(
+                line = p.line,
+                offset = p.offset,
+                records = cp.counters.read,
+                "resuming {} from the checkpoint",
+                source_names[p.source]
+            );
+            let rest = more_sources.into_iter().skip(p.source).collect();
+            (splitter, None, rest, p.source, p.stream_offset - p.offset)
         }
-        None => None,
     };
-    {
+    let fresh = from.is_none();
+    let (mut out, mut rejects_out) = match &resume {
+        None => {
+            let mut out = sink.open_with(compression_level)?;
+            out.set_durable(durable);
+            let rejects_out = match rejects {
+                Some(s) => {
+                    let mut w = s.open_with(compression_level)?;
+                    w.set_durable(durable);
+                    w.write_all(REJECTS_HEADER)?;
+                    Some(w)
+                }
+                None => None,
+            };
+            (out, rejects_out)
+        }
+        Some(plan) => {
+            let cp = plan.from.as_ref();
+            let partial = |path: &std::path::PathBuf, target: &std::path::PathBuf, keep| {
+                let file = checkpoint::open_partial(path, keep, &plan.paths.checkpoint)?;
+                let len = keep.unwrap_or(0);
+                Ok::<_, Error>(SinkWriter::partial(file, path.clone(), target.clone(), len))
+            };
+            let out = partial(
+                &plan.paths.output_partial,
+                &plan.paths.output,
+                cp.map(|c| c.output_len),
+            )?;
+            let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
+                (Some(path), Some(target)) => {
+                    let mut w = partial(path, target, cp.map(|c| c.rejects_len))?;
+                    if fresh {
+                        w.write_all(REJECTS_HEADER)?;
+                    }
+                    Some(w)
+                }
+                _ => None,
+            };
+            (out, rejects_out)
+        }
+    };
+    if fresh {
         // Unchanged columns keep the input header's fields as read (bytes that are not UTF-8,
         // a quoted empty name); new or renamed ones are written as named.
         let raw = prologue
@@ -593,11 +787,13 @@ fn run_inner(
         output_dialect,
         input_columns: prologue.columns.clone(),
         output_columns,
-        flexible,
+        ragged,
+        oversized,
         chain,
         source_names: source_names.clone(),
         max_record_size,
         parquet,
+        on_panic,
     };
 
     // Splitter thread.
@@ -607,23 +803,31 @@ fn run_inner(
         let progress = progress.clone();
         let pool_rx = pool_rx.clone();
         let work_tx = work_tx.clone();
-        let mut splitter = prologue.splitter;
-        let first = prologue.first;
         let header = prologue.columns.clone();
-        let framing = (dialect, chunk_size, max_record_size);
+        let framing = (dialect, chunk_size, max_record_size, oversized);
         thread::Builder::new()
             .name("weir-splitter".into())
             .spawn(move || {
                 let inputs = Inputs {
-                    rest: more_sources,
+                    rest,
+                    first_index,
+                    first_base,
                     header,
                     framing,
                     first_name: source_name,
                 };
-                if let Err(e) =
+                // A panic here (a bug) must fail the run: unwinding would drop the work queue's
+                // sender, which the workers and the committer take for the input's end.
+                let split = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     inputs.split_all(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
-                {
-                    state.fail(e);
+                }));
+                match split {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => state.fail(e),
+                    Err(p) => state.fail(Error::Panic(format!(
+                        "the splitter: {} (a bug in weir)",
+                        panic_message(p)
+                    ))),
                 }
                 drop(work_tx);
                 let _ = split_done_tx.send(());
@@ -664,6 +868,27 @@ fn run_inner(
             &gates,
             source_names.clone(),
         );
+        if let Some(plan) = resume {
+            let cp = plan.from.as_ref();
+            let (log, keys) = checkpoint::GateLog::open(
+                &plan.paths.gates,
+                cp.map(|c| (c.gates_len, c.gates_hash.as_str())),
+                &plan.paths.checkpoint,
+            )?;
+            let every = resumable.as_ref().map_or(Duration::ZERO, |r| r.every);
+            let base = Checkpoint::new(plan.pipeline.clone(), plan.inputs.clone(), &plan.paths);
+            c.checkpointed(
+                committer::Checkpointer {
+                    paths: plan.paths.clone(),
+                    base,
+                    every,
+                    last: Instant::now(),
+                    gates: log,
+                },
+                cp,
+                keys,
+            );
+        }
         thread::Builder::new()
             .name("weir-committer".into())
             .spawn(move || {
@@ -702,7 +927,27 @@ fn run_inner(
         Ok(c) => c,
         Err(p) => return Err(Error::Panic(panic_message(p))),
     };
+    // After a stop, a worker stuck in a transform that never returns must not hold the run:
+    // workers hold no output (the committer, joined above, owns the sinks), so one still busy
+    // after a grace period is left behind, detached, and the stop is reported at once.
+    let grace_end = Instant::now() + WORKER_GRACE;
     for (id, h) in worker_handles.into_iter().enumerate() {
+        if state.is_stopped() {
+            while !h.is_finished() && Instant::now() < grace_end {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if !h.is_finished() {
+                tracing::warn!(
+                    worker = id,
+                    "worker still busy {WORKER_GRACE:?} after the stop; not waited for"
+                );
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+                continue;
+            }
+        }
         match h.join() {
             Ok(w) => report.per_worker.push(w),
             Err(p) => {
@@ -734,6 +979,9 @@ fn run_inner(
         return Err(e);
     }
     committer.commit()?;
+    if let Some(stale) = stale.filter(|p| p.checkpoint.exists()) {
+        stale.remove_all();
+    }
     tracing::info!(
         read = report.records_read,
         written = report.records_written,
@@ -742,6 +990,31 @@ fn run_inner(
         "outputs committed"
     );
     Ok(())
+}
+
+/// How long a stopped run waits for its workers to finish the chunk in hand.
+const WORKER_GRACE: Duration = Duration::from_millis(500);
+
+/// Everything in a pipeline that shapes its output, as text for a resumable run's identity:
+/// each step with its description, the dialects and the record rules.
+#[allow(clippy::too_many_arguments)]
+fn pipeline_identity(
+    chain: &[Box<dyn Transform>],
+    dialect: &Dialect,
+    output_dialect: &Dialect,
+    ragged: Ragged,
+    oversized: Oversized,
+    max_record_size: usize,
+    on_panic: OnPanic,
+) -> String {
+    let mut text = format!(
+        "in {dialect:?}\nout {output_dialect:?}\nragged {ragged:?}\noversized {oversized:?}\n\
+         max_record_size {max_record_size}\non_panic {on_panic:?}\n"
+    );
+    for step in chain {
+        text.push_str(&format!("step {}: {}\n", step.name(), step.describe()));
+    }
+    text
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -771,11 +1044,13 @@ pub fn sample(
         output_dialect: dialect,
         input_columns: prologue.columns.clone(),
         output_columns: prologue.columns.clone(),
-        flexible: true,
+        ragged: Ragged::Keep,
+        oversized: Oversized::Stop,
         chain: Chain::default(),
         source_names: vec![name],
         max_record_size: usize::MAX,
         parquet: None,
+        on_panic: OnPanic::Stop,
     };
     let mut worker = Worker::new(spec);
     let mut rows = Vec::new();
@@ -906,11 +1181,25 @@ fn read_prologue(
             })
         }
         Format::Jsonl => {
+            // The columns are the keys of the first object within the record limit, whatever
+            // the chunk size: oversized records skipped before it (with --oversized reject)
+            // are handed out again before it, in order.
             let mut chunk = Chunk::default();
-            if !splitter.next_chunk(&mut chunk)? {
-                return Ok(Prologue::empty(splitter));
+            let mut skipped = Vec::new();
+            loop {
+                if !splitter.next_chunk(&mut chunk)? {
+                    splitter.replay(skipped);
+                    return Ok(Prologue::empty(splitter));
+                }
+                if chunk.oversized.is_none() {
+                    break;
+                }
+                skipped.push(std::mem::take(&mut chunk));
             }
+            splitter.replay(skipped);
+            let max = splitter.max_record_size();
             let keys = Lines::new(&chunk.data, 1)
+                .filter(|&(s, e, term, _)| e - s + term <= max)
                 .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok())
                 .unwrap_or_default();
             Ok(Prologue {
@@ -935,8 +1224,12 @@ fn read_prologue(
 /// The inputs after the first, and what the splitter needs to read them like the first.
 struct Inputs {
     rest: Vec<Source>,
+    /// The index of the first input split (not 0 when a resumed run starts in a later one).
+    first_index: usize,
+    /// The offset in the whole input stream of the first input's byte 0.
+    first_base: u64,
     header: Columns,
-    framing: (Dialect, usize, usize),
+    framing: (Dialect, usize, usize, Oversized),
     first_name: SourceName,
 }
 
@@ -952,19 +1245,19 @@ impl Inputs {
         state: &StopState,
         progress: &Progress,
     ) -> Result<()> {
-        let (dialect, chunk_size, max_record_size) = self.framing;
+        let (dialect, chunk_size, max_record_size, oversized) = self.framing;
         split_loop(
             first_splitter,
             first_chunk,
-            0,
-            0,
+            self.first_index,
+            self.first_base,
             pool,
             work,
             state,
             progress,
         )?;
         let mut seq = first_splitter.next_seq();
-        let mut base = first_splitter.offset();
+        let mut base = self.first_base + first_splitter.offset();
         for (i, source) in self.rest.into_iter().enumerate() {
             if state.is_stopped() {
                 return Ok(());
@@ -974,6 +1267,7 @@ impl Inputs {
             let mut splitter = SplitterBuilder::new(dialect.framing())
                 .chunk_size(chunk_size)
                 .max_record_size(max_record_size)
+                .oversized(oversized)
                 .build(
                     BufReader::with_capacity(64 << 10, timed::TimedRead::boxed(reader, progress)),
                     name.clone(),
@@ -993,7 +1287,7 @@ impl Inputs {
             split_loop(
                 &mut splitter,
                 None,
-                i + 1,
+                self.first_index + i + 1,
                 base,
                 pool,
                 work,
@@ -1046,9 +1340,11 @@ fn split_loop<R: Read>(
             }
         }
         slot.chunk.source = source;
+        slot.stream_end = base_offset + splitter.offset();
+        slot.end_line = splitter.line();
         progress
             .bytes_read
-            .store(base_offset + splitter.offset(), Ordering::Relaxed);
+            .store(slot.stream_end, Ordering::Relaxed);
         if work.send(slot).is_err() {
             return Ok(());
         }
@@ -1063,6 +1359,7 @@ fn worker_loop(
     state: &StopState,
     progress: &Progress,
 ) -> WorkerReport {
+    let names = spec.source_names.clone();
     let mut worker = Worker::new(spec);
     let mut report = WorkerReport {
         worker: id,
@@ -1072,7 +1369,24 @@ fn worker_loop(
     while let Some(mut slot) = recv_until_stopped(rx, state) {
         progress.busy_workers.fetch_add(1, Ordering::Relaxed);
         let t = Instant::now();
-        worker.process(&slot.chunk, &mut slot.batch);
+        // Transform panics are caught per record inside `process`; one that escapes it is a
+        // bug in weir's own decoding or encoding. It must still stop the run at once: a worker
+        // that died silently would keep its chunk's credit, and an ordered committer would
+        // wait for that chunk for ever. The worker is not used again after a panic.
+        let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            worker.process(&slot.chunk, &mut slot.batch)
+        }));
+        if let Err(p) = processed {
+            progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
+            let c = &slot.chunk;
+            state.fail(Error::Panic(format!(
+                "{} (worker {id}, in the chunk of {} from line {}; a bug in weir)",
+                panic_message(p),
+                names[c.source],
+                c.first_line
+            )));
+            break;
+        }
         busy += t.elapsed();
         progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
         report.chunks += 1;

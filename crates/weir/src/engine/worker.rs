@@ -6,11 +6,11 @@ use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
 use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::skim::{skim, Skimmed};
-use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
+use crate::format::{Columns, Dialect, Format, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::FirstReject;
 use crate::source::SourceName;
-use crate::split::Chunk;
-use crate::transform::{Chain, Outcome, Reject};
+use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
+use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
 
 /// A worker's output for one chunk; travels with the chunk to the committer.
 #[derive(Debug, Default)]
@@ -137,13 +137,18 @@ pub struct WorkerSpec {
     pub output_dialect: Dialect,
     pub input_columns: Columns,
     pub output_columns: Columns,
-    pub flexible: bool,
+    /// What to do with a record whose width differs from the header's.
+    pub ragged: Ragged,
+    /// What to do with a record longer than `max_record_size`.
+    pub oversized: Oversized,
     pub chain: Chain,
     /// The inputs' names, by `Chunk::source`.
     pub source_names: Vec<SourceName>,
     pub max_record_size: usize,
     /// The typed columns of a Parquet output.
     pub parquet: Option<std::sync::Arc<crate::format::parquet::ParquetLayout>>,
+    /// What a panic in the chain does to the record and the run.
+    pub on_panic: OnPanic,
 }
 
 /// One worker's reusable state.
@@ -162,7 +167,11 @@ pub struct Worker {
 impl Worker {
     pub fn new(spec: WorkerSpec) -> Worker {
         Worker {
-            json: JsonDecoder::new(&spec.input_columns),
+            // Only JSON Lines needs the key index (one entry per column: costly for wide CSV).
+            json: match spec.dialect.format {
+                Format::Jsonl => JsonDecoder::new(&spec.input_columns),
+                _ => JsonDecoder::new(&Columns::default()),
+            },
             encoder: match &spec.parquet {
                 Some(layout) => Encoder::parquet(layout.clone()),
                 None => Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
@@ -180,6 +189,22 @@ impl Worker {
         batch.clear();
         self.pending = None;
         self.rec.set_base(chunk.offset);
+        if let Some(o) = &chunk.oversized {
+            // The splitter skipped a record too long to hold; it is the chunk's only content.
+            batch.read += 1;
+            let r = oversized_reject(o.len, self.spec.max_record_size);
+            let name = self.spec.source_names[chunk.source].as_str();
+            encode_reject(
+                &mut self.rejects_enc,
+                name,
+                batch,
+                &r,
+                o.line,
+                o.offset,
+                &o.head,
+            );
+            return;
+        }
         let input = &chunk.data[..];
         match self.spec.dialect.format {
             Format::Csv | Format::Tsv if self.spec.chain.is_empty() && self.raw_ok => {
@@ -212,14 +237,19 @@ impl Worker {
                                 e.at - start + 1
                             ),
                         )),
-                        Ok(check) if !self.spec.flexible => {
-                            if let Some(key) = check.extra {
+                        Ok(check) => {
+                            let ragged = self.spec.ragged;
+                            if let Some(key) =
+                                check.extra.as_ref().filter(|_| !ragged.accepts_long())
+                            {
                                 Some(Reject::new(
                                     "extra-cell",
                                     Some(key.clone()),
                                     format!("key '{key}' is not a column of the first record"),
                                 ))
-                            } else if let Some(i) = check.missing {
+                            } else if let Some(i) =
+                                check.missing.filter(|_| !ragged.accepts_short())
+                            {
                                 let missing = self.spec.input_columns.names()[i].clone();
                                 Some(Reject::new(
                                     "missing-cell",
@@ -227,10 +257,16 @@ impl Worker {
                                     format!("key '{missing}' is missing"),
                                 ))
                             } else {
+                                // Padded or truncated: written as decoded (absent keys null,
+                                // unknown keys gone), not as the raw line.
+                                if ragged != Ragged::Keep
+                                    && (check.extra.is_some() || check.missing.is_some())
+                                {
+                                    self.rec.mark_changed();
+                                }
                                 None
                             }
                         }
-                        Ok(_) => None,
                     };
                     self.handle(chunk, batch, reject);
                 }
@@ -299,7 +335,8 @@ impl Worker {
     /// decoded and re-encoded; checked for size and width like any other.
     fn handle_skimmed(&mut self, chunk: &Chunk, batch: &mut Batch, s: &Skimmed) {
         let input = &chunk.data[..];
-        let width_ok = self.spec.flexible || s.fields == self.spec.input_columns.len();
+        let width_ok =
+            self.spec.ragged == Ragged::Keep || s.fields == self.spec.input_columns.len();
         if batch.fatal.is_none()
             && width_ok
             && s.canonical
@@ -322,13 +359,21 @@ impl Worker {
         }
     }
 
-    fn width_reject(&self) -> Option<Reject> {
-        if self.spec.flexible || !matches!(self.spec.dialect.format, Format::Csv | Format::Tsv) {
+    /// Checks the record's width against the header's: a ragged record is padded, truncated,
+    /// kept or rejected as `--ragged` says.
+    fn width_reject(&mut self) -> Option<Reject> {
+        let ragged = self.spec.ragged;
+        if ragged == Ragged::Keep || !matches!(self.spec.dialect.format, Format::Csv | Format::Tsv)
+        {
             return None;
         }
         let want = self.spec.input_columns.len();
         let got = self.rec.field_count();
         if got == want {
+            return None;
+        }
+        if (got < want && ragged.accepts_short()) || (got > want && ragged.accepts_long()) {
+            self.rec.fit_fields(want);
             return None;
         }
         let names = self.spec.input_columns.names();
@@ -356,6 +401,17 @@ impl Worker {
         }
         if self.rec.raw_len() > self.spec.max_record_size {
             // The splitter bounds memory; records shorter than a chunk are caught here.
+            if self.spec.oversized == Oversized::Reject {
+                batch.read += 1;
+                let r = oversized_reject(self.rec.raw_len() as u64, self.spec.max_record_size);
+                let record = Record::new(&chunk.data, &mut self.rec);
+                let (line, offset) = (record.line(), record.byte_offset());
+                let raw = record.raw();
+                let head = &raw[..raw.len().min(OVERSIZED_HEAD)];
+                let name = self.spec.source_names[chunk.source].as_str();
+                encode_reject(&mut self.rejects_enc, name, batch, &r, line, offset, head);
+                return;
+            }
             let record = Record::new(&chunk.data, &mut self.rec);
             batch.fatal = Some(crate::error::Error::RecordTooLarge {
                 source_name: self.spec.source_names[chunk.source].clone(),
@@ -372,7 +428,27 @@ impl Worker {
             Some(r) => Outcome::Reject(r),
             None => {
                 let mut record = Record::new(input, &mut self.rec);
-                self.spec.chain.apply(&mut record)
+                match self.spec.chain.apply_guarded(&mut record) {
+                    Ok(outcome) => outcome,
+                    Err(p) => {
+                        let transform = self.spec.chain.step_name(p.step).to_string();
+                        if self.spec.on_panic == OnPanic::Stop {
+                            batch.fatal = Some(crate::error::Error::TransformPanic {
+                                transform,
+                                source_name: self.spec.source_names[chunk.source].clone(),
+                                line: record.line(),
+                                byte_offset: record.byte_offset(),
+                                message: p.message,
+                            });
+                            return;
+                        }
+                        Outcome::Reject(Reject::new(
+                            TRANSFORM_PANIC,
+                            None,
+                            format!("transform '{transform}' panicked: {}", p.message),
+                        ))
+                    }
+                }
             }
         };
         let gated = !self.rec.claims().is_empty();
@@ -447,24 +523,56 @@ impl Worker {
     fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: &Reject) -> usize {
         let input = &chunk.data[..];
         let record = Record::new(input, &mut self.rec);
-        let line = record.line();
-        let offset = record.byte_offset();
-        let raw = record.raw();
-        let line_s = line.to_string();
-        let off_s = offset.to_string();
-        let fields: [&[u8]; 7] = [
-            self.spec.source_names[chunk.source].as_str().as_bytes(),
-            line_s.as_bytes(),
-            off_s.as_bytes(),
-            r.field.as_deref().unwrap_or("").as_bytes(),
-            r.error.as_bytes(),
-            r.message.as_bytes(),
-            raw,
-        ];
-        self.rejects_enc.record(&mut batch.rejects, fields);
-        let file = self.spec.source_names[chunk.source].as_str();
-        batch.count_reject(r, file, line, offset)
+        let (line, offset) = (record.line(), record.byte_offset());
+        let name = self.spec.source_names[chunk.source].as_str();
+        encode_reject(
+            &mut self.rejects_enc,
+            name,
+            batch,
+            r,
+            line,
+            offset,
+            record.raw(),
+        )
     }
+}
+
+/// The reject of a record of `len` bytes (with its terminator) over the limit.
+fn oversized_reject(len: u64, limit: usize) -> Reject {
+    Reject::new(
+        "record-too-large",
+        None,
+        format!(
+            "record of {len} bytes is larger than the maximum record size of {limit} bytes \
+             (the rejects file keeps its first {OVERSIZED_HEAD} bytes)"
+        ),
+    )
+}
+
+/// Encodes a rejects row for the record at `line` / `offset` of input `file` and counts it;
+/// returns the index of its kind in `Batch::reject_counts`.
+fn encode_reject(
+    enc: &mut CsvEncoder,
+    file: &str,
+    batch: &mut Batch,
+    r: &Reject,
+    line: u64,
+    offset: u64,
+    raw: &[u8],
+) -> usize {
+    let line_s = line.to_string();
+    let off_s = offset.to_string();
+    let fields: [&[u8]; 7] = [
+        file.as_bytes(),
+        line_s.as_bytes(),
+        off_s.as_bytes(),
+        r.field.as_deref().unwrap_or("").as_bytes(),
+        r.error.as_bytes(),
+        r.message.as_bytes(),
+        raw,
+    ];
+    enc.record(&mut batch.rejects, fields);
+    batch.count_reject(r, file, line, offset)
 }
 
 /// Copies a record's raw bytes `(start, end, terminator length)` to `out`, ending it with `\n`.

@@ -1,6 +1,8 @@
 //! From SQL text to a [`Node`] tree: parse with sqlparser's DuckDB dialect, resolve columns
 //! and functions, check and unify types, compile literal patterns and formats, fold constants.
 
+use std::cell::Cell;
+
 use sqlparser::ast::{
     self, BinaryOperator, CastKind, CeilFloorKind, DateTimeField, Expr as Ast, FunctionArg,
     FunctionArgExpr, FunctionArguments, Ident, InTarget, ObjectNamePart, Spanned, TrimWhereField,
@@ -18,8 +20,39 @@ use super::like::LikePattern;
 use super::{ExprError, Value};
 use crate::format::{edit_distance, Columns, Record, RecordBuf};
 
+/// Texts longer than this are compiled on a thread of their own; see [`compile`]. A shorter
+/// one nests at most 64 levels, which any thread's stack holds, even in a debug build.
+const LONG_SQL: usize = 128;
+
 /// Compiles `sql` against `columns`: the tree and the columns it reads.
+///
+/// Each level of nesting takes at least two bytes of text (`a+`, `(`) and some stack: up to
+/// [`MAX_DEPTH`] levels when compiling (under 2 KiB each in a release build, about 16 KiB in a
+/// debug one), and one frame per level when sqlparser drops its tree, which it does
+/// recursively however deep the tree is (it builds an operator chain, `a + a + ... + a`, in a
+/// loop). So a long text is compiled on a thread whose stack grows with it, and a long chain
+/// is refused instead of overflowing the caller's stack.
 pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
+    if sql.len() <= LONG_SQL {
+        return compile_here(sql, columns);
+    }
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("weir-compile".into())
+            // Compiling MAX_DEPTH levels in any build, then dropping a chain of up to
+            // `sql.len() / 2` levels at under 512 bytes each.
+            .stack_size((8 << 20) + sql.len() * 256)
+            .spawn_scoped(scope, || compile_here(sql, columns));
+        match worker {
+            Ok(worker) => worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => compile_here(sql, columns),
+        }
+    })
+}
+
+fn compile_here(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
     let dialect = DuckDbDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -41,7 +74,11 @@ pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>)
             offset_of(sql, next.span.start),
         ));
     }
-    let compiler = Compiler { sql, columns };
+    let compiler = Compiler {
+        sql,
+        columns,
+        depth: Cell::new(0),
+    };
     let (root, _) = compiler.expr(&ast)?;
     let mut used = Vec::new();
     root.columns(&mut used);
@@ -89,9 +126,17 @@ fn parser_error(sql: &str, e: ParserError) -> ExprError {
 
 type Compiled = Result<(Node, Ty), ExprError>;
 
+/// How deeply expressions may nest. Compiling, folding and evaluating recurse once per level,
+/// and sqlparser builds an operator chain (`a + a + ... + a`) without recursing, so without a
+/// bound a long chain overflows the stack (a worker's is 2 MiB). Chains of `AND` and `OR` are
+/// compiled in a loop and do not count; DuckDB's own limit (`max_expression_depth`) is 1000.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 struct Compiler<'a> {
     sql: &'a str,
     columns: &'a Columns,
+    /// The nesting depth of the sub-expression being compiled.
+    depth: Cell<usize>,
 }
 
 fn lit_str(node: &Node) -> Option<&str> {
@@ -174,8 +219,20 @@ impl Compiler<'_> {
     }
 
     fn expr(&self, e: &Ast) -> Compiled {
-        let (node, ty) = self.expr_inner(e)?;
-        Ok((self.fold(node, e)?, ty))
+        let depth = self.depth.get();
+        if depth >= MAX_DEPTH {
+            // No position: a span is computed over the whole (deep) sub-tree.
+            return Err(ExprError::new(
+                format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
+                None,
+            ));
+        }
+        self.depth.set(depth + 1);
+        let compiled = self
+            .expr_inner(e)
+            .and_then(|(node, ty)| Ok((self.fold(node, e)?, ty)));
+        self.depth.set(depth);
+        compiled
     }
 
     /// Evaluates a node that reads no column once, now, into a literal.
@@ -203,6 +260,13 @@ impl Compiler<'_> {
         let name = &ident.value;
         if let Some(i) = self.columns.index_of(name) {
             return Ok(i);
+        }
+        let exact = self.columns.positions(name);
+        if exact.len() > 1 {
+            return Err(ExprError::new(
+                crate::transform::BindError::ambiguous_column(name, &exact).message,
+                self.offset(ident.span),
+            ));
         }
         // Identifiers are case-insensitive, as in DuckDB, when that is unambiguous.
         let lower = name.to_lowercase();
@@ -560,8 +624,26 @@ impl Compiler<'_> {
         use BinaryOperator as B;
         match op {
             B::And | B::Or => {
+                // The operands of a chain of the same operator, walking its left spine in a
+                // loop: generated filters can hold thousands of them.
+                let mut sides = vec![right];
+                let mut first = left;
+                while let Ast::BinaryOp {
+                    left: l,
+                    op: o,
+                    right: r,
+                } = first
+                {
+                    if o != op {
+                        break;
+                    }
+                    sides.push(r);
+                    first = l;
+                }
+                sides.push(first);
+                sides.reverse();
                 let mut items = Vec::new();
-                for side in [left, right] {
+                for side in sides {
                     let (n, t) = self.expr(side)?;
                     self.check_condition(t, side)?;
                     // Flatten chains so evaluation is one loop.

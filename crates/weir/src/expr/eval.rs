@@ -302,7 +302,15 @@ impl<'r> Cx<'r> {
         let bytes = self.column_text(i)?;
         match lit {
             Value::Null => Some(None),
-            Value::Str(s) => Some(Some(bytes.cmp(s.as_bytes()))),
+            Value::Str(s) => {
+                let order = bytes.cmp(s.as_bytes());
+                // Bytes equal to the literal are its text; other bytes are compared as text only
+                // when they are text: the general path rejects invalid UTF-8, as LIKE does.
+                if order != Ordering::Equal && !is_text(bytes) {
+                    return None;
+                }
+                Some(Some(order))
+            }
             Value::Int(n) => convert::parse_number(bytes).map(|x| Some(num_cmp(x, Num::Int(*n)))),
             Value::Float(f) => {
                 convert::parse_number(bytes).map(|x| Some(num_cmp(x, Num::Float(*f))))
@@ -665,6 +673,12 @@ fn compare_nodes<'r>(a: &'r Node, b: &'r Node, cx: &Cx<'r>) -> Result<Option<Ord
     cx.compare(&va, &vb, a, b)
 }
 
+/// Whether a column's bytes are valid UTF-8 (ASCII checked first: the common case, and cheap).
+#[inline]
+fn is_text(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
 /// Byte equality tuned for the short strings of `IN` lists.
 #[inline]
 fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
@@ -683,7 +697,10 @@ impl InStrings {
             _ => None,
         };
         let found = match (text, &self.probe) {
-            (Some(bytes), _) => self.contains(bytes),
+            (Some(bytes), _) if self.contains(bytes) => true,
+            // Not in the list, and not text either: a reason, not a silent false.
+            (Some(bytes), Node::Col(i)) if !is_text(bytes) => return Err(cx.utf8_error(*i, bytes)),
+            (Some(_), _) => false,
             (None, probe) => {
                 let v = probe.eval(cx)?;
                 match &v {

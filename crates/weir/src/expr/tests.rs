@@ -1288,15 +1288,23 @@ fn invalid_utf8_is_an_error_where_text_is_needed() {
             .message,
         e.message
     );
-    // Not needed as text either: NULL-ness and byte comparison with a literal.
+    // Not needed as text either: NULL-ness.
     assert_eq!(
         compile("a IS NULL", &columns).eval(&record).unwrap(),
         b(false)
     );
-    assert_eq!(
-        compile("a = 'x'", &columns).eval(&record).unwrap(),
-        b(false)
-    );
+    // A comparison with a string literal or list compares text: bytes that are not text are
+    // an error (as LIKE and every function), not a silent false, whichever path evaluates it.
+    for sql in [
+        "a = 'x'",
+        "a <> 'x'",
+        "a < 'x'",
+        "a IN ('x', 'y')",
+        "a NOT IN ('x')",
+    ] {
+        let e = compile(sql, &columns).eval(&record).unwrap_err();
+        assert_eq!(e.message, "invalid UTF-8 in column a", "{sql}");
+    }
     assert_eq!(
         compile("TRY_CAST(a AS INT)", &columns)
             .eval(&record)

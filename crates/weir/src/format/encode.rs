@@ -61,6 +61,17 @@ pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> 
             }
         ));
     }
+    if matches!(output.format, Format::Jsonl | Format::Parquet) {
+        if let Some((name, at)) = columns.first_duplicate() {
+            return Err(format!(
+                "{} output needs distinct column names, and the header has '{name}' at \
+                 positions {} (--select the columns you need by \
+                 other names, or write csv/tsv, which keeps the header as it is)",
+                output.format.name(),
+                crate::transform::list_positions(&at)
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -88,6 +88,68 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// What to do with a ragged record: a CSV/TSV record whose field count differs from the
+/// header's, or a JSON Lines object whose keys differ from the first record's.
+///
+/// `Pad` and `Truncate` each fix one direction and reject the other; `PadTruncate` fixes
+/// both; `Keep` passes the record on with the fields it has (what `--flexible` does). For
+/// JSON Lines, padding gives an absent key NULL and truncating drops a key that is not a column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ragged {
+    /// Reject it: `missing-cell` (too few fields) or `extra-cell` (too many). The default.
+    #[default]
+    Reject,
+    /// A short record gets NULL for its missing fields; a long one is rejected.
+    Pad,
+    /// A long record loses its extra fields; a short one is rejected.
+    Truncate,
+    /// Both: every record gets exactly the header's fields.
+    PadTruncate,
+    /// Pass it on unchanged, with the fields it has (a step reading a missing field sees NULL).
+    Keep,
+}
+
+impl Ragged {
+    /// Whether a record with fewer fields than the header goes on (padded or as it is).
+    pub fn accepts_short(self) -> bool {
+        matches!(self, Ragged::Pad | Ragged::PadTruncate | Ragged::Keep)
+    }
+
+    /// Whether a record with more fields than the header goes on (truncated or as it is).
+    pub fn accepts_long(self) -> bool {
+        matches!(self, Ragged::Truncate | Ragged::PadTruncate | Ragged::Keep)
+    }
+}
+
+impl std::str::FromStr for Ragged {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Ragged, String> {
+        match s {
+            "reject" => Ok(Ragged::Reject),
+            "pad" => Ok(Ragged::Pad),
+            "truncate" => Ok(Ragged::Truncate),
+            "pad-truncate" => Ok(Ragged::PadTruncate),
+            "keep" => Ok(Ragged::Keep),
+            _ => Err(format!(
+                "'{s}' is not reject, pad, truncate, pad-truncate or keep"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Ragged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Ragged::Reject => "reject",
+            Ragged::Pad => "pad",
+            Ragged::Truncate => "truncate",
+            Ragged::PadTruncate => "pad-truncate",
+            Ragged::Keep => "keep",
+        })
+    }
+}
+
 /// A format with its settings: what the engine needs to frame, decode and encode records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
@@ -185,9 +247,29 @@ impl Columns {
         self.names.is_empty()
     }
 
-    /// The index of the first column with this exact name.
+    /// The index of the column with this exact name; `None` when there is none, and also when
+    /// several columns have it (a header may repeat a name: see [`Columns::positions`]), so
+    /// that a step never picks one of them silently.
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        let mut found = self.names.iter().enumerate().filter(|(_, n)| *n == name);
+        match (found.next(), found.next()) {
+            (Some((i, _)), None) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The indexes of every column with this exact name.
+    pub fn positions(&self, name: &str) -> Vec<usize> {
+        (0..self.names.len())
+            .filter(|&i| self.names[i] == name)
+            .collect()
+    }
+
+    /// The first name that more than one column has, with the indexes of those columns.
+    pub fn first_duplicate(&self) -> Option<(&str, Vec<usize>)> {
+        let mut seen = std::collections::HashSet::with_capacity(self.names.len());
+        let name = self.names.iter().find(|n| !seen.insert(n.as_str()))?;
+        Some((name.as_str(), self.positions(name)))
     }
 
     /// The column name closest to `name` (edit distance, case-insensitive), for suggestions.
@@ -343,6 +425,29 @@ impl RecordBuf {
 
     pub(crate) fn field_count(&self) -> usize {
         self.fields.len()
+    }
+
+    /// Makes the record exactly `n` fields wide: NULLs added or fields dropped. A record so
+    /// changed is encoded, never copied raw.
+    pub(crate) fn fit_fields(&mut self, n: usize) {
+        if self.fields.len() == n {
+            return;
+        }
+        self.fields.resize(
+            n,
+            FieldSpan {
+                start: 0,
+                end: 0,
+                place: Place::Arena,
+                kind: ValueKind::Null,
+            },
+        );
+        self.changed = true;
+    }
+
+    /// Marks the record as differing from its raw bytes (so it is encoded, not copied).
+    pub(crate) fn mark_changed(&mut self) {
+        self.changed = true;
     }
 }
 

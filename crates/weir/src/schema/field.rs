@@ -284,6 +284,8 @@ pub(crate) struct Field {
 pub(crate) enum Failure {
     /// `type-error`: the type cannot read the cell.
     Type,
+    /// `type-error` too, of a cell whose bytes are not UTF-8 (no type but `any` reads them).
+    NotText,
     /// `constraint-error`: the named constraint fails.
     Constraint(&'static str),
 }

@@ -685,7 +685,7 @@ fn invalid_utf8_is_a_type_error() {
     assert_eq!(verdict(&got), "type-error s");
     assert_eq!(
         message(&got),
-        "cell \"\u{fffd}\": type is \"string/default\""
+        "cell \"\u{fffd}\": type is \"string/default\" (the bytes are not valid UTF-8)"
     );
 }
 

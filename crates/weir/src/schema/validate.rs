@@ -295,7 +295,7 @@ impl Validate {
                 (_, Ok(s)) => field.validate(Cell::Text(s), scratch),
                 // Bytes that are not UTF-8 are text of no type (but `any`).
                 (_, Err(_)) if matches!(field.kind, super::field::Kind::Any) => Ok(()),
-                (_, Err(_)) => Err(Failure::Type),
+                (_, Err(_)) => Err(Failure::NotText),
             };
             if let Err(failure) = result {
                 first = Some((col, failure));
@@ -309,6 +309,10 @@ impl Validate {
             let field = &self.schema.fields[self.slots[col].expect("a field failed")];
             let (error, note) = match failure {
                 Failure::Type => ("type-error", field.type_note()),
+                Failure::NotText => (
+                    "type-error",
+                    format!("{} (the bytes are not valid UTF-8)", field.type_note()),
+                ),
                 Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
             };
             let cell = record.display(col).map_or_else(String::new, shown);

@@ -24,14 +24,32 @@ pub struct QuoteScanner {
     pos: usize,
     /// Whether `pos` lies inside a quoted field.
     quoted: bool,
-    /// Where the quote that opened the current quoted field is.
+    /// Where the quote that opened the current quoted field is, counted from the start of the
+    /// first buffer scanned (bytes dropped with [`QuoteScanner::discard`] included).
     open_at: usize,
+    /// Bytes dropped from the front of the buffer since the scan started.
+    dropped: usize,
 }
 
 impl QuoteScanner {
-    /// If the input ended inside quotes, the position of the opening quote.
+    /// If the input ended inside quotes, the position of the opening quote (counted from the
+    /// start of the first buffer scanned, including bytes dropped since).
     pub fn unterminated_quote(&self) -> Option<usize> {
         self.quoted.then_some(self.open_at)
+    }
+
+    /// How far into the current buffer the scan has got.
+    pub fn scanned(&self) -> usize {
+        self.pos
+    }
+
+    /// Forgets the first `n` bytes of the buffer, which the caller is about to drop, so that
+    /// a record longer than memory can be scanned through a bounded window. `n` must leave the
+    /// byte before [`QuoteScanner::scanned`] in the buffer (a quote's meaning depends on it).
+    pub fn discard(&mut self, n: usize) {
+        debug_assert!(n < self.pos.max(1));
+        self.pos -= n;
+        self.dropped += n;
     }
 
     /// Scans `buf` (which starts at a record boundary) from where the last call stopped and
@@ -102,7 +120,7 @@ impl QuoteScanner {
                 None => pos = limit,
                 Some(p) => {
                     self.quoted = true;
-                    self.open_at = p;
+                    self.open_at = self.dropped + p;
                     pos = p + 1;
                 }
             }

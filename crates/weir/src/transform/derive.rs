@@ -52,6 +52,10 @@ impl Transform for Derive {
             message: e.render(&self.expr),
         })?;
         self.compiled = Some(expr);
+        let at = input.positions(&self.name);
+        if at.len() > 1 {
+            return Err(BindError::ambiguous_column(&self.name, &at));
+        }
         match input.index_of(&self.name) {
             Some(i) => {
                 self.index = i;

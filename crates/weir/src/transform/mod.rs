@@ -10,6 +10,7 @@ mod dedupe;
 mod derive;
 mod drop;
 mod filter;
+mod guard;
 mod head;
 mod nulls;
 mod rename;
@@ -20,6 +21,7 @@ pub use dedupe::{Dedupe, DEFAULT_MAX_KEYS};
 pub use derive::Derive;
 pub use drop::DropColumns;
 pub use filter::Filter;
+pub use guard::{OnPanic, StepPanic, TRANSFORM_PANIC};
 pub use head::Head;
 pub use nulls::{Fill, NullMarkers};
 pub use rename::Rename;
@@ -79,6 +81,10 @@ pub struct BindError {
 impl BindError {
     /// An unknown column, with a suggestion from `columns`.
     pub fn unknown_column(name: &str, columns: &Columns) -> BindError {
+        let at = columns.positions(name);
+        if at.len() > 1 {
+            return BindError::ambiguous_column(name, &at);
+        }
         let message = match columns.nearest(name) {
             Some(near) => format!("unknown column '{name}' (did you mean '{near}'?)"),
             None => format!(
@@ -87,6 +93,17 @@ impl BindError {
             ),
         };
         BindError { message }
+    }
+
+    /// The error for a name that several input columns have (`positions` 0-based).
+    pub fn ambiguous_column(name: &str, positions: &[usize]) -> BindError {
+        BindError {
+            message: format!(
+                "column '{name}' is ambiguous: the header has it at positions {} \
+                 (give the columns distinct names)",
+                list_positions(positions)
+            ),
+        }
     }
 }
 
@@ -255,5 +272,39 @@ impl Chain {
             }
         }
         Outcome::Keep
+    }
+
+    /// [`Chain::apply`], catching a panic in a step: `Err` names the step and carries its
+    /// message. A record that does not panic costs one unwinding landing pad, nothing more.
+    pub fn apply_guarded(&mut self, record: &mut Record<'_>) -> Result<Outcome, StepPanic> {
+        let mut at = 0;
+        guard::guarded(|| {
+            for (i, step) in self.steps.iter_mut().enumerate() {
+                at = i;
+                if self.has_gates {
+                    record.set_gate_base(self.gate_bases[i]);
+                }
+                match step.apply(record) {
+                    Outcome::Keep => {}
+                    other => return other,
+                }
+            }
+            Outcome::Keep
+        })
+        .map_err(|message| StepPanic { step: at, message })
+    }
+
+    /// The name of step `i`.
+    pub fn step_name(&self, i: usize) -> &str {
+        self.steps.get(i).map_or("?", |s| s.name())
+    }
+}
+
+/// `[0, 2, 5]` as "1, 3 and 6" (1-based, as users count columns).
+pub(crate) fn list_positions(positions: &[usize]) -> String {
+    let words: Vec<String> = positions.iter().map(|p| (p + 1).to_string()).collect();
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => words.concat(),
     }
 }

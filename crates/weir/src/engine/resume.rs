@@ -1,0 +1,198 @@
+//! Resumable runs, before they start: checking the checkpoint against the inputs, the pipeline
+//! and the output files, and finishing a commit a crash interrupted. See [`crate::checkpoint`].
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::checkpoint::{self, Checkpoint, InputStamp, Paths, Resumable, State};
+use crate::compress::Compression;
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::report::{Report, Resume, ResumeOutcome};
+use crate::sink::Sink;
+use crate::source::Source;
+
+/// What a resumable run starts from.
+pub(super) struct ResumePlan {
+    pub paths: Paths,
+    /// The pipeline's identity (a hash).
+    pub pipeline: String,
+    pub inputs: Vec<InputStamp>,
+    pub input_paths: Vec<PathBuf>,
+    /// The checkpoint of an unfinished run to continue, if any.
+    pub from: Option<Checkpoint>,
+    /// The checkpoint of a finished run: nothing to do.
+    pub complete: Option<Checkpoint>,
+}
+
+/// The file behind a sink a resumable run can continue, or why not.
+fn plain_file(sink: &Sink, what: &str) -> Result<PathBuf> {
+    let Sink::Path(path) = sink else {
+        return Err(Error::Config(format!(
+            "--resume needs the {what} to be a file, not {}",
+            sink.name()
+        )));
+    };
+    if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(Error::Config(format!(
+            "--resume needs the {what} to be a regular file: {} is not one",
+            path.display()
+        )));
+    }
+    if Compression::from_path(path) != Compression::None {
+        return Err(Error::Config(format!(
+            "--resume writes plain files, which a resumed run can continue: {} would be \
+             compressed (compress the finished file instead)",
+            path.display()
+        )));
+    }
+    Ok(path.clone())
+}
+
+impl ResumePlan {
+    /// Reads and checks the checkpoint for `sink`, finishing an interrupted commit.
+    /// `pipeline` describes everything that shapes the output.
+    pub(super) fn prepare(
+        r: &Resumable,
+        pipeline: &str,
+        sink: &Sink,
+        rejects: Option<&Sink>,
+        sources: &[&Source],
+        output_format: Format,
+    ) -> Result<ResumePlan> {
+        let output = plain_file(sink, "output")?;
+        if output_format == Format::Parquet {
+            return Err(Error::Config(
+                "--resume cannot continue a Parquet file (its footer is written at the end); \
+                 write CSV, TSV or JSON Lines"
+                    .into(),
+            ));
+        }
+        let rejects = rejects.map(|s| plain_file(s, "rejects")).transpose()?;
+        let paths = Paths::new(&output, rejects.as_deref());
+        let inputs = checkpoint::stamp_inputs(sources)?;
+        let input_paths = sources
+            .iter()
+            .map(|s| match s {
+                Source::Path(p) => p.clone(),
+                _ => unreachable!("stamp_inputs accepts files only"),
+            })
+            .collect();
+        let pipeline = checkpoint::hash_hex(format!("{pipeline}\n{}", r.fingerprint).as_bytes());
+        let mut plan = ResumePlan {
+            paths,
+            pipeline,
+            inputs,
+            input_paths,
+            from: None,
+            complete: None,
+        };
+        let cp_path = plan.paths.checkpoint.clone();
+        let Some(mut cp) = Checkpoint::load(&cp_path)? else {
+            tracing::info!(
+                "no checkpoint at {}: starting from the beginning",
+                cp_path.display()
+            );
+            return Ok(plan);
+        };
+        cp.check_identity(&cp_path, &plan.pipeline, &plan.inputs, &plan.paths)?;
+        match cp.state {
+            State::Running => plan.from = Some(cp),
+            State::Committing => {
+                // The crash came between the last checkpoint and the renames: finish them.
+                let mut pairs = Vec::new();
+                if let (Some(p), Some(t)) = (&plan.paths.rejects_partial, &plan.paths.rejects) {
+                    pairs.push((p.clone(), t.clone()));
+                }
+                pairs.push((plan.paths.output_partial.clone(), output.clone()));
+                for (partial, target) in pairs {
+                    finish_rename(&partial, &target, &cp_path)?;
+                }
+                cp.state = State::Complete;
+                cp.store(&cp_path)?;
+                let _ = fs::remove_file(&plan.paths.gates);
+                plan.complete = Some(cp);
+            }
+            State::Complete => {
+                for target in [Some(&output), plan.paths.rejects.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if !target.exists() {
+                        return Err(checkpoint::refuse(
+                            &cp_path,
+                            format!(
+                                "the run finished, but {} is gone; run without --resume to \
+                                 make it again",
+                                target.display()
+                            ),
+                        ));
+                    }
+                }
+                let _ = fs::remove_file(&plan.paths.gates);
+                plan.complete = Some(cp);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// What the report says of how the run began.
+    pub(super) fn outcome(&self, report: &mut Report, input_names: &[String]) {
+        let (outcome, cp) = match (&self.complete, &self.from) {
+            (Some(cp), _) => (ResumeOutcome::Complete, Some(cp)),
+            (None, Some(cp)) => (ResumeOutcome::Resumed, Some(cp)),
+            (None, None) => (ResumeOutcome::Started, None),
+        };
+        let p = cp.map(|c| c.position.clone()).unwrap_or_default();
+        report.resume = Some(Resume {
+            outcome,
+            checkpoint: self.paths.checkpoint.display().to_string(),
+            from_input: input_names.get(p.source).cloned().unwrap_or_default(),
+            from_line: p.line.max(1),
+            from_offset: p.offset,
+            records_before: cp.map_or(0, |c| c.counters.read),
+        });
+    }
+}
+
+/// Renames a partial file into place unless an earlier attempt already did.
+fn finish_rename(partial: &Path, target: &Path, cp_path: &Path) -> Result<()> {
+    if partial.exists() {
+        fs::rename(partial, target).map_err(|source| Error::Write {
+            path: target.to_path_buf(),
+            source,
+        })?;
+        checkpoint::sync_dir(target);
+    } else if !target.exists() {
+        return Err(checkpoint::refuse(
+            cp_path,
+            format!(
+                "the run was committing, but neither {} nor its partial file exists; run \
+                 without --resume to start over",
+                target.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The report of a run whose checkpoint says it is complete: its counters as committed.
+pub(super) fn fill_complete(report: &mut Report, cp: &Checkpoint) {
+    let c = &cp.counters;
+    report.records_read = c.read;
+    report.records_written = c.written;
+    report.records_filtered = c.filtered;
+    report.records_rejected = c.rejected;
+    report.rejects_by_error = c.reject_counts.clone();
+    report.rejects_by_field = c.reject_fields.clone();
+    report.first_rejects = c
+        .first_rejects
+        .iter()
+        .map(|(e, (_, first))| (e.clone(), first.clone()))
+        .collect();
+    report.committed_offset = c.committed_offset;
+    report.chunks = c.chunks;
+    report.bytes_written = cp.output_len;
+    report.bytes_read = cp.position.stream_offset;
+    report.ordered = true;
+}

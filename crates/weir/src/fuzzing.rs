@@ -1,0 +1,37 @@
+//! Entry points for the fuzz targets in `fuzz/`: not part of the API, hidden and unstable.
+//!
+//! The decoders fill a [`RecordBuf`] that only a [`Record`] reads, and records are made inside
+//! the crate; these functions decode a slice and hand out each record, so a fuzz target can
+//! compare fields with a reference parser and run expressions and schema checks on them
+//! without the engine's threads.
+
+use crate::format::csv::CsvDecoder;
+use crate::format::jsonl::{JsonDecoder, JsonError, KeyCheck};
+use crate::format::{Columns, Dialect, Record, RecordBuf};
+
+/// Decodes the CSV records of `input` (a whole number of records, as a chunk holds) in
+/// `dialect`, the first byte on physical line `first_line`, and calls `each` with each one.
+pub fn for_each_csv_record<F>(input: &[u8], dialect: &Dialect, first_line: u64, mut each: F)
+where
+    F: FnMut(&mut Record<'_>),
+{
+    let mut decoder = CsvDecoder::new(input, dialect, first_line);
+    let mut buf = RecordBuf::default();
+    while decoder.next_record(&mut buf) {
+        each(&mut Record::new(input, &mut buf));
+    }
+}
+
+/// Decodes one JSON Lines record (`line`, without its terminator) into one field per column
+/// and calls `each` with it; returns what the key check found, or why it is not an object.
+pub fn with_json_record<F>(columns: &Columns, line: &[u8], each: F) -> Result<KeyCheck, JsonError>
+where
+    F: FnOnce(&mut Record<'_>),
+{
+    let mut decoder = JsonDecoder::new(columns);
+    let mut buf = RecordBuf::default();
+    buf.reset(0);
+    let check = decoder.decode(line, 0, line.len(), &mut buf)?;
+    each(&mut Record::new(line, &mut buf));
+    Ok(check)
+}
