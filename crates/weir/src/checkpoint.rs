@@ -441,8 +441,9 @@ pub(crate) fn open_at(
         progress
             .source_bytes_read
             .fetch_add(skip, std::sync::atomic::Ordering::Relaxed);
+        let watched = crate::source::watched_from(file, path, skip).map_err(read_err)?;
         Box::new(Decompress::plain(
-            Box::new(file),
+            watched,
             Some(SourceCounters::of(progress)),
         ))
     } else {

@@ -195,6 +195,20 @@ struct Watched {
     checked: Option<Option<String>>,
 }
 
+/// `file` (the input at `path`), positioned at byte `offset` by a resumed run, read on with
+/// the same end-of-input check as a fresh open: the bytes before the offset count as read.
+pub(crate) fn watched_from(
+    file: File,
+    path: &Path,
+    offset: u64,
+) -> io::Result<Box<dyn Read + Send>> {
+    let meta = file.metadata()?;
+    let name = SourceName::new(&path.display().to_string());
+    let mut watched = Watched::new(file, path.to_path_buf(), name, &meta);
+    watched.read = offset;
+    Ok(Box::new(watched))
+}
+
 impl Watched {
     fn new(file: File, path: PathBuf, name: SourceName, meta: &Metadata) -> Watched {
         Watched {

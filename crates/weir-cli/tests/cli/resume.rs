@@ -526,3 +526,68 @@ fn what_cannot_be_resumed_is_a_usage_error_before_anything_is_written() {
         assert_eq!(sb.names(), ["in.csv"], "{args:?}");
     }
 }
+
+/// Bytes the process has read (`rchar` of `/proc/PID/io`).
+fn bytes_read_by(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/io"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_resumed_input_that_changes_while_it_is_read_fails_and_is_refused_after() {
+    let sb = Sandbox::new();
+    let input = customers(60_000, 17);
+    sb.write("in.csv", &input);
+    sb.write("schema.json", SCHEMA.as_bytes());
+    sb.write("p.toml", PIPELINE.as_bytes());
+    let args = [
+        "run",
+        "p.toml",
+        "--input",
+        "in.csv",
+        "--output",
+        "out.csv",
+        "--chunk-size",
+        "4KiB",
+        "--workers",
+        "1",
+        "--resume",
+        "--checkpoint-every",
+        "0s",
+        "--progress",
+        "none",
+    ];
+    interrupted(&sb, &args);
+    // The resumed run seeks past the checkpoint's offset: it must still notice a change.
+    let mut child = sb.spawn(&args);
+    let started = Instant::now();
+    while bytes_read_by(child.id()) < 512 << 10 {
+        assert!(started.elapsed() < Duration::from_secs(30), "nothing read");
+        assert!(child.try_wait().unwrap().is_none(), "finished too soon");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    send_signal(&child, libc::SIGSTOP);
+    let mut longer = input.clone();
+    longer.extend_from_slice(b"1,x,y,2,z\n");
+    sb.write("in.csv", &longer);
+    send_signal(&child, libc::SIGCONT);
+    let (got, _) = wait_at_most(&mut child, Duration::from_secs(60));
+    let err = read_stderr(&mut child);
+    assert_eq!(got, Some(1), "{err}");
+    assert!(
+        err.contains("input in.csv changed while it was read"),
+        "{err}"
+    );
+    assert!(!sb.exists("out.csv"));
+    let o = sb.weir(&args);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("input in.csv changed since the checkpoint was taken"),
+        "{}",
+        stderr(&o)
+    );
+}
