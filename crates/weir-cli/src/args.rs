@@ -307,7 +307,7 @@ pub struct OptionArgs {
     /// exactly where the last checkpoint left off (the finished output is byte-identical to an
     /// uninterrupted run's); with no checkpoint it starts from the beginning, after a finished
     /// run it says the output is complete. A changed input or pipeline is refused (exit 2).
-    /// Needs input files and a plain output file; the output is always in input order.
+    /// Needs input files and an output file (not Parquet); the output is always in input order.
     #[arg(long)]
     pub resume: bool,
 

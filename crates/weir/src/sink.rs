@@ -91,16 +91,7 @@ impl Sink {
                         return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
-                let compression = Compression::from_path(&path);
-                let level = compression_level.unwrap_or(compression.default_level());
-                let (lo, hi) = compression.levels();
-                if compression != Compression::None && !(lo..=hi).contains(&level) {
-                    return Err(Error::Config(format!(
-                        "{}: {compression} compression level {level} is out of range \
-                         ({lo}..={hi})",
-                        path.display()
-                    )));
-                }
+                let (compression, level) = compression_for(&path, compression_level)?;
                 let temp = temp_path(&path);
                 let file = temps::create(&temp, |t| {
                     OpenOptions::new().write(true).create_new(true).open(t)
@@ -128,6 +119,21 @@ impl Sink {
             Sink::Writer(name, w) => Ok(SinkWriter::new(Target::Writer(name, w))),
         }
     }
+}
+
+/// The compression a file output's name asks for, and its level (the default unless given;
+/// out of range is a usage error).
+pub(crate) fn compression_for(path: &Path, level: Option<i32>) -> Result<(Compression, i32)> {
+    let compression = Compression::from_path(path);
+    let level = level.unwrap_or(compression.default_level());
+    let (lo, hi) = compression.levels();
+    if compression != Compression::None && !(lo..=hi).contains(&level) {
+        return Err(Error::Config(format!(
+            "{}: {compression} compression level {level} is out of range ({lo}..={hi})",
+            path.display()
+        )));
+    }
+    Ok((compression, level))
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -208,6 +214,19 @@ impl Encoded {
         }
     }
 
+    /// Ends the compressed stream here (a gzip member, a zstd frame) and starts another after
+    /// it, so that the file up to its present length is a whole compressed stream; a reader
+    /// reads the members or frames one after the other as one stream.
+    fn restart(&mut self, level: i32) -> io::Result<()> {
+        let file = self.finish()?.try_clone()?;
+        match self {
+            Encoded::Plain(_) => {}
+            Encoded::Gzip(_) => *self = Encoded::new(file, Compression::Gzip, level)?,
+            Encoded::Zstd(_) => *self = Encoded::new(file, Compression::Zstd, level)?,
+        }
+        Ok(())
+    }
+
     /// Writes the end of the compressed stream; returns the file.
     fn finish(&mut self) -> io::Result<&File> {
         match self {
@@ -249,6 +268,9 @@ pub struct SinkWriter {
     writeback_from: u64,
     /// A resumable run's partial file: kept when the run fails, for `--resume`.
     keep_partial: bool,
+    /// A resumable compressed file's level, and whether bytes were written since its
+    /// compressed stream was last ended.
+    restart: Option<(i32, bool)>,
 }
 
 impl SinkWriter {
@@ -259,16 +281,31 @@ impl SinkWriter {
             durable: false,
             writeback_from: 0,
             keep_partial: false,
+            restart: None,
         }
     }
 
     /// A resumable run's output: `file` is the partial file `partial` (opened and positioned
-    /// by the checkpoint code, `written` bytes long), renamed to `path` by `commit` and kept
-    /// when the writer is dropped uncommitted. Durable: checkpoints count only synced bytes.
-    pub(crate) fn partial(file: File, partial: PathBuf, path: PathBuf, written: u64) -> SinkWriter {
-        SinkWriter {
+    /// by the checkpoint code after what earlier attempts wrote, `written` bytes before
+    /// compression), renamed to `path` by `commit` and kept when the writer is dropped
+    /// uncommitted. Durable: checkpoints count only synced bytes. A compressed one (by the
+    /// name of `path`) is written as a series of gzip members or zstd frames, one ended at
+    /// each [`SinkWriter::sync`], so that any synced length of it is whole.
+    pub(crate) fn partial(
+        file: File,
+        partial: PathBuf,
+        path: PathBuf,
+        written: u64,
+        level: Option<i32>,
+    ) -> Result<SinkWriter> {
+        let (compression, level) = compression_for(&path, level)?;
+        let file = Encoded::new(file, compression, level).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(SinkWriter {
             target: Target::File {
-                file: Encoded::Plain(file),
+                file,
                 temp: partial,
                 path,
                 committed: false,
@@ -277,23 +314,33 @@ impl SinkWriter {
             durable: true,
             writeback_from: written,
             keep_partial: true,
-        }
+            restart: (compression != Compression::None).then_some((level, false)),
+        })
     }
 
-    /// Syncs a file output's written bytes to disk (a checkpoint counts only those).
-    pub(crate) fn sync(&mut self) -> Result<()> {
-        if let Target::File {
-            file: Encoded::Plain(file),
-            path,
-            ..
-        } = &self.target
-        {
-            file.sync_data().map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
+    /// Syncs a file output's written bytes to disk, ending a compressed one's present member
+    /// or frame first; returns the file's length, all of it whole and on disk (a checkpoint
+    /// counts only that).
+    pub(crate) fn sync(&mut self) -> Result<u64> {
+        let restart = self.restart;
+        let Target::File { file, path, .. } = &mut self.target else {
+            return Ok(self.written);
+        };
+        let err = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some((level, true)) = restart {
+            file.restart(level).map_err(err)?;
+            self.restart = Some((level, false));
         }
-        Ok(())
+        let f = match file {
+            Encoded::Plain(f) => &*f,
+            Encoded::Gzip(e) => e.get_ref(),
+            Encoded::Zstd(e) => e.get_ref(),
+        };
+        f.sync_data().map_err(err)?;
+        f.metadata().map(|m| m.len()).map_err(err)
     }
 
     /// Makes `commit` durable against power loss: the file is synced to disk before it is
@@ -332,6 +379,9 @@ impl SinkWriter {
         match res {
             Ok(()) => {
                 self.written += bytes.len() as u64;
+                if let Some((_, pending)) = &mut self.restart {
+                    *pending = true;
+                }
                 if let (Target::File { file, .. }, true) = (&self.target, self.durable) {
                     // A compressed file's offsets are not the written bytes': its commit
                     // syncs it whole.
@@ -385,6 +435,11 @@ impl SinkWriter {
     pub(crate) fn finish(&mut self) -> Result<()> {
         self.flush()?;
         let durable = self.durable;
+        if let Some((_, false)) = self.restart {
+            // A resumable compressed file whose every member is ended and synced: an empty
+            // member more would add nothing.
+            return Ok(());
+        }
         if let Target::File { file, path, .. } = &mut self.target {
             let file = file.finish().map_err(|source| Error::Write {
                 path: path.clone(),

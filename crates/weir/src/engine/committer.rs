@@ -171,11 +171,12 @@ impl Output {
         Ok(w)
     }
 
-    /// Syncs a byte output to disk (resumable runs write plain files only).
-    fn sync(&mut self) -> Result<()> {
+    /// Syncs a byte output to disk (resumable runs write no Parquet); returns its length as
+    /// stored.
+    fn sync(&mut self) -> Result<u64> {
         match self {
             Output::Bytes(w) => w.sync(),
-            Output::Parquet(_) => Ok(()),
+            Output::Parquet(p) => Ok(p.written()),
         }
     }
 }
@@ -316,17 +317,22 @@ impl Committer {
         };
         let t = Instant::now();
         self.out.flush()?;
-        self.out.sync()?;
-        if let Some(r) = &mut self.rejects {
-            r.flush()?;
-            r.sync()?;
-        }
+        let output_len = self.out.sync()?;
+        let rejects_len = match &mut self.rejects {
+            Some(r) => {
+                r.flush()?;
+                r.sync()?
+            }
+            None => 0,
+        };
         let (gates_len, gates_hash) = cp.gates.sync()?;
         let c = &mut cp.base;
         c.state = state;
         c.position = position;
-        c.output_len = self.out.written();
-        c.rejects_len = self.rejects.as_ref().map_or(0, SinkWriter::written);
+        c.output_len = output_len;
+        c.output_written = self.out.written();
+        c.rejects_len = rejects_len;
+        c.rejects_written = self.rejects.as_ref().map_or(0, SinkWriter::written);
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
         c.counters = checkpoint::Counters {
@@ -615,9 +621,10 @@ impl Committer {
         }
         out.commit()?;
         if let Some(mut cp) = self.checkpoints {
+            // The keys are not needed any more: a crash from here on finds the outputs in place.
+            let _ = std::fs::remove_file(&cp.paths.gates);
             cp.base.state = State::Complete;
             cp.base.store(&cp.paths.checkpoint)?;
-            let _ = std::fs::remove_file(&cp.paths.gates);
         }
         Ok(())
     }

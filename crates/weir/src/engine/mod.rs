@@ -271,9 +271,11 @@ impl PipelineBuilder {
     /// resolved pipeline and schema text); it is hashed into the pipeline's identity with the
     /// steps' descriptions and the dialects.
     ///
-    /// Resumable runs need input files and a plain (uncompressed, not Parquet) output file;
-    /// their output is always in input order (a checkpoint records an input prefix), and their
-    /// outputs are synced at every checkpoint, as with [`PipelineBuilder::durable`].
+    /// Resumable runs need input files and an output file that is not Parquet (a compressed
+    /// one is written as a series of gzip members or zstd frames, one ended at each
+    /// checkpoint); their output is always in input order (a checkpoint records an input
+    /// prefix), and their outputs are synced at every checkpoint, as with
+    /// [`PipelineBuilder::durable`].
     pub fn resumable(mut self, every: Duration, fingerprint: impl Into<String>) -> Self {
         self.resumable = Some(Resumable {
             every,
@@ -728,19 +730,34 @@ fn run_inner(
         }
         Some(plan) => {
             let cp = plan.from.as_ref();
-            let partial = |path: &std::path::PathBuf, target: &std::path::PathBuf, keep| {
-                let file = checkpoint::open_partial(path, keep, &plan.paths.checkpoint)?;
-                let len = keep.unwrap_or(0);
-                Ok::<_, Error>(SinkWriter::partial(file, path.clone(), target.clone(), len))
+            for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
+                crate::sink::compression_for(target, compression_level)?;
+            }
+            // Each partial file keeps what the checkpoint counts (its length as stored, and
+            // the bytes written before compression).
+            let partial = |path: &std::path::PathBuf,
+                           target: &std::path::PathBuf,
+                           keep: Option<(u64, u64)>| {
+                let file =
+                    checkpoint::open_partial(path, keep.map(|k| k.0), &plan.paths.checkpoint)?;
+                let written = keep.map_or(0, |k| k.1);
+                SinkWriter::partial(
+                    file,
+                    path.clone(),
+                    target.clone(),
+                    written,
+                    compression_level,
+                )
             };
             let out = partial(
                 &plan.paths.output_partial,
                 &plan.paths.output,
-                cp.map(|c| c.output_len),
+                cp.map(|c| (c.output_len, c.output_written)),
             )?;
             let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
                 (Some(path), Some(target)) => {
-                    let mut w = partial(path, target, cp.map(|c| c.rejects_len))?;
+                    let mut w =
+                        partial(path, target, cp.map(|c| (c.rejects_len, c.rejects_written)))?;
                     if fresh {
                         w.write_all(REJECTS_HEADER)?;
                     }

@@ -5,7 +5,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::checkpoint::{self, Checkpoint, InputStamp, Paths, Resumable, State};
-use crate::compress::Compression;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::report::{Report, Resume, ResumeOutcome};
@@ -36,13 +35,6 @@ fn plain_file(sink: &Sink, what: &str) -> Result<PathBuf> {
     if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         return Err(Error::Config(format!(
             "--resume needs the {what} to be a regular file: {} is not one",
-            path.display()
-        )));
-    }
-    if Compression::from_path(path) != Compression::None {
-        return Err(Error::Config(format!(
-            "--resume writes plain files, which a resumed run can continue: {} would be \
-             compressed (compress the finished file instead)",
             path.display()
         )));
     }
@@ -102,11 +94,15 @@ impl ResumePlan {
                 // The crash came between the last checkpoint and the renames: finish them.
                 let mut pairs = Vec::new();
                 if let (Some(p), Some(t)) = (&plan.paths.rejects_partial, &plan.paths.rejects) {
-                    pairs.push((p.clone(), t.clone()));
+                    pairs.push((p.clone(), t.clone(), cp.rejects_len));
                 }
-                pairs.push((plan.paths.output_partial.clone(), output.clone()));
-                for (partial, target) in pairs {
-                    finish_rename(&partial, &target, &cp_path)?;
+                pairs.push((
+                    plan.paths.output_partial.clone(),
+                    output.clone(),
+                    cp.output_len,
+                ));
+                for (partial, target, len) in pairs {
+                    finish_rename(&partial, &target, len, &cp_path)?;
                 }
                 cp.state = State::Complete;
                 cp.store(&cp_path)?;
@@ -155,13 +151,32 @@ impl ResumePlan {
     }
 }
 
-/// Renames a partial file into place unless an earlier attempt already did.
-fn finish_rename(partial: &Path, target: &Path, cp_path: &Path) -> Result<()> {
+/// Renames a partial file into place unless an earlier attempt already did, cut to the length
+/// the checkpoint counts (all of it was synced before the checkpoint; a crash while the commit
+/// was ending it may have left a piece of a compressed stream's end after it).
+fn finish_rename(partial: &Path, target: &Path, len: u64, cp_path: &Path) -> Result<()> {
     if partial.exists() {
-        fs::rename(partial, target).map_err(|source| Error::Write {
+        let err = |source| Error::Write {
             path: target.to_path_buf(),
             source,
-        })?;
+        };
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(partial)
+            .map_err(err)?;
+        if file.metadata().map_err(err)?.len() < len {
+            return Err(checkpoint::refuse(
+                cp_path,
+                format!(
+                    "{} is shorter than the checkpoint counts; run without --resume to start \
+                     over",
+                    partial.display()
+                ),
+            ));
+        }
+        file.set_len(len).map_err(err)?;
+        file.sync_all().map_err(err)?;
+        fs::rename(partial, target).map_err(err)?;
         checkpoint::sync_dir(target);
     } else if !target.exists() {
         return Err(checkpoint::refuse(
@@ -192,7 +207,7 @@ pub(super) fn fill_complete(report: &mut Report, cp: &Checkpoint) {
         .collect();
     report.committed_offset = c.committed_offset;
     report.chunks = c.chunks;
-    report.bytes_written = cp.output_len;
+    report.bytes_written = cp.output_written;
     report.bytes_read = cp.position.stream_offset;
     report.ordered = true;
 }
