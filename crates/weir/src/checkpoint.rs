@@ -35,7 +35,7 @@ use twox_hash::XxHash64;
 
 use crate::compress::{Compression, Decompress, SourceCounters};
 use crate::error::{Error, Result};
-use crate::report::{FirstReject, Progress};
+use crate::report::{FirstReject, Progress, Report};
 use crate::source::{Source, SourceName};
 
 /// The layout version of a checkpoint file.
@@ -97,6 +97,8 @@ impl Paths {
     /// Removes the files of an earlier resumable run for the same output (a run that is not
     /// resumable replaced the output, so they describe nothing any more).
     pub fn remove_all(&self) {
+        // A checkpoint's own temporary file too: a kill can come while one is written.
+        let _ = fs::remove_file(beside(&self.checkpoint, "tmp"));
         for p in [
             Some(&self.checkpoint),
             Some(&self.output_partial),
@@ -166,6 +168,25 @@ pub(crate) struct Counters {
     pub first_rejects: BTreeMap<String, (u64, FirstReject)>,
     /// Records each head gate has passed (0 for other gates).
     pub heads: Vec<u64>,
+}
+
+impl Counters {
+    /// Puts the counters in a report.
+    pub fn fill_report(&self, report: &mut Report) {
+        report.records_read = self.read;
+        report.records_written = self.written;
+        report.records_filtered = self.filtered;
+        report.records_rejected = self.rejected;
+        report.rejects_by_error = self.reject_counts.clone();
+        report.rejects_by_field = self.reject_fields.clone();
+        report.first_rejects = self
+            .first_rejects
+            .iter()
+            .map(|(e, (_, first))| (e.clone(), first.clone()))
+            .collect();
+        report.committed_offset = self.committed_offset;
+        report.chunks = self.chunks;
+    }
 }
 
 /// One checkpoint file; see the module documentation.

@@ -157,6 +157,12 @@ fn assert_left(dir: &Path, expected: &[&str]) {
     assert_eq!(names, expected);
 }
 
+/// Asserts the run ended because it was stopped for `reason`, not because of an error.
+#[track_caller]
+fn assert_stopped(err: &Error, reason: StopReason) {
+    assert!(matches!(err, Error::Stopped(r) if *r == reason), "{err}");
+}
+
 #[test]
 fn a_panicking_transform_stops_the_run_naming_the_transform_the_input_and_the_line() {
     counting_hook();
@@ -257,11 +263,7 @@ fn a_transform_that_never_returns_cannot_hold_the_time_limit() {
             .run()
             .unwrap_err();
         let took = started.elapsed();
-        assert!(
-            matches!(failure.error, Error::Stopped(StopReason::TimedOut)),
-            "{}",
-            failure.error
-        );
+        assert_stopped(&failure.error, StopReason::TimedOut);
         eprintln!("{workers} workers, one stuck: timed out (300 ms) after {took:?}");
         assert!(took < Duration::from_millis(2000), "took {took:?} to stop");
         assert_left(dir.path(), &["in.csv"]);
@@ -291,11 +293,7 @@ fn a_transform_that_never_returns_cannot_hold_a_stop_request() {
         .run()
         .unwrap_err();
     let took = stopper.join().unwrap().elapsed();
-    assert!(
-        matches!(failure.error, Error::Stopped(StopReason::Interrupted)),
-        "{}",
-        failure.error
-    );
+    assert_stopped(&failure.error, StopReason::Interrupted);
     eprintln!("both workers stuck: stopped {took:?} after the stop request");
     assert!(
         took < Duration::from_millis(1700),
@@ -341,25 +339,42 @@ fn assert_changed(err: &Error, input: &Path, detail: &str) {
     assert!(msg.contains(detail), "{msg}");
 }
 
-#[test]
-fn an_input_truncated_while_read_fails_the_run() {
+/// [`changed_while_read`] on the single input `input`, changed by `op` when the record with
+/// id 2 is read.
+fn changed_at_id_2(dir: &Path, input: &Path, op: fn(&Path)) -> Error {
+    changed_while_read(dir, &[input], input, |id| id == 2, op)
+}
+
+/// A fresh folder whose `in.csv` (100,000 rows) `op` changes while it is read: returns the
+/// folder (to keep it alive), the input, its size before the change, and the run's error.
+fn one_input_changed_while_read(op: fn(&Path)) -> (tempfile::TempDir, PathBuf, u64, Error) {
     counting_hook();
     let (dir, input) = folder(100_000);
     let size = fs::metadata(&input).unwrap().len();
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            fs::OpenOptions::new()
-                .write(true)
-                .open(p)
-                .unwrap()
-                .set_len(100_000)
-                .unwrap();
-        },
-    );
+    let err = changed_at_id_2(dir.path(), &input, op);
+    (dir, input, size, err)
+}
+
+/// Cuts the file at `p` to `len` bytes, in place.
+fn truncate(p: &Path, len: u64) {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+}
+
+/// Puts a new file holding `bytes` at `p` by renaming it over the old one (another inode).
+fn replace(p: &Path, bytes: &[u8]) {
+    let new = p.with_extension("new");
+    fs::write(&new, bytes).unwrap();
+    fs::rename(&new, p).unwrap();
+}
+
+#[test]
+fn an_input_truncated_while_read_fails_the_run() {
+    let (_dir, input, size, err) = one_input_changed_while_read(|p| truncate(p, 100_000));
     assert_changed(
         &err,
         &input,
@@ -369,20 +384,11 @@ fn an_input_truncated_while_read_fails_the_run() {
 
 #[test]
 fn an_input_appended_to_while_read_fails_the_run() {
-    counting_hook();
-    let (dir, input) = folder(100_000);
-    let size = fs::metadata(&input).unwrap().len();
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            use std::io::Write;
-            let mut f = fs::OpenOptions::new().append(true).open(p).unwrap();
-            f.write_all(b"100001,late\n").unwrap();
-        },
-    );
+    let (_dir, input, size, err) = one_input_changed_while_read(|p| {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new().append(true).open(p).unwrap();
+        f.write_all(b"100001,late\n").unwrap();
+    });
     assert_changed(
         &err,
         &input,
@@ -392,23 +398,15 @@ fn an_input_appended_to_while_read_fails_the_run() {
 
 #[test]
 fn an_input_rewritten_in_place_while_read_fails_the_run() {
-    counting_hook();
-    let (dir, input) = folder(100_000);
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            use std::io::{Seek, SeekFrom, Write};
-            let mut f = fs::OpenOptions::new().write(true).open(p).unwrap();
-            f.seek(SeekFrom::Start(500_000)).unwrap();
-            f.write_all(b"X").unwrap();
-            // The length is the same: only the modification time can tell.
-            let later = std::time::SystemTime::now() + Duration::from_secs(5);
-            f.set_modified(later).unwrap();
-        },
-    );
+    let (_dir, input, _, err) = one_input_changed_while_read(|p| {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = fs::OpenOptions::new().write(true).open(p).unwrap();
+        f.seek(SeekFrom::Start(500_000)).unwrap();
+        f.write_all(b"X").unwrap();
+        // The length is the same: only the modification time can tell.
+        let later = std::time::SystemTime::now() + Duration::from_secs(5);
+        f.set_modified(later).unwrap();
+    });
     assert_changed(
         &err,
         &input,
@@ -418,19 +416,7 @@ fn an_input_rewritten_in_place_while_read_fails_the_run() {
 
 #[test]
 fn an_input_replaced_while_read_fails_the_run() {
-    counting_hook();
-    let (dir, input) = folder(100_000);
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            let new = p.with_extension("new");
-            fs::write(&new, rows(100_000)).unwrap();
-            fs::rename(&new, p).unwrap();
-        },
-    );
+    let (_dir, input, _, err) = one_input_changed_while_read(|p| replace(p, &rows(100_000)));
     assert_changed(&err, &input, "is now another file (it was replaced");
 }
 
@@ -452,32 +438,13 @@ fn a_compressed_input_replaced_or_truncated_while_read_fails_the_run() {
     let mut all = b"id,name\n".to_vec();
     all.extend_from_slice(&data);
     fs::write(&input, gz(&all)).unwrap();
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            let new = p.with_extension("new");
-            fs::write(&new, b"id,name\n1,a\n").unwrap();
-            fs::rename(&new, p).unwrap();
-        },
-    );
+    let err = changed_at_id_2(dir.path(), &input, |p| replace(p, b"id,name\n1,a\n"));
     assert_changed(&err, &input, "is now another file");
     // Truncated: the decoder meets the new end, where the check reports it (not as a corrupt
     // stream).
     fs::write(&input, gz(&all)).unwrap();
     let size = fs::metadata(&input).unwrap().len();
-    let err = changed_while_read(
-        dir.path(),
-        &[&input],
-        &input,
-        |id| id == 2,
-        |p| {
-            let f = fs::OpenOptions::new().write(true).open(p).unwrap();
-            f.set_len(300_000).unwrap();
-        },
-    );
+    let err = changed_at_id_2(dir.path(), &input, |p| truncate(p, 300_000));
     assert_changed(
         &err,
         &input,
@@ -501,14 +468,7 @@ fn the_second_of_two_inputs_truncated_while_read_fails_the_run() {
         &[&first, &second],
         &second,
         |id| id == 1_000_001,
-        |p| {
-            fs::OpenOptions::new()
-                .write(true)
-                .open(p)
-                .unwrap()
-                .set_len(20)
-                .unwrap()
-        },
+        |p| truncate(p, 20),
     );
     assert_changed(&err, &second, "to 20 bytes");
 }

@@ -76,6 +76,20 @@ fn ragged_rows(n: u64) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// Runs `weir run -i in.csv args...`, asserts it failed (exit 1, nothing committed) because
+/// there was no space left to write `full`, and returns its stderr.
+#[track_caller]
+fn run_out_of_space(sb: &Sandbox, args: &[&str], full: &str) -> String {
+    let o = sb.weir_with(&["run", "-i", "in.csv"], args);
+    let err = assert_fails(
+        &o,
+        1,
+        &format!("weir: error: cannot write {full}: No space left on device"),
+    );
+    assert!(err.contains("FAILED (nothing committed)"), "{err}");
+    err
+}
+
 #[test]
 fn a_full_disk_under_the_output_fails_naming_the_file() {
     let sb = Sandbox::new();
@@ -84,21 +98,12 @@ fn a_full_disk_under_the_output_fails_naming_the_file() {
         Ok(m) => m,
         Err(why) => {
             eprintln!("no small tmpfs ({why}); writing to /dev/full instead");
-            let o = sb.weir(&["run", "-i", "in.csv", "-o", "/dev/full"]);
-            assert_eq!(code(&o), 1, "{}", stderr(&o));
-            assert!(stderr(&o).contains("cannot write /dev/full: No space left on device"));
+            run_out_of_space(&sb, &["-o", "/dev/full"], "/dev/full");
             return;
         }
     };
     fs::write(small.0.join("out.csv"), b"keep me\n").unwrap();
-    let o = sb.weir(&["run", "-i", "in.csv", "-o", "small/out.csv"]);
-    let err = stderr(&o);
-    assert_eq!(code(&o), 1, "{err}");
-    assert!(
-        err.contains("weir: error: cannot write small/out.csv: No space left on device"),
-        "{err}"
-    );
-    assert!(err.contains("FAILED (nothing committed)"), "{err}");
+    run_out_of_space(&sb, &["-o", "small/out.csv"], "small/out.csv");
     assert_bytes(&fs::read(small.0.join("out.csv")).unwrap(), b"keep me\n");
     assert_eq!(temp_files_in(&small.0), Vec::<String>::new());
     assert_eq!(sb.names(), ["in.csv", "small"]);
@@ -112,36 +117,20 @@ fn a_full_disk_under_the_rejects_fails_naming_the_file() {
         Ok(m) => m,
         Err(why) => {
             eprintln!("no small tmpfs ({why}); rejects to /dev/full instead");
-            let o = sb.weir(&[
-                "run",
-                "-i",
-                "in.csv",
-                "-o",
-                "out.csv",
-                "--rejects",
+            run_out_of_space(
+                &sb,
+                &["-o", "out.csv", "--rejects", "/dev/full"],
                 "/dev/full",
-            ]);
-            assert_eq!(code(&o), 1, "{}", stderr(&o));
-            assert!(stderr(&o).contains("cannot write /dev/full: No space left on device"));
+            );
             assert!(!sb.exists("out.csv"));
             return;
         }
     };
     sb.write("out.csv", b"keep me\n");
-    let o = sb.weir(&[
-        "run",
-        "-i",
-        "in.csv",
-        "-o",
-        "out.csv",
-        "--rejects",
+    run_out_of_space(
+        &sb,
+        &["-o", "out.csv", "--rejects", "small/rejects.csv"],
         "small/rejects.csv",
-    ]);
-    let err = stderr(&o);
-    assert_eq!(code(&o), 1, "{err}");
-    assert!(
-        err.contains("weir: error: cannot write small/rejects.csv: No space left on device"),
-        "{err}"
     );
     assert_bytes(&sb.read("out.csv"), b"keep me\n");
     assert_eq!(temp_files_in(&small.0), Vec::<String>::new());
@@ -174,20 +163,10 @@ fn a_full_disk_at_the_end_of_a_compressed_output_commits_the_rejects_neither() {
     // its last bytes are written only when the stream is finished, at the commit.
     fs::write(small.0.join("filler"), vec![0u8; (1 << 20) - 8192]).unwrap();
     fs::write(small.0.join("rejects.csv"), b"keep me\n").unwrap();
-    let o = sb.weir(&[
-        "run",
-        "-i",
-        "in.csv",
-        "-o",
+    run_out_of_space(
+        &sb,
+        &["-o", "small/out.csv.gz", "--rejects", "small/rejects.csv"],
         "small/out.csv.gz",
-        "--rejects",
-        "small/rejects.csv",
-    ]);
-    let err = stderr(&o);
-    assert_eq!(code(&o), 1, "{err}");
-    assert!(
-        err.contains("weir: error: cannot write small/out.csv.gz: No space left on device"),
-        "{err}"
     );
     assert_bytes(
         &fs::read(small.0.join("rejects.csv")).unwrap(),
@@ -197,14 +176,18 @@ fn a_full_disk_at_the_end_of_a_compressed_output_commits_the_rejects_neither() {
     assert_eq!(temp_files_in(&small.0), Vec::<String>::new());
 }
 
-/// Runs weir on a standard input that stays open and is never written: a run that read its
-/// input before checking the destination would wait for ever (and be killed after 5 s).
-fn run_on_unread_stdin(sb: &Sandbox, args: &[&str]) -> (Option<i32>, String, Duration) {
+/// Runs weir on a standard input that stays open and is never written (a run that read its
+/// input before checking the destination would wait for ever, and be killed after 5 s), and
+/// asserts it was refused as a usage error (exit 2) with exactly `message` on stderr.
+#[track_caller]
+fn assert_refused_before_reading(sb: &Sandbox, args: &[&str], message: &str) {
     let mut child = sb.spawn(args);
     let stdin = child.stdin.take();
-    let (got, took) = wait_at_most(&mut child, Duration::from_secs(5));
+    let (got, _) = wait_at_most(&mut child, Duration::from_secs(5));
     drop(stdin);
-    (got, read_stderr(&mut child), took)
+    let err = read_stderr(&mut child);
+    assert_eq!(got, Some(2), "{err}");
+    assert_eq!(err, message);
 }
 
 #[test]
@@ -224,9 +207,7 @@ fn a_missing_output_folder_is_a_usage_error_found_before_reading() {
             "weir: error: report: cannot write gone/r.json: the folder gone does not exist\n",
         ),
     ] {
-        let (got, err, _) = run_on_unread_stdin(&sb, args);
-        assert_eq!(got, Some(2), "{err}");
-        assert_eq!(err, message);
+        assert_refused_before_reading(&sb, args, message);
         assert_eq!(sb.names(), Vec::<String>::new(), "nothing written anywhere");
     }
 }
@@ -263,9 +244,7 @@ fn a_read_only_output_folder_is_a_usage_error_found_before_reading() {
              Read-only file system (os error 30)\n",
         ),
     ] {
-        let (got, err, _) = run_on_unread_stdin(&sb, args);
-        assert_eq!(got, Some(2), "{err}");
-        assert_eq!(err, message);
+        assert_refused_before_reading(&sb, args, message);
         assert_bytes(&fs::read(ro.0.join("out.csv")).unwrap(), b"keep me\n");
         assert_eq!(sb.names(), ["ro"], "nothing written anywhere");
     }
@@ -317,23 +296,14 @@ fn change_input_while_read(sb: &Sandbox, change: impl FnOnce(&Path)) -> (Option<
     (got, read_stderr(&mut child))
 }
 
-#[test]
-fn an_input_truncated_while_read_fails_and_commits_nothing() {
-    let sb = Sandbox::new();
-    let size = rows(320_000).len();
-    let (got, err) = change_input_while_read(&sb, |p| {
-        fs::OpenOptions::new()
-            .write(true)
-            .open(p)
-            .unwrap()
-            .set_len(1000)
-            .unwrap();
-    });
+/// Asserts the run of [`change_input_while_read`] failed (exit 1) saying `input in.csv changed
+/// while it was read: ` and `detail`, committed nothing, and left `out.csv` as it was.
+#[track_caller]
+fn assert_failed_on_the_change(sb: &Sandbox, (got, err): (Option<i32>, String), detail: &str) {
     assert_eq!(got, Some(1), "{err}");
     assert!(
         err.contains(&format!(
-            "weir: error: input in.csv changed while it was read: its size went from {size} \
-             to 1000 bytes"
+            "weir: error: input in.csv changed while it was read: {detail}"
         )),
         "{err}"
     );
@@ -343,22 +313,33 @@ fn an_input_truncated_while_read_fails_and_commits_nothing() {
 }
 
 #[test]
+fn an_input_truncated_while_read_fails_and_commits_nothing() {
+    let sb = Sandbox::new();
+    let size = rows(320_000).len();
+    let run = change_input_while_read(&sb, |p| {
+        fs::OpenOptions::new()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .set_len(1000)
+            .unwrap();
+    });
+    assert_failed_on_the_change(
+        &sb,
+        run,
+        &format!("its size went from {size} to 1000 bytes"),
+    );
+}
+
+#[test]
 fn an_input_replaced_while_read_fails_and_commits_nothing() {
     let sb = Sandbox::new();
-    let (got, err) = change_input_while_read(&sb, |p| {
+    let run = change_input_while_read(&sb, |p| {
         let new = p.with_extension("new");
         fs::write(&new, b"id,name,score\n1,a,2\n").unwrap();
         fs::rename(&new, p).unwrap();
     });
-    assert_eq!(got, Some(1), "{err}");
-    assert!(
-        err.contains(
-            "weir: error: input in.csv changed while it was read: in.csv is now another file"
-        ),
-        "{err}"
-    );
-    assert_bytes(&sb.read("out.csv"), b"keep me\n");
-    assert_eq!(sb.names(), ["in.csv", "out.csv"]);
+    assert_failed_on_the_change(&sb, run, "in.csv is now another file");
 }
 
 /// A run writing to a standard output nobody reads cannot stop gracefully (its committer is

@@ -28,6 +28,19 @@ fn assert_nothing_left(sb: &Sandbox, inputs: &[&str]) {
     assert_eq!(sb.names(), inputs, "only the inputs remain");
 }
 
+/// Asserts a run's peak RSS stayed below [`RSS_BOUND`].
+#[track_caller]
+fn assert_rss_bounded(m: &Measured) {
+    assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
+}
+
+/// Asserts a run's peak RSS stayed below [`RSS_BOUND`] and it took less than `limit`.
+#[track_caller]
+fn assert_bounded(m: &Measured, limit: Duration) {
+    assert_rss_bounded(m);
+    assert!(m.elapsed < limit, "{:?}", m.elapsed);
+}
+
 /// Where a test gets a multi-GiB input: a sparse file when the filesystem makes one (no disk
 /// used), otherwise the same bytes streamed into standard input.
 enum Big {
@@ -104,12 +117,18 @@ impl Big {
     }
 }
 
+/// `prefix` followed by `n` bytes of `fill`: the start of an input with one long field.
+fn filled(prefix: &[u8], n: usize, fill: u8) -> Vec<u8> {
+    let mut v = prefix.to_vec();
+    v.resize(prefix.len() + n, fill);
+    v
+}
+
 #[test]
 fn peak_rss_helper_sees_the_memory_a_run_holds() {
     // A 64 MiB record is held whole: the measured peak must show it (and stay sane).
     let sb = Sandbox::new();
-    let mut input = b"id,v\n1,".to_vec();
-    input.resize(input.len() + 64 * MIB, b'x');
+    let mut input = filled(b"id,v\n1,", 64 * MIB, b'x');
     input.push(b'\n');
     sb.write("big.csv", &input);
     let m = sb.weir_measured(
@@ -165,27 +184,26 @@ fn unterminated_quote_names_the_line_it_opened_on_many_chunks_before_eof() {
     ] {
         let sb = Sandbox::new();
         sb.write("uq.csv", &input);
-        let mut args = vec![
-            "run",
-            "-i",
-            "uq.csv",
-            "-o",
-            "out.csv",
-            "--rejects",
-            "rej.csv",
-            "--report",
-            "report.json",
-        ];
-        args.extend_from_slice(extra);
-        let o = sb.weir(&args);
-        assert_eq!(code(&o), 1, "{extra:?}: {}", stderr(&o));
-        let err = stderr(&o);
-        assert!(
-            err.contains(
-                "weir: error: uq.csv: line 12 (byte 102): quoted field is never closed \
-                 (the input ends inside quotes)"
-            ),
-            "{extra:?}: {err}"
+        let o = sb.weir_with(
+            &[
+                "run",
+                "-i",
+                "uq.csv",
+                "-o",
+                "out.csv",
+                "--rejects",
+                "rej.csv",
+                "--report",
+                "report.json",
+            ],
+            extra,
+        );
+        let err = assert_fails_in(
+            &format!("{extra:?}"),
+            &o,
+            1,
+            "weir: error: uq.csv: line 12 (byte 102): quoted field is never closed \
+             (the input ends inside quotes)",
         );
         assert!(err.contains("FAILED (nothing committed)"), "{err}");
         // The report is written for a failed run too; nothing else is.
@@ -205,19 +223,17 @@ fn five_gib_line_stops_at_the_record_limit_in_bounded_memory() {
     let sb = Sandbox::new();
     let big = Big::new(&sb, "big.csv", b"id,v\n", GIB5);
     let m = big.run(&sb, &["-o", "out.csv", "--rejects", "rej.csv"]);
-    assert_eq!(code(&m.output), 1, "{}", stderr(&m.output));
-    let err = stderr(&m.output);
-    assert!(
-        err.contains(&format!(
+    let err = assert_fails(
+        &m.output,
+        1,
+        &format!(
             "weir: error: {}: line 2 (byte 5): record larger than the maximum record size of \
              67108864 bytes (raise --max-record-size, or check for an unbalanced quote)",
             big.shown()
-        )),
-        "{err}"
+        ),
     );
     assert!(err.contains("FAILED (nothing committed)"), "{err}");
-    assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
-    assert!(m.elapsed < Duration::from_secs(30), "{:?}", m.elapsed);
+    assert_bounded(&m, Duration::from_secs(30));
     assert_nothing_left(&sb, &big.inputs());
 }
 
@@ -225,8 +241,7 @@ fn five_gib_line_stops_at_the_record_limit_in_bounded_memory() {
 fn five_gib_last_line_and_a_smaller_one_are_rejected_and_the_run_goes_on() {
     let sb = Sandbox::new();
     // Line 3 (byte 14) is 3 MiB; line 5 (byte 3145757) is 5 GiB of NUL bytes with no newline.
-    let mut prefix = b"id,v\n1,before\n2,".to_vec();
-    prefix.resize(prefix.len() + 3 * MIB, b'x');
+    let mut prefix = filled(b"id,v\n1,before\n2,", 3 * MIB, b'x');
     prefix.extend_from_slice(b"\n3,after\n");
     let last_at = prefix.len();
     let big = Big::new(&sb, "big.csv", &prefix, GIB5);
@@ -291,7 +306,7 @@ fn five_gib_last_line_and_a_smaller_one_are_rejected_and_the_run_goes_on() {
         report_rejects_by_error(&report),
         [("record-too-large".to_string(), 2)]
     );
-    assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
+    assert_rss_bounded(&m);
     eprintln!(
         "5 GiB skipped in {:?}, peak RSS {} MiB ({})",
         m.elapsed,
@@ -379,7 +394,7 @@ fn oversized_lines_are_rejected_in_json_lines_and_lines_framing() {
                 "record of {} bytes",
                 3 * MIB + usize::from(trailing_newline)
             )));
-            assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
+            assert_rss_bounded(&m);
         }
     }
 }
@@ -387,8 +402,7 @@ fn oversized_lines_are_rejected_in_json_lines_and_lines_framing() {
 #[test]
 fn oversized_can_be_set_in_the_pipeline_file_and_defaults_to_stop() {
     let sb = Sandbox::new();
-    let mut input = b"id,v\n1,a\n2,".to_vec();
-    input.resize(input.len() + 5000, b'z');
+    let mut input = filled(b"id,v\n1,a\n2,", 5000, b'z');
     input.extend_from_slice(b"\n3,c\n");
     sb.write("in.csv", &input);
     sb.write(
@@ -401,21 +415,11 @@ fn oversized_can_be_set_in_the_pipeline_file_and_defaults_to_stop() {
     // The flag overrides the file.
     std::fs::remove_file(sb.join("out.csv")).unwrap();
     let o = sb.weir(&["run", "p.toml", "-q", "--oversized", "stop"]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        stderr(&o).contains("in.csv: line 3 (byte 9): record larger"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails(&o, 1, "in.csv: line 3 (byte 9): record larger");
     assert!(!sb.exists("out.csv"));
     // A bad value is a usage error.
     let o = sb.weir(&["run", "p.toml", "--oversized", "skip"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains("'skip' is not stop or reject"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails(&o, 2, "'skip' is not stop or reject");
 }
 
 // ---- NUL bytes ----
@@ -468,9 +472,7 @@ fn invalid_utf8_passes_through_where_no_rule_needs_text() {
             &b"id,name,age\n1,caf\xe9,31\n3,\xff\xfe,40\n"[..],
         ),
     ] {
-        let mut all = vec!["run", "-i", "u.csv", "-o", "out.csv", "-q"];
-        all.extend_from_slice(args);
-        let o = sb.weir(&all);
+        let o = sb.weir_with(&["run", "-i", "u.csv", "-o", "out.csv", "-q"], args);
         assert_ok(&o);
         assert_bytes(&sb.read("out.csv"), want);
     }
@@ -507,18 +509,19 @@ fn invalid_utf8_is_rejected_naming_the_field_where_a_rule_needs_text() {
         ),
         (&["--schema", "s.json"][..], "not valid UTF-8"),
     ] {
-        let mut all = vec![
-            "run",
-            "-i",
-            "u.csv",
-            "-o",
-            "out.csv",
-            "-q",
-            "--rejects",
-            "rej.csv",
-        ];
-        all.extend_from_slice(args);
-        let o = sb.weir(&all);
+        let o = sb.weir_with(
+            &[
+                "run",
+                "-i",
+                "u.csv",
+                "-o",
+                "out.csv",
+                "-q",
+                "--rejects",
+                "rej.csv",
+            ],
+            args,
+        );
         assert_ok(&o);
         let rows = parse_csv(&sb.read("rej.csv"));
         let got: Vec<(&str, &str, &str)> = rows[1..]
@@ -556,8 +559,7 @@ fn hundred_thousand_columns_pass_through_and_select_in_bounded_time_and_memory()
     let m = sb.weir_measured(&["run", "-i", "wide.csv", "-o", "out.csv", "-q"], None);
     assert_ok(&m.output);
     assert_bytes(&sb.read("out.csv"), input.as_bytes());
-    assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
-    assert!(m.elapsed < Duration::from_secs(20), "{:?}", m.elapsed);
+    assert_bounded(&m, Duration::from_secs(20));
     let m = sb.weir_measured(
         &[
             "run",
@@ -578,8 +580,7 @@ fn hundred_thousand_columns_pass_through_and_select_in_bounded_time_and_memory()
         &sb.read("sel.csv"),
         b"c99999,c5\n99999,5\n199998,10\n299997,15\n",
     );
-    assert!(m.peak_rss < RSS_BOUND, "peak RSS {} MiB", m.peak_rss >> 20);
-    assert!(m.elapsed < Duration::from_secs(20), "{:?}", m.elapsed);
+    assert_bounded(&m, Duration::from_secs(20));
 }
 
 // ---- ragged rows ----
@@ -588,18 +589,19 @@ fn hundred_thousand_columns_pass_through_and_select_in_bounded_time_and_memory()
 const RAGGED: &[u8] = b"a,b,c\n1,2,3\n4,5\n6,7,8,9\n";
 
 fn ragged_run(sb: &Sandbox, args: &[&str]) -> (std::process::Output, Vec<(String, String)>) {
-    let mut all = vec![
-        "run",
-        "-i",
-        "r.csv",
-        "-o",
-        "out.csv",
-        "-q",
-        "--rejects",
-        "rej.csv",
-    ];
-    all.extend_from_slice(args);
-    let o = sb.weir(&all);
+    let o = sb.weir_with(
+        &[
+            "run",
+            "-i",
+            "r.csv",
+            "-o",
+            "out.csv",
+            "-q",
+            "--rejects",
+            "rej.csv",
+        ],
+        args,
+    );
     let rejects = if sb.exists("rej.csv") {
         parse_csv(&sb.read("rej.csv"))[1..]
             .iter()
@@ -749,34 +751,32 @@ fn duplicate_and_empty_header_names_pass_through_but_are_never_picked_silently()
     ] {
         let sb = Sandbox::new();
         sb.write("d.csv", DUPLICATED);
-        let mut all = vec![
-            "run",
-            "-i",
-            "d.csv",
-            "-o",
-            "out.csv",
-            "--rejects",
-            "rej.csv",
-        ];
-        all.extend_from_slice(args);
-        let o = sb.weir(&all);
-        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
-        assert!(
-            stderr(&o).contains("column 'a' is ambiguous: the header has it at positions 1 and 3"),
-            "{args:?}: {}",
-            stderr(&o)
+        let o = sb.weir_with(
+            &[
+                "run",
+                "-i",
+                "d.csv",
+                "-o",
+                "out.csv",
+                "--rejects",
+                "rej.csv",
+            ],
+            args,
+        );
+        assert_fails_in(
+            &format!("{args:?}"),
+            &o,
+            2,
+            "column 'a' is ambiguous: the header has it at positions 1 and 3",
         );
         assert_nothing_left(&sb, &["d.csv"]);
     }
     // Keyed outputs cannot hold two columns of one name.
     let o = sb.weir(&["run", "-i", "d.csv", "-o", "out.jsonl"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        stderr(&o).contains(
-            "jsonl output needs distinct column names, and the header has 'a' at positions 1 and 3"
-        ),
-        "{}",
-        stderr(&o)
+    assert_fails(
+        &o,
+        2,
+        "jsonl output needs distinct column names, and the header has 'a' at positions 1 and 3",
     );
     assert!(!sb.exists("out.jsonl"));
     // Schema validation reports what frictionless reports.

@@ -78,6 +78,41 @@ filter = "age < 80"
 dedupe = { columns = ["email", "city"] }
 "#;
 
+/// Writes the test pipeline `p.toml` and its `schema.json` into the sandbox.
+fn write_pipeline(sb: &Sandbox) {
+    sb.write("schema.json", SCHEMA.as_bytes());
+    sb.write("p.toml", PIPELINE.as_bytes());
+}
+
+/// A sandbox with the pipeline and `in.csv` of `rows` generated records; returns the input.
+fn sandbox(rows: usize, seed: u64) -> (Sandbox, Vec<u8>) {
+    let sb = Sandbox::new();
+    let input = customers(rows, seed);
+    sb.write("in.csv", &input);
+    write_pipeline(&sb);
+    (sb, input)
+}
+
+/// A resumable run of `p.toml` on `in.csv` into `out.csv` that checkpoints after every 4 KiB
+/// chunk with one worker: slow enough to be caught part-way.
+const SLOW_RESUMABLE: [&str; 15] = [
+    "run",
+    "p.toml",
+    "--input",
+    "in.csv",
+    "--output",
+    "out.csv",
+    "--chunk-size",
+    "4KiB",
+    "--workers",
+    "1",
+    "--resume",
+    "--checkpoint-every",
+    "0s",
+    "--progress",
+    "none",
+];
+
 /// The report's counters: everything but times, memory, per-worker figures and the resume.
 fn counters(report: &str) -> Vec<(String, serde_json::Value)> {
     let v: serde_json::Value = serde_json::from_str(report).expect("report is JSON");
@@ -256,11 +291,7 @@ fn assert_spread(kills: &[f64]) {
 
 #[test]
 fn killed_at_many_points_a_resumed_run_equals_an_uninterrupted_one() {
-    let sb = Sandbox::new();
-    let input = customers(60_000, 7);
-    sb.write("in.csv", &input);
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
+    let (sb, input) = sandbox(60_000, 7);
     let args = [
         "run",
         "p.toml",
@@ -302,8 +333,7 @@ fn resuming_into_later_and_compressed_inputs_is_exact_too() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&b).unwrap();
     sb.write("b.csv.gz", &gz.finish().unwrap());
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
+    write_pipeline(&sb);
     let args = [
         "run",
         "p.toml",
@@ -340,27 +370,8 @@ fn interrupted(sb: &Sandbox, args: &[&str]) {
 
 #[test]
 fn a_changed_input_or_pipeline_or_a_damaged_checkpoint_is_refused() {
-    let sb = Sandbox::new();
-    sb.write("in.csv", &customers(60_000, 11));
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
-    let args = [
-        "run",
-        "p.toml",
-        "--input",
-        "in.csv",
-        "--output",
-        "out.csv",
-        "--chunk-size",
-        "4KiB",
-        "--workers",
-        "1",
-        "--resume",
-        "--checkpoint-every",
-        "0s",
-        "--progress",
-        "none",
-    ];
+    let (sb, _) = sandbox(60_000, 11);
+    let args = SLOW_RESUMABLE;
     interrupted(&sb, &args);
     let partial = sb.read(".out.csv.weir-partial");
     let checkpoint = sb.read(".out.csv.weir-checkpoint");
@@ -445,10 +456,7 @@ fn a_changed_input_or_pipeline_or_a_damaged_checkpoint_is_refused() {
 
 #[test]
 fn without_a_checkpoint_a_resumable_run_starts_from_the_beginning_and_says_so() {
-    let sb = Sandbox::new();
-    sb.write("in.csv", &customers(500, 5));
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
+    let (sb, _) = sandbox(500, 5);
     let o = sb.weir(&[
         "run", "p.toml", "--input", "in.csv", "--output", "out.csv", "--report", "r.json",
         "--resume",
@@ -465,11 +473,7 @@ fn without_a_checkpoint_a_resumable_run_starts_from_the_beginning_and_says_so() 
 
 #[test]
 fn a_stopped_resumable_run_continues_after_ctrl_c() {
-    let sb = Sandbox::new();
-    let input = customers(60_000, 13);
-    sb.write("in.csv", &input);
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
+    let (sb, _) = sandbox(60_000, 13);
     let common = [
         "run",
         "p.toml",
@@ -564,28 +568,8 @@ fn bytes_read_by(pid: u32) -> u64 {
 
 #[test]
 fn a_resumed_input_that_changes_while_it_is_read_fails_and_is_refused_after() {
-    let sb = Sandbox::new();
-    let input = customers(60_000, 17);
-    sb.write("in.csv", &input);
-    sb.write("schema.json", SCHEMA.as_bytes());
-    sb.write("p.toml", PIPELINE.as_bytes());
-    let args = [
-        "run",
-        "p.toml",
-        "--input",
-        "in.csv",
-        "--output",
-        "out.csv",
-        "--chunk-size",
-        "4KiB",
-        "--workers",
-        "1",
-        "--resume",
-        "--checkpoint-every",
-        "0s",
-        "--progress",
-        "none",
-    ];
+    let (sb, input) = sandbox(60_000, 17);
+    let args = SLOW_RESUMABLE;
     interrupted(&sb, &args);
     // The resumed run seeks past the checkpoint's offset: it must still notice a change.
     let mut child = sb.spawn(&args);

@@ -383,3 +383,33 @@ pub fn measure(
         elapsed,
     }
 }
+
+impl Sandbox {
+    /// Runs `weir args... extra...`: a test's fixed arguments followed by one case's own.
+    pub fn weir_with(&self, args: &[&str], extra: &[&str]) -> Output {
+        let all: Vec<&str> = args.iter().chain(extra).copied().collect();
+        self.weir(&all)
+    }
+}
+
+/// Asserts a run exited with `want` and said `text` on stderr (showing its stderr when either
+/// differs); returns the stderr for further checks.
+#[track_caller]
+pub fn assert_fails(o: &Output, want: i32, text: &str) -> String {
+    assert_fails_in("", o, want, text)
+}
+
+/// [`assert_fails`] for one `case` of a test that loops over several: its failure messages
+/// start with `case`.
+#[track_caller]
+pub fn assert_fails_in(case: &str, o: &Output, want: i32, text: &str) -> String {
+    let err = stderr(o);
+    let shown = if case.is_empty() {
+        err.clone()
+    } else {
+        format!("{case}: {err}")
+    };
+    assert_eq!(code(o), want, "{shown}");
+    assert!(err.contains(text), "{shown}");
+    err
+}

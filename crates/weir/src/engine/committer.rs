@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::stop::{recv_until_stopped, StopState};
 use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
-use crate::checkpoint::{self, Checkpoint, GateEntry, GateLog, Paths, Position, State};
+use crate::checkpoint::{self, Checkpoint, Counters, GateEntry, GateLog, Paths, Position, State};
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;
 use crate::format::parquet::ParquetSink;
@@ -204,19 +204,12 @@ pub(crate) struct Committer {
     /// Batches that arrived before their turn (ordered mode); at most the slot count.
     waiting: BTreeMap<u64, Slot>,
     next_seq: u64,
-    read: u64,
-    written: u64,
-    filtered: u64,
-    rejected: u64,
-    reject_counts: BTreeMap<String, u64>,
-    reject_fields: BTreeMap<String, u64>,
-    /// The first reject of each error, with the sequence number of its batch (in unordered
-    /// mode batches come in any order; the earliest batch's wins).
-    first_rejects: BTreeMap<String, (u64, FirstReject)>,
+    /// The report's counters over the batches written (a checkpoint records them as they
+    /// are). In unordered mode batches come in any order: the first reject of an error is the
+    /// one of the earliest batch.
+    counts: Counters,
     /// Time spent writing and flushing.
     write_time: Duration,
-    committed_offset: u64,
-    chunks: u64,
     last_flush: Instant,
     gates: Vec<GateState>,
     source_names: Vec<SourceName>,
@@ -253,16 +246,8 @@ impl Committer {
             progress,
             waiting: BTreeMap::new(),
             next_seq: 0,
-            read: 0,
-            written: 0,
-            filtered: 0,
-            rejected: 0,
-            reject_counts: BTreeMap::new(),
-            reject_fields: BTreeMap::new(),
-            first_rejects: BTreeMap::new(),
+            counts: Counters::default(),
             write_time: Duration::ZERO,
-            committed_offset: 0,
-            chunks: 0,
             last_flush: Instant::now(),
             checkpoints: None,
             stream_end: 0,
@@ -279,15 +264,7 @@ impl Committer {
     ) {
         if let Some(cp) = from {
             let c = &cp.counters;
-            self.read = c.read;
-            self.written = c.written;
-            self.filtered = c.filtered;
-            self.rejected = c.rejected;
-            self.chunks = c.chunks;
-            self.committed_offset = c.committed_offset;
-            self.reject_counts = c.reject_counts.clone();
-            self.reject_fields = c.reject_fields.clone();
-            self.first_rejects = c.first_rejects.clone();
+            self.counts = c.clone();
             self.next_seq = cp.position.seq;
             self.stream_end = cp.position.stream_offset;
             for (gate, passed) in self.gates.iter_mut().zip(&c.heads) {
@@ -335,16 +312,7 @@ impl Committer {
         c.rejects_written = self.rejects.as_ref().map_or(0, SinkWriter::written);
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
-        c.counters = checkpoint::Counters {
-            read: self.read,
-            written: self.written,
-            filtered: self.filtered,
-            rejected: self.rejected,
-            chunks: self.chunks,
-            committed_offset: self.committed_offset,
-            reject_counts: self.reject_counts.clone(),
-            reject_fields: self.reject_fields.clone(),
-            first_rejects: self.first_rejects.clone(),
+        c.counters = Counters {
             heads: self
                 .gates
                 .iter()
@@ -353,13 +321,14 @@ impl Committer {
                     _ => 0,
                 })
                 .collect(),
+            ..self.counts.clone()
         };
         c.store(&cp.paths.checkpoint)?;
         cp.last = Instant::now();
         self.write_time += cp.last - t;
         tracing::debug!(
             offset = c.position.offset,
-            records = self.read,
+            records = self.counts.read,
             "checkpoint taken"
         );
         Ok(())
@@ -439,26 +408,31 @@ impl Committer {
             r.write_all(&b.rejects)?;
         }
         self.write_time += t.elapsed();
-        self.read += b.read;
-        self.written += b.written;
-        self.filtered += b.filtered;
-        self.rejected += b.rejected;
+        self.counts.read += b.read;
+        self.counts.written += b.written;
+        self.counts.filtered += b.filtered;
+        self.counts.rejected += b.rejected;
         for c in b.reject_counts.iter().filter(|c| c.count > 0) {
-            *self.reject_counts.entry(c.error.to_string()).or_default() += c.count;
+            *self
+                .counts
+                .reject_counts
+                .entry(c.error.to_string())
+                .or_default() += c.count;
             if let Some(field) = &c.field {
-                *self.reject_fields.entry(field.clone()).or_default() += c.count;
+                *self.counts.reject_fields.entry(field.clone()).or_default() += c.count;
             }
             let seq = slot.chunk.seq;
-            match self.first_rejects.get_mut(c.error.as_ref()) {
+            match self.counts.first_rejects.get_mut(c.error.as_ref()) {
                 Some(first) if first.0 <= seq => {}
                 Some(first) => *first = (seq, c.first.clone()),
                 None => {
-                    self.first_rejects
+                    self.counts
+                        .first_rejects
                         .insert(c.error.to_string(), (seq, c.first.clone()));
                 }
             }
         }
-        self.chunks += 1;
+        self.counts.chunks += 1;
         tracing::trace!(
             seq = slot.chunk.seq,
             records = b.read,
@@ -467,7 +441,7 @@ impl Committer {
         );
         if self.ordered {
             self.next_seq += 1;
-            self.committed_offset = slot.chunk.end_offset();
+            self.counts.committed_offset = slot.chunk.end_offset();
         }
         self.stream_end = self.stream_end.max(slot.stream_end);
         if let Some(cp) = &self.checkpoints {
@@ -583,20 +557,8 @@ impl Committer {
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {
-        report.records_read = self.read;
-        report.records_written = self.written;
-        report.records_filtered = self.filtered;
-        report.records_rejected = self.rejected;
-        report.rejects_by_error = self.reject_counts.clone();
-        report.rejects_by_field = self.reject_fields.clone();
-        report.first_rejects = self
-            .first_rejects
-            .iter()
-            .map(|(e, (_, first))| (e.clone(), first.clone()))
-            .collect();
+        self.counts.fill_report(report);
         report.stages.committer.write_seconds = self.write_time.as_secs_f64();
-        report.committed_offset = self.committed_offset;
-        report.chunks = self.chunks;
         report.bytes_written = self.out.written();
     }
 

@@ -996,7 +996,7 @@ fn run_inner(
         return Err(e);
     }
     committer.commit()?;
-    if let Some(stale) = stale.filter(|p| p.checkpoint.exists()) {
+    if let Some(stale) = stale {
         stale.remove_all();
     }
     tracing::info!(

@@ -193,20 +193,7 @@ fn finish_rename(partial: &Path, target: &Path, len: u64, cp_path: &Path) -> Res
 
 /// The report of a run whose checkpoint says it is complete: its counters as committed.
 pub(super) fn fill_complete(report: &mut Report, cp: &Checkpoint) {
-    let c = &cp.counters;
-    report.records_read = c.read;
-    report.records_written = c.written;
-    report.records_filtered = c.filtered;
-    report.records_rejected = c.rejected;
-    report.rejects_by_error = c.reject_counts.clone();
-    report.rejects_by_field = c.reject_fields.clone();
-    report.first_rejects = c
-        .first_rejects
-        .iter()
-        .map(|(e, (_, first))| (e.clone(), first.clone()))
-        .collect();
-    report.committed_offset = c.committed_offset;
-    report.chunks = c.chunks;
+    cp.counters.fill_report(report);
     report.bytes_written = cp.output_written;
     report.bytes_read = cp.position.stream_offset;
     report.ordered = true;
