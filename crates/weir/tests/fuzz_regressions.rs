@@ -134,3 +134,46 @@ fn long_and_or_chains_still_compile() {
         ]
     );
 }
+
+/// fuzz/jsonl: `\u+8dd` was read as U+08DD, since `u32::from_str_radix` takes a leading `+`;
+/// serde_json (and JSON) want four hex digits. Now the line is not an object weir reads.
+#[test]
+fn a_unicode_escape_takes_four_hex_digits_and_no_sign() {
+    use weir::format::jsonl::JsonDecoder;
+    let line = b"{\"s\":\"\\\"\\u+8dd0\"}";
+    assert!(serde_json::from_slice::<serde_json::Value>(line).is_err());
+    let err = JsonDecoder::keys(line).unwrap_err();
+    assert_eq!(err.what, "invalid \\u escape");
+    let columns = Columns::new(["s"]);
+    assert!(weir::fuzzing::with_json_record(&columns, line, |_| {}).is_err());
+    // As the low half of a pair too; four digits still read.
+    assert!(JsonDecoder::keys(b"{\"s\":\"\\ud83d\\u+e00\"}").is_err());
+    let mut value = String::new();
+    weir::fuzzing::with_json_record(&columns, b"{\"s\":\"\\u00e9\\ud83d\\ude00\"}", |rec| {
+        value = rec.get_str(0).unwrap().to_string();
+    })
+    .unwrap();
+    assert_eq!(value, "\u{e9}\u{1f600}");
+}
+
+/// fuzz/schema: a `datetime` field with `format: any` read the cell
+/// `    222222222222222222 10:00`, whose eighteen digits overflowed a `u32` (a panic in a debug
+/// build, a wrapped and maybe valid number in a release one). Now it is not a datetime.
+#[test]
+fn a_long_run_of_digits_is_not_a_datetime() {
+    use weir::schema::{Schema, Validate};
+    use weir::{Outcome, Transform};
+    let schema =
+        Schema::from_json(r#"{"fields":[{"name":"x","type":"datetime","format":"any"}]}"#).unwrap();
+    let mut validate = Validate::new(schema);
+    validate.bind(&Columns::new(["x"])).unwrap();
+    let csv = b"    222222222222222222 10:00\n2020-02-29 10:00\n";
+    let mut errors = Vec::new();
+    weir::fuzzing::for_each_csv_record(csv, &Dialect::new(Format::Csv), 1, |rec| {
+        errors.push(match validate.apply(rec) {
+            Outcome::Reject(r) => Some(r.error.to_string()),
+            _ => None,
+        });
+    });
+    assert_eq!(errors, [Some("type-error".to_string()), None]);
+}

@@ -422,6 +422,10 @@ impl<'s> Parser<'s> {
     fn unicode_escape(&mut self, i: usize) -> Result<(char, usize), JsonError> {
         let hex = |at: usize| -> Option<u32> {
             let h = self.s.get(at..at + 4)?;
+            // Four hex digits exactly: `from_str_radix` also takes a sign (`\u+8dd`).
+            if !h.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
             u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
         };
         let Some(hi) = hex(i) else {

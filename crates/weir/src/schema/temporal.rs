@@ -100,12 +100,15 @@ impl Time {
     }
 }
 
-/// Up to `max` ASCII digits as a number (Python's `int()` of a short slice).
+/// ASCII digits as a number (Python's `int()` of a short slice); `None` past `u32::MAX`, which
+/// no date or time component reaches (a long run of digits overflowed here).
 fn digits_value(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s.iter().fold(0u32, |v, &b| v * 10 + u32::from(b - b'0')))
+    s.iter().try_fold(0u32, |v, &b| {
+        v.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+    })
 }
 
 /// Python's `int()` of a bytes slice, as dateutil applies it to each component: ASCII
