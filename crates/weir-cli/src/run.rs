@@ -272,6 +272,11 @@ pub fn execute(cfg: RunConfig) -> u8 {
             return if code == exit::OK { exit::FAILED } else { code };
         }
     }
+    if code != exit::OK {
+        // A stopped run may have left a writer behind, blocked in a write (a pipe nobody
+        // reads): its temporary files go now, as the process is about to end.
+        weir::sink::remove_temp_files();
+    }
     code
 }
 

@@ -403,3 +403,26 @@ fn sigterm_after_ctrl_c_exits_at_once_with_130() {
 fn a_second_sigterm_exits_at_once_with_143() {
     second_signal_exits_at_once(libc::SIGTERM, libc::SIGTERM, 143);
 }
+
+#[test]
+fn the_timeout_stops_a_run_whose_output_pipe_is_never_read() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &ragged_rows(200_000));
+    let mut child = Command::new(WEIR)
+        .args(["run", "-i", "in.csv", "-o", "-", "--flexible"])
+        .args(["--rejects", "rejects.csv", "--timeout", "1s"])
+        .current_dir(sb.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped()) // never read: the pipe fills and the committer blocks
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn weir");
+    // The time limit (1 s) plus the committer's grace (2 s), with room for a loaded machine.
+    let (got, took) = wait_at_most(&mut child, Duration::from_secs(15));
+    let err = read_stderr(&mut child);
+    assert_eq!(got, Some(124), "{err}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(err.contains("TIMED OUT (nothing committed)"), "{err}");
+    assert_eq!(sb.temp_files(), Vec::<String>::new());
+    assert_eq!(sb.names(), ["in.csv"]);
+}

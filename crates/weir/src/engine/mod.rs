@@ -920,6 +920,7 @@ fn run_inner(
 
     // Supervise: time limit, outside stop requests, observer.
     let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
+    let mut stopped_at = None;
     loop {
         match done_rx.recv_timeout(Duration::from_millis(50)) {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
@@ -928,6 +929,21 @@ fn run_inner(
         let now = Instant::now();
         if deadline.is_some_and(|d| now >= d) {
             state.stop(crate::StopReason::TimedOut);
+        }
+        if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
+            // The committer is stuck in a write (a pipe nobody reads, a hung file system): the
+            // stop is reported without it. Its temporary files are removed when the write
+            // returns, or by `sink::remove_temp_files` at exit; a resumable run's partial files
+            // stay for `--resume`, whose last checkpoint is on disk.
+            tracing::warn!("the output is still being written {COMMITTER_GRACE:?} after the stop; not waited for");
+            report.records_read = progress.records_read.load(Ordering::Relaxed);
+            report.records_written = progress.records_written.load(Ordering::Relaxed);
+            report.records_filtered = progress.records_filtered.load(Ordering::Relaxed);
+            report.records_rejected = progress.records_rejected.load(Ordering::Relaxed);
+            report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+            return Err(state
+                .take_error()
+                .unwrap_or(Error::Stopped(crate::StopReason::Interrupted)));
         }
         if let (Some(at), Some((every, f))) = (next_observe, observer.as_mut()) {
             if now >= at {
@@ -1008,6 +1024,10 @@ fn run_inner(
     );
     Ok(())
 }
+
+/// How long the supervisor waits for the committer after a stop before it reports the stop
+/// without it.
+const COMMITTER_GRACE: Duration = Duration::from_secs(2);
 
 /// How long a stopped run waits for its workers to finish the chunk in hand.
 const WORKER_GRACE: Duration = Duration::from_millis(500);
