@@ -211,7 +211,12 @@ pub(crate) struct Checkpoint {
 }
 
 pub(crate) fn hash_hex(bytes: &[u8]) -> String {
-    format!("{:016x}", XxHash64::oneshot(0, bytes))
+    hex(XxHash64::oneshot(0, bytes))
+}
+
+/// A hash as written in a checkpoint.
+fn hex(hash: u64) -> String {
+    format!("{hash:016x}")
 }
 
 /// The identity of each input; every input must be a file (standard input cannot be read
@@ -586,9 +591,7 @@ impl GateLog {
                     source,
                 })?;
             std::hash::Hasher::write(&mut hasher, &bytes);
-            if format!("{:016x}", std::hash::Hasher::finish(&hasher)) != hash
-                || bytes.len() % ENTRY != 0
-            {
+            if hex(std::hash::Hasher::finish(&hasher)) != hash || bytes.len() % ENTRY != 0 {
                 return Err(refuse(
                     checkpoint,
                     format!(
@@ -636,10 +639,7 @@ impl GateLog {
             self.len += self.pending.len() as u64;
             self.pending.clear();
         }
-        Ok((
-            self.len,
-            format!("{:016x}", std::hash::Hasher::finish(&self.hasher)),
-        ))
+        Ok((self.len, hex(std::hash::Hasher::finish(&self.hasher))))
     }
 }
 

@@ -217,8 +217,6 @@ pub(crate) struct Committer {
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
     checkpoints: Option<Checkpointer>,
-    /// Offset in the whole input stream after the last batch written.
-    stream_end: u64,
     /// Where the input continues after the last batch written (resumable runs).
     last_position: Option<Position>,
 }
@@ -250,7 +248,6 @@ impl Committer {
             write_time: Duration::ZERO,
             last_flush: Instant::now(),
             checkpoints: None,
-            stream_end: 0,
             last_position: None,
         }
     }
@@ -258,7 +255,7 @@ impl Committer {
     /// Takes checkpoints as it writes, starting from `from` (a resumed run) and its gate keys.
     pub(crate) fn checkpointed(
         &mut self,
-        mut checkpoints: Checkpointer,
+        checkpoints: Checkpointer,
         from: Option<&Checkpoint>,
         keys: Vec<GateEntry>,
     ) {
@@ -266,7 +263,7 @@ impl Committer {
             let c = &cp.counters;
             self.counts = c.clone();
             self.next_seq = cp.position.seq;
-            self.stream_end = cp.position.stream_offset;
+            self.last_position = Some(cp.position.clone());
             for (gate, passed) in self.gates.iter_mut().zip(&c.heads) {
                 if let GateState::Head { passed: p, .. } = gate {
                     *p = *passed;
@@ -283,7 +280,6 @@ impl Committer {
             p.records_filtered.store(c.filtered, Ordering::Relaxed);
             p.records_rejected.store(c.rejected, Ordering::Relaxed);
         }
-        checkpoints.last = Instant::now();
         self.checkpoints = Some(checkpoints);
     }
 
@@ -443,7 +439,6 @@ impl Committer {
             self.next_seq += 1;
             self.counts.committed_offset = slot.chunk.end_offset();
         }
-        self.stream_end = self.stream_end.max(slot.stream_end);
         if let Some(cp) = &self.checkpoints {
             let position = Self::position_after(&slot);
             if cp.last.elapsed() >= cp.every {
@@ -565,11 +560,7 @@ impl Committer {
     /// Makes the outputs final (rejects first, so a visible output always has its rejects).
     /// A resumable run records that it is committing first, and that it is complete after.
     pub(crate) fn commit(mut self) -> Result<()> {
-        let position = self.checkpoints.as_ref().map(|c| Position {
-            stream_offset: self.stream_end,
-            ..c.base.position.clone()
-        });
-        if let Some(position) = position {
+        if let Some(position) = self.last_position.clone() {
             self.checkpoint(State::Committing, position)?;
         }
         // Both outputs are written to the end before either is renamed: a full disk while the
