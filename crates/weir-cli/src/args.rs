@@ -41,6 +41,18 @@ pub enum Command {
     /// Run a pipeline over an input file: parse, transform, write, reject.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Plan a sharded run: cut the input into byte ranges for N machines (writes DIR/_plan.json,
+    /// prints the shard count). Then `weir run --out DIR --shard K` per shard and `weir merge`.
+    #[command(
+        after_help = "Examples:\n  N=$(weir plan pipeline.toml --input big.csv --out out/ --shard-size 2GiB)\n  \
+        weir plan --input big.csv --out out/ --shards 16 --select id,name\n\nSee docs/scale-out.md."
+    )]
+    Plan(RunArgs),
+    /// Merge a sharded run's folder: prove each shard started where the one before ended
+    /// (re-running wrong guesses with --repair), sum the reports, write rejects.csv,
+    /// _report.json and, last, _SUCCESS.
+    #[command(after_help = MERGE_HELP)]
+    Merge(MergeArgs),
     /// Print the compiled plan of a pipeline: each step with its columns in and out. Reads only
     /// the start of the input; reports every usage error a run would.
     #[command(after_help = "Examples:\n  weir explain pipelines/demo.toml\n  \
@@ -148,7 +160,80 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub options: OptionArgs,
+
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
+
+/// Running one shard of a sharded run, and planning one (docs/scale-out.md).
+#[derive(Debug, Args, Default, Clone)]
+#[command(next_help_heading = "Scale-out (docs/scale-out.md)")]
+pub struct ShardArgs {
+    /// The shard folder: parts, rejects/, _reports/, _plan.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<String>,
+
+    /// Run one shard: K of the plan in DIR/_plan.json (or --plan), or K/N to compute the same
+    /// plan of N shards here without a plan file.
+    #[arg(long, value_name = "K|K/N", conflicts_with = "shard_from_env")]
+    pub shard: Option<String>,
+
+    /// Run the shard whose index is in WEIR_SHARD_INDEX, SLURM_ARRAY_TASK_ID,
+    /// JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX (the first set); the count comes from
+    /// the plan, or from WEIR_SHARD_COUNT without one.
+    #[arg(long)]
+    pub shard_from_env: bool,
+
+    /// The plan file [default: DIR/_plan.json].
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Start the shard at this byte (a proven record start that `weir merge` gives) instead of
+    /// guessing.
+    #[arg(long, value_name = "BYTE")]
+    pub start_at: Option<u64>,
+
+    /// weir plan: cut the input into this many shards.
+    #[arg(long, value_name = "N", conflicts_with = "shard_size")]
+    pub shards: Option<usize>,
+
+    /// weir plan: cut the input into shards of about this size (2GiB, ...).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub shard_size: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard folder.
+    #[arg(value_name = "DIR")]
+    pub dir: String,
+
+    /// Re-run the shards whose start was guessed wrong, from the proven start, here, with the
+    /// command each one recorded; without it merge exits 3 and prints those commands.
+    #[arg(long)]
+    pub repair: bool,
+
+    /// Also write the parts as one file (the header once), byte-identical to a one-machine
+    /// run's output.
+    #[arg(long, value_name = "FILE")]
+    pub concat: Option<String>,
+
+    /// No summary on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+const MERGE_HELP: &str = "Examples:
+  weir merge out/ --repair --concat result.csv
+  weir merge out/ || cat    # exit 3: prints the weir run ... --start-at commands to run
+
+Exit codes:
+  0    merged (or already merged: _SUCCESS exists)
+  1    the folder is damaged (a plan or report that cannot be read, a part of the wrong size)
+  3    shards started in the wrong place and --repair was not given: the commands that re-run
+       them from the proven start are printed on standard output, one per line
+  4    shards have no report (never ran, or ran another plan): their indexes are printed
+  65   a shard that started on a proven record start failed: a real error in the data";
 
 /// Where data comes from and goes to.
 #[derive(Debug, Args, Default)]

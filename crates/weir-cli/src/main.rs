@@ -5,6 +5,7 @@ mod demo;
 mod demo_data;
 mod progress;
 mod run;
+mod shard;
 mod spec;
 mod summary;
 
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         args::Command::Run(a) => run::run(a, sub("run")),
+        args::Command::Plan(a) => shard::plan(a, sub("plan")),
+        args::Command::Merge(a) => shard::merge(a),
         args::Command::Explain(a) => run::explain(a, sub("explain")),
         args::Command::Schema(args::SchemaCommand::Infer(a)) => run::infer(a),
         args::Command::Demo(a) => demo::demo(a),

@@ -27,6 +27,13 @@ pub mod exit {
 }
 
 pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
+    if args.shard.shard.is_some() || args.shard.shard_from_env {
+        return crate::shard::run(args, matches);
+    }
+    if let Some(flag) = args.shard.misplaced() {
+        eprintln!("weir: error: {flag} goes with --shard or --shard-from-env (or weir plan)");
+        return exit::USAGE;
+    }
     match spec::resolve(args, Some(matches)) {
         Ok(cfg) => execute(cfg),
         Err(e) => {
@@ -143,7 +150,7 @@ fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
 }
 
 /// The pipeline a configuration describes (schema validation first, then the steps).
-fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String> {
+pub fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String> {
     let mut b = PipelineBuilder::new(
         Source::from_arg(&cfg.inputs[0]),
         Sink::from_arg(&cfg.output),
@@ -190,7 +197,7 @@ fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String>
 /// What identifies the pipeline of a resumable run beyond what the engine sees: the steps as
 /// configured and the schema's text (a schema file edited between a crash and the resume is a
 /// changed pipeline).
-fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
+pub fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
     let schema = match &cfg.schema {
         None => String::new(),
         Some(SchemaSource::Path(p)) => std::fs::read(p)
@@ -286,7 +293,7 @@ pub fn execute(cfg: RunConfig) -> u8 {
 /// a standard output nobody reads), and the user asked twice. The removal runs on this
 /// watching thread, never in the signal handler (signal-hook's handler only wakes it), as
 /// unlinking and locking are not async-signal-safe.
-fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
+pub fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let stop = stop.clone();
@@ -328,7 +335,7 @@ fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_report(path: &Path, report: &Report) -> Result<(), String> {
+pub fn write_report(path: &Path, report: &Report) -> Result<(), String> {
     let mut json = serde_json::to_vec_pretty(report).map_err(|e| e.to_string())?;
     json.push(b'\n');
     write_atomically(path, &json)

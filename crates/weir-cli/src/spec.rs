@@ -133,6 +133,7 @@ pub fn from_file(path: &Path) -> Result<RunConfig, String> {
         io: IoArgs::default(),
         steps: Default::default(),
         options: OptionArgs::default(),
+        shard: Default::default(),
     };
     resolve(args, None)
 }

@@ -63,6 +63,7 @@ pub mod format;
 pub mod fuzzing;
 pub mod report;
 pub mod schema;
+pub mod shard;
 pub mod sink;
 pub mod source;
 pub mod split;

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Live counters, written by the stages and only read by observers.
 #[derive(Debug, Default)]
@@ -38,7 +38,7 @@ pub struct Progress {
 }
 
 /// One observation of a running pipeline, handed to the observer callback.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Time since the run started.
     pub elapsed_seconds: f64,
@@ -87,7 +87,7 @@ impl Progress {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Every record was processed and the outputs committed.
@@ -105,7 +105,7 @@ pub enum Status {
 }
 
 /// Per-worker figures.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkerReport {
     /// Worker number, from 0.
     pub worker: usize,
@@ -123,7 +123,7 @@ pub struct WorkerReport {
 pub const REPORT_VERSION: u32 = 1;
 
 /// The first record rejected with a given error (the first in input order).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FirstReject {
     /// The input it is in.
     pub file: String,
@@ -140,7 +140,7 @@ pub struct FirstReject {
 
 /// Where the time went, per stage. Stages run at the same time, so these add up to more than
 /// the wall-clock time when the run is parallel.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StageTimes {
     /// The splitter thread.
     pub splitter: SplitterTimes,
@@ -151,7 +151,7 @@ pub struct StageTimes {
 }
 
 /// The splitter's time.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SplitterTimes {
     /// Time inside the source's reads (including decompression).
     pub read_seconds: f64,
@@ -160,14 +160,14 @@ pub struct SplitterTimes {
 }
 
 /// The workers' time, over all workers.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct WorkerTimes {
     /// Time processing chunks (decode, transforms, encode), not waiting.
     pub busy_seconds: f64,
 }
 
 /// The committer's time.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CommitterTimes {
     /// Time writing and flushing the output and rejects (not waiting for batches).
     pub write_seconds: f64,
@@ -197,7 +197,7 @@ pub fn peak_memory_bytes() -> Option<u64> {
 }
 
 /// What a resumable run did with its checkpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResumeOutcome {
     /// There was no checkpoint: the run started from the beginning.
@@ -209,7 +209,7 @@ pub enum ResumeOutcome {
 }
 
 /// How a resumable run began; see [`Report::resume`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Resume {
     /// What happened.
     pub outcome: ResumeOutcome,
@@ -228,7 +228,7 @@ pub struct Resume {
 /// The accounting of a run: `records_read = records_written + records_filtered +
 /// records_rejected` always holds, for finished and stopped runs alike (counted over the
 /// batches the committer took in).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// The layout version, [`REPORT_VERSION`].
     pub report_version: u32,
@@ -288,6 +288,13 @@ pub struct Report {
     /// For a resumable run: whether it started afresh, resumed from a checkpoint, or found its
     /// output already complete; `None` for other runs.
     pub resume: Option<Resume>,
+    /// For one shard of a sharded run: which byte range of which input it owned, where it
+    /// started and ended, and its part; `None` for other runs. See [`crate::shard`].
+    #[serde(default)]
+    pub shard: Option<crate::shard::ShardInfo>,
+    /// For the merged report of a sharded run: the shards and the repairs; `None` otherwise.
+    #[serde(default)]
+    pub merge: Option<crate::shard::MergeInfo>,
 }
 
 impl Report {

@@ -219,6 +219,8 @@ pub(crate) struct Committer {
     checkpoints: Option<Checkpointer>,
     /// Where the input continues after the last batch written (resumable runs).
     last_position: Option<Position>,
+    /// The line just after the last batch committed in order.
+    committed_line: Option<u64>,
 }
 
 impl Committer {
@@ -249,6 +251,7 @@ impl Committer {
             last_flush: Instant::now(),
             checkpoints: None,
             last_position: None,
+            committed_line: None,
         }
     }
 
@@ -438,6 +441,7 @@ impl Committer {
         if self.ordered {
             self.next_seq += 1;
             self.counts.committed_offset = slot.chunk.end_offset();
+            self.committed_line = Some(slot.end_line);
         }
         if let Some(cp) = &self.checkpoints {
             let position = Self::position_after(&slot);
@@ -549,6 +553,12 @@ impl Committer {
             std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
         }
         Ok(())
+    }
+
+    /// The input offset and line just after the last batch committed in order, if any.
+    pub(crate) fn committed_end(&self) -> Option<(u64, u64)> {
+        self.committed_line
+            .map(|line| (self.counts.committed_offset, line))
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {

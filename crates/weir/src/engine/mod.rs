@@ -105,6 +105,22 @@ pub struct PipelineBuilder {
     observer: Option<(Duration, Observer)>,
     on_panic: OnPanic,
     resumable: Option<Resumable>,
+    shard: Option<ShardRange>,
+}
+
+/// The byte range one shard reads (see [`crate::shard`]): the header is read from the input's
+/// start as usual, then the records from `start` (a record start) up to the first record
+/// boundary at or after `end`.
+pub(crate) struct ShardRange {
+    /// Where the shard's first record starts.
+    pub start: u64,
+    /// The shard's nominal end: the records it owns start before it.
+    pub end: u64,
+    /// The line number given to `start` (the input's first data line: merge adds the lines of
+    /// the shards before).
+    pub line: u64,
+    /// The input's bytes from `start` on.
+    pub reader: Box<dyn Read + Send>,
 }
 
 impl PipelineBuilder {
@@ -133,7 +149,48 @@ impl PipelineBuilder {
             observer: None,
             on_panic: OnPanic::default(),
             resumable: None,
+            shard: None,
         }
+    }
+
+    /// Makes this pipeline one shard: it reads `source` only (the other inputs are dropped),
+    /// over `range`, and writes to `sink` and `rejects`.
+    pub(crate) fn shard(
+        self,
+        source: Source,
+        sink: Sink,
+        rejects: Sink,
+        range: ShardRange,
+    ) -> Self {
+        let mut b = self.reroute(source, sink, rejects);
+        b.ordered = true;
+        b.shard = Some(range);
+        b
+    }
+
+    /// This pipeline reading `source` only and writing `sink` and `rejects` (not resumable).
+    pub(crate) fn reroute(mut self, source: Source, sink: Sink, rejects: Sink) -> Self {
+        self.source = source;
+        self.more_sources.clear();
+        self.sink = sink;
+        self.rejects = Some(rejects);
+        self.resumable = None;
+        self
+    }
+
+    /// The input dialect this pipeline reads with, as a run resolves it.
+    pub(crate) fn input_dialect(&self) -> Dialect {
+        resolve_dialect(self)
+    }
+
+    /// The output dialect this pipeline writes, as a run resolves it.
+    pub(crate) fn output_dialect_resolved(&self) -> Dialect {
+        resolve_output_dialect(self, &resolve_dialect(self))
+    }
+
+    /// The largest record accepted.
+    pub(crate) fn record_limit(&self) -> usize {
+        self.max_record_size
     }
 
     /// Adds an input after the others: all inputs are read in order as one stream. Their
@@ -486,6 +543,8 @@ impl Pipeline {
             stages: Default::default(),
             peak_memory_bytes: None,
             resume: None,
+            shard: None,
+            merge: None,
         };
         match run_inner(cfg, dialect, started, &mut report) {
             Ok(()) => {
@@ -562,6 +621,7 @@ fn run_inner(
         mut observer,
         on_panic,
         resumable,
+        shard,
         ..
     } = cfg;
     // A resumable run checks its checkpoint before it reads or writes anything.
@@ -660,6 +720,13 @@ fn run_inner(
         columns
     };
     let gates = chain.gates();
+    if shard.is_some() && !gates.is_empty() {
+        return Err(Error::Config(
+            "head, dedupe and a schema's unique or primaryKey decide over the whole input in \
+             order, so they cannot run sharded: run them on the merged output"
+                .into(),
+        ));
+    }
     // Gates decide in input order, so batches are taken in order when there are any.
     // A checkpoint records an input prefix, so resumable runs are ordered too.
     let ordered = ordered || !gates.is_empty() || resume.is_some();
@@ -677,9 +744,24 @@ fn run_inner(
     let from = resume
         .as_ref()
         .and_then(|p| p.from.as_ref().map(|cp| (p, cp)));
-    let (mut splitter, first, rest, first_index, first_base) = match from {
-        None => (prologue.splitter, prologue.first, more_sources, 0, 0),
-        Some((plan, cp)) => {
+    let shard_start = shard.as_ref().map(|r| (r.start, r.line));
+    let (mut splitter, first, rest, first_index, first_base) = match (from, shard) {
+        (None, Some(range)) => {
+            // A shard: the header came from the input's start; the records from its range.
+            let mut splitter = SplitterBuilder::new(dialect.framing())
+                .chunk_size(chunk_size)
+                .max_record_size(max_record_size)
+                .oversized(oversized)
+                .build(
+                    BufReader::with_capacity(64 << 10, TimedRead::boxed(range.reader, &progress)),
+                    source_name.clone(),
+                );
+            splitter.resume_at(range.start, range.line, 0);
+            splitter.end_at(range.end);
+            (splitter, None, Vec::new(), 0, 0)
+        }
+        (None, None) => (prologue.splitter, prologue.first, more_sources, 0, 0),
+        (Some((plan, cp)), _) => {
             let p = &cp.position;
             let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
             progress.source_bytes_read.store(before, Ordering::Relaxed);
@@ -713,6 +795,8 @@ fn run_inner(
         }
     };
     let fresh = from.is_none();
+    // Where the data starts: what a run without data chunks has read (and committed).
+    let data_start = splitter.offset();
     let (mut out, mut rejects_out) = match &resume {
         None => {
             let mut out = sink.open_with(compression_level)?;
@@ -998,6 +1082,22 @@ fn run_inner(
 
     committer.fill_report(report);
     report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    if report.chunks == 0 && fresh {
+        // Only a header (or nothing): every record, of none, is committed after it.
+        report.bytes_read = report.bytes_read.max(data_start);
+        report.committed_offset = report.committed_offset.max(data_start);
+    }
+    if let Some((start, line)) = shard_start {
+        // Where the shard ended: after its last record (its start when it owned none).
+        let (end, end_line) = committer.committed_end().unwrap_or((start, line));
+        report.bytes_read = end - start;
+        report.shard = Some(crate::shard::ShardInfo {
+            start,
+            end,
+            lines: end_line - line,
+            ..Default::default()
+        });
+    }
     report.compressed_bytes_read = progress
         .source_compressed
         .load(Ordering::Relaxed)
@@ -1161,7 +1261,10 @@ type Header = (Vec<(Vec<u8>, ValueKind)>, Vec<String>);
 
 /// Reads a CSV header: the first record, after any blank lines (as readers skip them). `None`
 /// for an input with no record at all.
-fn read_header<R: Read>(splitter: &mut Splitter<R>, dialect: &Dialect) -> Result<Option<Header>> {
+pub(crate) fn read_header<R: Read>(
+    splitter: &mut Splitter<R>,
+    dialect: &Dialect,
+) -> Result<Option<Header>> {
     let mut buf = RecordBuf::default();
     let mut chunk = Chunk::default();
     loop {

@@ -32,6 +32,17 @@ pub struct QuoteScanner {
 }
 
 impl QuoteScanner {
+    /// A scanner that starts at `pos` of the buffer it is given, inside quotes or not: for
+    /// guessing where a record starts in the middle of an input (see [`crate::shard`]). A quote
+    /// at `pos` is judged by the byte before it.
+    pub fn starting_at(pos: usize, quoted: bool) -> QuoteScanner {
+        QuoteScanner {
+            pos,
+            quoted,
+            ..QuoteScanner::default()
+        }
+    }
+
     /// If the input ended inside quotes, the position of the opening quote (counted from the
     /// start of the first buffer scanned, including bytes dropped since).
     pub fn unterminated_quote(&self) -> Option<usize> {

@@ -175,6 +175,8 @@ impl SplitterBuilder {
             offset: 0,
             started: false,
             eof: false,
+            end: None,
+            past_end: false,
         }
     }
 }
@@ -197,6 +199,11 @@ pub struct Splitter<R> {
     offset: u64,
     started: bool,
     eof: bool,
+    /// With [`Splitter::end_at`]: the offset where the records this splitter owns stop
+    /// starting.
+    end: Option<u64>,
+    /// Whether reading has passed `end`, to finish the record that began before it.
+    past_end: bool,
 }
 
 impl<R: Read> Splitter<R> {
@@ -231,6 +238,16 @@ impl<R: Read> Splitter<R> {
         self.seq = seq;
     }
 
+    /// Ends the chunks at the first record boundary at or after byte `end` of the input: the
+    /// splitter hands out exactly the records that start before `end` (the last one read to
+    /// its end, past `end` if need be) and then reports the end of the input. How a shard
+    /// takes the records that start in its byte range (see [`crate::shard`]). Reads stop at
+    /// `end` until the record that crosses it is all that is left, so at most one record (and
+    /// the byte held back to decide a terminator) is read past it.
+    pub fn end_at(&mut self, end: u64) {
+        self.end = Some(end);
+    }
+
     /// The largest record accepted.
     pub fn max_record_size(&self) -> usize {
         self.max_record_size
@@ -263,8 +280,15 @@ impl<R: Read> Splitter<R> {
         self.fill_chunk(chunk, 1, Cut::First)
     }
 
-    fn fill_chunk(&mut self, chunk: &mut Chunk, target: usize, cut: Cut) -> Result<bool> {
+    fn fill_chunk(&mut self, chunk: &mut Chunk, target: usize, mut cut: Cut) -> Result<bool> {
         chunk.oversized = None;
+        if self.end.is_some_and(|end| self.offset >= end) {
+            chunk.data.clear();
+            return Ok(false);
+        }
+        if self.past_end {
+            cut = Cut::First;
+        }
         let buf = &mut chunk.data;
         buf.clear();
         buf.extend_from_slice(&self.carry);
@@ -282,6 +306,14 @@ impl<R: Read> Splitter<R> {
         let mut want = target;
         loop {
             if buf.len() < want && !self.eof {
+                let want = match self.end {
+                    // Before the end, never read past it: the last chunk is cut there.
+                    Some(end) if !self.past_end => {
+                        let room = end.saturating_sub(self.offset) as usize;
+                        want.min(room.max(buf.len()))
+                    }
+                    _ => want,
+                };
                 self.read_at_least(buf, want)?;
             }
             let boundary = match self.framing {
@@ -310,6 +342,19 @@ impl<R: Read> Splitter<R> {
                 let end = buf.len();
                 self.finish(chunk, end);
                 return Ok(true);
+            }
+            if !self.past_end
+                && self
+                    .end
+                    .is_some_and(|end| self.offset + buf.len() as u64 >= end)
+            {
+                // The buffer reaches the end and holds no boundary: what it holds is one record
+                // that starts before the end (and maybe a terminator held back). Read on to
+                // that record's end, and no further.
+                self.past_end = true;
+                cut = Cut::First;
+                want = want.max(buf.len() + 1);
+                continue;
             }
             if buf.len() > self.max_record_size {
                 if self.oversized == Oversized::Reject && cut == Cut::Last {

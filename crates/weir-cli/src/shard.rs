@@ -1,0 +1,417 @@
+//! `weir plan`, `weir run --shard`, `weir merge`: a pipeline as N shards on machines an outside
+//! engine schedules (docs/scale-out.md). The logic is the library's (`weir::shard`); here are
+//! the arguments, the messages and the exit codes a driver acts on.
+
+use std::path::Path;
+use std::process::Command;
+
+use clap::ArgMatches;
+use weir::shard::{self, MergeOutcome, OutDir, Repair, ShardJob, ShardOutcome, ShardPlan, Split};
+use weir::{Error, StopHandle, StopReason};
+
+use crate::args::{MergeArgs, RunArgs, ShardArgs};
+use crate::run::{self, exit, RunConfig};
+use crate::spec;
+use crate::summary::{escape_lines, summary};
+
+/// Exit codes of sharded runs (sysexits), on top of [`exit`].
+pub mod code {
+    /// Merge found shards that started in the wrong place (and did not repair them).
+    pub const NEEDS_REPAIR: u8 = 3;
+    /// Merge found shards without a report.
+    pub const MISSING: u8 = 4;
+    /// A data error: retrying the same shard gives the same error.
+    pub const DATA: u8 = 65;
+    /// A transient error (I/O, network): retry.
+    pub const TRANSIENT: u8 = 75;
+}
+
+/// The environment variables `--shard-from-env` reads the index from, in order.
+pub const INDEX_VARS: [&str; 4] = [
+    "WEIR_SHARD_INDEX",
+    "SLURM_ARRAY_TASK_ID",
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+];
+
+impl ShardArgs {
+    /// A shard flag given where it means nothing (`weir run` without a shard selection).
+    pub fn misplaced(&self) -> Option<&'static str> {
+        [
+            (self.out.is_some(), "--out"),
+            (self.plan.is_some(), "--plan"),
+            (self.start_at.is_some(), "--start-at"),
+            (self.shards.is_some(), "--shards"),
+            (self.shard_size.is_some(), "--shard-size"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
+}
+
+/// What identifies the pipeline of a plan: everything that shapes the output, not where it
+/// runs (workers, chunk size, time limit).
+fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
+    let text = format!(
+        "{}in {:?}\nout {:?}\nragged {:?}\noversized {:?}\nmax_record_size {}\n",
+        run::fingerprint(cfg)?,
+        cfg.dialect,
+        cfg.output_dialect,
+        cfg.ragged,
+        cfg.oversized,
+        cfg.max_record_size
+    );
+    Ok(shard::hash_hex(text.as_bytes()))
+}
+
+fn usage(message: impl std::fmt::Display) -> u8 {
+    eprintln!("weir: error: {message}");
+    exit::USAGE
+}
+
+/// `weir plan`: writes DIR/_plan.json and prints the shard count.
+pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
+    let s = args.shard.clone();
+    if s.shard.is_some() || s.shard_from_env || s.start_at.is_some() || s.plan.is_some() {
+        return usage("weir plan takes --out and --shards or --shard-size; --shard, --plan and --start-at are for weir run");
+    }
+    let Some(out) = s.out else {
+        return usage("weir plan needs --out DIR, the shard folder");
+    };
+    let split = match (s.shards, s.shard_size) {
+        (Some(0), _) => return usage("--shards must be at least 1"),
+        (Some(n), None) => Split::Count(n),
+        (None, Some(size)) => Split::Size(size as u64),
+        _ => return usage("weir plan needs --shards N or --shard-size SIZE"),
+    };
+    let cfg = match spec::resolve(args, Some(matches)) {
+        Ok(cfg) => cfg,
+        Err(e) => return usage(e),
+    };
+    let hash = match pipeline_hash(&cfg) {
+        Ok(h) => h,
+        Err(e) => return usage(e),
+    };
+    let plan = match ShardPlan::new(&cfg.inputs, cfg.dialect, cfg.max_record_size, &hash, split) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let dir = OutDir::new(&out);
+    if let Err(e) = dir
+        .prepare()
+        .and_then(|()| dir.write(shard::PLAN_FILE, plan.to_json().as_bytes()))
+    {
+        return fail(&e);
+    }
+    if !cfg.quiet {
+        let bytes: u64 = plan.inputs.iter().map(|i| i.size).sum();
+        eprintln!(
+            "weir: planned {} shards over {} input{} ({}) in {}",
+            plan.shards.len(),
+            plan.inputs.len(),
+            if plan.inputs.len() == 1 { "" } else { "s" },
+            run::human_bytes(bytes),
+            dir.path().join(shard::PLAN_FILE).display()
+        );
+    }
+    println!("{}", plan.shards.len());
+    exit::OK
+}
+
+/// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
+fn shard_code(e: &Error) -> u8 {
+    match e {
+        e if e.is_usage() => exit::USAGE,
+        Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
+        Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
+        Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
+        Error::Open { .. } | Error::Read { .. } | Error::Write { .. } => code::TRANSIENT,
+        _ => code::DATA,
+    }
+}
+
+fn fail(e: &Error) -> u8 {
+    eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+    if e.is_usage() {
+        exit::USAGE
+    } else {
+        exit::FAILED
+    }
+}
+
+/// Which shard the arguments (or the environment) select: its index, and the count for
+/// `K/N`.
+fn selection(s: &ShardArgs, dir: &OutDir) -> Result<(usize, Option<usize>), String> {
+    let parse = |what: &str, v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| format!("{what} '{v}' is not a shard index"))
+    };
+    if let Some(sel) = &s.shard {
+        return match sel.split_once('/') {
+            Some((k, n)) => {
+                let (k, n) = (parse("--shard", k)?, parse("--shard", n)?);
+                if n == 0 || k >= n {
+                    return Err(format!("--shard {sel}: K must be below N"));
+                }
+                Ok((k, Some(n)))
+            }
+            None => Ok((parse("--shard", sel)?, None)),
+        };
+    }
+    let (var, value) = INDEX_VARS
+        .iter()
+        .find_map(|v| std::env::var(v).ok().map(|x| (*v, x)))
+        .ok_or_else(|| format!("--shard-from-env: none of {} is set", INDEX_VARS.join(", ")))?;
+    let k = parse(var, &value)?;
+    let has_plan = s.plan.is_some() || dir.path().join(shard::PLAN_FILE).exists();
+    if has_plan {
+        return Ok((k, None));
+    }
+    match std::env::var("WEIR_SHARD_COUNT") {
+        Ok(n) => {
+            let n = parse("WEIR_SHARD_COUNT", &n)?;
+            if k >= n {
+                return Err(format!("{var}={k} is not below WEIR_SHARD_COUNT={n}"));
+            }
+            Ok((k, Some(n)))
+        }
+        Err(_) => Err(format!(
+            "--shard-from-env: no plan at {} and WEIR_SHARD_COUNT is not set",
+            dir.path().join(shard::PLAN_FILE).display()
+        )),
+    }
+}
+
+/// The command line without its shard selection and `--start-at`: what a re-run from a
+/// proven start repeats.
+fn recorded_argv() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = std::env::args();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--shard" | "--start-at" => {
+                args.next();
+            }
+            "--shard-from-env" => {}
+            _ if a.starts_with("--shard=") || a.starts_with("--start-at=") => {}
+            _ => out.push(a),
+        }
+    }
+    out
+}
+
+/// Asks Linux to stop this process when its parent dies: an engine's lost worker must not
+/// leave a shard writing behind it. SIGTERM stops the run cleanly (nothing committed).
+fn die_with_parent() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM as libc::c_ulong);
+    }
+}
+
+/// `weir run --shard ...`: one shard.
+pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
+    die_with_parent();
+    let s = args.shard.clone();
+    if s.shards.is_some() || s.shard_size.is_some() {
+        return usage("--shards and --shard-size are for weir plan");
+    }
+    let Some(out) = s.out.clone() else {
+        return usage("--shard needs --out DIR, the shard folder");
+    };
+    let cfg = match spec::resolve(args, Some(matches)) {
+        Ok(cfg) => cfg,
+        Err(e) => return usage(e),
+    };
+    if cfg.resume {
+        return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
+    }
+    let dir = OutDir::new(&out);
+    let (index, count) = match selection(&s, &dir) {
+        Ok(sel) => sel,
+        Err(e) => return usage(e),
+    };
+    let hash = match pipeline_hash(&cfg) {
+        Ok(h) => h,
+        Err(e) => return usage(e),
+    };
+    let plan = shard::load_or_make_plan(&dir, s.plan.as_deref(), count, |split| {
+        ShardPlan::new(&cfg.inputs, cfg.dialect, cfg.max_record_size, &hash, split)
+    });
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+            return shard_code(&e);
+        }
+    };
+    if plan.pipeline != hash {
+        return usage(format!(
+            "the plan in {} was made for another pipeline (steps, schema, dialect or record \
+             rules differ): plan again or run the same pipeline",
+            dir.path().display()
+        ));
+    }
+    let planned: Vec<&str> = plan.inputs.iter().map(|i| i.name.as_str()).collect();
+    if cfg.inputs != planned {
+        return usage(format!(
+            "the plan reads {}, not {}",
+            planned.join(", "),
+            cfg.inputs.join(", ")
+        ));
+    }
+    let stop = StopHandle::new();
+    let builder = match run::builder(&cfg, stop.clone()) {
+        Ok(b) => b,
+        Err(e) => return usage(e),
+    };
+    if let Err(e) = run::install_signal_handlers(&stop) {
+        eprintln!("weir: warning: cannot install signal handlers: {e}");
+    }
+    let job = ShardJob {
+        index,
+        count,
+        start_at: s.start_at,
+        argv: recorded_argv(),
+    };
+    match shard::run_shard(builder, &plan, &job, &dir) {
+        Ok(ShardOutcome::Done(report)) => {
+            if !cfg.quiet {
+                eprint!("{}", summary(&report));
+                if let Some(i) = &report.shard {
+                    eprintln!(
+                        "shard {index}: bytes {}..{} (guess: {}), part {}",
+                        i.start,
+                        i.end,
+                        i.start_guess.hypothesis,
+                        dir.path().join(&i.part).display()
+                    );
+                }
+            }
+            exit::OK
+        }
+        Ok(ShardOutcome::AlreadyDone(_)) => {
+            if !cfg.quiet {
+                eprintln!(
+                    "weir: shard {index} is done already ({}): nothing to do",
+                    dir.path()
+                        .join(shard::report_name(index, plan.shards.len(), false))
+                        .display()
+                );
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!(
+                "weir: error: shard {index}: {}",
+                escape_lines(&e.to_string())
+            );
+            weir::sink::remove_temp_files();
+            shard_code(&e)
+        }
+    }
+}
+
+/// A command as a shell would need it typed.
+fn shell_line(cwd: &str, argv: &[String]) -> String {
+    let quote = |a: &str| {
+        if !a.is_empty()
+            && a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_./=:,+-@%".contains(&b))
+        {
+            a.to_string()
+        } else {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        }
+    };
+    let cmd: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+    format!("cd {} && {}", quote(cwd), cmd.join(" "))
+}
+
+/// Re-runs a shard from its proven start with this weir, in the folder it first ran in.
+fn rerun(r: &Repair) -> weir::Result<()> {
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::Config(format!(
+            "cannot find this weir to re-run shard {}: {e}",
+            r.index
+        ))
+    })?;
+    eprintln!(
+        "weir: shard {} started at byte {} but the shard before it ended at {}: re-running it from there",
+        r.index, r.guessed, r.start
+    );
+    let status = Command::new(exe)
+        .args(&r.argv[1..])
+        .arg("--quiet")
+        .current_dir(&r.cwd)
+        .status()
+        .map_err(|e| Error::Config(format!("cannot re-run shard {}: {e}", r.index)))?;
+    match status.code() {
+        // 65: the shard failed from a proven start; its report says why, and merge says it.
+        Some(0) => Ok(()),
+        Some(c) if c == i32::from(code::DATA) => Ok(()),
+        _ => Err(Error::Config(format!(
+            "re-running shard {} from byte {} failed ({status}): {}",
+            r.index,
+            r.start,
+            shell_line(&r.cwd, &r.argv)
+        ))),
+    }
+}
+
+/// `weir merge DIR`.
+pub fn merge(a: MergeArgs) -> u8 {
+    let dir = OutDir::new(&a.dir);
+    let mut repairer = rerun;
+    let repair: Option<shard::Repairer<'_>> = if a.repair { Some(&mut repairer) } else { None };
+    match shard::merge(&dir, repair, a.concat.as_deref().map(Path::new)) {
+        Ok(MergeOutcome::Merged(report)) => {
+            if !a.quiet {
+                eprint!("{}", summary(&report));
+                if let Some(m) = &report.merge {
+                    eprintln!(
+                        "merged {} shards ({} re-run from a proven start) into {}",
+                        m.shards,
+                        m.repairs.len(),
+                        report.output
+                    );
+                }
+            }
+            exit::OK
+        }
+        Ok(MergeOutcome::AlreadyMerged) => {
+            if !a.quiet {
+                eprintln!(
+                    "weir: {} is merged already ({} exists): nothing to do",
+                    a.dir,
+                    shard::SUCCESS
+                );
+            }
+            exit::OK
+        }
+        Ok(MergeOutcome::Missing(missing)) => {
+            for (k, why) in &missing {
+                eprintln!("weir: shard {k} is missing: {why}");
+                println!("{k}");
+            }
+            code::MISSING
+        }
+        Ok(MergeOutcome::NeedsRepair(repairs)) => {
+            for r in &repairs {
+                eprintln!(
+                    "weir: shard {} started at byte {}, but the shard before it ended at {}: re-run it from there",
+                    r.index, r.guessed, r.start
+                );
+                println!("{}", shell_line(&r.cwd, &r.argv));
+            }
+            code::NEEDS_REPAIR
+        }
+        Ok(MergeOutcome::Failed { message, .. }) => {
+            eprintln!("weir: error: {}", escape_lines(&message));
+            code::DATA
+        }
+        Err(e) => fail(&e),
+    }
+}
