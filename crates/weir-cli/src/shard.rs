@@ -344,7 +344,6 @@ fn rerun(r: &Repair) -> weir::Result<()> {
     );
     let status = Command::new(exe)
         .args(&r.argv[1..])
-        .arg("--quiet")
         .current_dir(&r.cwd)
         .status()
         .map_err(|e| Error::Config(format!("cannot re-run shard {}: {e}", r.index)))?;

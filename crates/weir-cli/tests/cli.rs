@@ -40,6 +40,8 @@ mod rejects;
 mod resume;
 #[path = "cli/roundtrip.rs"]
 mod roundtrip;
+#[path = "cli/shards.rs"]
+mod shards;
 #[path = "cli/stdio.rs"]
 mod stdio;
 #[path = "cli/stopping.rs"]

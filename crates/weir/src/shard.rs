@@ -1381,8 +1381,12 @@ fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
             (a, b) => a.or(b),
         };
     }
-    let last = done[done.len() - 1].1;
-    out.committed_offset = last.end;
+    let (last_report, last) = done[done.len() - 1];
+    out.committed_offset = if plan.inputs[last.input].splittable {
+        last.end
+    } else {
+        last_report.committed_offset
+    };
     let first = done
         .iter()
         .map(|(_, i)| i.started_at)

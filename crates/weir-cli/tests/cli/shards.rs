@@ -1,0 +1,433 @@
+//! `weir plan`, `weir run --shard`, `weir merge` on real files: the merged result equals the
+//! one-machine run byte for byte (output, rejects, report counters), whichever way the shard
+//! index arrives, with wrong guesses, missing shards, duplicate attempts, data errors, a changed
+//! input and two merges at once.
+
+use std::process::Command;
+
+use crate::support::*;
+
+const PIPELINE: [&str; 4] = [
+    "--derive",
+    "n=CAST(id AS BIGINT)",
+    "--filter",
+    "note <> 'drop'",
+];
+
+/// A CSV with quoted line breaks, doubled quotes, CRLF, rejects (ids that are not integers) and
+/// filtered rows; with `adversarial`, quoted notes whose lines look like records of the same
+/// width, which make guessed starts wrong.
+fn data(records: usize, adversarial: bool) -> Vec<u8> {
+    let mut s = String::from("id,name,note\n");
+    for i in 0..records {
+        let id = if i % 17 == 5 {
+            format!("x{i}")
+        } else {
+            i.to_string()
+        };
+        let note = match i % 7 {
+            // More well-formed lines than a guess looks at (100): both hypotheses look right.
+            0 if adversarial => format!(
+                "\"{}\"",
+                (0..120)
+                    .map(|j| format!("{i},a{j},b\n"))
+                    .collect::<String>()
+            ),
+            1 => "\"two\nlines\"".to_string(),
+            2 => "\"say \"\"hi\"\"\"".to_string(),
+            3 => "drop".to_string(),
+            _ => format!("n{i}"),
+        };
+        let end = if i % 5 == 0 { "\r\n" } else { "\n" };
+        s.push_str(&format!("{id},name {i},{note}{end}"));
+    }
+    s.into_bytes()
+}
+
+/// Runs the pipeline on one machine: (output, rejects, report).
+fn one_machine(sb: &Sandbox, input: &str) -> (Vec<u8>, Vec<u8>, String) {
+    let mut args = vec![
+        "run",
+        "-q",
+        "-i",
+        input,
+        "-o",
+        "one.csv",
+        "--rejects",
+        "one-rej.csv",
+        "--report",
+        "one.json",
+    ];
+    args.extend(PIPELINE);
+    assert_ok(&sb.weir(&args));
+    (
+        sb.read("one.csv"),
+        sb.read("one-rej.csv"),
+        sb.read_string("one.json"),
+    )
+}
+
+fn shard_args<'a>(input: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run", "-q", "-i", input, "--out", "out"];
+    args.extend(PIPELINE);
+    args.extend(extra);
+    args
+}
+
+/// The merged result equals the one-machine run's.
+#[track_caller]
+fn assert_same(sb: &Sandbox, input: &str) {
+    let (out, rej, report) = one_machine(sb, input);
+    assert_bytes(&sb.read("cat.csv"), &out);
+    assert_bytes(&sb.read("out/rejects.csv"), &rej);
+    let merged = sb.read_string("out/_report.json");
+    for key in [
+        "records_read",
+        "records_written",
+        "records_filtered",
+        "records_rejected",
+        "bytes_read",
+        "bytes_written",
+        "committed_offset",
+    ] {
+        assert_eq!(report_num(&merged, key), report_num(&report, key), "{key}");
+    }
+    assert_eq!(
+        report_rejects_by_error(&merged),
+        report_rejects_by_error(&report)
+    );
+    assert_balanced(&merged);
+}
+
+fn plan(sb: &Sandbox, input: &str, n: usize) -> usize {
+    let shards = n.to_string();
+    let mut args = vec![
+        "plan", "-q", "-i", input, "--out", "out", "--shards", &shards,
+    ];
+    args.extend(PIPELINE);
+    let o = sb.weir(&args);
+    assert_ok(&o);
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn plan_run_every_shard_merge_equals_one_machine() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(3000, false));
+    let n = plan(&sb, "in.csv", 6);
+    assert_eq!(n, 6);
+    for k in 0..n {
+        assert_ok(&sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])));
+    }
+    let o = sb.weir(&["merge", "out", "--concat", "cat.csv"]);
+    assert_ok(&o);
+    assert!(stderr(&o).contains("merged 6 shards"), "{}", stderr(&o));
+    assert_same(&sb, "in.csv");
+    for name in [
+        "out/_SUCCESS",
+        "out/_plan.json",
+        "out/part-00005.csv",
+        "out/_reports/part-00000.json",
+    ] {
+        assert!(sb.exists(name), "{name}");
+    }
+    // Every part has the header, so the folder reads as a table directly.
+    assert!(sb
+        .read_string("out/part-00003.csv")
+        .starts_with("id,name,note,n\n"));
+    // A second merge does nothing.
+    let again = sb.weir(&["merge", "out"]);
+    assert_ok(&again);
+    assert!(
+        stderr(&again).contains("merged already"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn the_index_from_each_engine_variable_and_k_of_n_without_a_plan() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(2000, false));
+    // No plan file: every shard computes the same plan of 5 (the first stores it).
+    let vars = [
+        "WEIR_SHARD_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "JOB_COMPLETION_INDEX",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ];
+    for k in 0..5 {
+        let mut cmd = Command::new(WEIR);
+        cmd.current_dir(sb.path())
+            .args(shard_args("in.csv", &["--shard-from-env"]))
+            .env("WEIR_SHARD_COUNT", "5");
+        for v in vars {
+            cmd.env_remove(v);
+        }
+        cmd.env(vars[k % vars.len()], k.to_string());
+        assert_ok(&cmd.output().unwrap());
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_same(&sb, "in.csv");
+
+    // K/N in another folder gives the same parts.
+    let sb2 = Sandbox::new();
+    sb2.write("in.csv", &data(2000, false));
+    for k in 0..5 {
+        let sel = format!("{k}/5");
+        assert_ok(&sb2.weir(&shard_args("in.csv", &["--shard", &sel])));
+    }
+    assert_ok(&sb2.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_bytes(&sb2.read("cat.csv"), &sb.read("cat.csv"));
+
+    let none = Command::new(WEIR)
+        .current_dir(sb2.path())
+        .args(shard_args("in.csv", &["--shard-from-env"]))
+        .env_remove("WEIR_SHARD_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+        .output()
+        .unwrap();
+    // sb2 has a plan now, so only the index is missing.
+    assert_fails(&none, 2, "none of WEIR_SHARD_INDEX");
+}
+
+#[test]
+fn wrong_guesses_are_printed_as_commands_then_repaired() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(400, true));
+    let n = plan(&sb, "in.csv", 48);
+    for k in 0..n {
+        let o = sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()]));
+        // A wrong guess may also run into a quote that never closes: a data error (65).
+        assert!(matches!(code(&o), 0 | 65), "{}", stderr(&o));
+    }
+    // Without --repair: exit 3 and the commands, one per line; running them and merging again
+    // converges (each round proves at least one more shard).
+    let mut rounds = 0;
+    loop {
+        let o = sb.weir(&["merge", "out", "--concat", "cat.csv"]);
+        if code(&o) == 0 {
+            break;
+        }
+        assert_fails(&o, 3, "re-run it from there");
+        let commands = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(commands.contains("--start-at"), "{commands}");
+        for line in commands.lines() {
+            let run = Command::new("sh").arg("-c").arg(line).output().unwrap();
+            assert!(matches!(run.status.code(), Some(0 | 65)), "{line}");
+        }
+        rounds += 1;
+        assert!(rounds < 48, "merge does not converge");
+    }
+    assert!(
+        rounds > 0,
+        "adversarial data should make some guesses wrong"
+    );
+    assert_same(&sb, "in.csv");
+
+    // --repair does the same in one go.
+    let sb2 = Sandbox::new();
+    sb2.write("in.csv", &data(400, true));
+    plan(&sb2, "in.csv", 48);
+    for k in 0..48 {
+        sb2.weir(&shard_args("in.csv", &["--shard", &k.to_string()]));
+    }
+    let o = sb2.weir(&["merge", "out", "--repair", "--concat", "cat.csv"]);
+    assert_ok(&o);
+    let report: serde_json::Value = serde_json::from_slice(&sb2.read("out/_report.json")).unwrap();
+    let repairs = report["merge"]["repairs"].as_array().unwrap().len();
+    assert!(repairs > 0, "{report}");
+    assert_bytes(&sb2.read("cat.csv"), &sb.read("cat.csv"));
+}
+
+#[test]
+fn a_missing_shard_is_named_and_a_finished_one_is_not_redone() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(1000, false));
+    plan(&sb, "in.csv", 4);
+    for k in [0, 1, 3] {
+        assert_ok(&sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])));
+    }
+    let o = sb.weir(&["merge", "out"]);
+    assert_fails(&o, 4, "shard 2 is missing");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "2\n");
+    assert!(!sb.exists("out/_SUCCESS"));
+
+    let before = std::fs::metadata(sb.join("out/part-00001.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let again = sb.weir(&[
+        "run",
+        "-i",
+        "in.csv",
+        "--out",
+        "out",
+        "--shard",
+        "1",
+        "--derive",
+        "n=CAST(id AS BIGINT)",
+        "--filter",
+        "note <> 'drop'",
+    ]);
+    assert_ok(&again);
+    assert!(
+        stderr(&again).contains("done already"),
+        "{}",
+        stderr(&again)
+    );
+    let after = std::fs::metadata(sb.join("out/part-00001.csv"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(before, after, "a finished shard is not rewritten");
+
+    // Two attempts of shard 2 at once (a speculative duplicate): harmless.
+    let a = sb.spawn(&shard_args("in.csv", &["--shard", "2"]));
+    let b = sb.spawn(&shard_args("in.csv", &["--shard", "2"]));
+    assert_ok(&a.wait_with_output().unwrap());
+    assert_ok(&b.wait_with_output().unwrap());
+    // Two merges at once: exactly one commits.
+    let m1 = sb.spawn(&["merge", "out", "--concat", "cat.csv"]);
+    let m2 = sb.spawn(&["merge", "out", "--concat", "cat.csv"]);
+    let (m1, m2) = (
+        m1.wait_with_output().unwrap(),
+        m2.wait_with_output().unwrap(),
+    );
+    assert_ok(&m1);
+    assert_ok(&m2);
+    let committed = [&m1, &m2]
+        .iter()
+        .filter(|o| stderr(o).contains("merged 4 shards"))
+        .count();
+    assert_eq!(committed, 1, "{}\n{}", stderr(&m1), stderr(&m2));
+    assert_same(&sb, "in.csv");
+}
+
+#[test]
+fn a_real_data_error_fails_the_merge_at_the_one_machine_line() {
+    let sb = Sandbox::new();
+    // The quote opened on line 1,202 never closes: no quote follows it.
+    let mut input = data(600, false);
+    input.extend_from_slice(b"999,broken,\"never closed\n");
+    for i in 0..600 {
+        input.extend_from_slice(format!("{i},name,plain\n").as_bytes());
+    }
+    sb.write("in.csv", &input);
+    let one = sb.weir(&["run", "-i", "in.csv", "-o", "one.csv"]);
+    let err = assert_fails(&one, 1, "quoted field is never closed");
+    let line = err
+        .split("line ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    plan(&sb, "in.csv", 5);
+    let mut codes = Vec::new();
+    for k in 0..5 {
+        codes.push(code(
+            &sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])),
+        ));
+    }
+    assert!(codes.contains(&65), "{codes:?}");
+    let o = sb.weir(&["merge", "out", "--repair"]);
+    let merged = assert_fails(&o, 65, "quoted field is never closed");
+    assert!(
+        merged.contains(&format!("line {line} of in.csv")),
+        "{merged} / line {line}"
+    );
+    assert!(!sb.exists("out/_SUCCESS"));
+}
+
+#[test]
+fn steps_that_need_the_whole_input_and_a_changed_input_are_refused() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(500, false));
+    plan(&sb, "in.csv", 2);
+    let o = sb.weir(&[
+        "run", "-i", "in.csv", "--out", "out", "--shard", "0", "--dedupe", "id",
+    ]);
+    // Another pipeline than the plan's: refused before that.
+    assert_fails(&o, 2, "another pipeline");
+    let o = sb.weir(&[
+        "run", "-i", "in.csv", "--out", "o2", "--shard", "0/2", "--dedupe", "id",
+    ]);
+    assert_fails(&o, 2, "cannot run sharded");
+    let o = sb.weir(&["run", "-i", "in.csv", "--out", "out"]);
+    assert_fails(&o, 2, "--out goes with --shard");
+
+    // The input changes after the plan: exit 65, nothing reported as done.
+    let mut more = sb.read("in.csv");
+    more.extend_from_slice(b"1,late,row\n");
+    sb.write("in.csv", &more);
+    let o = sb.weir(&shard_args("in.csv", &["--shard", "1"]));
+    assert_fails(&o, 65, "changed");
+    assert!(sb.exists("out/_reports/part-00001.failed.json"));
+    assert!(!sb.exists("out/_reports/part-00001.json"));
+}
+
+#[test]
+fn json_lines_and_a_compressed_input_shard_too() {
+    let sb = Sandbox::new();
+    let lines: String = (0..3000)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"{}\",\"name\":\"n{i}\",\"note\":\"{}\"}}\n",
+                if i % 13 == 0 {
+                    format!("x{i}")
+                } else {
+                    i.to_string()
+                },
+                if i % 4 == 0 { "drop" } else { "k" }
+            )
+        })
+        .collect();
+    sb.write("in.jsonl", lines.as_bytes());
+    let mut args = vec![
+        "run",
+        "-q",
+        "-i",
+        "in.jsonl",
+        "-o",
+        "one.jsonl",
+        "--rejects",
+        "one-rej.csv",
+    ];
+    args.extend(PIPELINE);
+    assert_ok(&sb.weir(&args));
+    let mut plan_args = vec![
+        "plan", "-q", "-i", "in.jsonl", "--out", "out", "--shards", "7",
+    ];
+    plan_args.extend(PIPELINE);
+    assert_ok(&sb.weir(&plan_args));
+    for k in 0..7 {
+        assert_ok(&sb.weir(&shard_args("in.jsonl", &["--shard", &k.to_string()])));
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.jsonl"]));
+    assert_bytes(&sb.read("cat.jsonl"), &sb.read("one.jsonl"));
+    assert_bytes(&sb.read("out/rejects.csv"), &sb.read("one-rej.csv"));
+    let reports: Vec<String> = (0..7)
+        .map(|k| sb.read_string(&format!("out/_reports/part-0000{k}.json")))
+        .collect();
+    assert!(
+        reports[3].contains("\"hypothesis\": \"newline\""),
+        "{}",
+        reports[3]
+    );
+
+    // A gzip input cannot be cut: one shard reads all of it.
+    let sb = Sandbox::new();
+    let plain = data(1500, false);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &plain).unwrap();
+    sb.write("in.csv.gz", &gz.finish().unwrap());
+    let n = plan(&sb, "in.csv.gz", 4);
+    assert_eq!(n, 1, "a compressed input is one shard");
+    assert_ok(&sb.weir(&shard_args("in.csv.gz", &["--shard", "0"])));
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_same(&sb, "in.csv.gz");
+}
