@@ -212,9 +212,24 @@ fn die_with_parent() {
 }
 
 /// `weir run --shard ...`: one shard.
-pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     die_with_parent();
     let s = args.shard.clone();
+    // Without --input (and no input in a pipeline file), the plan says what to read.
+    if args.io.input.is_empty() && args.pipeline.is_none() {
+        if let Some(out) = &s.out {
+            let path = s
+                .plan
+                .clone()
+                .unwrap_or_else(|| Path::new(out).join(shard::PLAN_FILE));
+            if let Some(plan) = std::fs::read(&path)
+                .ok()
+                .and_then(|b| ShardPlan::from_json(&b, "plan").ok())
+            {
+                args.io.input = plan.inputs.iter().map(|i| i.name.clone()).collect();
+            }
+        }
+    }
     if s.shards.is_some() || s.shard_size.is_some() {
         return usage("--shards and --shard-size are for weir plan");
     }
@@ -255,7 +270,16 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
         ));
     }
     let planned: Vec<&str> = plan.inputs.iter().map(|i| i.name.as_str()).collect();
-    if cfg.inputs != planned {
+    let same = |a: &str, b: &str| {
+        a == b
+            || std::fs::canonicalize(a)
+                .ok()
+                .zip(std::fs::canonicalize(b).ok())
+                .is_some_and(|(x, y)| x == y)
+    };
+    if cfg.inputs.len() != planned.len()
+        || cfg.inputs.iter().zip(&planned).any(|(a, b)| !same(a, b))
+    {
         return usage(format!(
             "the plan reads {}, not {}",
             planned.join(", "),
@@ -308,6 +332,15 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
                 "weir: error: shard {index}: {}",
                 escape_lines(&e.to_string())
             );
+            if matches!(
+                e,
+                Error::UnterminatedQuote { .. } | Error::RecordTooLarge { .. }
+            ) {
+                eprintln!(
+                    "weir: (lines are counted from this shard's start as if it were the first \
+                     data line; weir merge names the file's line)"
+                );
+            }
             weir::sink::remove_temp_files();
             shard_code(&e)
         }

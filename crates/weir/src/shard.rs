@@ -701,6 +701,26 @@ impl OutDir {
         })
     }
 
+    /// Removes the temporary files of shard attempts that were killed before they could
+    /// (`.part-00007.csv.weir-PID-N.tmp`): once merged, nothing is writing a part worth having.
+    fn remove_leftovers(&self) {
+        for d in [
+            self.dir.clone(),
+            self.file(REJECTS_DIR),
+            self.file(REPORTS_DIR),
+        ] {
+            let Ok(entries) = fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".part-") && name.contains(".weir-") && name.ends_with(".tmp") {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
     /// The sink that writes `name` (atomically).
     fn sink(&self, name: &str) -> Sink {
         Sink::Path(self.file(name))
@@ -1294,6 +1314,7 @@ pub fn merge(
         tracing::info!("another merge committed first");
         return Ok(MergeOutcome::AlreadyMerged);
     }
+    dir.remove_leftovers();
     Ok(MergeOutcome::Merged(Box::new(report)))
 }
 

@@ -116,9 +116,15 @@ fn plan_run_every_shard_merge_equals_one_machine() {
     sb.write("in.csv", &data(3000, false));
     let n = plan(&sb, "in.csv", 6);
     assert_eq!(n, 6);
-    for k in 0..n {
+    for k in 0..n - 1 {
         assert_ok(&sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])));
     }
+    // Without --input, the plan says what to read.
+    let mut last = vec!["run", "-q", "--out", "out", "--shard", "5"];
+    last.extend(PIPELINE);
+    assert_ok(&sb.weir(&last));
+    // What a killed attempt leaves behind goes at the merge.
+    sb.write("out/.part-00002.csv.weir-999999-0.tmp", b"half a part");
     let o = sb.weir(&["merge", "out", "--concat", "cat.csv"]);
     assert_ok(&o);
     assert!(stderr(&o).contains("merged 6 shards"), "{}", stderr(&o));
@@ -135,6 +141,7 @@ fn plan_run_every_shard_merge_equals_one_machine() {
     assert!(sb
         .read_string("out/part-00003.csv")
         .starts_with("id,name,note,n\n"));
+    assert!(!sb.exists("out/.part-00002.csv.weir-999999-0.tmp"));
     // A second merge does nothing.
     let again = sb.weir(&["merge", "out"]);
     assert_ok(&again);
