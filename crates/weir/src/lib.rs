@@ -66,6 +66,8 @@ pub mod schema;
 pub mod sink;
 pub mod source;
 pub mod split;
+#[cfg(feature = "s3")]
+pub mod store;
 pub mod transform;
 pub mod units;
 
