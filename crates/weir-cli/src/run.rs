@@ -341,11 +341,14 @@ pub fn write_report(path: &Path, report: &Report) -> Result<(), String> {
     write_atomically(path, &json)
 }
 
-/// Writes a whole small file through the atomic sink (temp file, fsync, rename).
+/// Writes a whole small file through the atomic sink (temp file, fsync, rename), or an
+/// `s3://` object (uploaded whole).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut w = Sink::Path(path.to_path_buf())
-        .open()
-        .map_err(|e| e.to_string())?;
+    let sink = match path.to_str() {
+        Some(url) if url.starts_with("s3://") => Sink::from_arg(url),
+        _ => Sink::Path(path.to_path_buf()),
+    };
+    let mut w = sink.open().map_err(|e| e.to_string())?;
     w.write_all(bytes).map_err(|e| e.to_string())?;
     w.commit().map_err(|e| e.to_string())
 }

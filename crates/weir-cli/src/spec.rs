@@ -341,7 +341,11 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
 }
 
 fn relative_to(base: &Path, path: String) -> String {
-    if path == "-" || Path::new(&path).is_absolute() || base.as_os_str().is_empty() {
+    if path == "-"
+        || path.starts_with("s3://")
+        || Path::new(&path).is_absolute()
+        || base.as_os_str().is_empty()
+    {
         path
     } else {
         base.join(path).display().to_string()

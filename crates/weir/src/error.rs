@@ -146,8 +146,20 @@ pub enum Error {
     InputChanged {
         /// The input.
         source_name: SourceName,
-        /// What changed: sizes, modification time, or the file at the path.
+        /// What changed: sizes, modification time, the file at the path, or an object's ETag.
         detail: String,
+    },
+    /// A request to an object store (an `s3://` input or output) failed: which object (or
+    /// bucket) and what went wrong. Never holds credentials.
+    #[error("{url}: {message}")]
+    Store {
+        /// The `s3://bucket/key` URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// Whether trying again later may succeed (network errors, throttling, server errors:
+        /// see [`Error::is_transient`]).
+        transient: bool,
     },
 }
 
@@ -157,10 +169,18 @@ pub enum Error {
 #[error("{0}")]
 pub(crate) struct InputChangedIo(pub(crate) String);
 
+/// The I/O error of a read or write that failed for a reason that may pass (an object store's
+/// network error, throttling or server error), so that [`Error::is_transient`] can tell it
+/// after it went through [`std::io::Error`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct TransientIo(pub(crate) String);
+
 impl Error {
-    /// The error for a failed read of `source_name`: [`Error::InputChanged`] when the input's
-    /// end found it changed, [`Error::Read`] otherwise.
-    pub(crate) fn read(source_name: SourceName, source: io::Error) -> Error {
+    /// The error for a failed read of `source_name`: [`Error::InputChanged`] when the input
+    /// was found changed (a file at its end, an object at any of its ranged GETs: see
+    /// [`crate::store::Store::reader`]), [`Error::Read`] otherwise.
+    pub fn read(source_name: SourceName, source: io::Error) -> Error {
         if let Some(changed) = source
             .get_ref()
             .and_then(|e| e.downcast_ref::<InputChangedIo>())
@@ -183,6 +203,37 @@ impl Error {
             Error::Bind(_) | Error::Config(_) | Error::Resume { .. } | Error::Destination { .. }
         )
     }
+}
+
+impl Error {
+    /// Whether trying the same run again later may succeed: an object store's network error,
+    /// throttling or server error, a timed-out or reset connection, a full disk. A driver
+    /// retries these (the CLI's exit 75); usage and data errors it does not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Store { transient, .. } => *transient,
+            Error::Open { source, .. }
+            | Error::Read { source, .. }
+            | Error::Write { source, .. } => transient_io(source),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error may pass if tried again.
+fn transient_io(e: &io::Error) -> bool {
+    if e.get_ref().is_some_and(|e| e.is::<TransientIo>()) {
+        return true;
+    }
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::NotConnected
+            | io::ErrorKind::StorageFull
+    )
 }
 
 /// The library's result type.

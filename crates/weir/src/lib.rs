@@ -67,6 +67,8 @@ pub mod shard;
 pub mod sink;
 pub mod source;
 pub mod split;
+#[cfg(feature = "s3")]
+pub mod store;
 pub mod transform;
 pub mod units;
 

@@ -5,9 +5,14 @@
 //! a writer without committing removes the temporary file, so a failed or stopped run leaves no
 //! file that looks complete, and an existing file at the target stays untouched.
 //!
-//! A file whose name ends in `.gz`, `.zst` or `.zstd` is compressed as it is written, on the
-//! writing (committer) thread; the compressed stream is finished before the rename, so a
-//! committed file is always a complete gzip member or zstd frame.
+//! An object output (`s3://bucket/key`, the `s3` feature) is written the same way to a temporary
+//! file in the system's temporary folder, and uploaded by [`SinkWriter::commit`] (a multipart
+//! upload above 8 MiB, which the store shows only once complete): the object appears only when
+//! the run succeeded, and a failed run uploads nothing.
+//!
+//! A file (or object) whose name ends in `.gz`, `.zst` or `.zstd` is compressed as it is
+//! written, on the writing (committer) thread; the compressed stream is finished before the
+//! rename (or upload), so a committed file is always a complete gzip member or zstd frame.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -28,6 +33,9 @@ pub enum Sink {
     Path(PathBuf),
     /// Standard output.
     Stdout,
+    /// An object in an object store (`s3://bucket/key`), uploaded when committed; needs the
+    /// `s3` feature.
+    Url(String),
     /// Any writer (flushed periodically and at the end).
     Writer(String, Box<dyn Write + Send>),
 }
@@ -37,16 +45,19 @@ impl std::fmt::Debug for Sink {
         match self {
             Sink::Path(p) => write!(f, "Path({})", p.display()),
             Sink::Stdout => f.write_str("Stdout"),
+            Sink::Url(url) => write!(f, "Url({url})"),
             Sink::Writer(name, _) => write!(f, "Writer({name})"),
         }
     }
 }
 
 impl Sink {
-    /// `-` is standard output; anything else a path.
+    /// `-` is standard output, `s3://bucket/key` an object; anything else a path.
     pub fn from_arg(arg: &str) -> Sink {
         if arg == "-" {
             Sink::Stdout
+        } else if crate::source::is_object_url(arg) {
+            Sink::Url(arg.to_string())
         } else {
             Sink::Path(PathBuf::from(arg))
         }
@@ -57,6 +68,7 @@ impl Sink {
         match self {
             Sink::Path(p) => p.display().to_string(),
             Sink::Stdout => "-".to_string(),
+            Sink::Url(url) => url.clone(),
             Sink::Writer(name, _) => name.clone(),
         }
     }
@@ -113,8 +125,10 @@ impl Sink {
                     temp,
                     path,
                     committed: false,
+                    upload: false,
                 }))
             }
+            Sink::Url(url) => open_upload(url, compression_level),
             Sink::Stdout => Ok(SinkWriter::new(Target::Stdout)),
             Sink::Writer(name, w) => Ok(SinkWriter::new(Target::Writer(name, w))),
         }
@@ -134,6 +148,59 @@ pub(crate) fn compression_for(path: &Path, level: Option<i32>) -> Result<(Compre
         )));
     }
     Ok((compression, level))
+}
+
+/// An object output: a temporary file in the system's temporary folder, uploaded at commit.
+fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter> {
+    let path = PathBuf::from(&url);
+    if !cfg!(feature = "s3") {
+        return Err(Error::Destination {
+            path,
+            reason: "s3:// outputs need weir built with the `s3` feature".into(),
+        });
+    }
+    let (compression, level) = compression_for(&path, compression_level)?;
+    let temp = std::env::temp_dir().join(
+        temp_path(&path)
+            .file_name()
+            .expect("a temporary name has a file name"),
+    );
+    let file = temps::create(&temp, |t| {
+        OpenOptions::new().write(true).create_new(true).open(t)
+    })
+    .map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    let file = Encoded::new(file, compression, level).map_err(|source| {
+        let _ = fs::remove_file(&temp);
+        temps::unregister(&temp);
+        Error::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    Ok(SinkWriter::new(Target::File {
+        file,
+        temp,
+        path,
+        committed: false,
+        upload: true,
+    }))
+}
+
+/// Uploads a finished temporary file as the object `url`.
+#[cfg(feature = "s3")]
+fn upload(temp: &Path, url: &str) -> Result<()> {
+    crate::store::Store::for_url(url)?.upload(temp, url)
+}
+
+#[cfg(not(feature = "s3"))]
+fn upload(_temp: &Path, url: &str) -> Result<()> {
+    Err(Error::Destination {
+        path: PathBuf::from(url),
+        reason: "s3:// outputs need weir built with the `s3` feature".into(),
+    })
 }
 
 fn temp_path(path: &Path) -> PathBuf {
@@ -247,8 +314,11 @@ enum Target {
     File {
         file: Encoded,
         temp: PathBuf,
+        /// The output's path, or an object output's URL.
         path: PathBuf,
         committed: bool,
+        /// An object output: `temp` is uploaded to the URL `path` at commit, not renamed.
+        upload: bool,
     },
     Special {
         file: File,
@@ -309,6 +379,7 @@ impl SinkWriter {
                 temp: partial,
                 path,
                 committed: false,
+                upload: false,
             },
             written,
             durable: true,
@@ -348,8 +419,9 @@ impl SinkWriter {
     /// while the run goes on, so the final sync waits for little more than the disk's backlog.
     /// Without it, the commit is still atomic for every failure but a power loss or kernel
     /// crash (the file appears whole or not at all), as DuckDB's and Polars' outputs are.
+    /// An object output is as durable as its store makes it: its temporary file is not synced.
     pub fn set_durable(&mut self, durable: bool) {
-        self.durable = durable;
+        self.durable = durable && !matches!(self.target, Target::File { upload: true, .. });
     }
 
     pub(crate) fn path(&self) -> PathBuf {
@@ -455,10 +527,25 @@ impl SinkWriter {
         Ok(())
     }
 
-    /// Makes the output final: renames a file into place (syncing it first if durable).
+    /// Makes the output final: renames a file into place (syncing it first if durable), or
+    /// uploads an object output's temporary file (and removes it).
     pub fn commit(mut self) -> Result<()> {
         self.finish()?;
         let durable = self.durable;
+        if let Target::File {
+            temp,
+            path,
+            committed,
+            upload: true,
+            ..
+        } = &mut self.target
+        {
+            upload(temp, &path.to_string_lossy())?;
+            *committed = true;
+            let _ = fs::remove_file(&*temp);
+            temps::unregister(temp);
+            return Ok(());
+        }
         if let Target::File {
             temp,
             path,
@@ -608,6 +695,31 @@ mod tests {
             err.to_string().contains("/nonexistent-dir/out.csv"),
             "{err}"
         );
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn an_object_output_is_a_temporary_file_until_committed() {
+        let name = format!("weir-unit-{}.csv.gz", std::process::id());
+        let temps = || {
+            fs::read_dir(std::env::temp_dir())
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().contains(&name))
+                .count()
+        };
+        let url = format!("s3://bkt/dir/{name}");
+        let mut w = Sink::from_arg(&url).open().unwrap();
+        w.set_durable(true);
+        assert!(
+            !w.durable,
+            "the store makes an object durable, not an fsync"
+        );
+        w.write_all(b"a,b\n").unwrap();
+        assert_eq!(w.path(), PathBuf::from(&url));
+        assert_eq!(temps(), 1);
+        drop(w); // not committed: nothing uploaded, the temporary file removed
+        assert_eq!(temps(), 0);
     }
 
     #[test]

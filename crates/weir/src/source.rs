@@ -1,5 +1,6 @@
-//! Bytes in: a file, standard input, or any reader; gzip or zstd content is decompressed here
-//! (detected by its magic bytes, see [`crate::compress`]), so everything after sees plain bytes.
+//! Bytes in: a file, standard input, an object (`s3://bucket/key`, see [`crate::store`]), or any
+//! reader; gzip or zstd content is decompressed here (detected by its magic bytes, see
+//! [`crate::compress`]), so everything after sees plain bytes.
 
 use std::fmt;
 use std::fs::{File, Metadata};
@@ -40,6 +41,10 @@ pub enum Source {
     Path(PathBuf),
     /// Standard input.
     Stdin,
+    /// An object in an object store (`s3://bucket/key`), read with ranged GETs pinned to the
+    /// version it had when opened (see [`crate::store::Store::reader`]); needs the `s3`
+    /// feature. The URL is its name in messages and rejects.
+    Url(String),
     /// Any reader, with a name for messages.
     Reader(String, Box<dyn Read + Send>),
 }
@@ -49,16 +54,19 @@ impl fmt::Debug for Source {
         match self {
             Source::Path(p) => write!(f, "Path({})", p.display()),
             Source::Stdin => f.write_str("Stdin"),
+            Source::Url(url) => write!(f, "Url({url})"),
             Source::Reader(name, _) => write!(f, "Reader({name})"),
         }
     }
 }
 
 impl Source {
-    /// `-` is standard input; anything else a path.
+    /// `-` is standard input, `s3://bucket/key` an object; anything else a path.
     pub fn from_arg(arg: &str) -> Source {
         if arg == "-" {
             Source::Stdin
+        } else if is_object_url(arg) {
+            Source::Url(arg.to_string())
         } else {
             Source::Path(PathBuf::from(arg))
         }
@@ -69,14 +77,16 @@ impl Source {
         match self {
             Source::Path(p) => SourceName::new(&p.display().to_string()),
             Source::Stdin => SourceName::new("-"),
+            Source::Url(url) => SourceName::new(url),
             Source::Reader(name, _) => SourceName::new(name),
         }
     }
 
-    /// Opens the source; returns the reader of its plain (decompressed) bytes and, for files,
-    /// the size in bytes on disk. Whether the content is compressed is decided on the first
-    /// read, so opening a pipe does not block; a `.gz`/`.zst`/`.zstd` file without the magic
-    /// bytes, and corrupt or truncated compressed data, are read errors that say where.
+    /// Opens the source; returns the reader of its plain (decompressed) bytes and, for files
+    /// and objects, the size in bytes as stored. Whether the content is compressed is decided
+    /// on the first read, so opening a pipe does not block; a `.gz`/`.zst`/`.zstd` file without
+    /// the magic bytes, and corrupt or truncated compressed data, are read errors that say
+    /// where.
     pub fn open(self) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
         self.open_with(None)
     }
@@ -96,6 +106,7 @@ impl Source {
     ) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
         let named = match &self {
             Source::Path(p) => Compression::from_path(p),
+            Source::Url(url) => Compression::from_path(Path::new(url)),
             _ => Compression::None,
         };
         let (reader, size) = self.open_plain()?;
@@ -129,9 +140,48 @@ impl Source {
                 Ok((Box::new(Watched::new(file, path, name, &meta)), Some(size)))
             }
             Source::Stdin => Ok((Box::new(io::stdin()), None)),
+            Source::Url(url) => open_object(&url, name),
             Source::Reader(_, reader) => Ok((reader, None)),
         }
     }
+}
+
+/// Whether an input or output argument names an object (`s3://...`) rather than a path.
+pub(crate) fn is_object_url(arg: &str) -> bool {
+    arg.starts_with("s3://")
+}
+
+/// The reader of the object at `url` from its start, pinned to the version it has now, and its
+/// size.
+#[cfg(feature = "s3")]
+fn open_object(url: &str, _name: SourceName) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+    let store = crate::store::Store::for_url(url)?;
+    let meta = store.head(url)?;
+    let reader = store.reader(url, 0, Some(&meta.version))?;
+    Ok((reader, Some(meta.size)))
+}
+
+#[cfg(not(feature = "s3"))]
+fn open_object(_url: &str, name: SourceName) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+    Err(Error::Open {
+        source_name: name,
+        source: io::Error::new(
+            io::ErrorKind::Unsupported,
+            "s3:// inputs need weir built with the `s3` feature",
+        ),
+    })
+}
+
+/// The size of the object at `url` (one HEAD): checks that an input is there before anything
+/// is written.
+pub(crate) fn object_size(url: &str) -> Result<u64> {
+    #[cfg(feature = "s3")]
+    {
+        let store = crate::store::Store::for_url(url)?;
+        Ok(store.head(url)?.size)
+    }
+    #[cfg(not(feature = "s3"))]
+    open_object(url, SourceName::new(url)).map(|_| 0)
 }
 
 /// The identity of a regular file at one moment: which file it is (device and inode) and what
@@ -292,6 +342,17 @@ mod tests {
                 n => v.extend_from_slice(&buf[..n]),
             }
         }
+    }
+
+    #[test]
+    fn an_s3_url_is_an_object_named_by_its_url() {
+        let s = Source::from_arg("s3://bkt/in.csv.gz");
+        assert!(matches!(&s, Source::Url(u) if u == "s3://bkt/in.csv.gz"));
+        assert_eq!(s.name().as_str(), "s3://bkt/in.csv.gz");
+        assert!(matches!(Source::from_arg("s3:/bkt/x"), Source::Path(_)));
+        let sink = crate::Sink::from_arg("s3://bkt/out.csv");
+        assert!(matches!(&sink, crate::Sink::Url(u) if u == "s3://bkt/out.csv"));
+        assert_eq!(sink.name(), "s3://bkt/out.csv");
     }
 
     #[test]

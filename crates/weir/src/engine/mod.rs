@@ -577,6 +577,7 @@ fn resolve_dialect(cfg: &PipelineBuilder) -> Dialect {
     cfg.dialect.unwrap_or_else(|| {
         let format = match &cfg.source {
             Source::Path(p) => Format::from_path(&p.to_string_lossy()),
+            Source::Url(url) => Format::from_path(url),
             _ => None,
         };
         Dialect::new(format.unwrap_or(Format::Csv))
@@ -589,6 +590,7 @@ fn resolve_output_dialect(cfg: &PipelineBuilder, input: &Dialect) -> Dialect {
         Some(OutputChoice::Format(f)) => Some(f),
         None => match &cfg.sink {
             Sink::Path(p) => Format::from_path(&p.to_string_lossy()),
+            Sink::Url(url) => Format::from_path(url),
             _ => None,
         },
     };
@@ -683,6 +685,9 @@ fn run_inner(
                 source: e,
             })?;
             bytes_total = bytes_total.map(|t| t + meta.len());
+        } else if let Source::Url(url) = more {
+            let size = crate::source::object_size(url)?;
+            bytes_total = bytes_total.map(|t| t + size);
         } else {
             bytes_total = None;
         }

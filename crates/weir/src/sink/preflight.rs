@@ -16,7 +16,14 @@ impl Sink {
     ///
     /// The engine calls it for the output and the rejects before it opens any input, so the
     /// error ([`Error::Destination`], a usage error) comes before any work.
+    ///
+    /// An object output (`s3://bucket/key`) is checked with one small LIST of its bucket: a
+    /// missing bucket, or one the credentials cannot see, is an [`Error::Destination`] too; a
+    /// network or server error is the transient [`Error::Store`] it was.
     pub fn check_destination(&self) -> Result<()> {
+        if let Sink::Url(url) = self {
+            return check_bucket(url);
+        }
         let Sink::Path(path) = self else {
             return Ok(());
         };
@@ -48,6 +55,29 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+#[cfg(feature = "s3")]
+fn check_bucket(url: &str) -> Result<()> {
+    let path = PathBuf::from(url);
+    let checked = crate::store::Store::for_url(url).and_then(|s| s.check_bucket(url));
+    match checked {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_transient() => Err(e),
+        Err(Error::Store { message, .. }) => Err(Error::Destination {
+            path,
+            reason: message,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(feature = "s3"))]
+fn check_bucket(url: &str) -> Result<()> {
+    Err(Error::Destination {
+        path: PathBuf::from(url),
+        reason: "s3:// outputs need weir built with the `s3` feature".into(),
+    })
 }
 
 /// Whether the process may create files in `dir` (`access(dir, W_OK | X_OK)`).
