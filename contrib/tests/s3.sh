@@ -70,4 +70,4 @@ if [ -z "${WEIR_BIN:-}" ]; then
     WEIR_BIN="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/weir"
 fi
 export WEIR_BIN
-"$PY" -m pytest -q contrib/tests/test_s3.py
+"$PY" -m pytest -q contrib/tests/test_s3.py contrib/tests/test_s3_shards.py

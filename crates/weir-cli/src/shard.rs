@@ -96,7 +96,10 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let dir = OutDir::new(&out);
+    let dir = match OutDir::new(&out) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
     if let Err(e) = dir
         .prepare()
         .and_then(|()| dir.write(shard::PLAN_FILE, plan.to_json().as_bytes()))
@@ -111,7 +114,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
             plan.inputs.len(),
             if plan.inputs.len() == 1 { "" } else { "s" },
             run::human_bytes(bytes),
-            dir.path().join(shard::PLAN_FILE).display()
+            dir.location(shard::PLAN_FILE)
         );
     }
     println!("{}", plan.shards.len());
@@ -125,6 +128,8 @@ fn shard_code(e: &Error) -> u8 {
         Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
         Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
         Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
+        Error::InputChanged { .. } => code::DATA,
+        e if e.is_transient() => code::TRANSIENT,
         Error::Open { .. } | Error::Read { .. } | Error::Write { .. } => code::TRANSIENT,
         _ => code::DATA,
     }
@@ -164,7 +169,7 @@ fn selection(s: &ShardArgs, dir: &OutDir) -> Result<(usize, Option<usize>), Stri
         .find_map(|v| std::env::var(v).ok().map(|x| (*v, x)))
         .ok_or_else(|| format!("--shard-from-env: none of {} is set", INDEX_VARS.join(", ")))?;
     let k = parse(var, &value)?;
-    let has_plan = s.plan.is_some() || dir.path().join(shard::PLAN_FILE).exists();
+    let has_plan = s.plan.is_some() || matches!(dir.read(shard::PLAN_FILE), Ok(Some(_)));
     if has_plan {
         return Ok((k, None));
     }
@@ -178,7 +183,7 @@ fn selection(s: &ShardArgs, dir: &OutDir) -> Result<(usize, Option<usize>), Stri
         }
         Err(_) => Err(format!(
             "--shard-from-env: no plan at {} and WEIR_SHARD_COUNT is not set",
-            dir.path().join(shard::PLAN_FILE).display()
+            dir.location(shard::PLAN_FILE)
         )),
     }
 }
@@ -218,14 +223,14 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     // Without --input (and no input in a pipeline file), the plan says what to read.
     if args.io.input.is_empty() && args.pipeline.is_none() {
         if let Some(out) = &s.out {
-            let path = s
-                .plan
-                .clone()
-                .unwrap_or_else(|| Path::new(out).join(shard::PLAN_FILE));
-            if let Some(plan) = std::fs::read(&path)
-                .ok()
-                .and_then(|b| ShardPlan::from_json(&b, "plan").ok())
-            {
+            let bytes = match &s.plan {
+                Some(p) => std::fs::read(p).ok(),
+                None => OutDir::new(out)
+                    .and_then(|d| d.read(shard::PLAN_FILE))
+                    .ok()
+                    .flatten(),
+            };
+            if let Some(plan) = bytes.and_then(|b| ShardPlan::from_json(&b, "plan").ok()) {
                 args.io.input = plan.inputs.iter().map(|i| i.name.clone()).collect();
             }
         }
@@ -243,7 +248,13 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
     }
-    let dir = OutDir::new(&out);
+    let dir = match OutDir::new(&out) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+            return shard_code(&e);
+        }
+    };
     let (index, count) = match selection(&s, &dir) {
         Ok(sel) => sel,
         Err(e) => return usage(e),
@@ -266,7 +277,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         return usage(format!(
             "the plan in {} was made for another pipeline (steps, schema, dialect or record \
              rules differ): plan again or run the same pipeline",
-            dir.path().display()
+            dir.name()
         ));
     }
     let planned: Vec<&str> = plan.inputs.iter().map(|i| i.name.as_str()).collect();
@@ -310,7 +321,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                         i.start,
                         i.end,
                         i.start_guess.hypothesis,
-                        dir.path().join(&i.part).display()
+                        dir.location(&i.part)
                     );
                 }
             }
@@ -320,9 +331,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
             if !cfg.quiet {
                 eprintln!(
                     "weir: shard {index} is done already ({}): nothing to do",
-                    dir.path()
-                        .join(shard::report_name(index, plan.shards.len(), false))
-                        .display()
+                    dir.location(&shard::report_name(index, plan.shards.len(), false))
                 );
             }
             exit::OK
@@ -395,7 +404,10 @@ fn rerun(r: &Repair) -> weir::Result<()> {
 
 /// `weir merge DIR`.
 pub fn merge(a: MergeArgs) -> u8 {
-    let dir = OutDir::new(&a.dir);
+    let dir = match OutDir::new(&a.dir) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
     let mut repairer = rerun;
     let repair: Option<shard::Repairer<'_>> = if a.repair { Some(&mut repairer) } else { None };
     match shard::merge(&dir, repair, a.concat.as_deref().map(Path::new)) {

@@ -217,9 +217,15 @@ fn now_seconds() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// The size and version of a local input file.
-fn stamp(path: &Path, name: &str) -> Result<(u64, String)> {
-    let meta = fs::metadata(path).map_err(|source| Error::Open {
+/// The size and version of an input: a file's size and modification time, an object's size
+/// and ETag.
+fn stamp(name: &str) -> Result<(u64, String)> {
+    #[cfg(feature = "s3")]
+    if crate::store::is_url(name) {
+        let meta = crate::store::Store::for_url(name)?.head(name)?;
+        return Ok((meta.size, meta.version));
+    }
+    let meta = fs::metadata(name).map_err(|source| Error::Open {
         source_name: SourceName::new(name),
         source,
     })?;
@@ -229,6 +235,24 @@ fn stamp(path: &Path, name: &str) -> Result<(u64, String)> {
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos());
     Ok((meta.len(), format!("size {} mtime {mtime}", meta.len())))
+}
+
+/// The stored bytes of input `name` from `offset` on; an object's reads are pinned to
+/// `version` (a replaced object fails them with [`Error::InputChanged`]).
+fn open_input(name: &str, offset: u64, version: &str) -> Result<Box<dyn Read + Send>> {
+    #[cfg(feature = "s3")]
+    if crate::store::is_url(name) {
+        let store = crate::store::Store::for_url(name)?;
+        return store.reader(name, offset, Some(version));
+    }
+    let _ = version; // a file's version is checked before and after the shard reads it
+    let mut file = File::open(name).map_err(|source| Error::Open {
+        source_name: SourceName::new(name),
+        source,
+    })?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::read(SourceName::new(name), e))?;
+    Ok(Box::new(file))
 }
 
 impl ShardPlan {
@@ -349,15 +373,12 @@ fn shard_counts(inputs: &[PlanInput], split: Split) -> Vec<usize> {
 
 /// Size, version, where the data starts and the header's width, of one input.
 fn probe(name: &str, dialect: Dialect, max_record_size: usize) -> Result<PlanInput> {
-    let path = Path::new(name);
-    let (size, version) = stamp(path, name)?;
+    let (size, version) = stamp(name)?;
     let mut head = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(4).read_to_end(&mut head))
-        .map_err(|source| Error::Open {
-            source_name: SourceName::new(name),
-            source,
-        })?;
+    open_input(name, 0, &version)?
+        .take(4)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::read(SourceName::new(name), e))?;
     let splittable = Compression::from_magic(&head) == Compression::None;
     let mut input = PlanInput {
         name: name.to_string(),
@@ -371,7 +392,7 @@ fn probe(name: &str, dialect: Dialect, max_record_size: usize) -> Result<PlanInp
     if !splittable {
         return Ok(input);
     }
-    let (reader, _) = Source::Path(path.to_path_buf()).open()?;
+    let reader = open_input(name, 0, &input.version)?;
     let mut splitter = SplitterBuilder::new(dialect.framing())
         .chunk_size(64 << 10)
         .max_record_size(max_record_size)
@@ -565,8 +586,8 @@ pub fn guess_start(
 
 /// Reads the bytes of `path` from `at` until `guess_start` can answer.
 fn find_start(
-    path: &Path,
     name: &str,
+    version: &str,
     nominal: u64,
     size: u64,
     framing: Framing,
@@ -574,12 +595,8 @@ fn find_start(
     max_record_size: usize,
 ) -> Result<(u64, StartGuess)> {
     let at = nominal.saturating_sub(2);
-    let mut file = File::open(path).map_err(|source| Error::Open {
-        source_name: SourceName::new(name),
-        source,
-    })?;
+    let mut file = open_input(name, at, version)?;
     let read_err = |source| Error::read(SourceName::new(name), source);
-    file.seek(SeekFrom::Start(at)).map_err(read_err)?;
     let mut window = Vec::new();
     let mut want = (4 * GUESS_WINDOW) as u64;
     loop {
@@ -606,33 +623,64 @@ fn find_start(
     }
 }
 
-/// Where a shard's outputs go: a local folder.
-#[derive(Debug, Clone)]
+/// Where a shard's outputs go: a local (or shared) folder, or an `s3://` prefix.
+#[derive(Debug)]
 pub struct OutDir {
-    dir: PathBuf,
+    dir: String,
+    #[cfg(feature = "s3")]
+    store: Option<crate::store::Store>,
 }
 
 impl OutDir {
-    /// The folder `arg`.
-    pub fn new(arg: &str) -> OutDir {
-        OutDir {
-            dir: PathBuf::from(arg),
+    /// The folder or `s3://bucket/prefix` `arg`.
+    pub fn new(arg: &str) -> Result<OutDir> {
+        let dir = arg.trim_end_matches('/').to_string();
+        #[cfg(feature = "s3")]
+        {
+            let store = crate::store::is_url(arg)
+                .then(|| crate::store::Store::for_url(arg))
+                .transpose()?;
+            Ok(OutDir { dir, store })
+        }
+        #[cfg(not(feature = "s3"))]
+        {
+            if arg.starts_with("s3://") {
+                return Err(Error::Config(
+                    "s3:// shard folders need weir built with the `s3` feature".into(),
+                ));
+            }
+            Ok(OutDir { dir })
         }
     }
 
-    /// The folder's path.
-    pub fn path(&self) -> &Path {
+    /// The folder's name, as given.
+    pub fn name(&self) -> &str {
         &self.dir
     }
 
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+    /// Where `name` in the folder is (a path or a URL), for messages.
+    pub fn location(&self, name: &str) -> String {
+        format!("{}/{name}", self.dir)
     }
 
-    /// Creates the folder and its `_reports` and `rejects` folders.
+    fn file(&self, name: &str) -> PathBuf {
+        Path::new(&self.dir).join(name)
+    }
+
+    #[cfg(feature = "s3")]
+    fn object(&self) -> Option<&crate::store::Store> {
+        self.store.as_ref()
+    }
+
+    /// Creates the folder and its `_reports` and `rejects` folders (for a prefix: checks the
+    /// bucket is there).
     pub fn prepare(&self) -> Result<()> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.check_bucket(&self.location(PLAN_FILE));
+        }
         for d in [
-            self.dir.clone(),
+            PathBuf::from(&self.dir),
             self.file(REPORTS_DIR),
             self.file(REJECTS_DIR),
         ] {
@@ -646,6 +694,10 @@ impl OutDir {
 
     /// The bytes of `name`, `None` if there is no such file.
     pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.get(&self.location(name));
+        }
         let path = self.file(name);
         match fs::read(&path) {
             Ok(b) => Ok(Some(b)),
@@ -657,16 +709,25 @@ impl OutDir {
         }
     }
 
-    /// Writes `name` atomically (temporary file, sync, rename).
+    /// Writes `name` atomically (temporary file, sync, rename; one PUT for an object).
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.put(&self.location(name), bytes);
+        }
         let mut w = Sink::Path(self.file(name)).open()?;
         w.set_durable(true);
         w.write_all(bytes)?;
         w.commit()
     }
 
-    /// Creates `name` with `bytes` only if it does not exist; `false` if it did.
+    /// Creates `name` with `bytes` only if it does not exist (`O_EXCL`, or `If-None-Match: *`
+    /// for an object); `false` if it did.
     pub fn create_new(&self, name: &str, bytes: &[u8]) -> Result<bool> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.put_if_absent(&self.location(name), bytes);
+        }
         let path = self.file(name);
         let err = |source| Error::Write {
             path: path.clone(),
@@ -689,23 +750,50 @@ impl OutDir {
 
     /// The size of `name`, `None` if there is no such file.
     fn size(&self, name: &str) -> Option<u64> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.head(&self.location(name)).ok().map(|m| m.size);
+        }
         fs::metadata(self.file(name)).ok().map(|m| m.len())
     }
 
-    /// Opens `name` for reading.
-    fn open(&self, name: &str) -> Result<File> {
+    /// Removes `name`, if it is there.
+    fn remove(&self, name: &str) {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            let _ = store.delete(&self.location(name));
+            return;
+        }
+        let _ = fs::remove_file(self.file(name));
+    }
+
+    /// Opens `name` for reading from byte `offset`.
+    fn open_at(&self, name: &str, offset: u64) -> Result<Box<dyn Read + Send>> {
+        #[cfg(feature = "s3")]
+        if let Some(store) = self.object() {
+            return store.reader(&self.location(name), offset, None);
+        }
         let path = self.file(name);
-        File::open(&path).map_err(|source| Error::Open {
-            source_name: SourceName::new(&path.display().to_string()),
+        let name = SourceName::new(&path.display().to_string());
+        let mut file = File::open(&path).map_err(|source| Error::Open {
+            source_name: name.clone(),
             source,
-        })
+        })?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::read(name, e))?;
+        Ok(Box::new(file))
     }
 
     /// Removes the temporary files of shard attempts that were killed before they could
     /// (`.part-00007.csv.weir-PID-N.tmp`): once merged, nothing is writing a part worth having.
+    /// (An object store has none: an unfinished upload is never visible.)
     fn remove_leftovers(&self) {
+        #[cfg(feature = "s3")]
+        if self.object().is_some() {
+            return;
+        }
         for d in [
-            self.dir.clone(),
+            PathBuf::from(&self.dir),
             self.file(REJECTS_DIR),
             self.file(REPORTS_DIR),
         ] {
@@ -721,8 +809,12 @@ impl OutDir {
         }
     }
 
-    /// The sink that writes `name` (atomically).
+    /// The sink that writes `name` (atomically: renamed into place, or uploaded at commit).
     fn sink(&self, name: &str) -> Sink {
+        #[cfg(feature = "s3")]
+        if self.object().is_some() {
+            return Sink::from_arg(&self.location(name));
+        }
         Sink::Path(self.file(name))
     }
 }
@@ -764,12 +856,9 @@ fn read_report(dir: &OutDir, name: &str) -> Result<Option<Report>> {
     let Some(bytes) = dir.read(name)? else {
         return Ok(None);
     };
-    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::Config(format!(
-            "{} is not a weir report: {e}",
-            dir.file(name).display()
-        ))
-    })
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| Error::Config(format!("{} is not a weir report: {e}", dir.location(name))))
 }
 
 fn report_json(report: &Report) -> Vec<u8> {
@@ -803,7 +892,7 @@ pub fn load_or_make_plan(
                 return Err(Error::Config(format!(
                     "{} holds another plan ({}; this shard's is {}): the input or pipeline \
                      differs, or the folder is another run's",
-                    dir.file(PLAN_FILE).display(),
+                    dir.location(PLAN_FILE),
                     stored.id,
                     plan.id
                 )));
@@ -823,10 +912,10 @@ pub fn load_or_make_plan(
             dir.read(PLAN_FILE)?.ok_or_else(|| {
                 Error::Config(format!(
                     "no plan at {}: run `weir plan` first, or give --shard K/N",
-                    dir.file(PLAN_FILE).display()
+                    dir.location(PLAN_FILE)
                 ))
             })?,
-            dir.file(PLAN_FILE).display().to_string(),
+            dir.location(PLAN_FILE),
         ),
     };
     ShardPlan::from_json(&bytes, &name)
@@ -889,7 +978,7 @@ pub fn run_shard(
             report.shard = Some(info);
             dir.write(&ok_name, &report_json(&report))?;
             // A failed attempt's report is out of date now.
-            let _ = fs::remove_file(dir.file(&report_name(k, count, true)));
+            dir.remove(&report_name(k, count, true));
             Ok(ShardOutcome::Done(Box::new(report)))
         }
         Err((error, report)) => {
@@ -904,7 +993,7 @@ pub fn run_shard(
             // a proven start); one of the same start stays: it is a duplicate's good result.
             if let Some(done) = read_report(dir, &ok_name).ok().flatten() {
                 if done.shard.is_some_and(|d| d.start != info.start) {
-                    let _ = fs::remove_file(dir.file(&ok_name));
+                    dir.remove(&ok_name);
                 }
             }
             report.shard = Some(info);
@@ -950,13 +1039,12 @@ fn run_shard_inner(
 ) -> std::result::Result<Report, Failed> {
     let shard = plan.shards[job.index];
     let input = &plan.inputs[shard.input];
-    let path = PathBuf::from(&input.name);
     let changed = |detail: String| Error::InputChanged {
         source_name: SourceName::new(&input.name),
         detail,
     };
     let check_stamp = || -> Result<()> {
-        let (size, version) = stamp(&path, &input.name)?;
+        let (size, version) = stamp(&input.name)?;
         if version != input.version {
             return Err(changed(format!(
                 "the plan saw {} bytes ({}), now it has {size} ({version}): plan again",
@@ -978,7 +1066,7 @@ fn run_shard_inner(
         part_stem(job.index, plan.shards.len())
     );
     info.part = part.clone();
-    let source = Source::Path(path.clone());
+    let source = Source::from_arg(&input.name);
     let report = if !input.splittable {
         // A compressed input is one shard: the whole input, as a one-machine run reads it.
         info.start = shard.start;
@@ -1005,8 +1093,8 @@ fn run_shard_inner(
                 },
             ),
             None => find_start(
-                &path,
                 &input.name,
+                &input.version,
                 shard.start,
                 input.size,
                 dialect.framing(),
@@ -1017,17 +1105,7 @@ fn run_shard_inner(
         };
         info.start = start;
         info.start_guess = guess;
-        let mut file = File::open(&path).map_err(|source| {
-            (
-                Error::Open {
-                    source_name: SourceName::new(&input.name),
-                    source,
-                },
-                None,
-            )
-        })?;
-        file.seek(SeekFrom::Start(start))
-            .map_err(|e| (Error::read(SourceName::new(&input.name), e), None))?;
+        let file = open_input(&input.name, start, &input.version).map_err(|e| (e, None))?;
         let range = ShardRange {
             start,
             end: shard.end.max(start),
@@ -1053,7 +1131,7 @@ fn header_len(dir: &OutDir, part: &str, format: Format) -> Result<u64> {
         return Ok(0);
     }
     let mut head = Vec::new();
-    dir.open(part)?
+    dir.open_at(part, 0)?
         .take(1 << 20)
         .read_to_end(&mut head)
         .map_err(|e| Error::read(SourceName::new(part), e))?;
@@ -1115,10 +1193,10 @@ fn load_shards(dir: &OutDir) -> Result<(ShardPlan, Vec<Option<Seen>>, Missing)> 
     let bytes = dir.read(PLAN_FILE)?.ok_or_else(|| {
         Error::Config(format!(
             "no plan at {}: not a shard folder, or no shard ran",
-            dir.file(PLAN_FILE).display()
+            dir.location(PLAN_FILE)
         ))
     })?;
-    let plan = ShardPlan::from_json(&bytes, &dir.file(PLAN_FILE).display().to_string())?;
+    let plan = ShardPlan::from_json(&bytes, &dir.location(PLAN_FILE))?;
     let count = plan.shards.len();
     let (mut seen, mut missing) = (Vec::with_capacity(count), Vec::new());
     for k in 0..count {
@@ -1298,11 +1376,8 @@ pub fn merge(
         concat_parts(dir, &done, path)?;
     }
     let mut report = sum_reports(&plan, &done);
-    report.output = concat.map_or_else(
-        || dir.path().display().to_string(),
-        |p| p.display().to_string(),
-    );
-    report.rejects = Some(dir.file(MERGED_REJECTS).display().to_string());
+    report.output = concat.map_or_else(|| dir.name().to_string(), |p| p.display().to_string());
+    report.rejects = Some(dir.location(MERGED_REJECTS));
     report.merge = Some(MergeInfo {
         plan: plan.id.clone(),
         shards: count,
@@ -1440,7 +1515,7 @@ fn merge_rejects(dir: &OutDir, plan: &ShardPlan, done: &[(&Report, &ShardInfo)])
             "{REJECTS_DIR}/{}.csv",
             part_stem(info.index, plan.shards.len())
         );
-        let file = dir.open(&name)?;
+        let file = dir.open_at(&name, 0)?;
         let mut splitter = SplitterBuilder::new(Framing::Quoted {
             quote: b'"',
             delimiter: b',',
@@ -1456,7 +1531,7 @@ fn merge_rejects(dir: &OutDir, plan: &ShardPlan, done: &[(&Report, &ShardInfo)])
             let (a, b) = line_field(rec).ok_or_else(|| {
                 Error::Config(format!(
                     "{} line {}: not a rejects row",
-                    dir.file(&name).display(),
+                    dir.location(&name),
                     chunk.first_line
                 ))
             })?;
@@ -1497,18 +1572,15 @@ fn line_field(rec: &[u8]) -> Option<(usize, usize)> {
 
 /// Writes the parts as one file: part 0 whole, the others without their header row.
 fn concat_parts(dir: &OutDir, done: &[(&Report, &ShardInfo)], path: &Path) -> Result<()> {
-    let mut out = Sink::Path(path.to_path_buf()).open()?;
+    let mut out = Sink::from_arg(&path.display().to_string()).open()?;
     let mut buf = vec![0u8; 1 << 20];
     for (k, (_, info)) in done.iter().enumerate() {
-        let mut file = dir.open(&info.part)?;
-        if k > 0 {
-            file.seek(SeekFrom::Start(info.header_bytes))
-                .map_err(|e| Error::read(SourceName::new(&info.part), e))?;
-        }
+        let skip = if k > 0 { info.header_bytes } else { 0 };
+        let mut part = dir.open_at(&info.part, skip)?;
         loop {
-            let n = file
+            let n = part
                 .read(&mut buf)
-                .map_err(|e| Error::read(SourceName::new(&info.part), e))?;
+                .map_err(|e| Error::read(SourceName::new(&dir.location(&info.part)), e))?;
             if n == 0 {
                 break;
             }

@@ -114,7 +114,7 @@ fn sharded(
         Split::Count(n),
     )
     .map_err(|e| e.to_string())?;
-    let out = OutDir::new(&dir.join("shards").display().to_string());
+    let out = OutDir::new(&dir.join("shards").display().to_string()).unwrap();
     out.prepare().unwrap();
     out.write(shard::PLAN_FILE, plan.to_json().as_bytes())
         .unwrap();
@@ -148,7 +148,7 @@ fn sharded(
             Ok((
                 Result3 {
                     output: fs::read(&concat).unwrap(),
-                    rejects: fs::read(out.path().join(shard::MERGED_REJECTS)).unwrap(),
+                    rejects: fs::read(out.location(shard::MERGED_REJECTS)).unwrap(),
                     counters: counters(&report),
                 },
                 repairs,
