@@ -115,6 +115,10 @@ pub struct StartGuess {
     pub hypothesis: String,
     /// What each hypothesis found.
     pub candidates: Vec<Candidate>,
+    /// Where the two hypotheses' parses reach the same record boundary, when they start apart
+    /// and meet within the window read (then the one with fewer bad records on the way wins).
+    #[serde(default)]
+    pub met_at: Option<u64>,
 }
 
 /// What one hypothesis about the quote state before a shard's nominal start found.
@@ -131,6 +135,10 @@ pub struct Candidate {
     /// Quotes that only make sense on the other hypothesis: a quote inside an unquoted field,
     /// text right after a closing quote.
     pub stray_quotes: u64,
+    /// Bad records (another field count, stray quotes) its parse met before the other
+    /// hypothesis's parse joined it.
+    #[serde(default)]
+    pub bad_before_meeting: Option<u64>,
 }
 
 /// What a shard's report says of the shard (the report's `shard` field).
@@ -508,7 +516,7 @@ pub fn guess_start(
                 window_at + at as u64,
                 StartGuess {
                     hypothesis: "newline".into(),
-                    candidates: Vec::new(),
+                    ..Default::default()
                 },
             ))
         }
@@ -562,9 +570,29 @@ pub fn guess_start(
                 let share = (c.well_formed * 1000).checked_div(c.records).unwrap_or(500);
                 (c.start.is_some(), share, u64::MAX - c.stray_quotes)
             };
+            // Two different starts: follow both parses until they reach the same record
+            // boundary (from there on they are one parse). The right one met only the data's own
+            // bad records on the way; the wrong one usually also the garbage of its resync.
+            let met = match (candidates[0].start, candidates[1].start) {
+                (Some(a), Some(b)) if a != b => {
+                    let at = |x: u64| (x - window_at) as usize;
+                    meet(window, at(a), at(b), quote, delimiter, fields)
+                }
+                _ => None,
+            };
+            if let Some((_, bad_out, bad_in)) = met {
+                candidates[0].bad_before_meeting = Some(bad_out);
+                candidates[1].bad_before_meeting = Some(bad_in);
+            }
             let (out, inside) = (&candidates[0], &candidates[1]);
             let (start, hypothesis) = if out.start == inside.start {
                 (out.start, "agree")
+            } else if let Some((_, bad_out, bad_in)) = met {
+                if bad_in < bad_out {
+                    (inside.start, "inside-quotes")
+                } else {
+                    (out.start, "outside-quotes")
+                }
             } else if score(inside) > score(out) {
                 (inside.start, "inside-quotes")
             } else {
@@ -578,10 +606,38 @@ pub fn guess_start(
                 StartGuess {
                     hypothesis: hypothesis.into(),
                     candidates,
+                    met_at: met.map(|(at, _, _)| window_at + at as u64),
                 },
             ))
         }
     }
+}
+
+/// Follows the record boundaries of two parses of `window`, from `a` and from `b`, until they
+/// reach the same boundary: where, and how many bad records (another field count than the
+/// header's, stray quotes) each met before. `None` if they do not meet within the window.
+fn meet(
+    window: &[u8],
+    mut a: usize,
+    mut b: usize,
+    quote: u8,
+    delimiter: u8,
+    fields: Option<usize>,
+) -> Option<(usize, u64, u64)> {
+    let (mut bad_a, mut bad_b) = (0u64, 0u64);
+    while a != b {
+        let (pos, bad) = if a < b {
+            (&mut a, &mut bad_a)
+        } else {
+            (&mut b, &mut bad_b)
+        };
+        let (len, n, stray) = parse_record(&window[*pos..], quote, delimiter);
+        if stray > 0 || fields.is_some_and(|f| f != n) {
+            *bad += 1;
+        }
+        *pos += len?;
+    }
+    Some((a, bad_a, bad_b))
 }
 
 /// Reads the bytes of `path` from `at` until `guess_start` can answer.
@@ -1082,14 +1138,14 @@ fn run_shard_inner(
                 s,
                 StartGuess {
                     hypothesis: "given".into(),
-                    candidates: Vec::new(),
+                    ..Default::default()
                 },
             ),
             None if shard.start <= input.data_start => (
                 input.data_start,
                 StartGuess {
                     hypothesis: "data-start".into(),
-                    candidates: Vec::new(),
+                    ..Default::default()
                 },
             ),
             None => find_start(
@@ -1615,6 +1671,23 @@ mod tests {
         // Outside any quotes, both hypotheses agree or outside wins.
         let (start, _) = guess(input, 17, 2);
         assert_eq!(start, 20);
+    }
+
+    #[test]
+    fn a_start_inside_more_fake_records_than_a_guess_reads_is_found_where_the_parses_meet() {
+        // 150 well-formed lines inside quotes: "outside" sees 100 good records too, but its
+        // parse meets the right one only after the closing quote opens a bogus quoted field.
+        let mut input = b"a,b,c\n1,\"".to_vec();
+        for _ in 0..150 {
+            input.extend_from_slice(b"7,8,9\n");
+        }
+        input.extend_from_slice(b"\",c\n");
+        let real = input.len() as u64;
+        for i in 2..200 {
+            input.extend_from_slice(format!("{i},b,\"c\nd\"\n").as_bytes());
+        }
+        let (start, h) = guess(&input, 400, 3);
+        assert_eq!((start, h.as_str()), (real, "inside-quotes"));
     }
 
     #[test]
