@@ -103,30 +103,8 @@ impl Sink {
                         return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
-                let (compression, level) = compression_for(&path, compression_level)?;
                 let temp = temp_path(&path);
-                let file = temps::create(&temp, |t| {
-                    OpenOptions::new().write(true).create_new(true).open(t)
-                })
-                .map_err(|source| Error::Write {
-                    path: path.clone(),
-                    source,
-                })?;
-                let file = Encoded::new(file, compression, level).map_err(|source| {
-                    let _ = fs::remove_file(&temp);
-                    temps::unregister(&temp);
-                    Error::Write {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
-                Ok(SinkWriter::new(Target::File {
-                    file,
-                    temp,
-                    path,
-                    committed: false,
-                    upload: false,
-                }))
+                open_temp(path, temp, compression_level, false)
             }
             Sink::Url(url) => open_upload(url, compression_level),
             Sink::Stdout => Ok(SinkWriter::new(Target::Stdout)),
@@ -159,12 +137,23 @@ fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter
             reason: "s3:// outputs need weir built with the `s3` feature".into(),
         });
     }
-    let (compression, level) = compression_for(&path, compression_level)?;
     let temp = std::env::temp_dir().join(
         temp_path(&path)
             .file_name()
             .expect("a temporary name has a file name"),
     );
+    open_temp(path, temp, compression_level, true)
+}
+
+/// A file output written to `temp` (compressed as `path`'s name says), renamed to `path` at
+/// commit, or uploaded to it (`upload`).
+fn open_temp(
+    path: PathBuf,
+    temp: PathBuf,
+    compression_level: Option<i32>,
+    upload: bool,
+) -> Result<SinkWriter> {
+    let (compression, level) = compression_for(&path, compression_level)?;
     let file = temps::create(&temp, |t| {
         OpenOptions::new().write(true).create_new(true).open(t)
     })
@@ -185,7 +174,7 @@ fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter
         temp,
         path,
         committed: false,
-        upload: true,
+        upload,
     }))
 }
 
