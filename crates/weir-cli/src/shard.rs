@@ -128,10 +128,8 @@ fn shard_code(e: &Error) -> u8 {
         Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
         Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
         Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
-        Error::InputChanged { .. } => code::DATA,
-        e if e.is_transient() => code::TRANSIENT,
-        Error::Open { .. } | Error::Read { .. } | Error::Write { .. } => code::TRANSIENT,
-        _ => code::DATA,
+        e if shard::is_data_error(e) => code::DATA,
+        _ => code::TRANSIENT,
     }
 }
 

@@ -1038,7 +1038,9 @@ pub fn run_shard(
             Ok(ShardOutcome::Done(Box::new(report)))
         }
         Err((error, report)) => {
-            if matches!(error, Error::Stopped(_)) || error.is_usage() {
+            // Only a data error says something about the shard's start (merge judges it); a
+            // stop, a usage error or a transient one leaves the shard to be run again.
+            if !is_data_error(&error) {
                 return Err(error);
             }
             let mut report = report.unwrap_or_else(|| Box::new(empty_report(input)));
@@ -1056,6 +1058,19 @@ pub fn run_shard(
             dir.write(&report_name(k, count, true), &report_json(&report))?;
             Err(error)
         }
+    }
+}
+
+/// Whether an error is in the data (the same shard from the same start fails again: an
+/// unterminated quote, a record too large, an input changed since the plan, a failing step),
+/// as opposed to a stop, a usage error, or a transient one (I/O, network) worth a retry.
+pub fn is_data_error(e: &Error) -> bool {
+    match e {
+        Error::InputChanged { .. } => true,
+        Error::Stopped(_) | Error::BrokenPipe => false,
+        e if e.is_usage() || e.is_transient() => false,
+        Error::Open { .. } | Error::Read { .. } | Error::Write { .. } => false,
+        _ => true,
     }
 }
 

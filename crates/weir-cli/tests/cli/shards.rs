@@ -385,6 +385,14 @@ fn steps_that_need_the_whole_input_and_a_changed_input_are_refused() {
     assert_fails(&o, 65, "changed");
     assert!(sb.exists("out/_reports/part-00001.failed.json"));
     assert!(!sb.exists("out/_reports/part-00001.json"));
+
+    // An input that cannot be opened (a shared folder not mounted yet): transient, exit 75, and
+    // no report, so merge counts the shard as missing until a retry runs it.
+    std::fs::remove_file(sb.join("in.csv")).unwrap();
+    let o = sb.weir(&shard_args("in.csv", &["--shard", "0"]));
+    assert_fails(&o, 75, "in.csv");
+    assert!(!sb.exists("out/_reports/part-00000.failed.json"));
+    assert_fails(&sb.weir(&["merge", "out"]), 4, "shard 0 is missing");
 }
 
 #[test]
