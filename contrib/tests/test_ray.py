@@ -7,6 +7,8 @@ namespace, which is how teardown finds them: by pid, nothing else on the machine
 
 Run: bash contrib/ray/install.sh && WEIR_BIN=$PWD/target/release/weir python -m pytest -v contrib/tests/test_ray.py
 """
+import csv as csvmod
+import io
 import json
 import os
 import shutil
@@ -239,14 +241,17 @@ def wrapper(path, body):
     return path
 
 
-def driver(cluster, csv, out, shards, weir=None, extra=(), wait=True, opts=(), pipe=PIPE, code=0):
-    """Starts weir_ray.py in the cluster's namespace; returns the Popen (or waits: the result)."""
-    argv = cluster.cmd(sys.executable, DRIVER, "--input", csv, "--out", out / "dir", "--shards", shards,
+def driver(cluster, csv, out, shards, weir=None, extra=(), wait=True, opts=(), pipe=PIPE, code=0,
+           dest=None, env=None):
+    """Starts weir_ray.py in the cluster's namespace; returns the Popen (or waits: the result).
+    The shard folder is `out/dir` unless `dest` (a URL); `env` is added to the driver's."""
+    argv = cluster.cmd(sys.executable, DRIVER, "--input", csv, "--out", dest or out / "dir", "--shards", shards,
                        "--address", cluster.address, "--weir", weir or common.weir_bin(),
                        "--concat", out / "merged.csv", *opts, "--", *pipe, *extra)
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "driver.log", "w")
-    p = subprocess.Popen(argv, env=cluster.env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    p = subprocess.Popen(argv, env={**cluster.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
+                         text=True)
     p.t0, p.out = time.time(), out
     return finish(p, code=code) if wait else p
 
@@ -432,3 +437,93 @@ def test_i_transient_exhausted(cluster, tmp_path):
     assert rc == 1, log
     assert "shard 1: exit 75 (attempt 2): disk on fire" in log, log
     assert not (tmp_path / "dir" / "_SUCCESS").exists()
+
+
+# A short S3 client for the namespace (boto3; moto listens on the namespace's 127.0.0.1, which the
+# host cannot reach): waits for the server, then `put BUCKET KEY FILE` (makes the bucket, uploads)
+# or `get BUCKET PREFIX DIR` (downloads PREFIX/rejects.csv and PREFIX/_report.json into DIR, prints
+# the keys under PREFIX).
+S3_CLIENT = """
+import json, sys, time, urllib.request, boto3
+endpoint, action, bucket, key, path = sys.argv[1:6]
+deadline = time.time() + 30
+while True:
+    try:
+        urllib.request.urlopen(endpoint + "/moto-api/", timeout=2)
+        break
+    except OSError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.1)
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="testing", aws_secret_access_key="testing")
+if action == "put":
+    s3.create_bucket(Bucket=bucket)
+    s3.upload_file(path, bucket, key)
+else:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key + "/")
+    keys = [o["Key"][len(key) + 1:] for page in pages for o in page.get("Contents", [])]
+    for name in ("rejects.csv", "_report.json"):
+        s3.download_file(bucket, f"{key}/{name}", f"{path}/{name}")
+    print("KEYS " + json.dumps(keys))
+"""
+
+
+def test_j_object_storage(cluster, data, tmp_path):
+    """The input and the shard folder are objects (moto, inside the cluster's namespace). The
+    S3 variables reach the Ray tasks only through the driver's `--env NAME` (Ray's runtime_env):
+    the nodes were started without them. `--repair merge` is what the driver does for a URL."""
+    csv, ref = data
+    # The raylets (and so the Ray workers they start) do not have the variables: `--env` must
+    # carry them.
+    for _, raylet, _ in [cluster.head, *cluster.workers]:
+        environ = Path(f"/proc/{raylet}/environ").read_bytes().split(b"\0")
+        assert not [v for v in environ if v.startswith(b"AWS_ENDPOINT_URL=")], raylet
+    code = "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+    port = int(cluster.run(sys.executable, "-c", code).stdout)
+    endpoint = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    moto_log = open(tmp_path / "moto.log", "w")
+    moto = subprocess.Popen(cluster.cmd(sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", port),
+                            env=cluster.env, stdout=moto_log, stderr=subprocess.STDOUT)
+    try:
+        bucket, inp = "weir-ray", "s3://weir-ray/in.csv"
+        p = cluster.run(sys.executable, "-c", S3_CLIENT, endpoint, "put", bucket, "in.csv", csv)
+        assert p.returncode == 0, p.stderr
+        t_up = time.time() - t0
+        (tmp_path / "tmp").mkdir()
+        s3env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                 "AWS_ALLOW_HTTP": "true", "TMPDIR": str(tmp_path / "tmp")}
+        r = driver(cluster, inp, tmp_path, 8, dest=f"s3://{bucket}/out", env=s3env,
+                   opts=[x for name in s3env for x in ("--env", name)])
+        p = cluster.run(sys.executable, "-c", S3_CLIENT, endpoint, "get", bucket, "out", tmp_path)
+        assert p.returncode == 0, p.stderr
+        keys = json.loads([ln for ln in p.stdout.splitlines() if ln.startswith("KEYS ")][-1][5:])
+    finally:
+        moto.terminate()
+        try:
+            moto.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            moto.kill()
+            moto.wait()
+        moto_log.close()
+    TIMINGS["(j) s3:// input and folder, 8 shards"] = (
+        f"{r['wall']:.1f} s (moto up + 100 MB uploaded in {t_up:.1f} s), {r['repairs']} repairs, "
+        f"{r['retries']} retries")
+    assert r["shards"] == 8 and r["retries"] == 0 and r["repairs"] == 0, r["log"]
+    assert (tmp_path / "merged.csv").read_bytes() == ref["output"].read_bytes(), "merged output differs"
+    # The merged rejects name the object where the one-machine run names its file.
+    rejects = (tmp_path / "rejects.csv").read_text()
+    rows = list(csvmod.reader(io.StringIO(rejects)))
+    assert rows[0][0] == "file" and len(rows) > 1 and {r[0] for r in rows[1:]} == {inp}, rejects[:500]
+    assert rejects == ref["rejects"].read_text().replace(str(csv), inp)
+    want = {"_SUCCESS", "_plan.json", "_report.json", "rejects.csv"}
+    want |= {f"part-{k:05d}.csv" for k in range(8)} | {f"_reports/part-{k:05d}.json" for k in range(8)}
+    want |= {f"rejects/part-{k:05d}.csv" for k in range(8)}
+    assert want <= set(keys), sorted(want - set(keys))
+    got = json.loads((tmp_path / "_report.json").read_text())
+    one = json.loads(ref["report"].read_text())
+    assert {k: got[k] for k in COUNTERS} == {k: one[k] for k in COUNTERS}
+    # Every temporary file (parts before upload, on every node, and the merge's) was removed.
+    assert not list((tmp_path / "tmp").iterdir()), list((tmp_path / "tmp").iterdir())
