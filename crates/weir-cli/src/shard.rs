@@ -92,6 +92,22 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
         Ok(h) => h,
         Err(e) => return usage(e),
     };
+    // Steps that decide over the whole input in order cannot run sharded: say so now, not in
+    // every shard.
+    let compiled = run::builder(&cfg, StopHandle::new()).map(|b| b.build().plan());
+    match compiled {
+        Err(e) => return usage(e),
+        Ok(Err(e)) => return fail(&e),
+        Ok(Ok(p)) => {
+            if let Some(step) = p.steps.iter().find(|s| s.ordered_gate) {
+                return usage(format!(
+                    "{} decides over the whole input in order, so it cannot run sharded: run it \
+                     on the merged output",
+                    step.name
+                ));
+            }
+        }
+    }
     let plan = match ShardPlan::new(&cfg.inputs, cfg.dialect, cfg.max_record_size, &hash, split) {
         Ok(p) => p,
         Err(e) => return fail(&e),
@@ -218,8 +234,9 @@ fn die_with_parent() {
 pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     die_with_parent();
     let s = args.shard.clone();
-    // Without --input (and no input in a pipeline file), the plan says what to read.
-    if args.io.input.is_empty() && args.pipeline.is_none() {
+    // Without --input, the plan says what to read (over a pipeline file's `input`, if any:
+    // the plan is what the shards share).
+    if args.io.input.is_empty() {
         if let Some(out) = &s.out {
             let bytes = match &s.plan {
                 Some(p) => std::fs::read(p).ok(),
@@ -373,7 +390,7 @@ fn shell_line(cwd: &str, argv: &[String]) -> String {
 /// Re-runs a shard from its proven start with this weir, in the folder it first ran in.
 fn rerun(r: &Repair) -> weir::Result<()> {
     let exe = std::env::current_exe().map_err(|e| {
-        Error::Config(format!(
+        Error::Shard(format!(
             "cannot find this weir to re-run shard {}: {e}",
             r.index
         ))
@@ -386,12 +403,12 @@ fn rerun(r: &Repair) -> weir::Result<()> {
         .args(&r.argv[1..])
         .current_dir(&r.cwd)
         .status()
-        .map_err(|e| Error::Config(format!("cannot re-run shard {}: {e}", r.index)))?;
+        .map_err(|e| Error::Shard(format!("cannot re-run shard {}: {e}", r.index)))?;
     match status.code() {
         // 65: the shard failed from a proven start; its report says why, and merge says it.
         Some(0) => Ok(()),
         Some(c) if c == i32::from(code::DATA) => Ok(()),
-        _ => Err(Error::Config(format!(
+        _ => Err(Error::Shard(format!(
             "re-running shard {} from byte {} failed ({status}): {}",
             r.index,
             r.start,

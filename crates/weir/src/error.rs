@@ -118,6 +118,10 @@ pub enum Error {
         StopReason::TimedOut => "timed out",
     })]
     Stopped(StopReason),
+    /// A sharded run could not go on: a shard re-run from a proven start failed for a reason
+    /// other than its data, or a shard folder is not what its plan and reports say.
+    #[error("{0}")]
+    Shard(String),
     /// A worker thread panicked (a bug in a transform or in weir).
     #[error("a worker panicked: {0}")]
     Panic(String),

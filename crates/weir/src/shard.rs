@@ -1379,7 +1379,7 @@ pub fn merge(
                         None => u64::MAX,
                     };
                     if now != want {
-                        return Err(Error::Config(format!(
+                        return Err(Error::Shard(format!(
                             "shard {k} re-run from byte {want} reports start {now}: the repair \
                              did not take"
                         )));
@@ -1413,7 +1413,7 @@ pub fn merge(
                 expected = Some(info.end);
                 let last_of_input = k + 1 == count || plan.shards[k + 1].input != shard.input;
                 if last_of_input && input.splittable && info.end != input.size {
-                    return Err(Error::Config(format!(
+                    return Err(Error::Shard(format!(
                         "shard {k}, the last of {}, ended at byte {} of {}: the input changed \
                          since the plan",
                         input.name, info.end, input.size

@@ -376,6 +376,11 @@ fn steps_that_need_the_whole_input_and_a_changed_input_are_refused() {
     assert_fails(&o, 2, "cannot run sharded");
     let o = sb.weir(&["run", "-i", "in.csv", "--out", "out"]);
     assert_fails(&o, 2, "--out goes with --shard");
+    let o = sb.weir(&[
+        "plan", "-i", "in.csv", "--out", "o3", "--shards", "2", "--head", "5",
+    ]);
+    assert_fails(&o, 2, "cannot run sharded");
+    assert!(!sb.exists("o3/_plan.json"));
 
     // The input changes after the plan: exit 65, nothing reported as done.
     let mut more = sb.read("in.csv");
@@ -455,4 +460,25 @@ fn json_lines_and_a_compressed_input_shard_too() {
     assert_ok(&sb.weir(&shard_args("in.csv.gz", &["--shard", "0"])));
     assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
     assert_same(&sb, "in.csv.gz");
+}
+
+#[test]
+fn a_pipeline_file_without_an_input_runs_the_plans_input() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(1500, false));
+    sb.write(
+        "p.toml",
+        b"[[transform]]\nderive = { name = \"n\", expr = \"CAST(id AS BIGINT)\" }\n\n\
+          [[transform]]\nfilter = \"note <> 'drop'\"\n",
+    );
+    let o = sb.weir(&[
+        "plan", "p.toml", "-q", "-i", "in.csv", "--out", "out", "--shards", "3",
+    ]);
+    assert_ok(&o);
+    for k in 0..3 {
+        let k = k.to_string();
+        assert_ok(&sb.weir(&["run", "p.toml", "-q", "--out", "out", "--shard", &k]));
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_same(&sb, "in.csv");
 }
