@@ -1442,6 +1442,13 @@ pub fn merge(
             _ => unreachable!("every shard proven done"),
         })
         .collect();
+    if concat.is_some() && done.iter().any(|(_, i)| i.part.ends_with(".parquet")) {
+        return Err(Error::Config(
+            "--concat cannot join Parquet parts (each has its own footer): read the folder as \
+             one table instead"
+                .into(),
+        ));
+    }
     merge_rejects(dir, &plan, &done)?;
     if let Some(path) = concat {
         concat_parts(dir, &done, path)?;

@@ -482,3 +482,81 @@ fn a_pipeline_file_without_an_input_runs_the_plans_input() {
     assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
     assert_same(&sb, "in.csv");
 }
+
+#[test]
+fn several_inputs_share_the_shards_and_keep_their_own_line_numbers() {
+    let sb = Sandbox::new();
+    sb.write("a.csv", &data(1200, false));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &data(900, false)).unwrap();
+    sb.write("b.csv.gz", &gz.finish().unwrap());
+    sb.write("c.csv", &data(700, false));
+    let mut one = vec![
+        "run",
+        "-q",
+        "-i",
+        "a.csv",
+        "-i",
+        "b.csv.gz",
+        "-i",
+        "c.csv",
+        "-o",
+        "one.csv",
+        "--rejects",
+        "one-rej.csv",
+    ];
+    one.extend(PIPELINE);
+    assert_ok(&sb.weir(&one));
+    let mut plan = vec![
+        "plan", "-q", "-i", "a.csv", "-i", "b.csv.gz", "-i", "c.csv", "--out", "out", "--shards",
+        "7",
+    ];
+    plan.extend(PIPELINE);
+    let o = sb.weir(&plan);
+    assert_ok(&o);
+    let n: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(n >= 3, "{n}");
+    for k in 0..n {
+        let mut run = vec!["run", "-q", "--out", "out"];
+        let k = k.to_string();
+        run.extend(["--shard", &k]);
+        run.extend(PIPELINE);
+        assert_ok(&sb.weir(&run));
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_bytes(&sb.read("cat.csv"), &sb.read("one.csv"));
+    // Rejects name each file with its own lines, as the one-machine run's do.
+    assert_bytes(&sb.read("out/rejects.csv"), &sb.read("one-rej.csv"));
+}
+
+#[test]
+fn parquet_parts_merge_but_do_not_concatenate() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(800, false));
+    let args = [
+        "-q",
+        "-i",
+        "in.csv",
+        "--out",
+        "out",
+        "--output-format",
+        "parquet",
+    ];
+    let mut plan = vec!["plan"];
+    plan.extend(args);
+    plan.extend(["--shards", "2"]);
+    assert_ok(&sb.weir(&plan));
+    for k in ["0", "1"] {
+        let mut run = vec!["run"];
+        run.extend(args);
+        run.extend(["--shard", k]);
+        assert_ok(&sb.weir(&run));
+    }
+    assert!(sb.exists("out/part-00001.parquet"));
+    assert_fails(
+        &sb.weir(&["merge", "out", "--concat", "x.parquet"]),
+        2,
+        "Parquet parts",
+    );
+    assert_ok(&sb.weir(&["merge", "out"]));
+}
