@@ -31,6 +31,8 @@ for suite in "${suites[@]}"; do
             ;;
         slurm)
             bash contrib/slurm/install.sh
+            python3 -c 'import pytest, sys; sys.exit(pytest.__version__ != "9.2.0")' 2>/dev/null \
+                || python3 -m pip install -q "pytest==9.2.0"
             python3 -m pytest -q -p no:cacheprovider contrib/tests/test_slurm.py contrib/tests/test_contract.py
             ;;
         *) echo "run.sh: unknown suite $suite (s3, ray, slurm)" >&2; exit 2 ;;
