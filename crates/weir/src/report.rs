@@ -298,6 +298,43 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a run over `input` that has done nothing yet (status `failed` until it
+    /// says otherwise).
+    pub fn empty(input: String) -> Report {
+        Report {
+            report_version: REPORT_VERSION,
+            status: Status::Failed,
+            error: None,
+            input,
+            output: String::new(),
+            rejects: None,
+            format: String::new(),
+            records_read: 0,
+            records_written: 0,
+            records_filtered: 0,
+            records_rejected: 0,
+            rejects_by_error: BTreeMap::new(),
+            rejects_by_field: BTreeMap::new(),
+            first_rejects: BTreeMap::new(),
+            bytes_read: 0,
+            compressed_bytes_read: None,
+            bytes_written: 0,
+            committed_offset: 0,
+            chunks: 0,
+            elapsed_seconds: 0.0,
+            workers: 0,
+            chunk_size: 0,
+            ordered: true,
+            success_rate: 1.0,
+            per_worker: Vec::new(),
+            stages: StageTimes::default(),
+            peak_memory_bytes: None,
+            resume: None,
+            shard: None,
+            merge: None,
+        }
+    }
+
     /// Whether the accounting identity holds.
     pub fn balanced(&self) -> bool {
         self.records_read == self.records_written + self.records_filtered + self.records_rejected

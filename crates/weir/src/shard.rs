@@ -1043,7 +1043,7 @@ pub fn run_shard(
             if !is_data_error(&error) {
                 return Err(error);
             }
-            let mut report = report.unwrap_or_else(|| Box::new(empty_report(input)));
+            let mut report = report.unwrap_or_else(|| Box::new(Report::empty(input.name.clone())));
             info.error_line = error_line(&error);
             report.status = Status::Failed;
             report.error = Some(error.to_string());
@@ -1080,23 +1080,6 @@ fn error_line(e: &Error) -> Option<u64> {
         Error::UnterminatedQuote { line, .. } | Error::RecordTooLarge { line, .. } => Some(*line),
         _ => None,
     }
-}
-
-fn empty_report(input: &PlanInput) -> Report {
-    let mut r: Report = serde_json::from_value(serde_json::json!({
-        "report_version": crate::report::REPORT_VERSION, "status": "failed", "error": null,
-        "input": input.name, "output": "", "rejects": null, "format": "",
-        "records_read": 0, "records_written": 0, "records_filtered": 0, "records_rejected": 0,
-        "rejects_by_error": {}, "rejects_by_field": {}, "first_rejects": {}, "bytes_read": 0,
-        "compressed_bytes_read": null, "bytes_written": 0, "committed_offset": 0, "chunks": 0,
-        "elapsed_seconds": 0.0, "workers": 0, "chunk_size": 0, "ordered": true,
-        "success_rate": 1.0, "per_worker": [], "stages": {"splitter": {"read_seconds": 0.0,
-        "scan_seconds": 0.0}, "workers": {"busy_seconds": 0.0}, "committer":
-        {"write_seconds": 0.0}}, "peak_memory_bytes": null, "resume": null
-    }))
-    .expect("an empty report");
-    r.input = input.name.clone();
-    r
 }
 
 type Failed = (Error, Option<Box<Report>>);

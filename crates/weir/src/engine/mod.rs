@@ -515,36 +515,13 @@ impl Pipeline {
         let cfg = self.cfg;
         let dialect = resolve_dialect(&cfg);
         let mut report = Report {
-            report_version: crate::report::REPORT_VERSION,
-            status: Status::Failed,
-            error: None,
-            input: cfg.source.name().to_string(),
             output: cfg.sink.name(),
             rejects: cfg.rejects.as_ref().map(Sink::name),
             format: dialect.format.to_string(),
-            records_read: 0,
-            records_written: 0,
-            records_filtered: 0,
-            records_rejected: 0,
-            rejects_by_error: Default::default(),
-            rejects_by_field: Default::default(),
-            first_rejects: Default::default(),
-            bytes_read: 0,
-            compressed_bytes_read: None,
-            bytes_written: 0,
-            committed_offset: 0,
-            chunks: 0,
-            elapsed_seconds: 0.0,
             workers: cfg.workers,
             chunk_size: cfg.chunk_size,
             ordered: cfg.ordered,
-            success_rate: 1.0,
-            per_worker: Vec::new(),
-            stages: Default::default(),
-            peak_memory_bytes: None,
-            resume: None,
-            shard: None,
-            merge: None,
+            ..Report::empty(cfg.source.name().to_string())
         };
         match run_inner(cfg, dialect, started, &mut report) {
             Ok(()) => {
