@@ -308,3 +308,50 @@ exec {shlex.quote(common.weir_bin())} "$@"
     repairs = json.loads((run.out / "_report.json").read_text()).get("merge", {}).get("repairs")
     assert repairs and 5 in repairs, f"shard 5 was not repaired\n{res['merge_log']}"
     print(f"adversarial: task exit codes {sorted(codes)}, shards repaired by the merge job: {repairs}")
+
+
+def _moto_python() -> str:
+    """A Python that has moto and boto3: contrib/tests/s3.sh's venv, else this one."""
+    venv = Path(os.environ.get("WEIR_S3_VENV") or Path.home() / ".cache/weir/s3-venv") / "bin/python"
+    for py in (str(venv), shutil.which("python3") or "python3"):
+        if os.access(py, os.X_OK) and subprocess.run([py, "-c", "import moto, boto3"],
+                                                      capture_output=True).returncode == 0:
+            return py
+    pytest.fail("no Python with moto and boto3: run contrib/tests/s3.sh (or contrib/tests/run.sh) first")
+
+
+def test_array_on_an_s3_input(cluster, dirty, tmp_path, monkeypatch):
+    """The array reads its input from an S3 server (moto on 127.0.0.1): ranged reads pinned to the
+    plan's ETag; the shard folder is a shared folder. Equal to the one-machine run on the file,
+    but for the rejects' file column, which names the object."""
+    py = _moto_python()
+    port = free_port_pair()
+    moto = subprocess.Popen([py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        s3env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                 "AWS_ALLOW_HTTP": "true", "AWS_EC2_METADATA_DISABLED": "true"}
+        upload = ("import boto3, sys, time\n"
+                  "s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',"
+                  " aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+                  "for _ in range(100):\n"
+                  "    try:\n        s3.create_bucket(Bucket='slurm-in'); break\n"
+                  "    except Exception:\n        time.sleep(0.1)\n"
+                  "s3.upload_file(sys.argv[2], 'slurm-in', 'customers.csv')\n")
+        subprocess.run([py, "-c", upload, s3env["AWS_ENDPOINT_URL"], str(dirty["src"])], check=True)
+        for k, v in s3env.items():
+            monkeypatch.setenv(k, v)  # for `weir plan` and the merge, run from here
+        url = "s3://slurm-in/customers.csv"
+        run = Run(cluster, tmp_path, url, 8, **s3env)
+        res = run.finish()
+        assert [t["ExitCode"] for t in res["tasks"]] == ["0:0"] * 8, res["tasks"]
+        assert run.concat.read_bytes() == dirty["ref"]["output"].read_bytes()
+        rejects = (run.out / "rejects.csv").read_text()
+        assert rejects.count(url) > 0
+        assert rejects.replace(url, "IN") == dirty["ref"]["rejects"].read_text().replace(str(dirty["src"]), "IN")
+        report = json.loads((run.out / "_reports" / "part-00003.json").read_text())
+        assert report["input"] == url
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
