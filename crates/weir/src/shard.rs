@@ -666,8 +666,8 @@ fn find_start(
             return Ok(found);
         }
         if window.len() > max_record_size + 8 * GUESS_WINDOW {
-            // No hypothesis ends a record within the longest record allowed: start at the
-            // nominal start's record end as if outside quotes; merge proves or repairs it.
+            // No hypothesis ends a record within the longest record allowed: the record that
+            // holds the nominal start is too large, as a one-machine run would say.
             return Err(Error::RecordTooLarge {
                 source_name: SourceName::new(name),
                 line: 0,
@@ -1109,7 +1109,8 @@ fn run_shard_inner(
     };
     check_stamp().map_err(|e| (e, None))?;
     let dialect = builder.input_dialect();
-    let out_format = builder.output_dialect_resolved().format;
+    let out_dialect = builder.output_dialect_resolved();
+    let out_format = out_dialect.format;
     let part = format!(
         "{}.{}",
         part_stem(job.index, plan.shards.len()),
@@ -1175,13 +1176,13 @@ fn run_shard_inner(
     };
     check_stamp().map_err(|e| (e, Some(Box::new(report.clone()))))?;
     info.part_bytes = dir.size(&part).unwrap_or(0);
-    info.header_bytes = header_len(dir, &part, out_format).map_err(|e| (e, None))?;
+    info.header_bytes = header_len(dir, &part, out_dialect).map_err(|e| (e, None))?;
     Ok(report)
 }
 
 /// The length of the header row at the top of a part (CSV/TSV output with a header).
-fn header_len(dir: &OutDir, part: &str, format: Format) -> Result<u64> {
-    if !matches!(format, Format::Csv | Format::Tsv) {
+fn header_len(dir: &OutDir, part: &str, out: Dialect) -> Result<u64> {
+    if !matches!(out.format, Format::Csv | Format::Tsv) {
         return Ok(0);
     }
     let mut head = Vec::new();
@@ -1191,7 +1192,7 @@ fn header_len(dir: &OutDir, part: &str, format: Format) -> Result<u64> {
         .map_err(|e| Error::read(SourceName::new(part), e))?;
     // The header row is the first record: the encoder quotes names with line breaks.
     let mut scanner = QuoteScanner::default();
-    let end = scanner.scan(&head, b'"', b',', true, Cut::First);
+    let end = scanner.scan(&head, out.quote, out.delimiter, true, Cut::First);
     Ok(end.unwrap_or(head.len()) as u64)
 }
 
