@@ -42,7 +42,12 @@ def _read_json(path):
         return None
 
 
-def run_shard(argv, out, k, cwd=None):
+def part_stem(k, n):
+    """A shard's file stem as weir names it: `part-00007`, five digits or those of N-1."""
+    return f"part-{k:0{max(5, len(str(n - 1)))}d}"
+
+
+def run_shard(argv, out, k, n, cwd=None):
     """One attempt of one shard: `weir run ... --shard K` as a subprocess of the Ray worker."""
     exe = shutil.which(argv[0]) or argv[0]
     try:
@@ -59,7 +64,7 @@ def run_shard(argv, out, k, cwd=None):
     res = {"shard": k, "code": p.returncode, "attempt": attempt, "report": None, "stderr": tail,
            "node": ray.get_runtime_context().get_node_id()}
     if _local(out):
-        name = f"part-{k:05d}" + (".json" if p.returncode == 0 else ".failed.json")
+        name = part_stem(k, n) + (".json" if p.returncode == 0 else ".failed.json")
         res["report"] = _read_json(os.path.join(out, "_reports", name))
     return res
 
@@ -122,7 +127,7 @@ def main(argv):
         results[r["shard"]] = r
         return r
 
-    pending = {task.remote(shard_cmd(k), out, k): k for k in range(n)}
+    pending = {task.remote(shard_cmd(k), out, k, n): k for k in range(n)}
     last = 0
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1, timeout=2.0)
@@ -142,7 +147,7 @@ def main(argv):
     def rerun(argv, k, cwd=None):
         stats["repairs"] += 1
         print(f"weir_ray: repairing shard {k}: {shlex.join(argv[1:])}", file=sys.stderr)
-        return collect(task.remote(argv, out, k, cwd))
+        return collect(task.remote(argv, out, k, n, cwd))
 
     # Repair: walk each input's shards left to right; a shard that did not start where the one
     # before it ended (a wrong guess) runs again from that proven end.
