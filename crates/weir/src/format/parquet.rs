@@ -11,7 +11,7 @@
 //! target, renamed into place when the run succeeds).
 //!
 //! Column types come from the Table Schema when one is given (see
-//! [`crate::transform::Chain::typed_fields`]); every other column is text. All columns are
+//! `transform::Chain::typed_fields`); every other column is text. All columns are
 //! nullable.
 
 use std::io;
