@@ -183,7 +183,7 @@ pub(crate) struct TransientIo(pub(crate) String);
 impl Error {
     /// The error for a failed read of `source_name`: [`Error::InputChanged`] when the input
     /// was found changed (a file at its end, an object at any of its ranged GETs: see
-    /// [`crate::store::Store::reader`]), [`Error::Read`] otherwise.
+    /// `store::Store::reader`), [`Error::Read`] otherwise.
     pub fn read(source_name: SourceName, source: io::Error) -> Error {
         if let Some(changed) = source
             .get_ref()
