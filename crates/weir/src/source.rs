@@ -1,4 +1,4 @@
-//! Bytes in: a file, standard input, an object (`s3://bucket/key`, see [`crate::store`]), or any
+//! Bytes in: a file, standard input, an object (`s3://bucket/key`, see `store`), or any
 //! reader; gzip or zstd content is decompressed here (detected by its magic bytes, see
 //! [`crate::compress`]), so everything after sees plain bytes.
 
