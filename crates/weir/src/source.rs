@@ -42,7 +42,7 @@ pub enum Source {
     /// Standard input.
     Stdin,
     /// An object in an object store (`s3://bucket/key`), read with ranged GETs pinned to the
-    /// version it had when opened (see [`crate::store::Store::reader`]); needs the `s3`
+    /// version it had when opened (see `store::Store::reader`); needs the `s3`
     /// feature. The URL is its name in messages and rejects.
     Url(String),
     /// Any reader, with a name for messages.
