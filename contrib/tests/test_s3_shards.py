@@ -3,7 +3,9 @@
 Run by contrib/tests/s3.sh (it starts moto and sets WEIR_TEST_S3_ENDPOINT and AWS_*).
 Shows: plan + every shard + merge on objects equals the one-machine run on a local copy; two
 merges at once commit once (_SUCCESS is created with If-None-Match); an input object replaced
-while a shard reads it fails that shard (exit 65, a .failed.json report, no success report).
+while a shard reads it fails that shard (exit 65, a .failed.json report, no success report); an
+object pattern (`s3://bucket/in/part-*.csv`) reads what a local glob over the same files reads,
+in one run and sharded.
 """
 import json
 import subprocess
@@ -80,3 +82,57 @@ def test_an_input_object_replaced_while_a_shard_reads_it(s3, bucket, tmp_path):
     # The other shard, started after the change, is refused before it reads.
     late = run(*shard_cmd(inp, out, 1), tmpdir=tmp_path, check=False)
     assert late.returncode == 65 and "changed" in late.stderr, late.stderr
+
+
+def test_an_object_pattern_reads_the_matching_objects_in_key_order(s3, bucket, tmp_path):
+    """`s3://bucket/in/part-*.csv` is the objects it matches, sorted by key, as a local glob is
+    the files it matches: one run and a sharded run over them equal the local run's result."""
+    local = tmp_path / "local"
+    local.mkdir()
+    # Uploaded out of order; `*` stays within its folder; other names are not matched.
+    for i in [2, 0, 1]:
+        f = common.customers(local / f"part-{i}.csv", 400_000, seed=20 + i)
+        put_file(s3, bucket, f"glob/in/part-{i}.csv", f)
+    put_file(s3, bucket, "glob/in/sub/part-9.csv", common.customers(tmp_path / "deep.csv", 50_000, seed=29))
+    put_file(s3, bucket, "glob/in/other.csv", common.customers(tmp_path / "other.csv", 50_000, seed=30))
+    pattern = f"s3://{bucket}/glob/in/part-*.csv"
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    run("run", "-q", "-i", str(local / "part-*.csv"), "-o", ref / "out.csv", "--rejects",
+        ref / "rejects.csv", "--report", ref / "report.json", *PIPELINE, tmpdir=tmp_path)
+    want = json.loads((ref / "report.json").read_text())
+    assert want["records_rejected"] > 0, want
+
+    run("run", "-q", "-i", pattern, "-o", f"s3://{bucket}/glob/out.csv", "--rejects",
+        tmp_path / "rejects.csv", "--report", tmp_path / "report.json", *PIPELINE, tmpdir=tmp_path)
+    assert get(s3, bucket, "glob/out.csv") == (ref / "out.csv").read_bytes()
+    # The rejects name each record's object where the local run names its file.
+    local_rejects = (ref / "rejects.csv").read_text().replace(str(local), f"s3://{bucket}/glob/in")
+    assert (tmp_path / "rejects.csv").read_text() == local_rejects
+    got = json.loads((tmp_path / "report.json").read_text())
+    assert got["records_read"] == want["records_read"]
+
+    # `**` spans folders: the deeper object is read too (after part-2, in key order).
+    run("run", "-q", "-i", f"s3://{bucket}/glob/in/**/part-*.csv", "-o", tmp_path / "all.csv",
+        "--report", tmp_path / "all.json", tmpdir=tmp_path)
+    run("run", "-q", "-i", tmp_path / "deep.csv", "-o", tmp_path / "deep-out.csv", "--report",
+        tmp_path / "deep.json", tmpdir=tmp_path)
+    deep = json.loads((tmp_path / "deep.json").read_text())["records_read"]
+    assert json.loads((tmp_path / "all.json").read_text())["records_read"] == want["records_read"] + deep
+
+    # Sharded: the plan lists the matched objects; shards given the pattern expand it the same way.
+    out = f"s3://{bucket}/glob/shards"
+    n = int(run("plan", "-q", "-i", pattern, "--out", out, "--shards", "5", *PIPELINE, tmpdir=tmp_path).stdout)
+    plan = json.loads(get(s3, bucket, "glob/shards/_plan.json"))
+    assert [i["name"] for i in plan["inputs"]] == [f"s3://{bucket}/glob/in/part-{i}.csv" for i in range(3)]
+    for k in range(n):
+        run(*shard_cmd(pattern, out, k), tmpdir=tmp_path)
+    run("merge", out, "--repair", "--concat", tmp_path / "cat.csv", tmpdir=tmp_path)
+    assert (tmp_path / "cat.csv").read_bytes() == (ref / "out.csv").read_bytes()
+
+    # A pattern that matches nothing is a usage error naming it; nothing is written.
+    none = f"s3://{bucket}/glob/in/nothing-*.csv"
+    p = run("run", "-i", none, "-o", tmp_path / "none.csv", tmpdir=tmp_path, check=False)
+    assert p.returncode == 2 and f"no object matches the input pattern '{none}'" in p.stderr, p.stderr
+    assert not (tmp_path / "none.csv").exists()

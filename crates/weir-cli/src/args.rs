@@ -238,10 +238,11 @@ Exit codes:
 /// Where data comes from and goes to.
 #[derive(Debug, Args, Default)]
 pub struct IoArgs {
-    /// Input file, or `-` for standard input. Repeat it, or give a glob ('data/*.csv'), to
-    /// read several files as one stream, in order (globs sorted by name); their headers must
-    /// agree, and rejects name the file each record came from. gzip and zstd content is
-    /// decompressed as it is read, recognised by its magic bytes.
+    /// Input file, `s3://bucket/key` object, or `-` for standard input. Repeat it, or give a
+    /// glob ('data/*.csv', 's3://bucket/logs/**/*.csv.gz'), to read several files as one
+    /// stream, in order (globs sorted by name); their headers must agree, and rejects name the
+    /// file each record came from. gzip and zstd content is decompressed as it is read,
+    /// recognised by its magic bytes.
     #[arg(long, short = 'i', value_name = "PATH", action = ArgAction::Append)]
     pub input: Vec<String>,
 

@@ -35,7 +35,17 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
         return exit::USAGE;
     }
     match spec::resolve(args, Some(matches)) {
-        Ok(cfg) => execute(cfg),
+        Ok(mut cfg) => match spec::expand_object_globs(&mut cfg) {
+            Ok(()) => execute(cfg),
+            Err(e) => {
+                eprintln!("weir: error: {e}");
+                if e.is_usage() {
+                    exit::USAGE
+                } else {
+                    exit::FAILED
+                }
+            }
+        },
         Err(e) => {
             eprintln!("weir: error: {e}");
             exit::USAGE
@@ -81,13 +91,21 @@ pub fn infer(a: InferArgs) -> u8 {
 
 /// `weir explain`: the compiled plan, step by step, with the columns after each.
 pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
-    let cfg = match spec::resolve(args, Some(matches)) {
+    let mut cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("weir: error: {e}");
             return exit::USAGE;
         }
     };
+    if let Err(e) = spec::expand_object_globs(&mut cfg) {
+        eprintln!("weir: error: {e}");
+        return if e.is_usage() {
+            exit::USAGE
+        } else {
+            exit::FAILED
+        };
+    }
     let builder = match builder(&cfg, StopHandle::new()) {
         Ok(b) => b,
         Err(e) => {

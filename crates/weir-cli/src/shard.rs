@@ -84,10 +84,13 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
         (None, Some(size)) => Split::Size(size as u64),
         _ => return usage("weir plan needs --shards N or --shard-size SIZE"),
     };
-    let cfg = match spec::resolve(args, Some(matches)) {
+    let mut cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
         Err(e) => return usage(e),
     };
+    if let Err(e) = spec::expand_object_globs(&mut cfg) {
+        return fail(&e);
+    }
     let hash = match pipeline_hash(&cfg) {
         Ok(h) => h,
         Err(e) => return usage(e),
@@ -256,10 +259,14 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     let Some(out) = s.out.clone() else {
         return usage("--shard needs --out DIR, the shard folder");
     };
-    let cfg = match spec::resolve(args, Some(matches)) {
+    let mut cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
         Err(e) => return usage(e),
     };
+    if let Err(e) = spec::expand_object_globs(&mut cfg) {
+        eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+        return shard_code(&e);
+    }
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
     }

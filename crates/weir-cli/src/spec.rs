@@ -313,12 +313,18 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Whether an input is a pattern (holds `*`, `?` or `[`).
+fn is_pattern(input: &str) -> bool {
+    input.contains(['*', '?', '['])
+}
+
 /// Expands the patterns that hold `*`, `?` or `[` into the files they match, sorted by name; a
-/// pattern that matches nothing is an error. Other paths are kept as given (`-` is stdin).
+/// pattern that matches nothing is an error. Other paths are kept as given (`-` is stdin), and
+/// so are `s3://` patterns: [`expand_object_globs`] lists those.
 fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in patterns {
-        if !p.contains(['*', '?', '[']) {
+        if !is_pattern(&p) || p.starts_with("s3://") {
             out.push(p);
             continue;
         }
@@ -338,6 +344,52 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
         return Err("standard input (`-`) can be read only once".into());
     }
     Ok(out)
+}
+
+/// Expands the `s3://` inputs that are patterns into the objects they match, sorted by key, as
+/// a shell matches paths: `*`, `?` and `[...]` stay within one `/`-separated level, `**` spans
+/// levels. One LIST of the folder before the first wildcard per pattern. A pattern that matches
+/// nothing is a usage error; a failed listing is the store's error (a transient one is retried
+/// by a shard driver), which is why this runs after [`resolve`] and not inside it.
+pub fn expand_object_globs(cfg: &mut RunConfig) -> weir::Result<()> {
+    if !cfg
+        .inputs
+        .iter()
+        .any(|i| i.starts_with("s3://") && is_pattern(i))
+    {
+        return Ok(());
+    }
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let mut out = Vec::with_capacity(cfg.inputs.len());
+    for p in std::mem::take(&mut cfg.inputs) {
+        if !(p.starts_with("s3://") && is_pattern(&p)) {
+            out.push(p);
+            continue;
+        }
+        let (bucket, key) = weir::store::split_url(&p)?;
+        let pattern = glob::Pattern::new(key)
+            .map_err(|e| weir::Error::Config(format!("bad input pattern '{p}': {e}")))?;
+        let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
+        let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
+        let base = format!("s3://{bucket}/");
+        let listed = weir::store::Store::for_url(&p)?.list(&format!("{base}{folder}"))?;
+        let before = out.len();
+        out.extend(listed.into_iter().map(|(url, _)| url).filter(|url| {
+            let key = &url[base.len()..];
+            !key.ends_with('/') && pattern.matches_with(key, options)
+        }));
+        if out.len() == before {
+            return Err(weir::Error::Config(format!(
+                "no object matches the input pattern '{p}'"
+            )));
+        }
+    }
+    cfg.inputs = out;
+    Ok(())
 }
 
 fn relative_to(base: &Path, path: String) -> String {
