@@ -136,3 +136,42 @@ def test_an_object_pattern_reads_the_matching_objects_in_key_order(s3, bucket, t
     p = run("run", "-i", none, "-o", tmp_path / "none.csv", tmpdir=tmp_path, check=False)
     assert p.returncode == 2 and f"no object matches the input pattern '{none}'" in p.stderr, p.stderr
     assert not (tmp_path / "none.csv").exists()
+
+
+def test_object_patterns_skip_folder_objects_and_keep_names_that_match_nothing_else(s3, bucket, tmp_path):
+    # Consoles make "folder" objects (zero bytes, key ending in `/`); a pattern never reads them.
+    jl = tmp_path / "a.jsonl"
+    jl.write_text("".join(f'{{"id": {i}, "name": "n{i}"}}\n' for i in range(50)))
+    put_file(s3, bucket, "pat/j/a.jsonl", jl)
+    put_file(s3, bucket, "pat/j/b.jsonl", jl)
+    s3.put_object(Bucket=bucket, Key="pat/j/sub/", Body=b"")
+    s3.put_object(Bucket=bucket, Key="pat/j/empty/", Body=b"")
+    # The format comes from the first object matched (JSON Lines), not from the pattern.
+    run("run", "-q", "-i", f"s3://{bucket}/pat/j/*", "-o", tmp_path / "j.jsonl", "--report",
+        tmp_path / "j.json", tmpdir=tmp_path)
+    report = json.loads((tmp_path / "j.json").read_text())
+    assert (report["records_read"], report["records_rejected"]) == (100, 0), report
+    assert (tmp_path / "j.jsonl").read_text() == jl.read_text() * 2
+
+    # A key holding a wildcard character is read as it is when the pattern matches nothing else.
+    csv = common.customers(tmp_path / "lit.csv", 200_000, seed=41)
+    put_file(s3, bucket, "pat/lit/b[2].csv", csv)
+    put_file(s3, bucket, "pat/lit/a[1.csv", csv)
+    for key in ["pat/lit/b[2].csv", "pat/lit/a[1.csv"]:
+        run("run", "-q", "-i", f"s3://{bucket}/{key}", "-o", tmp_path / "lit-out.csv", tmpdir=tmp_path)
+        assert (tmp_path / "lit-out.csv").read_bytes() == csv.read_bytes(), key
+
+    # Shards without --input read the planned name as a name, even once `b2.csv` (which the
+    # name, read as a pattern, would match) is there.
+    out = f"s3://{bucket}/pat/shards"
+    n = int(run("plan", "-q", "-i", f"s3://{bucket}/pat/lit/b[2].csv", "--out", out, "--shards", "3",
+                tmpdir=tmp_path).stdout)
+    s3.put_object(Bucket=bucket, Key="pat/lit/b2.csv", Body=b"id,name\n1,decoy\n")
+    for k in range(n):
+        run("run", "-q", "--out", out, "--shard", str(k), tmpdir=tmp_path)
+    run("merge", out, "--repair", "--concat", tmp_path / "cat.csv", tmpdir=tmp_path)
+    assert (tmp_path / "cat.csv").read_bytes() == csv.read_bytes()
+
+    # A wildcard in the bucket name is a usage error that says so.
+    p = run("run", "-i", "s3://weir-*/x.csv", "-o", tmp_path / "none.csv", tmpdir=tmp_path, check=False)
+    assert p.returncode == 2 and "wildcards go in the key, not in the bucket name" in p.stderr, p.stderr

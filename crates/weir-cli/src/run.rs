@@ -12,7 +12,7 @@ use weir::{
 use crate::args::{InferArgs, RunArgs};
 use crate::progress::Live;
 pub use crate::spec::RunConfig;
-use crate::spec::{self, SchemaSource};
+use crate::spec::{self, ResolveError, SchemaSource};
 use crate::summary::escape_lines;
 use crate::summary::summary;
 
@@ -35,20 +35,21 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
         return exit::USAGE;
     }
     match spec::resolve(args, Some(matches)) {
-        Ok(mut cfg) => match spec::expand_object_globs(&mut cfg) {
-            Ok(()) => execute(cfg),
-            Err(e) => {
-                eprintln!("weir: error: {e}");
-                if e.is_usage() {
-                    exit::USAGE
-                } else {
-                    exit::FAILED
-                }
-            }
-        },
-        Err(e) => {
-            eprintln!("weir: error: {e}");
+        Ok(cfg) => execute(cfg),
+        Err(e) => resolve_failed(&e),
+    }
+}
+
+/// Says why the arguments could not be resolved; the exit code.
+fn resolve_failed(e: &ResolveError) -> u8 {
+    match e {
+        ResolveError::Usage(message) => {
+            eprintln!("weir: error: {message}");
             exit::USAGE
+        }
+        ResolveError::Transient(e) => {
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+            exit::FAILED
         }
     }
 }
@@ -91,21 +92,10 @@ pub fn infer(a: InferArgs) -> u8 {
 
 /// `weir explain`: the compiled plan, step by step, with the columns after each.
 pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
-    let mut cfg = match spec::resolve(args, Some(matches)) {
+    let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        Err(e) => {
-            eprintln!("weir: error: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return resolve_failed(&e),
     };
-    if let Err(e) = spec::expand_object_globs(&mut cfg) {
-        eprintln!("weir: error: {e}");
-        return if e.is_usage() {
-            exit::USAGE
-        } else {
-            exit::FAILED
-        };
-    }
     let builder = match builder(&cfg, StopHandle::new()) {
         Ok(b) => b,
         Err(e) => {

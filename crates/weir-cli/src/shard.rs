@@ -11,7 +11,7 @@ use weir::{Error, StopHandle, StopReason};
 
 use crate::args::{MergeArgs, RunArgs, ShardArgs};
 use crate::run::{self, exit, RunConfig};
-use crate::spec;
+use crate::spec::{self, ResolveError};
 use crate::summary::{escape_lines, summary};
 
 /// Exit codes of sharded runs (sysexits), on top of [`exit`].
@@ -84,13 +84,11 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
         (None, Some(size)) => Split::Size(size as u64),
         _ => return usage("weir plan needs --shards N or --shard-size SIZE"),
     };
-    let mut cfg = match spec::resolve(args, Some(matches)) {
+    let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
+        Err(ResolveError::Transient(e)) => return fail(&e),
         Err(e) => return usage(e),
     };
-    if let Err(e) = spec::expand_object_globs(&mut cfg) {
-        return fail(&e);
-    }
     let hash = match pipeline_hash(&cfg) {
         Ok(h) => h,
         Err(e) => return usage(e),
@@ -141,6 +139,52 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
 }
 
 /// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
+/// Says how a shard's inputs differ from its plan's (an object or file added to what a
+/// pattern matches since the plan, or another input given), naming a few of each.
+fn inputs_differ(planned: &[&str], given: &[String]) -> String {
+    use std::collections::HashSet;
+    let canonical = |name: &str| {
+        std::fs::canonicalize(name).map_or_else(|_| name.to_string(), |p| p.display().to_string())
+    };
+    let planned_set: HashSet<String> = planned.iter().map(|p| canonical(p)).collect();
+    let given_set: HashSet<String> = given.iter().map(|g| canonical(g)).collect();
+    let names = |list: Vec<&str>| {
+        let mut s = list.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+        if list.len() > 3 {
+            s.push_str(&format!(" and {} more", list.len() - 3));
+        }
+        s
+    };
+    let new: Vec<&str> = given
+        .iter()
+        .filter(|g| !planned_set.contains(&canonical(g)))
+        .map(String::as_str)
+        .collect();
+    let gone: Vec<&str> = planned
+        .iter()
+        .copied()
+        .filter(|p| !given_set.contains(&canonical(p)))
+        .collect();
+    let mut parts = Vec::new();
+    if !new.is_empty() {
+        parts.push(format!("not in the plan: {}", names(new)));
+    }
+    if !gone.is_empty() {
+        parts.push(format!("planned but not given: {}", names(gone)));
+    }
+    if parts.is_empty() {
+        parts.push(format!(
+            "the plan reads them in another order: {}",
+            names(planned.to_vec())
+        ));
+    }
+    format!(
+        "the inputs are not the plan's ({}): plan again, or run the shard without --input to \
+         read the plan's",
+        parts.join("; ")
+    )
+}
+
 fn shard_code(e: &Error) -> u8 {
     match e {
         e if e.is_usage() => exit::USAGE,
@@ -249,7 +293,12 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                     .flatten(),
             };
             if let Some(plan) = bytes.and_then(|b| ShardPlan::from_json(&b, "plan").ok()) {
-                args.io.input = plan.inputs.iter().map(|i| i.name.clone()).collect();
+                // Names, not patterns: a planned `b[1].csv` must not become `b1.csv`.
+                args.io.input = plan
+                    .inputs
+                    .iter()
+                    .map(|i| glob::Pattern::escape(&i.name))
+                    .collect();
             }
         }
     }
@@ -259,14 +308,15 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     let Some(out) = s.out.clone() else {
         return usage("--shard needs --out DIR, the shard folder");
     };
-    let mut cfg = match spec::resolve(args, Some(matches)) {
+    let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
+        // A listing that may pass on a retry: the driver's retry code, no report.
+        Err(ResolveError::Transient(e)) => {
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+            return code::TRANSIENT;
+        }
         Err(e) => return usage(e),
     };
-    if let Err(e) = spec::expand_object_globs(&mut cfg) {
-        eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-        return shard_code(&e);
-    }
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
     }
@@ -313,11 +363,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     if cfg.inputs.len() != planned.len()
         || cfg.inputs.iter().zip(&planned).any(|(a, b)| !same(a, b))
     {
-        return usage(format!(
-            "the plan reads {}, not {}",
-            planned.join(", "),
-            cfg.inputs.join(", ")
-        ));
+        return usage(inputs_differ(&planned, &cfg.inputs));
     }
     let stop = StopHandle::new();
     let builder = match run::builder(&cfg, stop.clone()) {

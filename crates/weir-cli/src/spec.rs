@@ -135,11 +135,44 @@ pub fn from_file(path: &Path) -> Result<RunConfig, String> {
         options: OptionArgs::default(),
         shard: Default::default(),
     };
-    resolve(args, None)
+    resolve(args, None).map_err(|e| e.to_string())
+}
+
+/// Why a run's arguments could not be resolved.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// Wrong or inconsistent arguments, a pipeline file that does not load, an input pattern
+    /// that matches nothing or cannot be listed for good (a missing bucket, no permission):
+    /// exit 2.
+    Usage(String),
+    /// Listing an `s3://` input pattern failed in a way that may pass on a retry (the network,
+    /// throttling, a server error): exit 1, or 75 in a shard, which its driver retries.
+    Transient(weir::Error),
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::Usage(m) => f.write_str(m),
+            ResolveError::Transient(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<String> for ResolveError {
+    fn from(message: String) -> Self {
+        ResolveError::Usage(message)
+    }
+}
+
+impl From<&str> for ResolveError {
+    fn from(message: &str) -> Self {
+        ResolveError::Usage(message.to_string())
+    }
 }
 
 /// Merges the pipeline file (if any) with the command line into a run configuration.
-pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, String> {
+pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
     let (file, base) = match &args.pipeline {
         Some(p) => (
             load(p)?,
@@ -176,7 +209,7 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
         );
     }
-    let inputs = expand_globs(patterns)?;
+    let inputs = expand_object_globs(expand_globs(patterns)?)?;
     let input = inputs[0].clone();
     let output = output
         .or(file.output.map(rel))
@@ -319,8 +352,9 @@ fn is_pattern(input: &str) -> bool {
 }
 
 /// Expands the patterns that hold `*`, `?` or `[` into the files they match, sorted by name; a
-/// pattern that matches nothing is an error. Other paths are kept as given (`-` is stdin), and
-/// so are `s3://` patterns: [`expand_object_globs`] lists those.
+/// pattern that matches nothing is an error, unless it names a file as it is. Other paths are
+/// kept as given (`-` is stdin), and so are `s3://` patterns: [`expand_object_globs`] lists
+/// those.
 fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in patterns {
@@ -328,13 +362,22 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
             out.push(p);
             continue;
         }
-        let mut matched: Vec<String> = glob::glob(&p)
-            .map_err(|e| format!("bad input pattern '{p}': {e}"))?
-            .filter_map(Result::ok)
-            .filter(|path| path.is_file())
-            .map(|path| path.display().to_string())
-            .collect();
+        let is_file = Path::new(&p).is_file();
+        let mut matched: Vec<String> = match glob::glob(&p) {
+            Ok(paths) => paths
+                .filter_map(Result::ok)
+                .filter(|path| path.is_file())
+                .map(|path| path.display().to_string())
+                .collect(),
+            Err(_) if is_file => Vec::new(),
+            Err(e) => return Err(format!("bad input pattern '{p}': {e}")),
+        };
         if matched.is_empty() {
+            // A name that holds a wildcard character (`a[1].csv`) is read as it is.
+            if is_file {
+                out.push(p);
+                continue;
+            }
             return Err(format!("no file matches the input pattern '{p}'"));
         }
         matched.sort();
@@ -346,50 +389,75 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// Expands the `s3://` inputs that are patterns into the objects they match, sorted by key, as
-/// a shell matches paths: `*`, `?` and `[...]` stay within one `/`-separated level, `**` spans
-/// levels. One LIST of the folder before the first wildcard per pattern. A pattern that matches
-/// nothing is a usage error; a failed listing is the store's error (a transient one is retried
-/// by a shard driver), which is why this runs after [`resolve`] and not inside it.
-pub fn expand_object_globs(cfg: &mut RunConfig) -> weir::Result<()> {
-    if !cfg
-        .inputs
-        .iter()
-        .any(|i| i.starts_with("s3://") && is_pattern(i))
-    {
-        return Ok(());
+/// Expands the `s3://` inputs that are patterns into the objects they match (see
+/// [`list_object_pattern`]); other inputs are kept as they are.
+fn expand_object_globs(inputs: Vec<String>) -> Result<Vec<String>, ResolveError> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for p in inputs {
+        if p.starts_with("s3://") && is_pattern(&p) {
+            out.extend(list_object_pattern(&p)?);
+        } else {
+            out.push(p);
+        }
     }
+    Ok(out)
+}
+
+/// The objects an `s3://` pattern matches, sorted by key, as a local glob matches files: `*`,
+/// `?` and `[...]` stay within one `/`-separated level, `**` spans levels. One LIST of the
+/// folder before the first wildcard. A key that names an object as it is (`a[1].csv`) is read
+/// as it is when the pattern matches nothing. Only a transient failure is not a usage error.
+fn list_object_pattern(p: &str) -> Result<Vec<String>, ResolveError> {
+    use weir::store::{split_url, Store};
+    let fail = |e: weir::Error| {
+        if e.is_transient() {
+            ResolveError::Transient(e)
+        } else {
+            ResolveError::Usage(e.to_string())
+        }
+    };
+    let bucket = p["s3://".len()..].split('/').next().unwrap_or("");
+    if is_pattern(bucket) {
+        return Err(format!(
+            "input pattern '{p}': wildcards go in the key, not in the bucket name"
+        )
+        .into());
+    }
+    let (bucket, key) = split_url(p).map_err(fail)?;
+    let store = Store::for_url(p).map_err(fail)?;
+    let literal = || store.exists(p).map_err(fail);
+    let pattern = match glob::Pattern::new(key) {
+        Ok(pattern) => pattern,
+        Err(_) if literal()? => return Ok(vec![p.to_string()]),
+        Err(e) => return Err(format!("bad input pattern '{p}': {e}").into()),
+    };
     let options = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
         require_literal_leading_dot: false,
     };
-    let mut out = Vec::with_capacity(cfg.inputs.len());
-    for p in std::mem::take(&mut cfg.inputs) {
-        if !(p.starts_with("s3://") && is_pattern(&p)) {
-            out.push(p);
+    let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
+    let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
+    let base = format!("s3://{bucket}/");
+    let mut matched = Vec::new();
+    for (url, size) in store.list(&format!("{base}{folder}")).map_err(fail)? {
+        if !pattern.matches_with(&url[base.len()..], options) {
             continue;
         }
-        let (bucket, key) = weir::store::split_url(&p)?;
-        let pattern = glob::Pattern::new(key)
-            .map_err(|e| weir::Error::Config(format!("bad input pattern '{p}': {e}")))?;
-        let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
-        let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
-        let base = format!("s3://{bucket}/");
-        let listed = weir::store::Store::for_url(&p)?.list(&format!("{base}{folder}"))?;
-        let before = out.len();
-        out.extend(listed.into_iter().map(|(url, _)| url).filter(|url| {
-            let key = &url[base.len()..];
-            !key.ends_with('/') && pattern.matches_with(key, options)
-        }));
-        if out.len() == before {
-            return Err(weir::Error::Config(format!(
-                "no object matches the input pattern '{p}'"
-            )));
+        // A "folder" object (`logs/`, as consoles make them) is listed without its slash: a
+        // zero-byte match that is not there under its listed name is one, not an input.
+        if size == 0 && !store.exists(&url).map_err(fail)? {
+            continue;
         }
+        matched.push(url);
     }
-    cfg.inputs = out;
-    Ok(())
+    if matched.is_empty() {
+        if literal()? {
+            return Ok(vec![p.to_string()]);
+        }
+        return Err(format!("no object matches the input pattern '{p}'").into());
+    }
+    Ok(matched)
 }
 
 fn relative_to(base: &Path, path: String) -> String {

@@ -289,6 +289,21 @@ impl Store {
         })
     }
 
+    /// Whether there is an object at `url` (one HEAD request).
+    pub fn exists(&self, url: &str) -> Result<bool> {
+        let key = self.key(url)?;
+        let s3 = Arc::clone(&self.s3);
+        match block(async move { s3.head(&key).await })? {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(Store::fail(
+                url,
+                "cannot tell whether the object exists",
+                &e,
+            )),
+        }
+    }
+
     /// Checks that the bucket exists and can be listed (one small LIST request), so that an
     /// output to a missing bucket fails before any input is read.
     pub fn check_bucket(&self, url: &str) -> Result<()> {

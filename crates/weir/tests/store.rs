@@ -213,11 +213,14 @@ fn put_if_absent_creates_once() {
     setup();
     let u = url("create", "_SUCCESS");
     let store = Store::for_url(&u).unwrap();
+    assert!(!store.exists(&u).unwrap());
     assert!(store.put_if_absent(&u, b"first").unwrap());
+    assert!(store.exists(&u).unwrap());
     assert!(!store.put_if_absent(&u, b"second").unwrap());
     assert_eq!(store.get(&u).unwrap().unwrap(), b"first");
     store.delete(&u).unwrap();
     assert_eq!(store.get(&u).unwrap(), None);
+    assert!(!store.exists(&u).unwrap());
     store.delete(&u).unwrap(); // deleting what is gone is fine
     assert!(store.put_if_absent(&u, b"third").unwrap());
 }

@@ -68,6 +68,33 @@ fn a_glob_reads_the_matching_files_sorted_by_name() {
 }
 
 #[test]
+fn a_name_that_holds_a_wildcard_is_read_as_it_is_when_it_matches_nothing_else() {
+    let sb = Sandbox::new();
+    sb.write("b[2].csv", b"id\nliteral\n");
+    sb.write("a[1.csv", b"id\nunclosed\n");
+    // `b[2].csv` as a pattern matches only `b2.csv`, which is not there: the name is read.
+    let o = sb.weir(&["run", "-i", "b[2].csv", "-q"]);
+    assert_ok(&o);
+    assert_bytes(&o.stdout, b"id\nliteral\n");
+    // Not a valid pattern at all: the name is read.
+    let o = sb.weir(&["run", "-i", "a[1.csv", "-q"]);
+    assert_ok(&o);
+    assert_bytes(&o.stdout, b"id\nunclosed\n");
+    // Once the pattern matches a file, the pattern wins, as in a shell.
+    sb.write("b2.csv", b"id\nmatched\n");
+    let o = sb.weir(&["run", "-i", "b[2].csv", "-q"]);
+    assert_ok(&o);
+    assert_bytes(&o.stdout, b"id\nmatched\n");
+    let o = sb.weir(&["run", "-i", "c[1.csv", "-o", "out.csv"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("bad input pattern 'c[1.csv'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn a_header_that_differs_stops_the_run_and_commits_nothing() {
     let sb = two_files();
     sb.write("c.csv", b"id,w\n9,z\n");

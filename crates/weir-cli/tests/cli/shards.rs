@@ -560,3 +560,37 @@ fn parquet_parts_merge_but_do_not_concatenate() {
     );
     assert_ok(&sb.weir(&["merge", "out"]));
 }
+
+#[test]
+fn shards_read_the_planned_names_and_refuse_inputs_the_plan_does_not_have() {
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.join("in")).unwrap();
+    sb.write("in/b[1].csv", &data(40, false));
+    sb.write("in/c.csv", &data(30, false));
+    let o = sb.weir(&[
+        "plan", "-q", "-i", "in/*.csv", "--out", "out", "--shards", "4",
+    ]);
+    assert_ok(&o);
+    let n: usize = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(n >= 2, "{n}");
+    assert_ok(&sb.weir(&["run", "-q", "-i", "in/*.csv", "-o", "one.csv"]));
+    // Without --input a shard reads the plan's names as names: `b[1].csv`, not `b1.csv`, which
+    // appears after the plan and which the name, read as a pattern, would match.
+    sb.write("in/b1.csv", b"id,name,note\n999,decoy,x\n");
+    for k in 0..n {
+        let k = k.to_string();
+        assert_ok(&sb.weir(&["run", "-q", "--out", "out", "--shard", &k]));
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--repair", "--concat", "cat.csv"]));
+    assert_bytes(&sb.read("cat.csv"), &sb.read("one.csv"));
+    // Given the pattern again, a shard sees the added file and says which it is.
+    let o = sb.weir(&[
+        "run", "-q", "-i", "in/*.csv", "--out", "out", "--shard", "0",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the inputs are not the plan's (not in the plan: in/b1.csv)"),
+        "{}",
+        stderr(&o)
+    );
+}
