@@ -405,8 +405,9 @@ fn expand_object_globs(inputs: Vec<String>) -> Result<Vec<String>, ResolveError>
 
 /// The objects an `s3://` pattern matches, sorted by key, as a local glob matches files: `*`,
 /// `?` and `[...]` stay within one `/`-separated level, `**` spans levels. One LIST of the
-/// folder before the first wildcard. A key that names an object as it is (`a[1].csv`) is read
-/// as it is when the pattern matches nothing. Only a transient failure is not a usage error.
+/// folder before the first wildcard (of that level alone when no wildcard is deeper). A key
+/// that names an object as it is (`a[1].csv`) is read as it is when the pattern matches
+/// nothing. Only a transient failure is not a usage error.
 fn list_object_pattern(p: &str) -> Result<Vec<String>, ResolveError> {
     use weir::store::{split_url, Store};
     let fail = |e: weir::Error| {
@@ -439,8 +440,16 @@ fn list_object_pattern(p: &str) -> Result<Vec<String>, ResolveError> {
     let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
     let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
     let base = format!("s3://{bucket}/");
+    // Wildcards in the last level only (and no `**`): that folder's objects, not its subtree.
+    let one_level = !key[folder.len()..].contains('/') && !key.contains("**");
+    let folder_url = format!("{base}{folder}");
+    let listed = if one_level {
+        store.list_level(&folder_url)
+    } else {
+        store.list(&folder_url)
+    };
     let mut matched = Vec::new();
-    for (url, size) in store.list(&format!("{base}{folder}")).map_err(fail)? {
+    for (url, size) in listed.map_err(fail)? {
         if !pattern.matches_with(&url[base.len()..], options) {
             continue;
         }

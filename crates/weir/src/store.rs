@@ -495,6 +495,16 @@ impl Store {
     /// folder `prefix/`, at any depth; `s3://bucket/` for all), as URLs with their sizes, sorted
     /// by URL.
     pub fn list(&self, prefix_url: &str) -> Result<Vec<(String, u64)>> {
+        self.list_objects(prefix_url, true)
+    }
+
+    /// The objects directly in the folder `prefix_url` names, not in its sub-folders (one
+    /// level, as a LIST with the `/` delimiter gives it), as [`Store::list`] gives them.
+    pub fn list_level(&self, prefix_url: &str) -> Result<Vec<(String, u64)>> {
+        self.list_objects(prefix_url, false)
+    }
+
+    fn list_objects(&self, prefix_url: &str, deep: bool) -> Result<Vec<(String, u64)>> {
         let (_, prefix) = split_url(prefix_url)?;
         let prefix = prefix.trim_end_matches('/');
         let prefix = (!prefix.is_empty())
@@ -507,11 +517,21 @@ impl Store {
             })?;
         let s3 = Arc::clone(&self.s3);
         let listed = block(async move {
-            let mut stream = s3.list(prefix.as_ref());
             let mut out = Vec::new();
-            while let Some(item) = stream.next().await {
-                let meta = item?;
-                out.push((meta.location.to_string(), meta.size));
+            if deep {
+                let mut stream = s3.list(prefix.as_ref());
+                while let Some(item) = stream.next().await {
+                    let meta = item?;
+                    out.push((meta.location.to_string(), meta.size));
+                }
+            } else {
+                let level = s3.list_with_delimiter(prefix.as_ref()).await?;
+                out.extend(
+                    level
+                        .objects
+                        .into_iter()
+                        .map(|meta| (meta.location.to_string(), meta.size)),
+                );
             }
             Ok::<_, object_store::Error>(out)
         })?;

@@ -277,6 +277,9 @@ fn list_gives_the_objects_under_a_prefix_with_their_sizes() {
     assert_eq!(listed, want);
     // Without the trailing slash: the same folder.
     assert_eq!(store.list(base.trim_end_matches('/')).unwrap(), want);
+    // One level: not what is in `sub/`.
+    assert_eq!(store.list_level(&base).unwrap(), want[..2]);
+    assert_eq!(store.list_level(&format!("{base}sub")).unwrap(), want[2..]);
     store.delete(&format!("{base}b.csv")).unwrap();
     assert_eq!(store.list(&base).unwrap().len(), 2);
 }
