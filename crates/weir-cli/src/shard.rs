@@ -138,16 +138,21 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
     exit::OK
 }
 
-/// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
-/// Says how a shard's inputs differ from its plan's (an object or file added to what a
-/// pattern matches since the plan, or another input given), naming a few of each.
-fn inputs_differ(planned: &[&str], given: &[String]) -> String {
+/// How a shard's inputs differ from its plan's, or `None` when they are the same files or
+/// objects in the same order: the names a pattern matches now and did not at plan time, and
+/// the reverse, a few of each.
+fn inputs_differ(planned: &[&str], given: &[String]) -> Option<String> {
     use std::collections::HashSet;
+    // A path by the file it names (`./a.csv` is `a.csv`); a URL, or a path that names
+    // nothing, as written.
     let canonical = |name: &str| {
         std::fs::canonicalize(name).map_or_else(|_| name.to_string(), |p| p.display().to_string())
     };
-    let planned_set: HashSet<String> = planned.iter().map(|p| canonical(p)).collect();
-    let given_set: HashSet<String> = given.iter().map(|g| canonical(g)).collect();
+    let planned_c: Vec<String> = planned.iter().map(|p| canonical(p)).collect();
+    let given_c: Vec<String> = given.iter().map(|g| canonical(g)).collect();
+    if planned_c == given_c {
+        return None;
+    }
     let names = |list: Vec<&str>| {
         let mut s = list.iter().take(3).copied().collect::<Vec<_>>().join(", ");
         if list.len() > 3 {
@@ -155,15 +160,19 @@ fn inputs_differ(planned: &[&str], given: &[String]) -> String {
         }
         s
     };
+    let planned_set: HashSet<&String> = planned_c.iter().collect();
+    let given_set: HashSet<&String> = given_c.iter().collect();
     let new: Vec<&str> = given
         .iter()
-        .filter(|g| !planned_set.contains(&canonical(g)))
-        .map(String::as_str)
+        .zip(&given_c)
+        .filter(|(_, c)| !planned_set.contains(c))
+        .map(|(g, _)| g.as_str())
         .collect();
     let gone: Vec<&str> = planned
         .iter()
-        .copied()
-        .filter(|p| !given_set.contains(&canonical(p)))
+        .zip(&planned_c)
+        .filter(|(_, c)| !given_set.contains(c))
+        .map(|(p, _)| *p)
         .collect();
     let mut parts = Vec::new();
     if !new.is_empty() {
@@ -178,13 +187,14 @@ fn inputs_differ(planned: &[&str], given: &[String]) -> String {
             names(planned.to_vec())
         ));
     }
-    format!(
+    Some(format!(
         "the inputs are not the plan's ({}): plan again, or run the shard without --input to \
          read the plan's",
         parts.join("; ")
-    )
+    ))
 }
 
+/// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
 fn shard_code(e: &Error) -> u8 {
     match e {
         e if e.is_usage() => exit::USAGE,
@@ -353,17 +363,8 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         ));
     }
     let planned: Vec<&str> = plan.inputs.iter().map(|i| i.name.as_str()).collect();
-    let same = |a: &str, b: &str| {
-        a == b
-            || std::fs::canonicalize(a)
-                .ok()
-                .zip(std::fs::canonicalize(b).ok())
-                .is_some_and(|(x, y)| x == y)
-    };
-    if cfg.inputs.len() != planned.len()
-        || cfg.inputs.iter().zip(&planned).any(|(a, b)| !same(a, b))
-    {
-        return usage(inputs_differ(&planned, &cfg.inputs));
+    if let Some(why) = inputs_differ(&planned, &cfg.inputs) {
+        return usage(why);
     }
     let stop = StopHandle::new();
     let builder = match run::builder(&cfg, stop.clone()) {

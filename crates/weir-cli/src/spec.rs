@@ -358,7 +358,7 @@ fn is_pattern(input: &str) -> bool {
 fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in patterns {
-        if !is_pattern(&p) || p.starts_with("s3://") {
+        if !is_pattern(&p) || weir::store::is_url(&p) {
             out.push(p);
             continue;
         }
@@ -394,7 +394,7 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
 fn expand_object_globs(inputs: Vec<String>) -> Result<Vec<String>, ResolveError> {
     let mut out = Vec::with_capacity(inputs.len());
     for p in inputs {
-        if p.starts_with("s3://") && is_pattern(&p) {
+        if weir::store::is_url(&p) && is_pattern(&p) {
             out.extend(list_object_pattern(&p)?);
         } else {
             out.push(p);
