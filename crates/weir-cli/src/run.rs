@@ -6,7 +6,7 @@ use std::path::Path;
 use clap::ArgMatches;
 use weir::schema::{Schema, Validate};
 use weir::{
-    Dialect, Error, Failure, Format, PipelineBuilder, Report, Sink, Source, StopHandle, StopReason,
+    Dialect, Error, Failure, Format, PipelineBuilder, Sink, Source, StopHandle, StopReason,
 };
 
 use crate::args::{InferArgs, RunArgs};
@@ -193,6 +193,9 @@ pub fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, Str
     if let Some(r) = &cfg.rejects {
         b = b.rejects(Sink::from_arg(r));
     }
+    if let Some(r) = &cfg.report {
+        b = b.report(Sink::from_arg(r));
+    }
     if let Some(t) = cfg.timeout {
         b = b.timeout(t);
     }
@@ -219,10 +222,6 @@ pub fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
 pub fn execute(cfg: RunConfig) -> u8 {
     tracing::debug!(?cfg, "resolved run configuration");
-    if let Some(same) = cfg.inputs.iter().find(|i| *i != "-" && **i == cfg.output) {
-        eprintln!("weir: error: the output would replace the input ({same})");
-        return exit::USAGE;
-    }
     let stop = StopHandle::new();
     let mut builder = match builder(&cfg, stop.clone()) {
         Ok(b) => b,
@@ -231,7 +230,7 @@ pub fn execute(cfg: RunConfig) -> u8 {
             return exit::USAGE;
         }
     };
-    // The report is written after the run: its folder is checked before, like the outputs'.
+    // The report is committed with the outputs: its folder is checked before, like theirs.
     if let Some(e) = cfg
         .report
         .as_ref()
@@ -280,12 +279,6 @@ pub fn execute(cfg: RunConfig) -> u8 {
     // A closed stdout (`| head`) is the reader's choice: stay quiet, as other tools do.
     if !cfg.quiet && report.status != weir::Status::OutputClosed {
         eprint!("{}", summary(&report));
-    }
-    if let Some(path) = &cfg.report {
-        if let Err(e) = write_report(Path::new(path), &report) {
-            eprintln!("weir: error: cannot write report {path}: {e}");
-            return if code == exit::OK { exit::FAILED } else { code };
-        }
     }
     if code != exit::OK {
         // A stopped run may have left a writer behind, blocked in a write (a pipe nobody
@@ -341,12 +334,6 @@ pub fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
             }
         })?;
     Ok(())
-}
-
-pub fn write_report(path: &Path, report: &Report) -> Result<(), String> {
-    let mut json = serde_json::to_vec_pretty(report).map_err(|e| e.to_string())?;
-    json.push(b'\n');
-    write_atomically(path, &json)
 }
 
 /// Writes a whole small file through the atomic sink (temp file, fsync, rename), or an

@@ -209,11 +209,23 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
         );
     }
-    let inputs = expand_object_globs(expand_globs(patterns)?)?;
-    let input = inputs[0].clone();
     let output = output
         .or(file.output.map(rel))
         .unwrap_or_else(|| "-".into());
+    let rejects = rejects.or(file.rejects.map(rel));
+    let report = report.or(file.report.map(rel));
+    // What the run writes, which no input pattern may match (a second run of `-i '*.csv' -o
+    // all.csv` would otherwise read the first run's output).
+    let written: Vec<weir::sink::Place> = [
+        ("output", Some(&output)),
+        ("rejects", rejects.as_ref()),
+        ("report", report.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(role, p)| p.map(|p| weir::sink::Place::output(role, &weir::Sink::from_arg(p))))
+    .collect();
+    let inputs = expand_object_globs(expand_globs(patterns, &written)?, &written)?;
+    let input = inputs[0].clone();
     let format = match format.or(file.format) {
         Some(f) => f,
         None => Format::from_path(&input).unwrap_or(Format::Csv),
@@ -283,8 +295,8 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         output_dialect,
         schema,
         steps,
-        rejects: rejects.or(file.rejects.map(rel)),
-        report: report.or(file.report.map(rel)),
+        rejects,
+        report,
         workers: workers
             .or(fo.workers)
             .unwrap_or_else(default_workers)
@@ -354,8 +366,12 @@ fn is_pattern(input: &str) -> bool {
 /// Expands the patterns that hold `*`, `?` or `[` into the files they match, sorted by name; a
 /// pattern that matches nothing is an error, unless it names a file as it is. Other paths are
 /// kept as given (`-` is stdin), and so are `s3://` patterns: [`expand_object_globs`] lists
-/// those.
-fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
+/// those. A pattern never matches what the run writes (`written`), nor the hidden files weir
+/// keeps beside an output (`.NAME.weir-...`: temporary files, partials, checkpoints).
+fn expand_globs(
+    patterns: Vec<String>,
+    written: &[weir::sink::Place],
+) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in patterns {
         if !is_pattern(&p) || weir::store::is_url(&p) {
@@ -367,14 +383,16 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
             Ok(paths) => paths
                 .filter_map(Result::ok)
                 .filter(|path| path.is_file())
+                .filter(|path| !is_weirs_own(path))
                 .map(|path| path.display().to_string())
+                .filter(|path| !weir::sink::is_written(path, written))
                 .collect(),
             Err(_) if is_file => Vec::new(),
             Err(e) => return Err(format!("bad input pattern '{p}': {e}")),
         };
         if matched.is_empty() {
             // A name that holds a wildcard character (`a[1].csv`) is read as it is.
-            if is_file {
+            if is_file && !weir::sink::is_written(&p, written) {
                 out.push(p);
                 continue;
             }
@@ -389,13 +407,33 @@ fn expand_globs(patterns: Vec<String>) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Whether `path` is one of the hidden files weir keeps beside an output.
+fn is_weirs_own(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy())
+        .is_some_and(|n| n.starts_with('.') && n.contains(".weir-"))
+}
+
 /// Expands the `s3://` inputs that are patterns into the objects they match (see
 /// [`list_object_pattern`]); other inputs are kept as they are.
-fn expand_object_globs(inputs: Vec<String>) -> Result<Vec<String>, ResolveError> {
+fn expand_object_globs(
+    inputs: Vec<String>,
+    written: &[weir::sink::Place],
+) -> Result<Vec<String>, ResolveError> {
     let mut out = Vec::with_capacity(inputs.len());
     for p in inputs {
         if weir::store::is_url(&p) && is_pattern(&p) {
-            out.extend(list_object_pattern(&p)?);
+            let matched = list_object_pattern(&p)?;
+            let kept: Vec<String> = matched
+                .into_iter()
+                .filter(|url| !weir::sink::is_written(url, written))
+                .collect();
+            if kept.is_empty() {
+                return Err(
+                    format!("input pattern '{p}' matches only what this run writes").into(),
+                );
+            }
+            out.extend(kept);
         } else {
             out.push(p);
         }

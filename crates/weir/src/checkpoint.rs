@@ -70,7 +70,7 @@ pub(crate) struct Paths {
 }
 
 /// `dir/.NAME.weir-SUFFIX` for `dir/NAME`.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

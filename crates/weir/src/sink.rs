@@ -22,9 +22,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::compress::Compression;
 use crate::error::{Error, Result};
 
+mod clash;
+mod commit;
 mod preflight;
 mod temps;
 
+pub use clash::{check_places, is_written, Place};
+pub(crate) use commit::{commit_all, journal_for, recover};
 pub use temps::remove_temp_files;
 
 /// Where output goes.
@@ -548,17 +552,20 @@ impl SinkWriter {
             })?;
             *committed = true;
             temps::unregister(temp);
-            if let Some(dir) = path
-                .parent()
-                .filter(|d| durable && !d.as_os_str().is_empty())
-            {
-                // Make the rename itself durable; not all platforms allow opening a directory.
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
+            if durable {
+                sync_parent(path);
             }
         }
         Ok(())
+    }
+}
+
+/// Makes a rename in `path`'s folder durable (not all platforms allow opening a folder).
+fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
 }
 

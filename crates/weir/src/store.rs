@@ -544,6 +544,26 @@ impl Store {
         Ok(out)
     }
 
+    /// Copies the object at `from` to `to`, in the same bucket, on the server (one COPY;
+    /// objects up to the store's single-copy limit, 5 GiB on S3).
+    pub fn copy(&self, from: &str, to: &str) -> Result<()> {
+        let (from_key, to_key) = (self.key(from)?, self.key(to)?);
+        let s3 = Arc::clone(&self.s3);
+        block(async move { s3.copy(&from_key, &to_key).await })?
+            .map_err(|e| Store::fail(from, &format!("cannot copy the object to {to}"), &e))
+    }
+
+    /// The version (ETag) of the object at `url`, or `None` if there is none (one HEAD).
+    pub fn version(&self, url: &str) -> Result<Option<String>> {
+        let key = self.key(url)?;
+        let s3 = Arc::clone(&self.s3);
+        match block(async move { s3.head(&key).await })? {
+            Ok(meta) => Ok(Some(meta.e_tag.or(meta.version).unwrap_or_default())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Store::fail(url, "cannot read the object's version", &e)),
+        }
+    }
+
     /// Deletes the object at `url` (no error if there is none).
     pub fn delete(&self, url: &str) -> Result<()> {
         let key = self.key(url)?;

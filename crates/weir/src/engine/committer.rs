@@ -567,22 +567,21 @@ impl Committer {
         report.bytes_written = self.out.written();
     }
 
-    /// Makes the outputs final (rejects first, so a visible output always has its rejects).
-    /// A resumable run records that it is committing first, and that it is complete after.
-    pub(crate) fn commit(mut self) -> Result<()> {
+    /// Makes the outputs final together with `report` (the report's writer): all appear, or
+    /// none changes (see [`crate::sink::commit_all`]). A resumable run records that it is
+    /// committing first, and that it is complete after.
+    pub(crate) fn commit(mut self, report: Option<SinkWriter>) -> Result<()> {
         if let Some(position) = self.last_position.clone() {
             self.checkpoint(State::Committing, position)?;
         }
-        // Both outputs are written to the end before either is renamed: a full disk while the
-        // output's end is written must not leave the rejects file committed alone.
         let out = self.out.finish()?;
-        if let Some(r) = &mut self.rejects {
-            r.finish()?;
-        }
-        if let Some(r) = self.rejects {
-            r.commit()?;
-        }
-        out.commit()?;
+        let members: Vec<SinkWriter> = self
+            .rejects
+            .into_iter()
+            .chain(report)
+            .chain([out])
+            .collect();
+        crate::sink::commit_all(members)?;
         if let Some(mut cp) = self.checkpoints {
             // The keys are not needed any more: a crash from here on finds the outputs in place.
             let _ = std::fs::remove_file(&cp.paths.gates);

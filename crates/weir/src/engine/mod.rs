@@ -41,7 +41,7 @@ use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::parquet::{ParquetLayout, ParquetSink};
 use crate::format::{Columns, Dialect, Format, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
-use crate::sink::{Sink, SinkWriter};
+use crate::sink::{check_places, Place, Sink, SinkWriter};
 use crate::source::{Source, SourceName};
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
 use crate::transform::{BindError, Chain, OnPanic, Transform};
@@ -89,6 +89,7 @@ pub struct PipelineBuilder {
     more_sources: Vec<Source>,
     sink: Sink,
     rejects: Option<Sink>,
+    report: Option<Sink>,
     dialect: Option<Dialect>,
     output: Option<OutputChoice>,
     chain: Vec<Box<dyn Transform>>,
@@ -133,6 +134,7 @@ impl PipelineBuilder {
             more_sources: Vec::new(),
             sink,
             rejects: None,
+            report: None,
             dialect: None,
             output: None,
             chain: Vec::new(),
@@ -245,6 +247,15 @@ impl PipelineBuilder {
     /// Without it, rejects are counted but not kept.
     pub fn rejects(mut self, sink: Sink) -> Self {
         self.rejects = Some(sink);
+        self
+    }
+
+    /// Where the run's [`Report`] is written as JSON: a file or an object, committed together
+    /// with the output and the rejects (all three appear, or none changes), or standard
+    /// output. A run that fails or is stopped writes its report alone (its status says so),
+    /// leaving the output and the rejects as they were; a usage error writes none.
+    pub fn report(mut self, sink: Sink) -> Self {
+        self.report = Some(sink);
         self
     }
 
@@ -512,7 +523,8 @@ impl Pipeline {
     /// Runs the pipeline to the end, or until it is stopped or fails.
     pub fn run(self) -> std::result::Result<Report, Failure> {
         let started = Instant::now();
-        let cfg = self.cfg;
+        let mut cfg = self.cfg;
+        let report_sink = cfg.report.take();
         let dialect = resolve_dialect(&cfg);
         let mut report = Report {
             output: cfg.sink.name(),
@@ -523,24 +535,25 @@ impl Pipeline {
             ordered: cfg.ordered,
             ..Report::empty(cfg.source.name().to_string())
         };
-        match run_inner(cfg, dialect, started, &mut report) {
+        match run_inner(cfg, dialect, started, &mut report, report_sink.as_ref()) {
             Ok(()) => {
-                report.status = Status::Succeeded;
-                report.elapsed_seconds = started.elapsed().as_secs_f64();
-                report.finish_rates();
+                finish_report(&mut report, started, None);
                 Ok(report)
             }
             Err(error) => {
-                report.status = match &error {
-                    Error::BrokenPipe => Status::OutputClosed,
-                    Error::Stopped(crate::StopReason::Interrupted) => Status::Interrupted,
-                    Error::Stopped(crate::StopReason::Terminated) => Status::Terminated,
-                    Error::Stopped(crate::StopReason::TimedOut) => Status::TimedOut,
-                    _ => Status::Failed,
+                finish_report(&mut report, started, Some(&error));
+                let error = match report_sink.as_ref().filter(|_| !error.is_usage()) {
+                    // The report of a run that committed nothing, written alone.
+                    Some(sink) => match report_writer(sink, &report).and_then(SinkWriter::commit) {
+                        Ok(()) => error,
+                        Err(e) if matches!(error, Error::BrokenPipe) => e,
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot write the report");
+                            error
+                        }
+                    },
+                    None => error,
                 };
-                report.error = Some(error.to_string());
-                report.elapsed_seconds = started.elapsed().as_secs_f64();
-                report.finish_rates();
                 Err(Failure {
                     error,
                     report: Box::new(report),
@@ -548,6 +561,44 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// Sets a report's final status, time and rates (`error`: what stopped the run, if it did).
+fn finish_report(report: &mut Report, started: Instant, error: Option<&Error>) {
+    report.status = match error {
+        None => Status::Succeeded,
+        Some(Error::BrokenPipe) => Status::OutputClosed,
+        Some(Error::Stopped(crate::StopReason::Interrupted)) => Status::Interrupted,
+        Some(Error::Stopped(crate::StopReason::Terminated)) => Status::Terminated,
+        Some(Error::Stopped(crate::StopReason::TimedOut)) => Status::TimedOut,
+        Some(_) => Status::Failed,
+    };
+    report.error = error.map(Error::to_string);
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    report.finish_rates();
+}
+
+/// The same destination again (a report sink is opened once per outcome).
+fn sink_again(sink: &Sink) -> Result<Sink> {
+    Ok(match sink {
+        Sink::Path(p) => Sink::Path(p.clone()),
+        Sink::Url(u) => Sink::Url(u.clone()),
+        Sink::Stdout => Sink::Stdout,
+        Sink::Writer(name, _) => {
+            return Err(Error::Config(format!(
+                "the report goes to a file, an object or standard output, not to {name}"
+            )))
+        }
+    })
+}
+
+/// The report as JSON in an opened (uncommitted) writer.
+fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> {
+    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
+    json.push(b'\n');
+    let mut w = sink_again(sink)?.open()?;
+    w.write_all(&json)?;
+    Ok(w)
 }
 
 fn resolve_dialect(cfg: &PipelineBuilder) -> Dialect {
@@ -579,6 +630,7 @@ fn run_inner(
     dialect: Dialect,
     started: Instant,
     report: &mut Report,
+    report_sink: Option<&Sink>,
 ) -> Result<()> {
     let output_dialect = resolve_output_dialect(&cfg, &dialect);
     let PipelineBuilder {
@@ -603,6 +655,7 @@ fn run_inner(
         shard,
         ..
     } = cfg;
+    check_outputs(&sink, rejects.as_ref(), report_sink, &source, &more_sources)?;
     // A resumable run checks its checkpoint before it reads or writes anything.
     let resume = match &resumable {
         Some(r) => {
@@ -1093,7 +1146,17 @@ fn run_inner(
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
-    committer.commit()?;
+    let report_out = match report_sink {
+        Some(r) => {
+            let mut done = report.clone();
+            finish_report(&mut done, started, None);
+            let mut w = report_writer(r, &done)?;
+            w.set_durable(durable);
+            Some(w)
+        }
+        None => None,
+    };
+    committer.commit(report_out)?;
     if let Some(stale) = stale {
         stale.remove_all();
     }
@@ -1105,6 +1168,57 @@ fn run_inner(
         "outputs committed"
     );
     Ok(())
+}
+
+/// Before anything is read: finishes a crashed run's commit to the same output and removes
+/// dead runs' temporary files beside the outputs, then refuses a run that would write over an
+/// input or write two outputs to one file (see [`crate::sink::check_places`]).
+fn check_outputs(
+    sink: &Sink,
+    rejects: Option<&Sink>,
+    report: Option<&Sink>,
+    source: &Source,
+    more_sources: &[Source],
+) -> Result<()> {
+    let mut writes = vec![Place::output("output", sink)];
+    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    writes.extend(report.map(|r| Place::output("report", r)));
+    let path_of = |s: &Sink| match s {
+        Sink::Path(p) => Some((p.clone(), false)),
+        Sink::Url(u) => Some((std::path::PathBuf::from(u), true)),
+        _ => None,
+    };
+    if let Some((out, object)) = path_of(sink) {
+        let also: Vec<_> = [rejects, report]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| path_of(s).map(|p| p.0))
+            .collect();
+        let also: Vec<&std::path::Path> = also.iter().map(|p| p.as_path()).collect();
+        crate::sink::recover(&out, object, &also)?;
+        writes.push(Place::internal(
+            "commit journal",
+            &crate::sink::journal_for(&out, object),
+        ));
+        if !object {
+            let rejects = match rejects {
+                Some(Sink::Path(r)) => Some(r.as_path()),
+                _ => None,
+            };
+            let files = checkpoint::Paths::new(&out, rejects);
+            writes.push(Place::internal("checkpoint", &files.checkpoint));
+            writes.push(Place::internal("partial output", &files.output_partial));
+            writes.push(Place::internal("key log", &files.gates));
+            if let Some(p) = &files.rejects_partial {
+                writes.push(Place::internal("partial rejects", p));
+            }
+        }
+    }
+    let reads: Vec<Place> = std::iter::once(source)
+        .chain(more_sources)
+        .map(Place::input)
+        .collect();
+    check_places(&reads, &writes)
 }
 
 /// How long the supervisor waits for the committer after a stop before it reports the stop

@@ -1,0 +1,579 @@
+//! Committing a run's outputs together: the output, its rejects and its report appear all, or
+//! none of them changes.
+//!
+//! Each output is written to a temporary file first and is finished (flushed, its compressed
+//! stream ended, synced) before any of them is committed, so what is left can fail only in a
+//! rename or an upload. Those are done in order, the output last: its rename (or upload) is the
+//! commit point. Before the first one, each earlier member's present file is kept as a backup
+//! (a hard link beside it, or a server-side copy of an object) and a small journal is written
+//! beside the output naming every member, its temporary file and its backup. If a rename or
+//! upload then fails, the members already committed are put back from their backups. If the
+//! process dies in between (a SIGKILL, a power loss), the next run to the same output finds the
+//! journal and does the same, unless the output itself was committed, in which case it only
+//! removes the backups. That next run also removes the temporary files that dead runs left
+//! beside its outputs.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{temp_path, temps, SinkWriter, Target};
+use crate::error::{Error, Result};
+
+/// One member of a commit, as the journal records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Member {
+    /// The output's path, or an object's URL.
+    target: PathBuf,
+    /// Its finished temporary file (or a resumable run's partial file).
+    temp: PathBuf,
+    /// Whether `target` is an object, uploaded rather than renamed into place.
+    object: bool,
+    /// The copy of what was at `target` before (a path beside it, or an object's URL).
+    backup: Option<PathBuf>,
+    /// For the last member, the commit point: whether a file was at `target`, or the version
+    /// of the object that was there.
+    before: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    pid: u32,
+    members: Vec<Member>,
+}
+
+/// Commits `writers` together, in order; the last is the commit point (pass the output
+/// last). Writers that are not files (standard output, a device, a writer) are only finished.
+pub(crate) fn commit_all(mut writers: Vec<SinkWriter>) -> Result<()> {
+    for w in &mut writers {
+        w.finish()?;
+    }
+    let files = writers
+        .iter()
+        .filter(|w| matches!(w.target, Target::File { .. }))
+        .count();
+    if files <= 1 {
+        return writers.into_iter().try_for_each(SinkWriter::commit);
+    }
+    let durable = writers.iter().any(|w| w.durable);
+    let (mut files, others): (Vec<SinkWriter>, Vec<SinkWriter>) = writers
+        .into_iter()
+        .partition(|w| matches!(w.target, Target::File { .. }));
+    for w in others {
+        w.commit()?;
+    }
+    let mut members: Vec<Member> = files.iter().map(member_of).collect();
+    let last = members.len() - 1;
+    let journal = journal_path(&members[last]);
+    // Backups of what the earlier members replace; the last one needs none (once it is
+    // committed, the commit is done).
+    for i in 0..members.len() {
+        let made = if i == last {
+            mark_before(&mut members[i])
+        } else {
+            back_up(&mut members[i])
+        };
+        if let Err(e) = made {
+            drop_backups(&members);
+            return Err(e);
+        }
+    }
+    if let Err(e) = write_journal(&journal, &members) {
+        drop_backups(&members);
+        return Err(e);
+    }
+    for i in 0..members.len() {
+        if let Err(e) = commit_one(&members[i]) {
+            for m in members[..i].iter().rev() {
+                put_back(m);
+            }
+            drop_backups(&members);
+            let _ = fs::remove_file(&journal);
+            return Err(e);
+        }
+    }
+    for w in &mut files {
+        if let Target::File {
+            temp,
+            committed,
+            upload,
+            ..
+        } = &mut w.target
+        {
+            *committed = true;
+            if *upload {
+                let _ = fs::remove_file(&*temp);
+            }
+            temps::unregister(temp);
+        }
+    }
+    if durable {
+        for m in members.iter().filter(|m| !m.object) {
+            super::sync_parent(&m.target);
+        }
+    }
+    drop_backups(&members);
+    let _ = fs::remove_file(&journal);
+    Ok(())
+}
+
+fn member_of(w: &SinkWriter) -> Member {
+    let Target::File {
+        temp, path, upload, ..
+    } = &w.target
+    else {
+        unreachable!("only file targets are members")
+    };
+    Member {
+        target: path.clone(),
+        temp: temp.clone(),
+        object: *upload,
+        backup: None,
+        before: None,
+    }
+}
+
+/// Where the journal of a commit whose last member is `last` lives: beside a file output, in
+/// the temporary folder (named after the URL) for an object.
+fn journal_path(last: &Member) -> PathBuf {
+    journal_for(&last.target, last.object)
+}
+
+/// The journal path for an output.
+pub(crate) fn journal_for(target: &Path, object: bool) -> PathBuf {
+    if object {
+        let url = target.to_string_lossy();
+        let name = url.rsplit('/').next().unwrap_or("object");
+        std::env::temp_dir().join(format!(
+            ".{name}.weir-commit-{}",
+            crate::checkpoint::hash_hex(url.as_bytes())
+        ))
+    } else {
+        crate::checkpoint::beside(target, "commit")
+    }
+}
+
+fn back_up(m: &mut Member) -> Result<()> {
+    let werr = |path: &Path, e: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    if m.object {
+        let url = m.target.to_string_lossy().into_owned();
+        if object_version(&url)?.is_none() {
+            return Ok(());
+        }
+        let backup = format!("{url}.weir-{}.old", std::process::id());
+        object_copy(&url, &backup)?;
+        m.backup = Some(PathBuf::from(backup));
+        return Ok(());
+    }
+    match fs::symlink_metadata(&m.target) {
+        Ok(meta) if meta.is_file() => {}
+        _ => return Ok(()),
+    }
+    let backup = temp_path(&m.target).with_extension("old");
+    if fs::hard_link(&m.target, &backup).is_err() {
+        // A file system without hard links: a copy does as well.
+        fs::copy(&m.target, &backup).map_err(|e| werr(&m.target, e))?;
+    }
+    m.backup = Some(backup);
+    Ok(())
+}
+
+fn mark_before(m: &mut Member) -> Result<()> {
+    m.before = if m.object {
+        object_version(&m.target.to_string_lossy())?
+    } else {
+        fs::symlink_metadata(&m.target)
+            .ok()
+            .map(|_| "file".to_string())
+    };
+    Ok(())
+}
+
+fn write_journal(path: &Path, members: &[Member]) -> Result<()> {
+    let journal = Journal {
+        pid: std::process::id(),
+        members: members.to_vec(),
+    };
+    let bytes = serde_json::to_vec(&journal).expect("a journal serialises");
+    let werr = |e| Error::Write {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = File::create(path).map_err(werr)?;
+    f.write_all(&bytes).map_err(werr)?;
+    f.sync_all().map_err(werr)?;
+    super::sync_parent(path);
+    Ok(())
+}
+
+fn commit_one(m: &Member) -> Result<()> {
+    if m.object {
+        return super::upload(&m.temp, &m.target.to_string_lossy());
+    }
+    fs::rename(&m.temp, &m.target).map_err(|source| Error::Write {
+        path: m.target.clone(),
+        source,
+    })
+}
+
+/// Undoes a committed member: its new content goes back to its temporary file, and the backup
+/// (or nothing) to its place.
+fn put_back(m: &Member) {
+    let failed = if m.object {
+        let url = m.target.to_string_lossy();
+        match &m.backup {
+            Some(b) => object_copy(&b.to_string_lossy(), &url).err(),
+            None => object_delete(&url).err(),
+        }
+    } else {
+        let _ = fs::rename(&m.target, &m.temp);
+        match &m.backup {
+            Some(b) => fs::rename(b, &m.target).err().map(|source| Error::Write {
+                path: m.target.clone(),
+                source,
+            }),
+            None => None,
+        }
+    };
+    if let Some(e) = failed {
+        tracing::error!(target = %m.target.display(), error = %e, "could not put back what was there before");
+    }
+}
+
+fn drop_backups(members: &[Member]) {
+    for b in members
+        .iter()
+        .filter_map(|m| m.backup.as_ref().map(|b| (m, b)))
+    {
+        let (m, b) = b;
+        if m.object {
+            let _ = object_delete(&b.to_string_lossy());
+        } else {
+            let _ = fs::remove_file(b);
+        }
+    }
+}
+
+/// Finishes, after a crash, a commit of which `output` was the last member: if the output was
+/// committed, only the backups go; if not, every member committed before it is put back. Then
+/// the temporary files that dead runs left beside the output are removed. Called before a run
+/// to `output` reads anything.
+pub(crate) fn recover(output: &Path, object: bool, also: &[&Path]) -> Result<()> {
+    let journal = journal_for(output, object);
+    if let Ok(bytes) = fs::read(&journal) {
+        let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Config(format!(
+                "{}: an unreadable commit journal ({e}): remove it after checking the outputs \
+                 it names",
+                journal.display()
+            ))
+        })?;
+        if !alive(j.pid) {
+            finish_crashed(&j)?;
+            let _ = fs::remove_file(&journal);
+        }
+    }
+    for p in std::iter::once(output).chain(also.iter().copied()) {
+        if !crate::source::is_object_url(&p.to_string_lossy()) {
+            sweep(p);
+        }
+    }
+    if object {
+        sweep(
+            &std::env::temp_dir().join(
+                output
+                    .to_string_lossy()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("object"),
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn finish_crashed(j: &Journal) -> Result<()> {
+    let Some(last) = j.members.last() else {
+        return Ok(());
+    };
+    let committed = if last.object {
+        object_version(&last.target.to_string_lossy())? != last.before
+    } else {
+        !last.temp.exists() && last.target.exists()
+    };
+    if committed {
+        tracing::info!(output = %last.target.display(), "a crashed run's commit had completed; removing its backups");
+    } else {
+        tracing::warn!(output = %last.target.display(), "a crashed run's commit was incomplete; putting back the files it had replaced");
+        for m in &j.members[..j.members.len() - 1] {
+            let renamed = m.object || !m.temp.exists();
+            if renamed {
+                put_back(m);
+            }
+        }
+        for m in &j.members {
+            if !is_partial(&m.temp) {
+                let _ = fs::remove_file(&m.temp);
+            }
+        }
+    }
+    drop_backups(&j.members);
+    Ok(())
+}
+
+fn is_partial(p: &Path) -> bool {
+    p.to_string_lossy().ends_with(".weir-partial")
+}
+
+/// Removes `.NAME.weir-PID-N.tmp` and `.old` files beside `path` whose process is gone.
+fn sweep(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let prefix = format!(".{name}.weir-");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(rest) = rest
+            .strip_suffix(".tmp")
+            .or_else(|| rest.strip_suffix(".old"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !alive(pid) && fs::remove_file(e.path()).is_ok() {
+            tracing::info!(file = %e.path().display(), "removed a dead run's temporary file");
+        }
+    }
+}
+
+/// Whether a process with this id is running (this one always is).
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = i32::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 sends nothing; it only checks that the process exists.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    true
+}
+
+#[cfg(feature = "s3")]
+fn object_version(url: &str) -> Result<Option<String>> {
+    crate::store::Store::for_url(url)?.version(url)
+}
+
+#[cfg(feature = "s3")]
+fn object_copy(from: &str, to: &str) -> Result<()> {
+    crate::store::Store::for_url(from)?.copy(from, to)
+}
+
+#[cfg(feature = "s3")]
+fn object_delete(url: &str) -> Result<()> {
+    crate::store::Store::for_url(url)?.delete(url)
+}
+
+#[cfg(not(feature = "s3"))]
+fn object_version(url: &str) -> Result<Option<String>> {
+    Err(no_s3(url))
+}
+
+#[cfg(not(feature = "s3"))]
+fn object_copy(from: &str, _to: &str) -> Result<()> {
+    Err(no_s3(from))
+}
+
+#[cfg(not(feature = "s3"))]
+fn object_delete(url: &str) -> Result<()> {
+    Err(no_s3(url))
+}
+
+#[cfg(not(feature = "s3"))]
+fn no_s3(url: &str) -> Error {
+    Error::Destination {
+        path: PathBuf::from(url),
+        reason: "s3:// outputs need weir built with the `s3` feature".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::Sink;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn writer(path: &Path, bytes: &[u8]) -> SinkWriter {
+        let mut w = Sink::Path(path.to_path_buf()).open().unwrap();
+        w.write_all(bytes).unwrap();
+        w
+    }
+
+    /// A process id that is not running: a child that has exited and been reaped.
+    fn dead_pid() -> u32 {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[test]
+    fn all_members_appear_together_and_nothing_is_left_beside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("rejects.csv"), "old rejects").unwrap();
+        fs::write(d.join("out.csv"), "old out").unwrap();
+        let members = vec![
+            writer(&d.join("rejects.csv"), b"new rejects"),
+            writer(&d.join("report.json"), b"{}"),
+            writer(&d.join("out.csv"), b"new out"),
+        ];
+        commit_all(members).unwrap();
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
+        assert_eq!(fs::read(d.join("report.json")).unwrap(), b"{}");
+        assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"new out");
+        assert_eq!(names(d), ["out.csv", "rejects.csv", "report.json"]);
+    }
+
+    #[test]
+    fn a_failed_rename_of_the_output_puts_the_earlier_members_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::write(d.join("rejects.csv"), "old rejects").unwrap();
+        let members = vec![
+            writer(&d.join("rejects.csv"), b"new rejects"),
+            writer(&d.join("report.json"), b"{}"),
+            writer(&d.join("out.csv"), b"new out"),
+        ];
+        // The output's path became a folder that is not empty while the run went on.
+        fs::create_dir_all(d.join("out.csv/x")).unwrap();
+        let err = commit_all(members).unwrap_err();
+        assert!(err.to_string().contains("out.csv"), "{err}");
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
+        assert_eq!(
+            names(d),
+            ["out.csv", "rejects.csv"],
+            "no report, temp, backup or journal"
+        );
+        assert!(d.join("out.csv/x").is_dir());
+    }
+
+    #[test]
+    fn a_crash_before_the_output_was_renamed_is_rolled_back_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pid = dead_pid();
+        // The state a SIGKILL leaves after the rejects were renamed, before the output was:
+        // the new rejects in place, the old ones kept as a backup, the output's temp file.
+        let temp = |name: &str, ext: &str| d.join(format!(".{name}.weir-{pid}-0.{ext}"));
+        fs::write(d.join("rejects.csv"), "new rejects").unwrap();
+        fs::write(temp("rejects.csv", "old"), "old rejects").unwrap();
+        fs::write(temp("out.csv", "tmp"), "new out").unwrap();
+        fs::write(d.join("out.csv"), "old out").unwrap();
+        let journal = Journal {
+            pid,
+            members: vec![
+                Member {
+                    target: d.join("rejects.csv"),
+                    temp: temp("rejects.csv", "tmp"),
+                    object: false,
+                    backup: Some(temp("rejects.csv", "old")),
+                    before: None,
+                },
+                Member {
+                    target: d.join("out.csv"),
+                    temp: temp("out.csv", "tmp"),
+                    object: false,
+                    backup: None,
+                    before: Some("file".into()),
+                },
+            ],
+        };
+        let jpath = journal_for(&d.join("out.csv"), false);
+        fs::write(&jpath, serde_json::to_vec(&journal).unwrap()).unwrap();
+        // A live run's temporary file beside the output is not touched.
+        let live = d.join(format!(".out.csv.weir-{}-9.tmp", std::process::id()));
+        fs::write(&live, "live").unwrap();
+        recover(&d.join("out.csv"), false, &[&d.join("rejects.csv")]).unwrap();
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
+        assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"old out");
+        let live_name = live.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(names(d), [live_name.as_str(), "out.csv", "rejects.csv"]);
+    }
+
+    #[test]
+    fn a_crash_after_the_output_was_renamed_keeps_the_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pid = dead_pid();
+        let temp = |name: &str, ext: &str| d.join(format!(".{name}.weir-{pid}-0.{ext}"));
+        fs::write(d.join("rejects.csv"), "new rejects").unwrap();
+        fs::write(temp("rejects.csv", "old"), "old rejects").unwrap();
+        fs::write(d.join("out.csv"), "new out").unwrap();
+        let journal = Journal {
+            pid,
+            members: vec![
+                Member {
+                    target: d.join("rejects.csv"),
+                    temp: temp("rejects.csv", "tmp"),
+                    object: false,
+                    backup: Some(temp("rejects.csv", "old")),
+                    before: None,
+                },
+                Member {
+                    target: d.join("out.csv"),
+                    temp: temp("out.csv", "tmp"),
+                    object: false,
+                    backup: None,
+                    before: Some("file".into()),
+                },
+            ],
+        };
+        let jpath = journal_for(&d.join("out.csv"), false);
+        fs::write(&jpath, serde_json::to_vec(&journal).unwrap()).unwrap();
+        recover(&d.join("out.csv"), false, &[]).unwrap();
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
+        assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"new out");
+        assert_eq!(names(d), ["out.csv", "rejects.csv"]);
+    }
+
+    #[test]
+    fn an_unreadable_journal_is_a_usage_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.csv");
+        fs::write(journal_for(&out, false), "{not json").unwrap();
+        let err = recover(&out, false, &[]).unwrap_err();
+        assert!(err.is_usage(), "{err}");
+        assert!(err.to_string().contains(".out.csv.weir-commit"), "{err}");
+    }
+}
