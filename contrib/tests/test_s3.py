@@ -198,3 +198,111 @@ def test_an_output_to_a_missing_bucket_is_a_usage_error_and_writes_nothing(s3, b
     assert p.returncode == 1, p.stderr
     assert missing in p.stderr and "no such object" in p.stderr, p.stderr
     assert not exists(s3, bucket, f"{tmp_path.name}/o.csv")
+
+
+SCHEMA = '{"fields":[{"name":"id","type":"integer"},{"name":"name"}]}'
+
+
+def run_with_pause(args, tmpdir: Path, mid) -> subprocess.CompletedProcess:
+    """weir reading standard input: the first records, a pause in which `mid` runs (the run
+    is then between its start and its commit), the last record."""
+    proc = subprocess.Popen([common.weir_bin(), *map(str, args)], env={**env(), "TMPDIR": str(tmpdir)},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(b"id,name\n1,a\nx,b\n")
+        proc.stdin.flush()
+        time.sleep(1.0)
+        mid()
+        out, err = proc.communicate(b"3,c\n", timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(args, proc.returncode, out, err.decode())
+
+
+def weir_objects(s3, bucket, prefix) -> list:
+    """Keys under `prefix` that are weir's backups or temporary objects."""
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return [o["Key"] for o in listed if ".weir-" in o["Key"]]
+
+
+def test_an_output_upload_that_fails_puts_the_local_rejects_back(s3, tmp_path):
+    """The output's bucket is deleted while the run goes on: the upload fails at the commit,
+    after the local rejects were renamed into place; they are put back."""
+    doomed = f"weir-doomed-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=doomed)
+    schema = tmp_path / "schema.json"
+    schema.write_text(SCHEMA)
+    rejects = tmp_path / "rejects.csv"
+    rejects.write_bytes(b"old rejects\n")
+    report = tmp_path / "report.json"
+    report.write_bytes(b"old report\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = run_with_pause(["run", "-i", "-", "--format", "csv", "-o", f"s3://{doomed}/out.csv",
+                        "--rejects", rejects, "--schema", schema],
+                       tmp, lambda: s3.delete_bucket(Bucket=doomed))
+    assert p.returncode == 1, p.stderr
+    assert "out.csv" in p.stderr, p.stderr
+    assert rejects.read_bytes() == b"old rejects\n"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["rejects.csv", "report.json", "schema.json", "tmp"]
+    assert list(tmp.iterdir()) == [], "no temporary file left"
+
+
+def test_rejects_objects_are_put_back_when_the_local_output_cannot_be_renamed(s3, bucket, tmp_path):
+    prefix = f"{tmp_path.name}/"
+    rejects_key = f"{prefix}rejects.csv"
+    report_key = f"{prefix}report.json"
+    s3.put_object(Bucket=bucket, Key=rejects_key, Body=b"old rejects\n")
+    schema = tmp_path / "schema.json"
+    schema.write_text(SCHEMA)
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"old output\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+
+    def make_output_a_folder():
+        out.unlink()
+        (out / "x").mkdir(parents=True)
+
+    p = run_with_pause(["run", "-i", "-", "--format", "csv", "-o", out,
+                        "--rejects", f"s3://{bucket}/{rejects_key}",
+                        "--report", f"s3://{bucket}/{report_key}", "--schema", schema],
+                       tmp, make_output_a_folder)
+    assert p.returncode == 1, p.stderr
+    assert get(s3, bucket, rejects_key) == b"old rejects\n"
+    # The report of the failed run, written alone, says so.
+    assert json.loads(get(s3, bucket, report_key))["status"] == "failed"
+    assert weir_objects(s3, bucket, prefix) == [], "no backup object left"
+    assert list(tmp.iterdir()) == []
+
+    # The same run with nothing in the way: all three replaced, nothing of weir's left.
+    out.joinpath("x").rmdir()
+    out.rmdir()
+    p = run_with_pause(["run", "-i", "-", "--format", "csv", "-o", out,
+                        "--rejects", f"s3://{bucket}/{rejects_key}",
+                        "--report", f"s3://{bucket}/{report_key}", "--schema", schema],
+                       tmp, lambda: None)
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes() == b"id,name\n1,a\n3,c\n"
+    assert get(s3, bucket, rejects_key).count(b"\n") == 2
+    assert json.loads(get(s3, bucket, report_key))["status"] == "succeeded"
+    assert weir_objects(s3, bucket, prefix) == []
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["out.csv", "schema.json", "tmp"]
+
+
+def test_an_object_output_that_is_an_input_is_refused(s3, bucket, tmp_path):
+    key = f"{tmp_path.name}/in.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"id\n1\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = run("run", "-i", f"s3://{bucket}/{key}", "-o", f"s3://{bucket}/{key}", tmpdir=tmp, check=False)
+    assert p.returncode == 2, p.stderr
+    assert "the output would replace the input" in p.stderr, p.stderr
+    # A pattern that matches the output does not read it.
+    s3.put_object(Bucket=bucket, Key=f"{tmp_path.name}/all.csv", Body=b"id\n9\n")
+    p = run("run", "-i", f"s3://{bucket}/{tmp_path.name}/*.csv", "-o", f"s3://{bucket}/{tmp_path.name}/all.csv",
+            "-q", tmpdir=tmp, check=False)
+    assert p.returncode == 0, p.stderr
+    assert get(s3, bucket, f"{tmp_path.name}/all.csv") == b"id\n1\n"
+    assert get(s3, bucket, key) == b"id\n1\n"

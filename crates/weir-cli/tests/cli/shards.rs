@@ -594,3 +594,44 @@ fn shards_read_the_planned_names_and_refuse_inputs_the_plan_does_not_have() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_concatenated_output_on_a_part_or_an_input_is_refused() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(3_000, false));
+    let n = plan(&sb, "in.csv", 3);
+    for k in 0..n {
+        assert_ok(&sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])));
+    }
+    let before: Vec<(String, Vec<u8>)> = ["in.csv", "out/part-00000.csv", "out/part-00001.csv"]
+        .iter()
+        .map(|n| (n.to_string(), sb.read(n)))
+        .collect();
+    for (concat, text) in [
+        (
+            "out/part-00000.csv",
+            "the concatenated output would replace the input",
+        ),
+        (
+            "./out/part-00001.csv",
+            "the concatenated output would replace the input",
+        ),
+        (
+            "in.csv",
+            "the concatenated output would replace the input in.csv",
+        ),
+        (
+            "out/rejects.csv",
+            "the concatenated output and the merged rejects are the same file",
+        ),
+    ] {
+        let o = sb.weir(&["merge", "out", "--concat", concat]);
+        assert_fails_in(concat, &o, 2, text);
+        for (name, bytes) in &before {
+            assert_bytes(&sb.read(name), bytes);
+        }
+        assert!(!sb.exists("out/_SUCCESS"), "{concat}");
+    }
+    assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
+    assert_same(&sb, "in.csv");
+}

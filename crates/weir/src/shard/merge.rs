@@ -266,6 +266,9 @@ pub fn merge(
                 .into(),
         ));
     }
+    if let Some(path) = concat {
+        check_concat(dir, &plan, &done, path)?;
+    }
     merge_rejects(dir, &plan, &done)?;
     if let Some(path) = concat {
         concat_parts(dir, &done, path)?;
@@ -463,6 +466,42 @@ fn line_field(rec: &[u8]) -> Option<(usize, usize)> {
     let a = i + memchr::memchr(b',', &rec[i..])? + 1;
     let b = a + memchr::memchr(b',', &rec[a..])?;
     Some((a, b))
+}
+
+/// Refuses a `--concat` file that is one of the parts, an input of the plan, or one of the
+/// files merge writes (it would replace what it reads, or be replaced).
+fn check_concat(
+    dir: &OutDir,
+    plan: &ShardPlan,
+    done: &[(&Report, &ShardInfo)],
+    path: &Path,
+) -> Result<()> {
+    use crate::sink::{check_places, Place};
+    use crate::source::Source;
+    let mut reads: Vec<Place> = done
+        .iter()
+        .map(|(_, i)| Place::input(&Source::from_arg(&dir.location(&i.part))))
+        .collect();
+    reads.extend(
+        plan.inputs
+            .iter()
+            .map(|i| Place::input(&Source::from_arg(&i.name))),
+    );
+    let writes = [
+        Place::output(
+            "concatenated output",
+            &Sink::from_arg(&path.display().to_string()),
+        ),
+        Place::output(
+            "merged rejects",
+            &Sink::from_arg(&dir.location(MERGED_REJECTS)),
+        ),
+        Place::output(
+            "merged report",
+            &Sink::from_arg(&dir.location(MERGED_REPORT)),
+        ),
+    ];
+    check_places(&reads, &writes)
 }
 
 /// Writes the parts as one file: part 0 whole, the others without their header row.
