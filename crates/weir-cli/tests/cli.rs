@@ -34,6 +34,8 @@ mod parquet;
 mod polish;
 #[path = "cli/progress.rs"]
 mod progress;
+#[path = "cli/promises_text.rs"]
+mod promises_text;
 #[path = "cli/rejects.rs"]
 mod rejects;
 #[path = "cli/resume.rs"]
