@@ -644,3 +644,54 @@ fn a_pipeline_that_leaves_no_column_is_a_usage_error_before_anything_is_written(
     assert_fails(&o, 2, message);
     assert!(!sb.exists("out.csv"));
 }
+
+#[test]
+fn a_first_json_object_without_keys_is_a_usage_error_and_garbage_is_still_rejected() {
+    let sb = Sandbox::new();
+    sb.write("e.jsonl", b"{}\n{\"a\":1}\n");
+    let o = sb.weir(&[
+        "run",
+        "-i",
+        "e.jsonl",
+        "-o",
+        "out.jsonl",
+        "--rejects",
+        "rej.csv",
+        "-q",
+    ]);
+    assert_fails(
+        &o,
+        2,
+        "the input has no columns: its first JSON object has no keys",
+    );
+    assert!(!sb.exists("out.jsonl"));
+    assert!(!sb.exists("rej.csv"));
+    // No object at all: nothing to know the columns from, every line is a parse-error.
+    sb.write("g.jsonl", b"garbage\n");
+    let report = run_ok(
+        &sb,
+        &[
+            "run",
+            "-i",
+            "g.jsonl",
+            "-o",
+            "out.jsonl",
+            "--rejects",
+            "rej.csv",
+        ],
+    );
+    assert_bytes(&sb.read("out.jsonl"), b"");
+    assert_bytes(
+        &sb.read("rej.csv"),
+        &reject_row(
+            "g.jsonl",
+            1,
+            0,
+            "",
+            "parse-error",
+            "not a JSON object: expected a JSON object at column 1",
+            b"garbage",
+        ),
+    );
+    assert_eq!(report_num(&report, "records_rejected"), 1);
+}

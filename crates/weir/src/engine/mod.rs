@@ -507,7 +507,7 @@ impl Pipeline {
                 ordered_gate,
             });
         }
-        if !(prologue.columns.is_empty() && prologue.first.is_none()) {
+        if !prologue.columns.is_empty() {
             check_columns(&output_dialect, &columns).map_err(Error::Config)?;
         }
         Ok(Plan {
@@ -712,7 +712,11 @@ fn run_inner(
         Columns::default() // empty input: nothing to bind against, nothing to write
     } else {
         let columns = chain.bind(&prologue.columns)?;
-        check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        // No columns known (no line of the first JSON Lines chunk is an object): every record
+        // is rejected, there is nothing to check the output against.
+        if !prologue.columns.is_empty() {
+            check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        }
         check_header_text(&output_dialect, &prologue, &columns, invalid_utf8)?;
         columns
     };
@@ -1384,8 +1388,16 @@ fn read_prologue(
             let max = splitter.max_record_size();
             let keys = Lines::new(&chunk.data, 1)
                 .filter(|&(s, e, term, _)| e - s + term <= max)
-                .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok())
-                .unwrap_or_default();
+                .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok());
+            if keys.as_ref().is_some_and(Vec::is_empty) {
+                // Its records could only be written as nothing (or all rejected).
+                return Err(Error::Config(
+                    "the input has no columns: its first JSON object has no keys ({}), and \
+                     the columns are the first object's keys"
+                        .into(),
+                ));
+            }
+            let keys = keys.unwrap_or_default();
             Ok(Prologue {
                 splitter,
                 columns: Columns::new(keys),
