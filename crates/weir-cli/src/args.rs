@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use weir::{Format, Oversized, Ragged};
+use weir::{Format, InvalidUtf8, Oversized, Ragged};
 
 use crate::progress::ProgressMode;
 
@@ -136,7 +136,11 @@ the output columns, NULL as an empty field and the empty string as \"\"; JSON Li
 object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
 column (NULL is an empty line; a value with a line break is rejected, encode-error); Parquet
 out has nullable columns typed from --schema (integer, number, boolean, date, datetime; others
-and all without a schema are text). Parquet is not read.
+and all without a schema are text). Parquet is not read. Text that is not UTF-8 into JSON Lines
+or Parquet, and a JSON lone surrogate (\\ud800) anywhere, is rejected (encode-error) unless
+--invalid-utf8 replace. JSON Lines input is validated, nested arrays and objects too
+(parse-error); an object holding a key twice is rejected (duplicate-key). Steps that leave no
+column to write are a usage error (exit 2).
 Rejected records go to --rejects as CSV with the columns
 file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
 succeeds; a failed or stopped run leaves no file there (and an existing file untouched).
@@ -381,6 +385,15 @@ pub struct OptionArgs {
     #[arg(long, value_name = "MODE", value_parser = parse_ragged)]
     pub ragged: Option<Ragged>,
 
+    /// A text value that is not Unicode text where the output needs text: bytes that are not
+    /// UTF-8 written to JSON Lines or Parquet, or a JSON Lines string that is not UTF-8 or
+    /// holds a lone surrogate escape (`\ud800`). `reject` its record (encode-error, naming the
+    /// field) or `replace` what is invalid with U+FFFD, counted in the report as
+    /// values_replaced [default: reject]. CSV, TSV and lines output copy the bytes of a
+    /// CSV or lines value as they are.
+    #[arg(long, value_name = "MODE", value_parser = parse_invalid_utf8)]
+    pub invalid_utf8: Option<InvalidUtf8>,
+
     /// Sync the output and rejects to disk before renaming them into place, so they survive a
     /// power loss too (slower where the disk is slower than weir). Without it the commit is
     /// atomic against every other failure.
@@ -462,6 +475,10 @@ fn parse_oversized(s: &str) -> Result<Oversized, String> {
 }
 
 fn parse_ragged(s: &str) -> Result<Ragged, String> {
+    s.parse()
+}
+
+fn parse_invalid_utf8(s: &str) -> Result<InvalidUtf8, String> {
     s.parse()
 }
 

@@ -171,6 +171,7 @@ pub fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, Str
     .oversized(cfg.oversized)
     .ordered(cfg.ordered)
     .ragged(cfg.ragged)
+    .invalid_utf8(cfg.invalid_utf8)
     .durable(cfg.durable)
     .stop_handle(stop);
     if let Some(level) = cfg.compression_level {

@@ -52,7 +52,7 @@ impl ShardArgs {
 /// What identifies the pipeline of a plan: everything that shapes the output, not where it
 /// runs (workers, chunk size, time limit).
 fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
-    let text = format!(
+    let mut text = format!(
         "{}in {:?}\nout {:?}\nragged {:?}\noversized {:?}\nmax_record_size {}\n",
         run::fingerprint(cfg)?,
         cfg.dialect,
@@ -61,6 +61,10 @@ fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
         cfg.oversized,
         cfg.max_record_size
     );
+    // Only when not the default, so plans made before the option still match.
+    if cfg.invalid_utf8 != weir::InvalidUtf8::default() {
+        text.push_str(&format!("invalid_utf8 {}\n", cfg.invalid_utf8));
+    }
     Ok(shard::hash_hex(text.as_bytes()))
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 use clap::ArgMatches;
 use serde::Deserialize;
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
-use weir::{Dialect, Format, Oversized, Ragged, Select, Step};
+use weir::{Dialect, Format, InvalidUtf8, Oversized, Ragged, Select, Step};
 
 use crate::args::{IoArgs, OptionArgs, RunArgs};
 use crate::progress::ProgressMode;
@@ -79,6 +79,7 @@ struct FileOptions {
     ordered: Option<bool>,
     flexible: Option<bool>,
     ragged: Option<Ragged>,
+    invalid_utf8: Option<InvalidUtf8>,
     durable: Option<bool>,
     resume: Option<bool>,
     checkpoint_every: Option<String>,
@@ -108,6 +109,7 @@ pub struct RunConfig {
     pub oversized: Oversized,
     pub ordered: bool,
     pub ragged: Ragged,
+    pub invalid_utf8: InvalidUtf8,
     pub durable: bool,
     /// Resumable, continuing from a checkpoint if there is one.
     pub resume: bool,
@@ -270,6 +272,7 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         unordered,
         flexible,
         ragged,
+        invalid_utf8,
         durable,
         resume,
         checkpoint_every,
@@ -310,6 +313,7 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         oversized: oversized.or(fo.oversized).unwrap_or_default(),
         ordered: !unordered && fo.ordered.unwrap_or(true),
         ragged: ragged_choice(flexible, ragged, fo.flexible, fo.ragged)?,
+        invalid_utf8: invalid_utf8.or(fo.invalid_utf8).unwrap_or_default(),
         durable: durable || fo.durable.unwrap_or(false),
         resume: resume || fo.resume.unwrap_or(false),
         checkpoint_every: checkpoint_every

@@ -126,6 +126,14 @@ pub fn summary(r: &Report) -> String {
         r.workers,
         if r.ordered { "ordered" } else { "unordered" },
     );
+    if r.values_replaced > 0 {
+        let _ = writeln!(
+            s,
+            "      {} text values written with U+FFFD in place of invalid UTF-8 or lone \
+             surrogates (--invalid-utf8 replace)",
+            group(r.values_replaced)
+        );
+    }
     finish_rejects(s, r)
 }
 

@@ -36,6 +36,8 @@ mod polish;
 mod progress;
 #[path = "cli/promises_paths.rs"]
 mod promises_paths;
+#[path = "cli/promises_text.rs"]
+mod promises_text;
 #[path = "cli/rejects.rs"]
 mod rejects;
 #[path = "cli/resume.rs"]

@@ -164,6 +164,9 @@ pub(crate) struct Counters {
     pub committed_offset: u64,
     pub reject_counts: BTreeMap<String, u64>,
     pub reject_fields: BTreeMap<String, u64>,
+    /// Text values written with U+FFFD (`--invalid-utf8 replace`); absent in older checkpoints.
+    #[serde(default)]
+    pub values_replaced: u64,
     /// The first reject of each error with its batch's sequence number.
     pub first_rejects: BTreeMap<String, (u64, FirstReject)>,
     /// Records each head gate has passed (0 for other gates).
@@ -179,6 +182,7 @@ impl Counters {
         report.records_rejected = self.rejected;
         report.rejects_by_error = self.reject_counts.clone();
         report.rejects_by_field = self.reject_fields.clone();
+        report.values_replaced = self.values_replaced;
         report.first_rejects = self
             .first_rejects
             .iter()

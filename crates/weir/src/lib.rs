@@ -77,7 +77,7 @@ pub use engine::{
     sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
 };
 pub use error::{Error, Result, StopReason};
-pub use format::{Columns, Dialect, Format, Ragged, Record, ValueKind};
+pub use format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};
 pub use sink::Sink;
 pub use source::Source;

@@ -259,6 +259,11 @@ pub struct Report {
     pub rejects_by_field: BTreeMap<String, u64>,
     /// The first rejected record of each error name.
     pub first_rejects: BTreeMap<String, FirstReject>,
+    /// Text values written with U+FFFD in place of what was not Unicode text (invalid UTF-8,
+    /// a JSON lone surrogate), under `--invalid-utf8 replace`; 0 otherwise, where such a value
+    /// rejects its record (`encode-error`).
+    #[serde(default)]
+    pub values_replaced: u64,
     /// Bytes read from the input (decompressed).
     pub bytes_read: u64,
     /// Compressed bytes read, for a compressed input.
@@ -316,6 +321,7 @@ impl Report {
             rejects_by_error: BTreeMap::new(),
             rejects_by_field: BTreeMap::new(),
             first_rejects: BTreeMap::new(),
+            values_replaced: 0,
             bytes_read: 0,
             compressed_bytes_read: None,
             bytes_written: 0,

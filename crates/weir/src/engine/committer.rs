@@ -411,6 +411,7 @@ impl Committer {
         self.counts.written += b.written;
         self.counts.filtered += b.filtered;
         self.counts.rejected += b.rejected;
+        self.counts.values_replaced += b.replaced;
         for c in b.reject_counts.iter().filter(|c| c.count > 0) {
             *self
                 .counts

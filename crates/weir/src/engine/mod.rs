@@ -39,7 +39,7 @@ use crate::format::csv::CsvDecoder;
 use crate::format::encode::{check_columns, Encoder};
 use crate::format::jsonl::{JsonDecoder, Lines};
 use crate::format::parquet::{ParquetLayout, ParquetSink};
-use crate::format::{Columns, Dialect, Format, Ragged, Record, RecordBuf, ValueKind};
+use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, Report, Snapshot, Status, WorkerReport};
 use crate::sink::{check_places, Place, Sink, SinkWriter};
 use crate::source::{Source, SourceName};
@@ -105,6 +105,7 @@ pub struct PipelineBuilder {
     stop: StopHandle,
     observer: Option<(Duration, Observer)>,
     on_panic: OnPanic,
+    invalid_utf8: InvalidUtf8,
     resumable: Option<Resumable>,
     shard: Option<ShardRange>,
 }
@@ -150,6 +151,7 @@ impl PipelineBuilder {
             stop: StopHandle::default(),
             observer: None,
             on_panic: OnPanic::default(),
+            invalid_utf8: InvalidUtf8::default(),
             resumable: None,
             shard: None,
         }
@@ -369,6 +371,16 @@ impl PipelineBuilder {
         self
     }
 
+    /// What to do with a value that is not Unicode text where the output needs text (default
+    /// [`InvalidUtf8::Reject`]): bytes that are not UTF-8 written to JSON Lines or Parquet, a
+    /// JSON Lines string that is not UTF-8 or holds a lone surrogate escape. Rejected as
+    /// `encode-error` naming the field, or written with U+FFFD and counted in
+    /// [`Report::values_replaced`]. Never replaced silently.
+    pub fn invalid_utf8(mut self, policy: InvalidUtf8) -> Self {
+        self.invalid_utf8 = policy;
+        self
+    }
+
     /// Uses this handle to stop the run from outside (signal handlers, other threads).
     pub fn stop_handle(mut self, handle: StopHandle) -> Self {
         self.stop = handle;
@@ -506,7 +518,7 @@ impl Pipeline {
                 ordered_gate,
             });
         }
-        if !(prologue.columns.is_empty() && prologue.first.is_none()) {
+        if !prologue.columns.is_empty() {
             check_columns(&output_dialect, &columns).map_err(Error::Config)?;
         }
         Ok(Plan {
@@ -651,6 +663,7 @@ fn run_inner(
         stop,
         mut observer,
         on_panic,
+        invalid_utf8,
         resumable,
         shard,
         ..
@@ -667,6 +680,7 @@ fn run_inner(
                 oversized,
                 max_record_size,
                 on_panic,
+                invalid_utf8,
             );
             let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
             let plan = resume::ResumePlan::prepare(
@@ -751,7 +765,12 @@ fn run_inner(
         Columns::default() // empty input: nothing to bind against, nothing to write
     } else {
         let columns = chain.bind(&prologue.columns)?;
-        check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        // No columns known (no line of the first JSON Lines chunk is an object): every record
+        // is rejected, there is nothing to check the output against.
+        if !prologue.columns.is_empty() {
+            check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        }
+        check_header_text(&output_dialect, &prologue, &columns, invalid_utf8)?;
         columns
     };
     let gates = chain.gates();
@@ -888,17 +907,27 @@ fn run_inner(
         }
     };
     if fresh {
-        // Unchanged columns keep the input header's fields as read (bytes that are not UTF-8,
-        // a quoted empty name); new or renamed ones are written as named.
-        let raw = prologue
-            .header_raw
-            .as_deref()
-            .filter(|_| output_columns == prologue.columns);
+        // Input columns keep the header's fields as read (bytes that are not UTF-8, a quoted
+        // empty name), whatever the steps did to the other columns; new or renamed ones are
+        // written as named.
+        let raw = prologue.header_raw.as_deref().map(|fields| {
+            if output_columns == prologue.columns {
+                return fields.to_vec();
+            }
+            output_columns
+                .names()
+                .iter()
+                .map(|name| match prologue.columns.positions(name).first() {
+                    Some(&i) => fields[i].clone(),
+                    None => (name.as_bytes().to_vec(), ValueKind::Text),
+                })
+                .collect::<Vec<_>>()
+        });
         let mut header = Vec::new();
         Encoder::new(&output_dialect, &dialect, &output_columns).header(
             &mut header,
             &output_columns,
-            raw,
+            raw.as_deref(),
         );
         if !header.is_empty() {
             out.write_all(&header)?;
@@ -930,6 +959,7 @@ fn run_inner(
         max_record_size,
         parquet,
         on_panic,
+        invalid_utf8,
     };
 
     // Splitter thread.
@@ -1239,11 +1269,16 @@ fn pipeline_identity(
     oversized: Oversized,
     max_record_size: usize,
     on_panic: OnPanic,
+    invalid_utf8: InvalidUtf8,
 ) -> String {
     let mut text = format!(
         "in {dialect:?}\nout {output_dialect:?}\nragged {ragged:?}\noversized {oversized:?}\n\
          max_record_size {max_record_size}\non_panic {on_panic:?}\n"
     );
+    // Only when not the default, so the checkpoints of runs before the option still match.
+    if invalid_utf8 != InvalidUtf8::default() {
+        text.push_str(&format!("invalid_utf8 {invalid_utf8}\n"));
+    }
     for step in chain {
         text.push_str(&format!("step {}: {}\n", step.name(), step.describe()));
     }
@@ -1284,6 +1319,7 @@ pub fn sample(
         max_record_size: usize::MAX,
         parquet: None,
         on_panic: OnPanic::Stop,
+        invalid_utf8: InvalidUtf8::Replace,
     };
     let mut worker = Worker::new(spec);
     let mut rows = Vec::new();
@@ -1381,6 +1417,36 @@ pub(crate) fn read_header<R: Read>(
     }
 }
 
+/// Refuses (usage error) a header name that is not UTF-8 among the output columns of a JSON
+/// Lines or Parquet output, whose keys and column names are UTF-8: written with U+FFFD it
+/// would silently be another name. `--invalid-utf8 replace` accepts the replacement.
+fn check_header_text(
+    output: &Dialect,
+    prologue: &Prologue,
+    columns: &Columns,
+    policy: InvalidUtf8,
+) -> Result<()> {
+    if !matches!(output.format, Format::Jsonl | Format::Parquet) || policy == InvalidUtf8::Replace {
+        return Ok(());
+    }
+    let Some(raw) = &prologue.header_raw else {
+        return Ok(());
+    };
+    for (i, (bytes, _)) in raw.iter().enumerate() {
+        let name = &prologue.columns.names()[i];
+        if std::str::from_utf8(bytes).is_err() && columns.names().contains(name) {
+            return Err(Error::Config(format!(
+                "column {} of the header, '{}', is not UTF-8, which {} output cannot hold as a \
+                 name (--rename it, or --invalid-utf8 replace writes U+FFFD)",
+                i + 1,
+                name.escape_debug(),
+                output.format
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the header (or the first chunk, to learn the columns) before the threads start.
 fn read_prologue(
     mut splitter: Splitter<BufReader<Box<dyn Read + Send>>>,
@@ -1436,8 +1502,16 @@ fn read_prologue(
             let max = splitter.max_record_size();
             let keys = Lines::new(&chunk.data, 1)
                 .filter(|&(s, e, term, _)| e - s + term <= max)
-                .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok())
-                .unwrap_or_default();
+                .find_map(|(s, e, _, _)| JsonDecoder::keys(&chunk.data[s..e]).ok());
+            if keys.as_ref().is_some_and(Vec::is_empty) {
+                // Its records could only be written as nothing (or all rejected).
+                return Err(Error::Config(
+                    "the input has no columns: its first JSON object has no keys ({}), and \
+                     the columns are the first object's keys"
+                        .into(),
+                ));
+            }
+            let keys = keys.unwrap_or_default();
             Ok(Prologue {
                 splitter,
                 columns: Columns::new(keys),

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
-use crate::format::jsonl::{JsonDecoder, Lines};
+use crate::format::jsonl::{JsonDecoder, Lines, NotText};
 use crate::format::skim::{skim, Skimmed};
-use crate::format::{Columns, Dialect, Format, Ragged, Record, RecordBuf, ValueKind};
+use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::FirstReject;
 use crate::source::SourceName;
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
@@ -27,6 +27,9 @@ pub struct Batch {
     pub filtered: u64,
     /// Records rejected.
     pub rejected: u64,
+    /// Text values of written records that were written with U+FFFD in place of what was not
+    /// Unicode text (`--invalid-utf8 replace`).
+    pub replaced: u64,
     /// Rejects by error name and field, each with its first record in this batch.
     pub reject_counts: Vec<RejectCount>,
     /// Records that claimed ordered gates, in input order, for the committer to decide.
@@ -90,6 +93,7 @@ impl Batch {
         self.written = 0;
         self.filtered = 0;
         self.rejected = 0;
+        self.replaced = 0;
         self.reject_counts.clear();
         self.gated.clear();
         self.claims.clear();
@@ -149,6 +153,8 @@ pub struct WorkerSpec {
     pub parquet: Option<std::sync::Arc<crate::format::parquet::ParquetLayout>>,
     /// What a panic in the chain does to the record and the run.
     pub on_panic: OnPanic,
+    /// What to do with a value that is not Unicode text where text is needed.
+    pub invalid_utf8: InvalidUtf8,
 }
 
 /// One worker's reusable state.
@@ -162,6 +168,8 @@ pub struct Worker {
     rejects_enc: CsvEncoder,
     /// Raw input span waiting to be copied to the output (coalesced passthrough).
     pending: Option<(usize, usize)>,
+    /// Values of the current record its decoder replaced with U+FFFD (counted if written).
+    replaced: u64,
 }
 
 impl Worker {
@@ -172,15 +180,20 @@ impl Worker {
                 Format::Jsonl => JsonDecoder::new(&spec.input_columns),
                 _ => JsonDecoder::new(&Columns::default()),
             },
-            encoder: match &spec.parquet {
-                Some(layout) => Encoder::parquet(layout.clone()),
-                None => Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
+            encoder: {
+                let mut encoder = match &spec.parquet {
+                    Some(layout) => Encoder::parquet(layout.clone()),
+                    None => Encoder::new(&spec.output_dialect, &spec.dialect, &spec.output_columns),
+                };
+                encoder.invalid_utf8(spec.invalid_utf8);
+                encoder
             },
             raw_ok: spec.output_dialect.same_encoding(&spec.dialect),
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             spec,
             rec: RecordBuf::default(),
             pending: None,
+            replaced: 0,
         }
     }
 
@@ -239,7 +252,22 @@ impl Worker {
                         )),
                         Ok(check) => {
                             let ragged = self.spec.ragged;
-                            if let Some(key) =
+                            if let Some(key) = &check.duplicate {
+                                Some(Reject::new(
+                                    "duplicate-key",
+                                    Some(key.clone()),
+                                    format!(
+                                        "key '{key}' appears more than once in the object \
+                                         (which of its values is meant is not known)"
+                                    ),
+                                ))
+                            } else if let Some(bad) = check
+                                .not_text
+                                .as_ref()
+                                .filter(|_| self.spec.invalid_utf8 == InvalidUtf8::Reject)
+                            {
+                                Some(not_text_reject(bad))
+                            } else if let Some(key) =
                                 check.extra.as_ref().filter(|_| !ragged.accepts_long())
                             {
                                 Some(Reject::new(
@@ -263,6 +291,11 @@ impl Worker {
                                     && (check.extra.is_some() || check.missing.is_some())
                                 {
                                     self.rec.mark_changed();
+                                }
+                                if check.not_text.is_some() {
+                                    // Replaced: the raw line is not what is written.
+                                    self.rec.mark_changed();
+                                    self.replaced = u64::from(check.replaced);
                                 }
                                 None
                             }
@@ -396,6 +429,7 @@ impl Worker {
     }
 
     fn handle(&mut self, chunk: &Chunk, batch: &mut Batch, reject: Option<Reject>) {
+        let replaced = std::mem::take(&mut self.replaced);
         if batch.fatal.is_some() {
             return;
         }
@@ -461,6 +495,7 @@ impl Worker {
             Outcome::Keep => match self.encode(input, batch) {
                 Ok(()) => {
                     batch.written += 1;
+                    batch.replaced += replaced + self.encoder.take_replaced();
                     Fate::Written
                 }
                 Err(r) => Fate::Rejected(self.write_reject(chunk, batch, &r)),
@@ -535,6 +570,27 @@ impl Worker {
             record.raw(),
         )
     }
+}
+
+/// The reject of a JSON Lines record holding a value that is not Unicode text.
+fn not_text_reject(bad: &NotText) -> Reject {
+    let field = bad.column.map(|_| bad.key.clone());
+    let message = match bad.column {
+        Some(_) => format!(
+            "the value of '{}' holds {}: no output can hold it as text (--invalid-utf8 replace \
+             writes U+FFFD)",
+            bad.key, bad.what
+        ),
+        None if bad.key.is_empty() => format!(
+            "a key, or the value of a key that is not a column, holds {}",
+            bad.what
+        ),
+        None => format!(
+            "the key '{}', or its value, which is not a column, holds {}",
+            bad.key, bad.what
+        ),
+    };
+    Reject::new("encode-error", field, message)
 }
 
 /// The reject of a record of `len` bytes (with its terminator) over the limit.

@@ -6,18 +6,20 @@
 //!   row per record, quoted only where needed. NULL is an empty field and the empty string
 //!   `""`, so the two stay apart; a JSON value (number, boolean, array, object) is its raw text.
 //! - **JSON Lines**: one object per record with the output columns as keys; text is a JSON
-//!   string, a JSON value is written raw, NULL is `null`.
+//!   string, a JSON value is written raw, NULL is `null`. Text that is not UTF-8 cannot be a
+//!   JSON string: its record is rejected (`encode-error`), or written with U+FFFD under
+//!   [`InvalidUtf8::Replace`] and counted.
 //! - **Lines**: exactly one output column; its value is the line (NULL is an empty line). A
 //!   value holding a line break cannot be one line, so its record is rejected (`encode-error`)
 //!   rather than silently split in two.
 //! - **Parquet**: a binary row per record (see [`super::parquet`]) that the committer decodes
 //!   into column batches; no header. A value that does not convert to its column's type is
-//!   rejected (`encode-error`).
+//!   rejected (`encode-error`), and so is text that is not UTF-8 (as for JSON Lines).
 
 use super::csv::CsvEncoder;
-use super::jsonl::JsonEncoder;
+use super::jsonl::{JsonEncoder, NotUtf8};
 use super::parquet::{ParquetLayout, RowEncoder};
-use super::{Columns, Dialect, Format, Record, ValueKind};
+use super::{Columns, Dialect, Format, InvalidUtf8, Record, ValueKind};
 
 /// Why a record cannot be written in the output format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,9 @@ pub struct Encoder {
     kind: Kind,
     /// Whether the input's "needs no quoting" hints hold in the output dialect.
     hints: bool,
+    /// Text values written with U+FFFD in place of invalid UTF-8 since the last
+    /// [`Encoder::take_replaced`].
+    replaced: u64,
 }
 
 // One per worker: the CSV quoting table stays inline rather than behind a pointer per record.
@@ -46,19 +51,25 @@ enum Kind {
     Parquet(RowEncoder),
 }
 
-/// Checks that `columns` can be written in `output`: lines output takes exactly one column.
-/// The error names the columns, for a usage error before anything is written.
+/// Checks that `columns` can be written in `output`: at least one column in every format
+/// (a record of no fields would be a blank CSV line, an empty JSON object or a Parquet file
+/// of no columns, while the report counted the records as written); exactly one for lines
+/// output; distinct names for JSON Lines and Parquet. The error names the columns, for a usage
+/// error before anything is written.
 pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> {
+    if columns.is_empty() {
+        return Err(format!(
+            "the pipeline leaves no columns to write: its steps drop every column of the input \
+             (keep at least one column for the {} output)",
+            output.format.name()
+        ));
+    }
     if output.format == Format::Lines && columns.len() != 1 {
         return Err(format!(
             "lines output takes exactly one column, the pipeline has {}: {} (pick one with \
              --select, or choose another --output-format)",
             columns.len(),
-            if columns.is_empty() {
-                "none".to_string()
-            } else {
-                columns.names().join(", ")
-            }
+            columns.names().join(", ")
         ));
     }
     if matches!(output.format, Format::Jsonl | Format::Parquet) {
@@ -75,6 +86,16 @@ pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> 
     Ok(())
 }
 
+/// The error of a text field `i` that is not UTF-8 where the output needs UTF-8.
+pub(crate) fn not_utf8(i: usize) -> EncodeError {
+    EncodeError {
+        field: Some(i),
+        message: "the value is not UTF-8 text, which this output cannot hold (--invalid-utf8 \
+                  replace writes U+FFFD for the invalid bytes)"
+            .into(),
+    }
+}
+
 impl Encoder {
     /// An encoder writing `output` for records read in `input`, with these output columns.
     pub fn new(output: &Dialect, input: &Dialect, columns: &Columns) -> Encoder {
@@ -89,7 +110,27 @@ impl Encoder {
         Encoder {
             kind,
             hints: output.same_encoding(input),
+            replaced: 0,
         }
+    }
+
+    /// Sets what to do with text that is not UTF-8 where the output needs UTF-8 (JSON Lines,
+    /// Parquet); by default the record is refused.
+    pub fn invalid_utf8(&mut self, policy: InvalidUtf8) -> &mut Encoder {
+        match &mut self.kind {
+            Kind::Jsonl(enc) => {
+                enc.invalid_utf8(policy);
+            }
+            Kind::Parquet(enc) => enc.invalid_utf8 = policy,
+            Kind::Csv(..) | Kind::Lines => {}
+        }
+        self
+    }
+
+    /// The number of text values written with U+FFFD in place of invalid UTF-8 since the last
+    /// call (only with [`InvalidUtf8::Replace`]).
+    pub fn take_replaced(&mut self) -> u64 {
+        std::mem::take(&mut self.replaced)
     }
 
     /// An encoder writing Parquet rows of this layout (typed columns).
@@ -97,6 +138,7 @@ impl Encoder {
         Encoder {
             kind: Kind::Parquet(RowEncoder::new(layout)),
             hints: false,
+            replaced: 0,
         }
     }
 
@@ -125,8 +167,11 @@ impl Encoder {
         match &mut self.kind {
             Kind::Csv(enc, _) if self.hints => enc.record_hinted(out, record.fields_hinted()),
             Kind::Csv(enc, _) => enc.record_values(out, record.fields()),
-            Kind::Jsonl(enc) => enc.record(out, record.fields()),
-            Kind::Parquet(enc) => return enc.record(out, record),
+            Kind::Jsonl(enc) => match enc.record(out, record.fields()) {
+                Ok(replaced) => self.replaced += u64::from(replaced),
+                Err(NotUtf8(i)) => return Err(not_utf8(i)),
+            },
+            Kind::Parquet(enc) => self.replaced += u64::from(enc.record(out, record)?),
             Kind::Lines => {
                 if record.len() > 1 {
                     return Err(EncodeError {
@@ -205,9 +250,21 @@ mod tests {
     }
 
     #[test]
-    fn csv_to_jsonl_escapes_keys_and_invalid_utf8() {
-        let out = from_csv(b"x\xff\n", Format::Jsonl, &["k\"ey"]).unwrap();
-        assert_eq!(out, "{\"k\\\"ey\":\"x\u{FFFD}\"}\n".as_bytes());
+    fn csv_to_jsonl_escapes_keys_and_refuses_invalid_utf8() {
+        let out = from_csv(b"x\n", Format::Jsonl, &["k\"ey"]).unwrap();
+        assert_eq!(out, "{\"k\\\"ey\":\"x\"}\n".as_bytes());
+        let err = from_csv(b"ok,x\xff\n", Format::Jsonl, &["a", "b"]).unwrap_err();
+        assert_eq!(err.field, Some(1));
+        assert!(err.message.contains("not UTF-8"), "{}", err.message);
+        // CSV output keeps the bytes as they are.
+        let out = from_csv(b"ok,x\xff\n", Format::Csv, &["a", "b"]).unwrap();
+        assert_eq!(out, b"ok,x\xff\n");
+    }
+
+    #[test]
+    fn parquet_text_refuses_invalid_utf8_unless_replacing() {
+        let err = from_csv(b"ok,x\xff\n", Format::Parquet, &["a", "b"]).unwrap_err();
+        assert_eq!(err.field, Some(1));
     }
 
     #[test]
@@ -263,6 +320,20 @@ mod tests {
         let err = check_columns(&lines, &Columns::new(["id", "name"])).unwrap_err();
         assert!(err.contains("id, name"), "{err}");
         assert!(check_columns(&Dialect::new(Format::Csv), &Columns::new(["a", "b"])).is_ok());
+    }
+
+    #[test]
+    fn no_output_format_takes_zero_columns() {
+        for format in [
+            Format::Csv,
+            Format::Tsv,
+            Format::Jsonl,
+            Format::Lines,
+            Format::Parquet,
+        ] {
+            let err = check_columns(&Dialect::new(format), &Columns::default()).unwrap_err();
+            assert!(err.contains("no columns"), "{format}: {err}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::{Columns, RecordBuf, ValueKind};
+use super::{Columns, InvalidUtf8, RecordBuf, ValueKind};
 
 /// Iterates over the lines of a chunk: `(start, end, terminator length, line number)`.
 pub struct Lines<'a> {
@@ -104,7 +104,33 @@ pub struct KeyCheck {
     pub present: usize,
     /// The first column whose key is absent, if any.
     pub missing: Option<usize>,
+    /// The first key the object holds more than once, if any (JSON leaves the meaning of a
+    /// repeated key open, so no value of it is picked silently).
+    pub duplicate: Option<String>,
+    /// The first value that is not Unicode text, if any: a string with bytes that are not
+    /// UTF-8, or a `\u` escape of a lone surrogate. The record holds it with U+FFFD in their
+    /// place; whether that stands or the record is rejected is the caller's choice.
+    pub not_text: Option<NotText>,
+    /// How many of the record's fields were so replaced.
+    pub replaced: u32,
 }
+
+/// A value of a JSON Lines record that is not Unicode text; see [`KeyCheck::not_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotText {
+    /// The column it is in; `None` when it is a key or the value of a key that is not a column.
+    pub column: Option<usize>,
+    /// The key (U+FFFD in place of what is not text).
+    pub key: String,
+    /// What is wrong, for the message.
+    pub what: &'static str,
+}
+
+/// The message part of a [`NotText`] caused by invalid UTF-8.
+const INVALID_UTF8: &str = "bytes that are not UTF-8 (JSON text must be UTF-8)";
+/// The message part of a [`NotText`] caused by a lone surrogate.
+const LONE_SURROGATE: &str =
+    "a \\u escape of a lone surrogate, which is half of a character and has no UTF-8 form";
 
 /// Decodes JSON objects into records with one field per column.
 #[derive(Debug, Clone)]
@@ -112,6 +138,8 @@ pub struct JsonDecoder {
     index: KeyIndex,
     seen: Vec<bool>,
     key: Vec<u8>,
+    /// The keys of the current record that are not columns (to find one that repeats).
+    extras: Vec<Vec<u8>>,
 }
 
 const MAX_DEPTH: usize = 512;
@@ -123,19 +151,21 @@ impl JsonDecoder {
             index: KeyIndex::new(columns),
             seen: vec![false; columns.len()],
             key: Vec::new(),
+            extras: Vec::new(),
         }
     }
 
-    /// Reads the top-level keys of one object (for the first record's columns).
+    /// Reads the top-level keys of one object (for the first record's columns), each once: a
+    /// key the object repeats is a column once (decoding the record then finds it repeated).
     pub fn keys(line: &[u8]) -> Result<Vec<String>, JsonError> {
-        let mut keys = Vec::new();
-        let mut p = Parser { s: line, i: 0 };
-        let mut key = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        let mut p = Parser::new(line, 0);
         let mut scratch = Vec::new();
         p.object(|p, k| {
-            key.clear();
-            key.extend_from_slice(k);
-            keys.push(String::from_utf8_lossy(&key).into_owned());
+            let key = String::from_utf8_lossy(k);
+            if !keys.iter().any(|have| *have == key) {
+                keys.push(key.into_owned());
+            }
             p.value(&mut scratch).map(|_| ())
         })?;
         Ok(keys)
@@ -157,24 +187,44 @@ impl JsonDecoder {
             rec.push_input(start, start, ValueKind::Null);
         }
         let mut check = KeyCheck::default();
-        let mut p = Parser {
-            s: &input[..end],
-            i: start,
-        };
+        let mut p = Parser::new(&input[..end], start);
         let mut expected = 0;
         let index = &self.index;
         let seen = &mut self.seen;
         let key_buf = &mut self.key;
+        let extras = &mut self.extras;
+        extras.clear();
         p.object(|p, key| {
             key_buf.clear();
             key_buf.extend_from_slice(key);
+            if std::mem::take(&mut p.lone_surrogate) && check.not_text.is_none() {
+                check.not_text = Some(NotText {
+                    column: None,
+                    key: String::from_utf8_lossy(key_buf).into_owned(),
+                    what: LONE_SURROGATE,
+                });
+            }
             let col = index.lookup(expected, key_buf);
             let before = rec.arena.len();
             let value = p.value(rec.arena_mut())?;
+            if std::mem::take(&mut p.lone_surrogate) {
+                if col.is_some() {
+                    check.replaced += 1;
+                }
+                check.not_text.get_or_insert_with(|| NotText {
+                    column: col,
+                    key: String::from_utf8_lossy(key_buf).into_owned(),
+                    what: LONE_SURROGATE,
+                });
+            }
             match col {
                 Some(c) => {
                     expected = c + 1;
-                    if !seen[c] {
+                    if seen[c] {
+                        check
+                            .duplicate
+                            .get_or_insert_with(|| String::from_utf8_lossy(key_buf).into_owned());
+                    } else {
                         seen[c] = true;
                         check.present += 1;
                     }
@@ -198,6 +248,13 @@ impl JsonDecoder {
                     if check.extra.is_none() {
                         check.extra = Some(String::from_utf8_lossy(key_buf).into_owned());
                     }
+                    if extras.iter().any(|k| k == key_buf) {
+                        check
+                            .duplicate
+                            .get_or_insert_with(|| String::from_utf8_lossy(key_buf).into_owned());
+                    } else {
+                        extras.push(key_buf.clone());
+                    }
                 }
             }
             Ok(())
@@ -205,7 +262,48 @@ impl JsonDecoder {
         if check.present < ncols {
             check.missing = self.seen.iter().position(|s| !s);
         }
+        // One pass over the line (fast on ASCII) proves every key and value is UTF-8; only a
+        // line that is not looks for the fields to blame.
+        if std::str::from_utf8(&input[start..end]).is_err() {
+            self.replace_invalid_utf8(input, rec, &mut check);
+        }
         Ok(check)
+    }
+
+    /// Replaces the fields of `rec` that are not UTF-8 by their lossy conversion (so the record
+    /// holds text), counting them in `check`; a line whose invalid bytes are in no field (a key,
+    /// a value of a key that is not a column) is still marked as not text.
+    fn replace_invalid_utf8(&self, input: &[u8], rec: &mut RecordBuf, check: &mut KeyCheck) {
+        for c in 0..rec.fields.len() {
+            let f = rec.fields[c];
+            let bytes = match f.place {
+                super::Place::Input => &input[f.start..f.end],
+                super::Place::Arena => &rec.arena[f.start..f.end],
+            };
+            if std::str::from_utf8(bytes).is_ok() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let start = rec.arena.len();
+            rec.arena.extend_from_slice(text.as_bytes());
+            rec.fields[c] = super::FieldSpan {
+                start,
+                end: rec.arena.len(),
+                place: super::Place::Arena,
+                kind: f.kind,
+            };
+            check.replaced += 1;
+            check.not_text.get_or_insert_with(|| NotText {
+                column: Some(c),
+                key: String::from_utf8_lossy(&self.index.keys[c]).into_owned(),
+                what: INVALID_UTF8,
+            });
+        }
+        check.not_text.get_or_insert_with(|| NotText {
+            column: None,
+            key: String::new(),
+            what: INVALID_UTF8,
+        });
     }
 }
 
@@ -219,9 +317,20 @@ enum Value {
 struct Parser<'s> {
     s: &'s [u8],
     i: usize,
+    /// Set when a string held a `\u` escape of a lone surrogate (decoded as U+FFFD); the
+    /// caller takes it after each key and value.
+    lone_surrogate: bool,
 }
 
 impl<'s> Parser<'s> {
+    fn new(s: &'s [u8], i: usize) -> Parser<'s> {
+        Parser {
+            s,
+            i,
+            lone_surrogate: false,
+        }
+    }
+
     fn err<T>(&self, what: &'static str) -> Result<T, JsonError> {
         Err(JsonError { at: self.i, what })
     }
@@ -432,52 +541,117 @@ impl<'s> Parser<'s> {
             self.i = i;
             return self.err("invalid \\u escape");
         };
-        if (0xD800..0xDC00).contains(&hi) {
-            if self.s.get(i + 4..i + 6) == Some(b"\\u") {
-                if let Some(lo) = hex(i + 6).filter(|lo| (0xDC00..0xE000).contains(lo)) {
-                    let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    return Ok((char::from_u32(c).unwrap_or('\u{FFFD}'), 10));
+        if (0xD800..0xDC00).contains(&hi) && self.s.get(i + 4..i + 6) == Some(b"\\u") {
+            if let Some(lo) = hex(i + 6).filter(|lo| (0xDC00..0xE000).contains(lo)) {
+                let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                if let Some(c) = char::from_u32(c) {
+                    return Ok((c, 10));
                 }
             }
-            return Ok(('\u{FFFD}', 4));
         }
-        Ok((char::from_u32(hi).unwrap_or('\u{FFFD}'), 4))
+        match char::from_u32(hi) {
+            Some(c) => Ok((c, 4)),
+            // A high surrogate without its low half, or a low one alone.
+            None => {
+                self.lone_surrogate = true;
+                Ok(('\u{FFFD}', 4))
+            }
+        }
     }
 
-    /// Skips a nested array or object, checking brackets and strings, without allocating.
+    /// Skips a nested array or object, validating it as JSON (RFC 8259: values, commas,
+    /// colons, string keys, numbers, literals, escapes), without allocating or recursing: the
+    /// open brackets are kept in a fixed stack, so deep input cannot overflow the call stack.
+    /// A nested value is copied to the output as its raw text, so anything it lets through
+    /// would be invalid JSON in a JSON Lines output.
     fn skip_nested(&mut self) -> Result<(), JsonError> {
         let mut open = [0u8; MAX_DEPTH];
         let mut depth = 0usize;
-        let s = self.s;
-        while self.i < s.len() {
-            match s[self.i] {
-                b @ (b'{' | b'[') => {
+        loop {
+            // A value is expected here.
+            self.ws();
+            match self.s.get(self.i) {
+                Some(&b @ (b'{' | b'[')) => {
                     if depth == MAX_DEPTH {
                         return self.err("nesting deeper than 512 levels");
                     }
                     open[depth] = b;
                     depth += 1;
                     self.i += 1;
-                }
-                b @ (b'}' | b']') => {
-                    let want = if b == b'}' { b'{' } else { b'[' };
-                    if depth == 0 || open[depth - 1] != want {
-                        return self.err("mismatched bracket");
+                    self.ws();
+                    let close = if b == b'{' { b'}' } else { b']' };
+                    if self.s.get(self.i) == Some(&close) {
+                        self.i += 1;
+                        depth -= 1;
+                    } else {
+                        if b == b'{' {
+                            self.member_key()?;
+                        }
+                        continue;
                     }
-                    depth -= 1;
-                    self.i += 1;
-                    if depth == 0 {
-                        return Ok(());
-                    }
                 }
-                b'"' => self.skip_string()?,
-                _ => self.i += 1,
+                Some(b'"') => self.skip_string()?,
+                Some(b't') => {
+                    self.literal(b"true", ValueKind::Json)?;
+                }
+                Some(b'f') => {
+                    self.literal(b"false", ValueKind::Json)?;
+                }
+                Some(b'n') => {
+                    self.literal(b"null", ValueKind::Json)?;
+                }
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                _ => return self.err("expected a JSON value"),
+            }
+            // After a value: close containers until one goes on with a comma.
+            loop {
+                if depth == 0 {
+                    return Ok(());
+                }
+                self.ws();
+                let inner = open[depth - 1];
+                match self.s.get(self.i) {
+                    Some(b',') => {
+                        self.i += 1;
+                        if inner == b'{' {
+                            self.member_key()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if inner == b'{' => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    Some(b']') if inner == b'[' => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    None if inner == b'{' => return self.err("unterminated object"),
+                    None => return self.err("unterminated array"),
+                    _ if inner == b'{' => return self.err("expected ',' or '}' in an object"),
+                    _ => return self.err("expected ',' or ']' in an array"),
+                }
             }
         }
-        self.err("unterminated array or object")
     }
 
-    /// Skips a string at `self.i` (on its opening quote), checking escapes.
+    /// Skips `"key":` inside a nested object.
+    fn member_key(&mut self) -> Result<(), JsonError> {
+        self.ws();
+        if self.s.get(self.i) != Some(&b'"') {
+            return self.err("expected a string key");
+        }
+        self.skip_string()?;
+        self.ws();
+        if self.s.get(self.i) != Some(&b':') {
+            return self.err("expected ':' after a key");
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// Skips a string at `self.i` (on its opening quote), checking its escapes (`\u` takes
+    /// four hex digits) and that it holds no raw control character.
     fn skip_string(&mut self) -> Result<(), JsonError> {
         let s = self.s;
         let mut i = self.i + 1;
@@ -486,13 +660,27 @@ impl<'s> Parser<'s> {
                 self.i = s.len();
                 return self.err("unterminated string");
             };
+            if let Some(k) = s[i..i + j].iter().position(|&b| b < 0x20) {
+                self.i = i + k;
+                return self.err("control character in a string");
+            }
             i += j;
             if s[i] == b'"' {
                 self.i = i + 1;
                 return Ok(());
             }
             match s.get(i + 1) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' | b'u') => i += 2,
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u')
+                    if s.get(i + 2..i + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    i += 6
+                }
+                Some(b'u') => {
+                    self.i = i;
+                    return self.err("invalid \\u escape");
+                }
                 _ => {
                     self.i = i;
                     return self.err("invalid escape");
@@ -503,13 +691,21 @@ impl<'s> Parser<'s> {
 }
 
 /// Writes records as JSON objects, one per line, with the output columns as keys in order:
-/// text as a JSON string (invalid UTF-8 becomes U+FFFD), a JSON value as its raw text, NULL as
-/// `null`. The keys are escaped once, when the encoder is made.
+/// text as a JSON string, a JSON value as its raw text, NULL as `null`. Text that is not UTF-8
+/// cannot be a JSON string: the record is refused, or, with [`InvalidUtf8::Replace`], the
+/// invalid bytes are written as U+FFFD. The keys are escaped once, when the encoder is made.
 #[derive(Debug, Clone)]
 pub struct JsonEncoder {
     /// `"name":` for each column, escaped.
     keys: Vec<Vec<u8>>,
+    /// The column names, to keep the keys made up for extra fields apart from them.
+    names: std::collections::HashSet<String>,
+    invalid_utf8: InvalidUtf8,
 }
+
+/// Why a record cannot be written as JSON: the index of a text field that is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8(pub usize);
 
 impl JsonEncoder {
     /// An encoder whose objects have these columns as keys.
@@ -524,16 +720,32 @@ impl JsonEncoder {
                 key
             })
             .collect();
-        JsonEncoder { keys }
+        JsonEncoder {
+            keys,
+            names: columns.names().iter().cloned().collect(),
+            invalid_utf8: InvalidUtf8::default(),
+        }
     }
 
-    /// Appends one object and its `\n`. Every column is a key (a record shorter than the
-    /// columns, possible with `--flexible`, gets `null` for the rest); a field past the last
-    /// column is kept under the key `columnN` (N counting from 1), as a header-less CSV names it.
-    pub fn record<'v, I>(&self, out: &mut Vec<u8>, fields: I)
+    /// Sets what to do with text that is not UTF-8 (by default the record is refused).
+    pub fn invalid_utf8(&mut self, policy: InvalidUtf8) -> &mut JsonEncoder {
+        self.invalid_utf8 = policy;
+        self
+    }
+
+    /// Appends one object and its `\n`, and returns how many text values had invalid UTF-8
+    /// replaced. Every column is a key (a record shorter than the columns, possible with
+    /// `--ragged keep`, gets `null` for the rest); a field past the last column is kept under
+    /// the key `columnN` (N counting from 1, as a header-less CSV names it), with `_` added
+    /// while that is the name of a column, so no key is ever written twice. On error (a text
+    /// value that is not UTF-8, unless replacing) nothing is appended.
+    pub fn record<'v, I>(&self, out: &mut Vec<u8>, fields: I) -> Result<u32, NotUtf8>
     where
         I: IntoIterator<Item = (&'v [u8], ValueKind)>,
     {
+        let start = out.len();
+        let replace = self.invalid_utf8 == InvalidUtf8::Replace;
+        let mut replaced = 0;
         out.push(b'{');
         let mut n = 0;
         for (value, kind) in fields {
@@ -543,12 +755,21 @@ impl JsonEncoder {
             match self.keys.get(n) {
                 Some(key) => out.extend_from_slice(key),
                 None => {
-                    out.extend_from_slice(b"\"column");
-                    out.extend_from_slice((n + 1).to_string().as_bytes());
-                    out.extend_from_slice(b"\":");
+                    let mut name = format!("column{}", n + 1);
+                    while self.names.contains(&name) {
+                        name.push('_');
+                    }
+                    write_json_string(out, name.as_bytes());
+                    out.push(b':');
                 }
             }
-            write_json_value(out, value, kind);
+            match write_json_value(out, value, kind, replace) {
+                Some(r) => replaced += u32::from(r),
+                None => {
+                    out.truncate(start);
+                    return Err(NotUtf8(n));
+                }
+            }
             n += 1;
         }
         for key in self.keys.iter().skip(n) {
@@ -560,15 +781,22 @@ impl JsonEncoder {
             n += 1;
         }
         out.extend_from_slice(b"}\n");
+        Ok(replaced)
     }
 }
 
 /// Appends a value of the given kind as JSON. A JSON value is written as its raw text, except
 /// the non-finite numbers an expression can produce (`nan`, `inf`, `-inf`), which JSON cannot
-/// hold: they are written as strings, and an empty one as `null`.
-pub fn write_json_value(out: &mut Vec<u8>, value: &[u8], kind: ValueKind) {
+/// hold: they are written as strings, and an empty one as `null`. Text that is not UTF-8 is an
+/// error (`None`, nothing appended), or with `replace` written with U+FFFD (`Some(true)`).
+pub fn write_json_value(
+    out: &mut Vec<u8>,
+    value: &[u8],
+    kind: ValueKind,
+    replace: bool,
+) -> Option<bool> {
     match kind {
-        ValueKind::Text => write_json_string(out, value),
+        ValueKind::Text => return write_json_text(out, value, replace),
         ValueKind::Json => match value {
             b"" => out.extend_from_slice(b"null"),
             b"nan" | b"inf" | b"-inf" => write_json_string(out, value),
@@ -576,27 +804,44 @@ pub fn write_json_value(out: &mut Vec<u8>, value: &[u8], kind: ValueKind) {
         },
         ValueKind::Null => out.extend_from_slice(b"null"),
     }
+    Some(false)
 }
 
-/// Appends `value` as a JSON string (invalid UTF-8 becomes U+FFFD).
+/// Appends `value`, which must be UTF-8, as a JSON string (for names and messages, which are
+/// Rust strings; invalid UTF-8 would become U+FFFD).
 pub fn write_json_string(out: &mut Vec<u8>, value: &[u8]) {
-    out.reserve(value.len() + 2);
-    out.push(b'"');
+    let _ = write_json_text(out, value, true);
+}
+
+/// Appends `value` as a JSON string and returns whether it replaced anything. Text that is not
+/// UTF-8 is refused (`None`, nothing appended), unless `replace`, which writes U+FFFD for each
+/// invalid sequence and returns `Some(true)`.
+pub fn write_json_text(out: &mut Vec<u8>, value: &[u8], replace: bool) -> Option<bool> {
     // Most fields are short ASCII with nothing to escape: one SWAR pass proves it. Otherwise
     // validation is a fast scan on valid text; only invalid input pays for the chunking.
     if plain_ascii(value) {
+        out.reserve(value.len() + 2);
+        out.push(b'"');
         out.extend_from_slice(value);
     } else if std::str::from_utf8(value).is_ok() {
+        out.reserve(value.len() + 2);
+        out.push(b'"');
         escape_json(out, value);
-    } else {
+    } else if replace {
+        out.push(b'"');
         for chunk in value.utf8_chunks() {
             escape_json(out, chunk.valid().as_bytes());
             if !chunk.invalid().is_empty() {
                 out.extend_from_slice("\u{FFFD}".as_bytes());
             }
         }
+        out.push(b'"');
+        return Some(true);
+    } else {
+        return None;
     }
     out.push(b'"');
+    Some(false)
 }
 
 /// Whether `value` is ASCII with no byte a JSON string escapes, eight bytes at a time (a
@@ -698,7 +943,8 @@ mod tests {
             KeyCheck {
                 extra: Some("z".into()),
                 present: 2,
-                missing: Some(2)
+                missing: Some(2),
+                ..KeyCheck::default()
             }
         );
     }
@@ -728,10 +974,141 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_becomes_the_replacement_character_and_escapes_still_apply() {
-        let mut out = Vec::new();
-        write_json_string(&mut out, b"a\xffb\"\xc3");
-        assert_eq!(out, "\"a\u{FFFD}b\\\"\u{FFFD}\"".as_bytes());
+    fn invalid_utf8_is_refused_or_replaced_when_asked_and_escapes_still_apply() {
+        let mut out = b"x".to_vec();
+        assert_eq!(write_json_text(&mut out, b"a\xffb\"\xc3", false), None);
+        assert_eq!(out, b"x", "nothing appended when refused");
+        assert_eq!(write_json_text(&mut out, b"a\xffb\"\xc3", true), Some(true));
+        assert_eq!(out, "x\"a\u{FFFD}b\\\"\u{FFFD}\"".as_bytes());
+        assert_eq!(
+            write_json_text(&mut out, "é".as_bytes(), false),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn the_encoder_refuses_a_record_with_text_that_is_not_utf8_naming_the_field() {
+        let mut enc = JsonEncoder::new(&Columns::new(["a", "b"]));
+        let mut out = b"before\n".to_vec();
+        let rec = [(&b"ok"[..], ValueKind::Text), (b"x\xffy", ValueKind::Text)];
+        assert_eq!(enc.record(&mut out, rec), Err(NotUtf8(1)));
+        assert_eq!(out, b"before\n");
+        enc.invalid_utf8(InvalidUtf8::Replace);
+        assert_eq!(enc.record(&mut out, rec), Ok(1));
+        assert_eq!(
+            out,
+            "before\n{\"a\":\"ok\",\"b\":\"x\u{FFFD}y\"}\n".as_bytes()
+        );
+    }
+
+    fn check(cols: &[&str], line: &[u8]) -> (Vec<(Vec<u8>, ValueKind)>, KeyCheck) {
+        let columns = Columns::new(cols.iter().copied());
+        let mut dec = JsonDecoder::new(&columns);
+        let mut buf = RecordBuf::default();
+        buf.reset(0);
+        let check = dec.decode(line, 0, line.len(), &mut buf).unwrap();
+        let rec = Record::new(line, &mut buf);
+        (rec.fields().map(|(b, k)| (b.to_vec(), k)).collect(), check)
+    }
+
+    #[test]
+    fn lone_surrogates_are_found_and_pairs_decoded() {
+        let (f, c) = check(&["a", "b"], br#"{"a":"x\ud800y","b":"\ud83d\ude00"}"#);
+        assert_eq!(f[0].0, "x\u{FFFD}y".as_bytes());
+        assert_eq!(f[1].0, "\u{1F600}".as_bytes());
+        assert_eq!(c.replaced, 1);
+        let bad = c.not_text.unwrap();
+        assert_eq!((bad.column, bad.key.as_str()), (Some(0), "a"));
+        // A low half alone, a high half before something else, one at the end.
+        for line in [
+            &br#"{"a":"\udc00","b":1}"#[..],
+            br#"{"a":"\ud800\u0041","b":1}"#,
+            br#"{"a":"x\ud800","b":1}"#,
+        ] {
+            let (_, c) = check(&["a", "b"], line);
+            assert_eq!(c.not_text.and_then(|t| t.column), Some(0), "{line:?}");
+        }
+        let (_, c) = check(&["a"], br#"{"a":"\u00e9\ud83d\ude00"}"#);
+        assert_eq!((c.not_text, c.replaced), (None, 0));
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_line_is_found_in_its_field_and_replaced() {
+        let (f, c) = check(
+            &["a", "b", "c"],
+            b"{\"a\":\"ok\",\"b\":\"x\xffy\",\"c\":[\"\xfe\"]}",
+        );
+        assert_eq!(f[0], (b"ok".to_vec(), ValueKind::Text));
+        assert_eq!(f[1], ("x\u{FFFD}y".as_bytes().to_vec(), ValueKind::Text));
+        assert_eq!(
+            f[2],
+            ("[\"\u{FFFD}\"]".as_bytes().to_vec(), ValueKind::Json)
+        );
+        assert_eq!(c.replaced, 2);
+        assert_eq!(c.not_text.unwrap().column, Some(1));
+        // In a key that is not a column: no field to blame, still not text.
+        let (_, c) = check(&["a"], b"{\"a\":1,\"k\xff\":2}");
+        let bad = c.not_text.unwrap();
+        assert_eq!((bad.column, c.replaced), (None, 0));
+    }
+
+    #[test]
+    fn a_repeated_key_is_found_column_or_not() {
+        let (_, c) = check(&["a", "b"], br#"{"a":1,"b":2,"a":3}"#);
+        assert_eq!(c.duplicate.as_deref(), Some("a"));
+        let (_, c) = check(&["a"], br#"{"a":1,"z":2,"z":3}"#);
+        assert_eq!(c.duplicate.as_deref(), Some("z"));
+        let (_, c) = check(&["a"], br#"{"a":{"k":1,"k":2}}"#);
+        assert_eq!(
+            c.duplicate, None,
+            "nested objects are data, copied as they are"
+        );
+        assert_eq!(
+            JsonDecoder::keys(br#"{"a":1,"b":2,"a":3}"#).unwrap(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn nested_values_are_validated_as_json() {
+        let cols = Columns::new(["a"]);
+        let mut dec = JsonDecoder::new(&cols);
+        let mut buf = RecordBuf::default();
+        for bad in [
+            r#"{"a":[1,2,]}"#,
+            r#"{"a":{"x" 1}}"#,
+            r#"{"a":[01]}"#,
+            r#"{"a":[1 2]}"#,
+            r#"{"a":{"x":}}"#,
+            r#"{"a":{1:2}}"#,
+            r#"{"a":[,]}"#,
+            r#"{"a":[tru]}"#,
+            r#"{"a":["\u12"]}"#,
+            r#"{"a":["\q"]}"#,
+            "{\"a\":[\"\t\"]}",
+            r#"{"a":[1}"#,
+            r#"{"a":{"x":1]}"#,
+            r#"{"a":[-]}"#,
+            r#"{"a":[1.]}"#,
+            r#"{"a":{"x":1,}}"#,
+            r#"{"a":[1,2]"#,
+        ] {
+            assert!(
+                dec.decode(bad.as_bytes(), 0, bad.len(), &mut buf).is_err(),
+                "{bad}"
+            );
+        }
+        for good in [
+            r#"{"a":[]}"#,
+            r#"{"a":{}}"#,
+            r#"{"a":[ 1 , -2.5e+3 , true , false , null , "x\"]" , [ ] , { } ]}"#,
+            r#"{"a":{ "k" : { "k" : [ "\ud83d\ude00" ] } , "z" : 0 }}"#,
+        ] {
+            let (f, _) = check(&["a"], good.as_bytes());
+            assert_eq!(f[0].1, ValueKind::Json, "{good}");
+            let v: serde_json::Value = serde_json::from_slice(&f[0].0).unwrap();
+            assert!(v.is_array() || v.is_object(), "{good}");
+        }
     }
 
     #[test]
@@ -761,7 +1138,8 @@ mod tests {
     fn encoder_names_extra_fields_and_fills_missing_ones() {
         let enc = JsonEncoder::new(&Columns::new(["a", "b"]));
         let mut out = Vec::new();
-        enc.record(&mut out, [(&b"1"[..], ValueKind::Json)]);
+        enc.record(&mut out, [(&b"1"[..], ValueKind::Json)])
+            .unwrap();
         enc.record(
             &mut out,
             [
@@ -769,10 +1147,35 @@ mod tests {
                 (b"", ValueKind::Null),
                 (b"nan", ValueKind::Json),
             ],
-        );
+        )
+        .unwrap();
         assert_eq!(
             out,
             b"{\"a\":1,\"b\":null}\n{\"a\":\"x\",\"b\":null,\"column3\":\"nan\"}\n"
+        );
+    }
+
+    #[test]
+    fn names_of_extra_fields_never_repeat_a_column_name() {
+        let v = (&b"v"[..], ValueKind::Text);
+        let mut out = Vec::new();
+        let enc = JsonEncoder::new(&Columns::new(["column3", "b"]));
+        enc.record(&mut out, [v, v, v]).unwrap();
+        assert_eq!(out, b"{\"column3\":\"v\",\"b\":\"v\",\"column3_\":\"v\"}\n");
+        let enc = JsonEncoder::new(&Columns::new(["column3", "b", "column3_", "column4"]));
+        out.clear();
+        enc.record(&mut out, [v, v, v, v, v, v]).unwrap();
+        assert_eq!(
+            out,
+            b"{\"column3\":\"v\",\"b\":\"v\",\"column3_\":\"v\",\"column4\":\"v\",\
+              \"column5\":\"v\",\"column6\":\"v\"}\n"
+        );
+        let enc = JsonEncoder::new(&Columns::new(["column3", "column3_", "column2"]));
+        out.clear();
+        enc.record(&mut out, [v, v, v, v]).unwrap();
+        assert_eq!(
+            out,
+            b"{\"column3\":\"v\",\"column3_\":\"v\",\"column2\":\"v\",\"column4\":\"v\"}\n"
         );
     }
 

@@ -150,6 +150,41 @@ impl std::fmt::Display for Ragged {
     }
 }
 
+/// What to do with a text value that is not Unicode text where the output needs text: bytes
+/// that are not UTF-8 written to JSON Lines or Parquet, or a JSON Lines string that is not
+/// UTF-8 or holds a `\u` escape of a lone surrogate (read into any output). CSV, TSV and lines
+/// output write a CSV or lines value's bytes as they are, so they never meet it there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvalidUtf8 {
+    /// Reject the record (`encode-error`, naming the field). The default.
+    #[default]
+    Reject,
+    /// Write U+FFFD in place of each invalid sequence or lone surrogate, and count the value
+    /// in the report (`values_replaced`).
+    Replace,
+}
+
+impl std::str::FromStr for InvalidUtf8 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<InvalidUtf8, String> {
+        match s {
+            "reject" => Ok(InvalidUtf8::Reject),
+            "replace" => Ok(InvalidUtf8::Replace),
+            _ => Err(format!("'{s}' is not reject or replace")),
+        }
+    }
+}
+
+impl fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            InvalidUtf8::Reject => "reject",
+            InvalidUtf8::Replace => "replace",
+        })
+    }
+}
+
 /// A format with its settings: what the engine needs to frame, decode and encode records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {

@@ -97,6 +97,8 @@ pub(crate) struct RowEncoder {
     layout: Arc<ParquetLayout>,
     /// This worker's typed readers (they hold scratch memory).
     fields: Vec<Option<TypedField>>,
+    /// What to do with a text value that is not UTF-8.
+    pub(crate) invalid_utf8: super::InvalidUtf8,
 }
 
 impl RowEncoder {
@@ -104,15 +106,18 @@ impl RowEncoder {
         RowEncoder {
             fields: layout.fields.clone(),
             layout,
+            invalid_utf8: super::InvalidUtf8::Reject,
         }
     }
 
-    /// Appends one row; on error nothing is appended.
+    /// Appends one row and returns how many text values had invalid UTF-8 replaced; on error
+    /// nothing is appended.
     pub(crate) fn record(
         &mut self,
         out: &mut Vec<u8>,
         record: &Record<'_>,
-    ) -> std::result::Result<(), EncodeError> {
+    ) -> std::result::Result<u32, EncodeError> {
+        let mut replaced = 0;
         let start = out.len();
         if record.len() > self.layout.names.len() {
             return Err(EncodeError {
@@ -133,7 +138,18 @@ impl RowEncoder {
                 if kind == ValueKind::Null {
                     out.push(NULL);
                 } else {
-                    let text = String::from_utf8_lossy(bytes);
+                    // A Parquet string is UTF-8: other bytes are refused, or replaced when asked.
+                    let text = match std::str::from_utf8(bytes) {
+                        Ok(text) => std::borrow::Cow::Borrowed(text),
+                        Err(_) if self.invalid_utf8 == super::InvalidUtf8::Replace => {
+                            replaced += 1;
+                            String::from_utf8_lossy(bytes)
+                        }
+                        Err(_) => {
+                            out.truncate(start);
+                            return Err(super::encode::not_utf8(i));
+                        }
+                    };
                     out.push(VALUE);
                     out.extend_from_slice(&(text.len() as u32).to_le_bytes());
                     out.extend_from_slice(text.as_bytes());
@@ -169,7 +185,7 @@ impl RowEncoder {
                 }
             }
         }
-        Ok(())
+        Ok(replaced)
     }
 }
 

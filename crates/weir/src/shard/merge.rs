@@ -314,6 +314,7 @@ fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
     out.records_written = 0;
     out.records_filtered = 0;
     out.records_rejected = 0;
+    out.values_replaced = 0;
     out.rejects_by_error.clear();
     out.rejects_by_field.clear();
     out.first_rejects.clear();
@@ -335,6 +336,7 @@ fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
         out.records_written += r.records_written;
         out.records_filtered += r.records_filtered;
         out.records_rejected += r.records_rejected;
+        out.values_replaced += r.values_replaced;
         for (e, n) in &r.rejects_by_error {
             *out.rejects_by_error.entry(e.clone()).or_default() += n;
         }
