@@ -136,7 +136,9 @@ the output columns, NULL as an empty field and the empty string as \"\"; JSON Li
 object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
 column (NULL is an empty line; a value with a line break is rejected, encode-error); Parquet
 out has nullable columns typed from --schema (integer, number, boolean, date, datetime; others
-and all without a schema are text). Parquet is not read.
+and all without a schema are text), each value written exactly or its record rejected
+(encode-error: an integer past Int64, a number no double reads back as, a datetime finer than
+microseconds). Parquet is not read.
 Rejected records go to --rejects as CSV with the columns
 file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
 succeeds; a failed or stopped run leaves no file there (and an existing file untouched).

@@ -91,7 +91,7 @@ pub use validate::Validate;
 
 use field::{Check, Constraints, Field, GeoFormat, Kind, StringFormat, Temporal};
 use temporal::Strptime;
-pub(crate) use typed::{ColumnType, Typed, TypedField};
+pub(crate) use typed::{ColumnType, Typed, TypedField, Unfit};
 
 /// A schema that could not be loaded: what is wrong, naming the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -233,18 +233,18 @@ impl Chain {
     /// For each output column, the schema field whose values it holds, for typed outputs: a
     /// column named as a field of the chain's schema that no step sets (derive, fill).
     pub(crate) fn typed_fields(&self, output: &Columns) -> Vec<Option<crate::schema::TypedField>> {
-        let schema = self.steps.iter().find_map(|s| s.schema());
-        let set: Vec<String> = self.steps.iter().flat_map(|s| s.sets_columns()).collect();
-        output
-            .names()
-            .iter()
-            .map(|name| {
-                if set.contains(name) {
-                    return None;
-                }
-                schema.and_then(|s| s.typed_field(name))
-            })
-            .collect()
+        let Some(schema) = self.steps.iter().find_map(|s| s.schema()) else {
+            return vec![None; output.len()];
+        };
+        let set: std::collections::HashSet<String> =
+            self.steps.iter().flat_map(|s| s.sets_columns()).collect();
+        let mut fields = schema.typed_columns(output.names());
+        for (field, name) in fields.iter_mut().zip(output.names()) {
+            if set.contains(name) {
+                *field = None;
+            }
+        }
+        fields
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).
