@@ -353,7 +353,8 @@ pub struct OptionArgs {
     pub chunk_size: Option<usize>,
 
     /// Largest record accepted, with its line terminator; what happens to a longer one is
-    /// --oversized's choice [default: 64MiB].
+    /// --oversized's choice [default: 64MiB]. Also the largest value an expression
+    /// (--derive, --filter) may build: a longer one rejects its record, record-too-large.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_record_size: Option<usize>,
 

@@ -148,6 +148,11 @@ pub trait Transform: TransformClone + Send {
     fn sets_columns(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Called before `bind` with the run's maximum record size: a step that builds values
+    /// (an expression) refuses to build one longer, rejecting the record (`record-too-large`).
+    #[doc(hidden)]
+    fn limit_values(&mut self, _bytes: usize) {}
 }
 
 /// A decision that depends on input order, taken by the committer rather than the workers:
@@ -228,6 +233,13 @@ impl Chain {
             })?;
         }
         Ok(columns)
+    }
+
+    /// Bounds the values that the steps build to `bytes` (see [`Transform::limit_values`]).
+    pub fn limit_values(&mut self, bytes: usize) {
+        for step in &mut self.steps {
+            step.limit_values(bytes);
+        }
     }
 
     /// For each output column, the schema field whose values it holds, for typed outputs: a
