@@ -136,7 +136,9 @@ the output columns, NULL as an empty field and the empty string as \"\"; JSON Li
 object per record, text as strings, JSON values raw, NULL as null; lines out takes exactly one
 column (NULL is an empty line; a value with a line break is rejected, encode-error); Parquet
 out has nullable columns typed from --schema (integer, number, boolean, date, datetime; others
-and all without a schema are text). Parquet is not read. Text that is not UTF-8 into JSON Lines
+and all without a schema are text), each value written exactly or its record rejected
+(encode-error: an integer past Int64, a number no double reads back as, a datetime finer than
+microseconds). Parquet is not read. Text that is not UTF-8 into JSON Lines
 or Parquet, and a JSON lone surrogate (\\ud800) anywhere, is rejected (encode-error) unless
 --invalid-utf8 replace. JSON Lines input is validated, nested arrays and objects too
 (parse-error); an object holding a key twice is rejected (duplicate-key). Steps that leave no
@@ -355,7 +357,8 @@ pub struct OptionArgs {
     pub chunk_size: Option<usize>,
 
     /// Largest record accepted, with its line terminator; what happens to a longer one is
-    /// --oversized's choice [default: 64MiB].
+    /// --oversized's choice [default: 64MiB]. Also the largest value an expression
+    /// (--derive, --filter) may build: a longer one rejects its record, record-too-large.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_record_size: Option<usize>,
 

@@ -761,6 +761,7 @@ fn run_inner(
     tracing::debug!(columns = ?prologue.columns.names(), "input columns");
     // Bind the chain before any output exists: a usage error must leave nothing behind.
     let mut chain = Chain::new(chain);
+    chain.limit_values(max_record_size);
     let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
         Columns::default() // empty input: nothing to bind against, nothing to write
     } else {

@@ -52,6 +52,9 @@ pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>)
     })
 }
 
+/// The longest constant text folded at compile time.
+const FOLD_LIMIT: usize = 4096;
+
 fn compile_here(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
     let dialect = DuckDbDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
@@ -248,10 +251,13 @@ impl Compiler<'_> {
         let mut buf = RecordBuf::default();
         let record = Record::new(&[], &mut buf);
         let names: [String; 0] = [];
-        let cx = Cx::new(&record, &names);
+        // The run's value limit is not known here: a long constant text is left to be built
+        // per record, where the limit applies and rejects the record.
+        let cx = Cx::new(&record, &names, FOLD_LIMIT);
         let value = node.eval(&cx).map(Value::into_owned);
         match value {
             Ok(v) => Ok(Node::Lit(v)),
+            Err(err) if err.too_large => Ok(node),
             Err(err) => Err(self.err(e, err.message)),
         }
     }

@@ -236,11 +236,36 @@ pub(crate) enum Node {
 pub(crate) struct Cx<'r> {
     rec: &'r Record<'r>,
     names: &'r [String],
+    /// The longest text value the expression may build, in bytes.
+    limit: usize,
 }
 
 impl<'r> Cx<'r> {
-    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String]) -> Cx<'r> {
-        Cx { rec, names }
+    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String], limit: usize) -> Cx<'r> {
+        Cx { rec, names, limit }
+    }
+
+    /// Fails when a text value of `len` bytes (built or about to be) is past the limit.
+    #[inline]
+    pub(crate) fn bound(&self, len: u128) -> Result<(), Fail> {
+        if len > self.limit as u128 {
+            return Err(self.too_large(len));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn too_large(&self, len: u128) -> Fail {
+        Box::new(EvalError {
+            column: None,
+            value: String::new(),
+            message: format!(
+                "the expression would build a value of {len} bytes, more than the maximum \
+                 record size of {} bytes",
+                self.limit
+            ),
+            too_large: true,
+        })
     }
 
     /// A column's value: text, NULL, or for JSON Lines a typed scalar.
@@ -356,6 +381,7 @@ impl<'r> Cx<'r> {
                 "invalid UTF-8 in column {}",
                 name.map_or("?", String::as_str)
             ),
+            too_large: false,
         })
     }
 
@@ -371,6 +397,7 @@ impl<'r> Cx<'r> {
             column: name.cloned(),
             value: value.to_string(),
             message,
+            too_large: false,
         })
     }
 
@@ -386,6 +413,7 @@ impl<'r> Cx<'r> {
             column: name.cloned(),
             value: value.to_text().into_owned(),
             message,
+            too_large: false,
         })
     }
 
@@ -808,6 +836,7 @@ impl Node {
                     return Ok(Value::Null);
                 }
                 let (ta, tb) = (va.into_text(), vb.into_text());
+                cx.bound(ta.len() as u128 + tb.len() as u128)?;
                 if tb.is_empty() {
                     return Ok(Value::Str(ta));
                 }
@@ -859,7 +888,15 @@ impl Node {
                 let v = expr.eval(cx)?;
                 cx.coerce(v, *to, expr)
             }
-            Node::Call(call) => call.eval(cx),
+            Node::Call(call) => {
+                let v = call.eval(cx)?;
+                // Functions whose result length is known in advance check it before building
+                // (repeat, lpad, replace); this catches the rest as soon as built.
+                if let Value::Str(s) = &v {
+                    cx.bound(s.len() as u128)?;
+                }
+                Ok(v)
+            }
         }
     }
 

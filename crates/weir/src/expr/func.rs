@@ -702,7 +702,12 @@ impl Call {
                 if from.is_empty() || !s.contains(&*from) {
                     return str_(s);
                 }
-                str_(Cow::Owned(s.replace(&*from, &v2.to_text())))
+                let to = v2.to_text();
+                if to.len() > from.len() {
+                    let n = s.matches(&*from).count() as u128;
+                    cx.bound(s.len() as u128 + n * (to.len() - from.len()) as u128)?;
+                }
+                str_(Cow::Owned(s.replace(&*from, &to)))
             }
             Func::SplitPart => {
                 let idx = cx.int_arg(&v2, self.arg(2))?;
@@ -752,9 +757,7 @@ impl Call {
                 if count <= 0 || s.is_empty() {
                     return str_(Cow::Borrowed(""));
                 }
-                if (s.len() as u128) * (count as u128) > 1 << 30 {
-                    return Err(self.fail(cx, 1, &v1, "repeat() result would exceed 1 GiB".into()));
-                }
+                cx.bound((s.len() as u128) * (count as u128))?;
                 str_(Cow::Owned(s.repeat(count as usize)))
             }
             Func::RegexpMatches | Func::RegexpFullMatch => {
@@ -1020,9 +1023,9 @@ impl Call {
             };
             return Err(self.fail(cx, 2, padv, format!("Insufficient padding in {which}")));
         }
-        if count > 1 << 28 {
-            return Err(self.fail(cx, 1, padv, "padding would exceed 256 Mi characters".into()));
-        }
+        // At least one byte per padding character: a count past the limit is refused before
+        // the padding is built (the exact length is checked once it is).
+        cx.bound((s.len() + (count - len)) as u128)?;
         let fill: String = pad.chars().cycle().take(count - len).collect();
         let mut out = String::with_capacity(s.len() + fill.len());
         if self.func == Func::Lpad {

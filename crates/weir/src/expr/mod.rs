@@ -59,7 +59,13 @@ pub use value::Value;
 #[derive(Clone)]
 pub struct Expr {
     program: Arc<Program>,
+    /// The longest text value the expression may build, in bytes.
+    limit: usize,
 }
+
+/// The longest text value an [`Expr`] builds unless told otherwise
+/// ([`Expr::limit_values`]): the engine's default maximum record size.
+pub const DEFAULT_VALUE_LIMIT: usize = 64 << 20;
 
 /// What an [`Expr`] shares between its clones.
 struct Program {
@@ -85,6 +91,7 @@ impl Expr {
                 columns_used,
                 names: columns.names().to_vec(),
             }),
+            limit: DEFAULT_VALUE_LIMIT,
         })
     }
 
@@ -93,7 +100,7 @@ impl Expr {
     /// The value borrows from the record (column text, slices of it) and from the expression
     /// (string literals), so evaluation allocates only when a function builds new text.
     pub fn eval<'r>(&'r self, record: &'r Record<'_>) -> Result<Value<'r>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names);
+        let cx = eval::Cx::new(record, &self.program.names, self.limit);
         self.program.root.eval(&cx).map_err(|e| *e)
     }
 
@@ -102,8 +109,17 @@ impl Expr {
     /// A non-boolean result is converted as DuckDB does in `WHERE` (numbers are true when not
     /// zero, text must read as a boolean); a failure names the column the value came from.
     pub fn eval_truthy(&self, record: &Record<'_>) -> Result<Option<bool>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names);
+        let cx = eval::Cx::new(record, &self.program.names, self.limit);
         self.program.root.truth(&cx).map_err(|e| *e)
+    }
+
+    /// Bounds the text values the expression builds (`repeat`, `lpad`, `replace`, `concat`,
+    /// `||`, ...) to `bytes`: a value that would be longer fails the evaluation
+    /// ([`EvalError::too_large`]) before it is built where its length is known in advance, and
+    /// as soon as it is built otherwise. The engine passes its maximum record size, so a
+    /// derived value can never be larger than a record it would refuse to read.
+    pub fn limit_values(&mut self, bytes: usize) {
+        self.limit = bytes;
     }
 
     /// Column indexes the expression reads (for plans), ascending.
@@ -185,4 +201,7 @@ pub struct EvalError {
     /// A message for a person naming the value, the column and what was wanted, e.g.
     /// `cannot convert 'abc' (column age) to BIGINT`.
     pub message: String,
+    /// Whether the expression would have built a value longer than its limit
+    /// ([`Expr::limit_values`]); `value` then holds only the start of the inputs.
+    pub too_large: bool,
 }

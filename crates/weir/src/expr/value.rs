@@ -46,6 +46,7 @@ impl Value<'_> {
                     column: None,
                     value: s.to_string(),
                     message: format!("cannot convert '{s}' to BOOLEAN"),
+                    too_large: false,
                 }),
             },
             other => Err(EvalError {
@@ -56,6 +57,7 @@ impl Value<'_> {
                     other.type_name(),
                     other.to_text()
                 ),
+                too_large: false,
             }),
         }
     }

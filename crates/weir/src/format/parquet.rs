@@ -6,9 +6,12 @@
 //! and then the value: `i64`/`f64` as 8 bytes, a boolean as 1 byte, a date as `i32` days since
 //! 1970-01-01, a timestamp as `i64` microseconds, text as a `u32` length and UTF-8 bytes (all
 //! little-endian). The committer, the only writer, decodes the rows into Arrow column builders
-//! and hands them to the Arrow writer [`BATCH_ROWS`] at a time; the writer flushes a row group
-//! of [`ROW_GROUP_ROWS`] rows to the atomic sink as each fills (temporary file beside the
-//! target, renamed into place when the run succeeds).
+//! and hands them to the Arrow writer [`BATCH_ROWS`] rows or [`BATCH_BYTES`] at a time,
+//! whichever comes first; a row group is flushed to the atomic sink (temporary file beside the
+//! target, renamed into place when the run succeeds) at [`ROW_GROUP_ROWS`] rows or when the
+//! writer holds [`ROW_GROUP_BYTES`] of it, so memory follows neither the size of the values
+//! nor the number of rows. The builders start empty, so a wide output costs no memory per
+//! column before its values arrive.
 //!
 //! Column types come from the Table Schema when one is given (see
 //! `transform::Chain::typed_fields`); every other column is text. All columns are
@@ -30,17 +33,27 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use super::encode::EncodeError;
 use super::{Columns, Record, ValueKind};
 use crate::error::{Error, Result};
-use crate::schema::{ColumnType, Typed, TypedField};
+use crate::schema::{ColumnType, Typed, TypedField, Unfit};
 use crate::sink::SinkWriter;
 
 /// Rows per Arrow batch that the committer builds and hands to the writer: the column builders
 /// hold at most this many rows.
 pub const BATCH_ROWS: usize = 4096;
 
+/// Row bytes per Arrow batch: a batch is handed to the writer once its rows hold this much,
+/// even before [`BATCH_ROWS`], so that long values (30 KB each) do not fill the builders with
+/// 4,096 of them.
+pub const BATCH_BYTES: usize = 2 << 20;
+
 /// Rows per row group. The writer keeps the row group being written as compressed pages (about
 /// 2 MiB on a typical CSV), and one footer entry per row group until the end, so row groups
 /// are large enough for the footer to stay small and small enough to bound memory.
 pub const ROW_GROUP_ROWS: usize = 65_536;
+
+/// Bytes of a row group held by the writer (its estimate of the encoded size) at which the row
+/// group is flushed before [`ROW_GROUP_ROWS`]: rows of long or many values are not held
+/// 65,536 at a time.
+pub const ROW_GROUP_BYTES: usize = 8 << 20;
 
 /// Target size of a data page before compression; each column buffers one page.
 const PAGE_BYTES: usize = 32 << 10;
@@ -156,17 +169,24 @@ impl RowEncoder {
                 }
                 continue;
             };
-            let Some(value) = field.read(bytes, kind) else {
-                out.truncate(start);
-                return Err(EncodeError {
-                    field: Some(i),
-                    message: format!(
-                        "cannot convert '{}' (column {}) to the Parquet column's type {:?}",
-                        String::from_utf8_lossy(bytes),
-                        self.layout.names[i],
-                        field.column_type()
-                    ),
-                });
+            let value = match field.read(bytes, kind) {
+                Ok(value) => value,
+                Err(unfit) => {
+                    out.truncate(start);
+                    let why = match unfit {
+                        Unfit::NotAValue => String::new(),
+                        Unfit::Inexact(why) => format!(": {why}"),
+                    };
+                    return Err(EncodeError {
+                        field: Some(i),
+                        message: format!(
+                            "cannot convert '{}' (column {}) to the Parquet column's type {:?}{why}",
+                            String::from_utf8_lossy(bytes),
+                            self.layout.names[i],
+                            field.column_type()
+                        ),
+                    });
+                }
             };
             match value {
                 Typed::Null => out.push(NULL),
@@ -199,16 +219,17 @@ enum Builder {
 }
 
 impl Builder {
+    /// An empty builder: it grows with the values given to it (a builder of a wide output
+    /// sized for a full batch up front cost a million columns many GiB).
     fn new(ty: ColumnType) -> Builder {
-        let n = BATCH_ROWS;
         match ty {
-            ColumnType::Utf8 => Builder::Utf8(StringBuilder::with_capacity(n, n * 16)),
-            ColumnType::Int64 => Builder::Int64(Int64Builder::with_capacity(n)),
-            ColumnType::Float64 => Builder::Float64(Float64Builder::with_capacity(n)),
-            ColumnType::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(n)),
-            ColumnType::Date32 => Builder::Date32(Date32Builder::with_capacity(n)),
+            ColumnType::Utf8 => Builder::Utf8(StringBuilder::with_capacity(0, 0)),
+            ColumnType::Int64 => Builder::Int64(Int64Builder::with_capacity(0)),
+            ColumnType::Float64 => Builder::Float64(Float64Builder::with_capacity(0)),
+            ColumnType::Boolean => Builder::Boolean(BooleanBuilder::with_capacity(0)),
+            ColumnType::Date32 => Builder::Date32(Date32Builder::with_capacity(0)),
             ColumnType::TimestampMicros => {
-                Builder::Timestamp(TimestampMicrosecondBuilder::with_capacity(n))
+                Builder::Timestamp(TimestampMicrosecondBuilder::with_capacity(0))
             }
         }
     }
@@ -261,7 +282,9 @@ pub(crate) struct ParquetSink {
     schema: Arc<Schema>,
     types: Vec<ColumnType>,
     builders: Vec<Builder>,
+    /// Rows in the builders, and the row bytes they came from.
     rows: usize,
+    bytes: usize,
 }
 
 impl ParquetSink {
@@ -294,6 +317,7 @@ impl ParquetSink {
             schema,
             writer,
             rows: 0,
+            bytes: 0,
         })
     }
 
@@ -322,11 +346,13 @@ impl ParquetSink {
     /// row group that fills.
     pub(crate) fn write_rows(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
+            let before = bytes.len();
             for (ty, builder) in self.types.iter().zip(&mut self.builders) {
                 bytes = decode_value(*ty, builder, bytes);
             }
             self.rows += 1;
-            if self.rows == BATCH_ROWS {
+            self.bytes += before - bytes.len();
+            if self.rows == BATCH_ROWS || self.bytes >= BATCH_BYTES {
                 self.flush_batch()?;
             }
         }
@@ -341,7 +367,13 @@ impl ParquetSink {
         let batch = RecordBatch::try_new(self.schema.clone(), columns)
             .map_err(|e| Error::Panic(format!("parquet batch: {e}")))?;
         self.rows = 0;
-        self.writer.write(&batch).map_err(|e| self.fail(e))
+        self.bytes = 0;
+        self.writer.write(&batch).map_err(|e| self.fail(e))?;
+        drop(batch);
+        if self.writer.in_progress_size() >= ROW_GROUP_BYTES {
+            self.writer.flush().map_err(|e| self.fail(e))?;
+        }
+        Ok(())
     }
 
     /// Writes the last row group and the footer, and returns the sink to commit.

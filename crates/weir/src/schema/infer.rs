@@ -1,5 +1,7 @@
 //! `infer`: a schema for a sample of rows, as `frictionless describe` infers one.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{json, Map, Value as Json};
 
 use super::field::{Cell, Field, Scratch};
@@ -89,9 +91,14 @@ pub fn infer(sample: &mut dyn Iterator<Item = Vec<Option<String>>>, names: &[Str
     Schema::from_value(json!({ "fields": fields })).expect("an inferred schema is valid")
 }
 
-/// frictionless' field names: blank ones numbered, repeated ones suffixed.
+/// frictionless' field names: blank ones numbered, repeated ones suffixed (`a`, `a2`, `a3`:
+/// the first suffix from 2 that is free).
 fn field_names(names: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(names.len());
+    let mut taken: HashSet<String> = HashSet::with_capacity(names.len());
+    // The next suffix to try per base: names are only ever added, so the ones below it stay
+    // taken, and a header repeating one name n times costs n tries, not n squared.
+    let mut next: HashMap<String, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         let base = if name.is_empty() {
             format!("field{}", i + 1)
@@ -99,11 +106,17 @@ fn field_names(names: &[String]) -> Vec<String> {
             name.clone()
         };
         let mut unique = base.clone();
-        let mut suffix = 2;
-        while out.contains(&unique) {
-            unique = format!("{base}{suffix}");
-            suffix += 1;
+        if taken.contains(&unique) {
+            let suffix = next.entry(base.clone()).or_insert(2);
+            loop {
+                unique = format!("{base}{suffix}");
+                *suffix += 1;
+                if !taken.contains(&unique) {
+                    break;
+                }
+            }
         }
+        taken.insert(unique.clone());
         out.push(unique);
     }
     out

@@ -79,6 +79,7 @@ mod text;
 mod typed;
 mod validate;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -91,7 +92,7 @@ pub use validate::Validate;
 
 use field::{Check, Constraints, Field, GeoFormat, Kind, StringFormat, Temporal};
 use temporal::Strptime;
-pub(crate) use typed::{ColumnType, Typed, TypedField};
+pub(crate) use typed::{ColumnType, Typed, TypedField, Unfit};
 
 /// A schema that could not be loaded: what is wrong, naming the field and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -236,10 +237,12 @@ impl Schema {
                 "a schema must be an object with a 'fields' list",
             ));
         };
-        let mut fields = Vec::with_capacity(list.len());
+        let mut fields: Vec<Field> = Vec::with_capacity(list.len());
+        // Hashed, not searched: a schema may have hundreds of thousands of fields.
+        let mut seen = HashSet::with_capacity(list.len());
         for (i, f) in list.iter().enumerate() {
             let field = parse_field(i, f)?;
-            if fields.iter().any(|g: &Field| g.name == field.name) {
+            if !seen.insert(field.name.clone()) {
                 return Err(SchemaError::field(
                     &field.name,
                     "names of the fields are not unique",
@@ -264,13 +267,18 @@ fn unique_keys(
     descriptor: &Map<String, Json>,
     fields: &[Field],
 ) -> Result<Vec<Vec<usize>>, SchemaError> {
+    let positions: HashMap<&str, usize> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
     let index = |key: &str, name: &Json| -> Result<usize, SchemaError> {
         let Json::String(name) = name else {
             return Err(SchemaError::new(format!(
                 "'{key}' must list field names (got {name})"
             )));
         };
-        fields.iter().position(|f| &f.name == name).ok_or_else(|| {
+        positions.get(name.as_str()).copied().ok_or_else(|| {
             SchemaError::new(format!("'{key}' names '{name}', which is not a field"))
         })
     };
@@ -304,13 +312,9 @@ fn unique_keys(
             keys.push(vec![i]);
         }
     }
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for k in keys {
-        if !out.contains(&k) {
-            out.push(k);
-        }
-    }
-    Ok(out)
+    let mut seen = HashSet::with_capacity(keys.len());
+    keys.retain(|k| seen.insert(k.clone()));
+    Ok(keys)
 }
 
 fn is_empty(v: &Json) -> bool {

@@ -216,6 +216,28 @@ impl<'a> Dec<'a> {
         }
     }
 
+    /// The number as an `i64`, when it is integral and in the `i64` range (exactly, whatever
+    /// its leading zeros, sign or exponent: `-9223372036854775808`, `+007`, `12e2`).
+    pub(crate) fn to_i64(self) -> Option<i64> {
+        if !self.is_integral() {
+            return None;
+        }
+        let n = self.norm();
+        if n.zero {
+            return Some(0);
+        }
+        // `0.d1d2... × 10^exp10` with d1 != 0: past 19 integer digits it is beyond an i64.
+        if !(1..=19).contains(&n.exp10) {
+            return None;
+        }
+        let mut digits = n.digits;
+        let mut v: i128 = 0;
+        for _ in 0..n.exp10 {
+            v = v * 10 + i128::from(digits.next().unwrap_or(b'0') - b'0');
+        }
+        i64::try_from(if n.neg { -v } else { v }).ok()
+    }
+
     /// Whether the number has no fractional part (and is finite).
     pub(crate) fn is_integral(&self) -> bool {
         if self.special != Special::Finite {

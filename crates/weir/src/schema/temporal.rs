@@ -65,6 +65,9 @@ pub(crate) struct DateTime {
     pub days: i32,
     pub micros: i64,
     pub offset: Option<i32>,
+    /// Whether the text had non-zero fractional digits past the microsecond, which Python's
+    /// parsers (and so validation) drop: an output that keeps the instant cannot hold it.
+    pub past_micros: bool,
 }
 
 /// A Python `time`: microseconds after midnight, and a UTC offset in seconds when aware.
@@ -227,6 +230,7 @@ pub(crate) fn isoparse(text: &str) -> Option<DateTime> {
         days,
         micros: time_micros(hour, t.minute, t.second, t.micros),
         offset: t.offset,
+        past_micros: t.past_micros,
     })
 }
 
@@ -327,6 +331,8 @@ struct IsoTime {
     second: u32,
     micros: u32,
     offset: Option<i32>,
+    /// Non-zero digits past the sixth of the fraction (dateutil truncates them).
+    past_micros: bool,
 }
 
 /// dateutil's `_parse_isotime`: `hh[[:]mm[[:]ss[.ffffff]]][tz]`.
@@ -336,6 +342,7 @@ fn iso_time(s: &[u8]) -> Option<IsoTime> {
     let mut pos = 0;
     let mut comp: i32 = -1;
     let mut has_sep = false;
+    let mut past_micros = false;
     if s.len() < 2 {
         return None;
     }
@@ -366,6 +373,7 @@ fn iso_time(s: &[u8]) -> Option<IsoTime> {
                 let kept = &rest[1..1 + n.min(6)];
                 let v = digits_value(kept)?;
                 parts[3] = v * 10u32.pow(6 - kept.len() as u32);
+                past_micros = rest[1..1 + n].iter().skip(6).any(|&b| b != b'0');
                 pos += 1 + n;
             }
         }
@@ -382,6 +390,7 @@ fn iso_time(s: &[u8]) -> Option<IsoTime> {
         second: parts[2],
         micros: parts[3],
         offset,
+        past_micros,
     })
 }
 
@@ -655,10 +664,12 @@ impl Strptime {
         if p.hour > 23 || p.minute > 59 || p.second > 59 {
             return None;
         }
+        // `%f` takes at most six digits: nothing is dropped.
         Some(DateTime {
             days,
             micros: time_micros(p.hour, p.minute, p.second, p.micros),
             offset: p.offset,
+            past_micros: false,
         })
     }
 }
@@ -719,6 +730,7 @@ pub(crate) fn parse_any(text: &str) -> Option<DateTime> {
     let mut n_numbers = 0;
     let mut month_name = None;
     let mut clock: Option<(u32, u32, u32, u32)> = None;
+    let mut past_micros = false;
     let mut ampm = None;
     let mut offset = None;
     let lower = text.to_ascii_lowercase();
@@ -739,6 +751,7 @@ pub(crate) fn parse_any(text: &str) -> Option<DateTime> {
                 None => (0, 0),
                 Some(sec) => {
                     let (whole, frac) = sec.split_once(['.', ',']).unwrap_or((sec, ""));
+                    past_micros = frac.bytes().skip(6).any(|b| b != b'0');
                     let frac = &frac[..frac.len().min(6)];
                     let us = if frac.is_empty() {
                         0
@@ -810,6 +823,7 @@ pub(crate) fn parse_any(text: &str) -> Option<DateTime> {
         days,
         micros: time_micros(h, m, s, us),
         offset,
+        past_micros,
     })
 }
 

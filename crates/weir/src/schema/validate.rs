@@ -1,6 +1,7 @@
 //! `validate`: the transform that checks each record against a [`Schema`].
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::field::{Cell, Failure, Field, Scratch};
@@ -54,6 +55,12 @@ impl Validate {
 /// Whether a cell is missing: a JSON `null`, or text in the missing values. An empty null span
 /// (an empty unquoted CSV field, or an absent JSON key) is the text `""`, as Python's csv module
 /// reads it: missing by default, a value when `missingValues` leaves `""` out.
+/// The earlier position of `label`, if column `i` repeats one seen before.
+fn repeats<'a>(first_at: &mut HashMap<&'a str, usize>, i: usize, label: &'a str) -> Option<usize> {
+    let at = *first_at.entry(label).or_insert(i);
+    (at != i).then_some(at)
+}
+
 fn is_missing(bytes: &[u8], kind: ValueKind, missing: &[String]) -> bool {
     match kind {
         ValueKind::Null if !bytes.is_empty() => true,
@@ -100,6 +107,8 @@ impl Transform for Validate {
         let mode = self.schema.fields_match;
         let mut problems = Vec::new();
         let mut slots = vec![None; labels.len()];
+        // Every name is looked up in a hash map: headers and schemas may be very wide.
+        let mut first_at: HashMap<&str, usize> = HashMap::with_capacity(labels.len());
         if labels.is_empty() {
             problems.push("blank-header: the input has no columns".to_string());
         } else if mode == FieldsMatch::Exact {
@@ -118,7 +127,7 @@ impl Transform for Validate {
                         i + 1,
                         field.name
                     ));
-                } else if let Some(j) = labels[..i].iter().position(|l| l == label) {
+                } else if let Some(j) = repeats(&mut first_at, i, label) {
                     problems.push(format!(
                         "duplicate-label: column {} '{label}' repeats column {} (the schema \
                          expects '{}')",
@@ -143,8 +152,13 @@ impl Transform for Validate {
         } else {
             let tolerates_extra = matches!(mode, FieldsMatch::Subset | FieldsMatch::Partial);
             let tolerates_missing = matches!(mode, FieldsMatch::Superset | FieldsMatch::Partial);
+            let field_at: HashMap<&str, usize> = fields
+                .iter()
+                .enumerate()
+                .map(|(fi, f)| (f.name.as_str(), fi))
+                .collect();
             for (i, label) in labels.iter().enumerate() {
-                if let Some(j) = labels[..i].iter().position(|l| l == label) {
+                if let Some(j) = repeats(&mut first_at, i, label) {
                     problems.push(format!(
                         "duplicate-label: column {} '{label}' repeats column {} (matching \
                          fields by name needs unique labels)",
@@ -152,7 +166,7 @@ impl Transform for Validate {
                         j + 1
                     ));
                 }
-                slots[i] = fields.iter().position(|f| f.name == *label);
+                slots[i] = field_at.get(label.as_str()).copied();
                 if slots[i].is_none() && !tolerates_extra {
                     problems.push(format!(
                         "extra-label: column {} '{label}' is not in the schema",
@@ -164,9 +178,12 @@ impl Transform for Validate {
                 problems
                     .push("unmatched-header: no column has the name of a schema field".to_string());
             }
+            let mut matched = vec![false; fields.len()];
+            for fi in slots.iter().flatten() {
+                matched[*fi] = true;
+            }
             for (fi, field) in fields.iter().enumerate() {
-                let matched = slots.contains(&Some(fi));
-                if !matched && (!tolerates_missing || field.constraints.required) {
+                if !matched[fi] && (!tolerates_missing || field.constraints.required) {
                     problems.push(format!(
                         "missing-label: field '{}' has no column",
                         field.name
@@ -183,9 +200,14 @@ impl Transform for Validate {
                 ),
             });
         }
-        self.columns = (0..fields.len())
-            .map(|fi| slots.iter().position(|s| *s == Some(fi)))
-            .collect();
+        // The column of each field: the first that holds it.
+        let mut columns = vec![None; fields.len()];
+        for (i, slot) in slots.iter().enumerate().rev() {
+            if let Some(fi) = slot {
+                columns[*fi] = Some(i);
+            }
+        }
+        self.columns = columns;
         self.slots = slots;
         Ok(input.clone())
     }

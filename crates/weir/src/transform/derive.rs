@@ -17,6 +17,9 @@ pub struct Derive {
     pub expr: String,
     #[serde(skip)]
     compiled: Option<Expr>,
+    /// The longest value the expression may build (the run's maximum record size).
+    #[serde(skip)]
+    limit: Option<usize>,
     #[serde(skip)]
     index: usize,
     #[serde(skip)]
@@ -47,10 +50,20 @@ impl Transform for Derive {
         format!("{} = {}", self.name, self.expr)
     }
 
+    fn limit_values(&mut self, bytes: usize) {
+        self.limit = Some(bytes);
+        if let Some(expr) = &mut self.compiled {
+            expr.limit_values(bytes);
+        }
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        let expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
+        let mut expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
             message: e.render(&self.expr),
         })?;
+        if let Some(bytes) = self.limit {
+            expr.limit_values(bytes);
+        }
         self.compiled = Some(expr);
         let at = input.positions(&self.name);
         if at.len() > 1 {
@@ -78,7 +91,12 @@ impl Transform for Derive {
         self.text.clear();
         let kind = match expr.eval(record) {
             Err(e) => {
-                return Outcome::Reject(Reject::new("type-error", e.column.clone(), e.to_string()))
+                // A value too large to build is blamed on the column it was for.
+                return Outcome::Reject(if e.too_large {
+                    Reject::new("record-too-large", Some(self.name.clone()), e.to_string())
+                } else {
+                    Reject::new("type-error", e.column.clone(), e.to_string())
+                });
             }
             Ok(value) => {
                 let kind = match &value {

@@ -15,6 +15,9 @@ pub struct Filter {
     pub expr: String,
     #[serde(skip)]
     compiled: Option<Expr>,
+    /// The longest value the expression may build (the run's maximum record size).
+    #[serde(skip)]
+    limit: Option<usize>,
 }
 
 impl Filter {
@@ -23,6 +26,7 @@ impl Filter {
         Filter {
             expr: expr.into(),
             compiled: None,
+            limit: None,
         }
     }
 }
@@ -36,10 +40,20 @@ impl Transform for Filter {
         self.expr.clone()
     }
 
+    fn limit_values(&mut self, bytes: usize) {
+        self.limit = Some(bytes);
+        if let Some(expr) = &mut self.compiled {
+            expr.limit_values(bytes);
+        }
+    }
+
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        let expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
+        let mut expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
             message: e.render(&self.expr),
         })?;
+        if let Some(bytes) = self.limit {
+            expr.limit_values(bytes);
+        }
         self.compiled = Some(expr);
         Ok(input.clone())
     }
@@ -52,7 +66,15 @@ impl Transform for Filter {
         match expr.eval_truthy(record) {
             Ok(Some(true)) => Outcome::Keep,
             Ok(_) => Outcome::Filter,
-            Err(e) => Outcome::Reject(Reject::new("type-error", e.column.clone(), e.to_string())),
+            Err(e) => Outcome::Reject(Reject::new(
+                if e.too_large {
+                    "record-too-large"
+                } else {
+                    "type-error"
+                },
+                e.column.clone(),
+                e.to_string(),
+            )),
         }
     }
 }

@@ -148,6 +148,11 @@ pub trait Transform: TransformClone + Send {
     fn sets_columns(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Called before `bind` with the run's maximum record size: a step that builds values
+    /// (an expression) refuses to build one longer, rejecting the record (`record-too-large`).
+    #[doc(hidden)]
+    fn limit_values(&mut self, _bytes: usize) {}
 }
 
 /// A decision that depends on input order, taken by the committer rather than the workers:
@@ -230,21 +235,28 @@ impl Chain {
         Ok(columns)
     }
 
+    /// Bounds the values that the steps build to `bytes` (see [`Transform::limit_values`]).
+    pub fn limit_values(&mut self, bytes: usize) {
+        for step in &mut self.steps {
+            step.limit_values(bytes);
+        }
+    }
+
     /// For each output column, the schema field whose values it holds, for typed outputs: a
     /// column named as a field of the chain's schema that no step sets (derive, fill).
     pub(crate) fn typed_fields(&self, output: &Columns) -> Vec<Option<crate::schema::TypedField>> {
-        let schema = self.steps.iter().find_map(|s| s.schema());
-        let set: Vec<String> = self.steps.iter().flat_map(|s| s.sets_columns()).collect();
-        output
-            .names()
-            .iter()
-            .map(|name| {
-                if set.contains(name) {
-                    return None;
-                }
-                schema.and_then(|s| s.typed_field(name))
-            })
-            .collect()
+        let Some(schema) = self.steps.iter().find_map(|s| s.schema()) else {
+            return vec![None; output.len()];
+        };
+        let set: std::collections::HashSet<String> =
+            self.steps.iter().flat_map(|s| s.sets_columns()).collect();
+        let mut fields = schema.typed_columns(output.names());
+        for (field, name) in fields.iter_mut().zip(output.names()) {
+            if set.contains(name) {
+                *field = None;
+            }
+        }
+        fields
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).
