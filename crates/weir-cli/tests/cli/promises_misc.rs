@@ -262,3 +262,127 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     e.write_all(data).unwrap();
     e.finish().unwrap()
 }
+
+// ---- item 12: an output's mode kept; a key limit that is a run failure in bounded memory ---
+
+fn mode(sb: &Sandbox, name: &str) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(sb.join(name))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+fn set_mode(sb: &Sandbox, name: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(sb.join(name), std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn a_replaced_output_keeps_its_file_mode_and_a_new_one_gets_the_umask_default() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", b"a,b\n1,x\n2,y\n");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--input", "in.csv", "--output", "out.csv"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--rejects", "rej.csv", "--filter", "a > 1"]);
+        sb.weir(&args)
+    };
+    assert_ok(&run(&[]));
+    let default = mode(&sb, "out.csv");
+    assert_eq!(mode(&sb, "rej.csv"), default);
+    for (out_mode, rej_mode) in [(0o600, 0o640), (0o640, 0o600), (0o444, 0o604)] {
+        set_mode(&sb, "out.csv", out_mode);
+        set_mode(&sb, "rej.csv", rej_mode);
+        assert_ok(&run(&[]));
+        assert_eq!(mode(&sb, "out.csv"), out_mode, "{out_mode:o}");
+        assert_eq!(mode(&sb, "rej.csv"), rej_mode, "{rej_mode:o}");
+        assert_bytes(&sb.read("out.csv"), b"a,b\n2,y\n");
+        assert_bytes(
+            &sb.read("rej.csv"),
+            b"file,line,byte_offset,field,error,message,record\n",
+        );
+    }
+    // A resumable run's commit (its partial renamed into place) keeps the mode too.
+    set_mode(&sb, "out.csv", 0o600);
+    assert_ok(&run(&["--resume"]));
+    assert_eq!(mode(&sb, "out.csv"), 0o600);
+    assert_bytes(&sb.read("out.csv"), b"a,b\n2,y\n");
+    assert_eq!(sb.temp_files(), Vec::<String>::new());
+}
+
+/// `n` one-column records; `distinct` of them different.
+fn keys(n: usize, distinct: usize) -> Vec<u8> {
+    let mut v = b"id\n".to_vec();
+    for i in 0..n {
+        v.extend_from_slice(format!("{}\n", i % distinct).as_bytes());
+    }
+    v
+}
+
+#[test]
+fn a_dedupe_past_its_key_limit_is_a_run_failure_exit_1_with_nothing_written() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &keys(5000, 5000));
+    let out = sb.weir(&[
+        "run",
+        "--input",
+        "in.csv",
+        "--output",
+        "out.csv",
+        "--dedupe",
+        "--dedupe-max-keys",
+        "1000",
+        "--report",
+        "report.json",
+    ]);
+    assert_fails(
+        &out,
+        1,
+        "weir: error: dedupe: more than 1000 distinct keys (at line 1002), its bound (raise it \
+         with the step's max_keys or --dedupe-max-keys; about 28 bytes of memory per key)",
+    );
+    // A run failure writes its report (a usage error would not).
+    assert_eq!(sb.names(), ["in.csv", "report.json"]);
+    assert_eq!(
+        report_field(&sb.read_string("report.json"), "status"),
+        "failed"
+    );
+}
+
+#[test]
+fn a_dedupe_holds_at_most_32_bytes_per_distinct_key() {
+    // The same records, once with 10 keys and once all distinct: the difference in peak RSS
+    // is what the keys cost. Small chunks, so the batches in flight are a small constant.
+    let n = 2_000_000;
+    let per_key = |distinct: usize| {
+        let sb = Sandbox::new();
+        sb.write("in.csv", &keys(n, distinct));
+        let m = sb.weir_measured(
+            &[
+                "run",
+                "--input",
+                "in.csv",
+                "--output",
+                "out.csv",
+                "--dedupe",
+                "--dedupe-max-keys",
+                "3000000",
+                "--chunk-size",
+                "64KiB",
+            ],
+            None,
+        );
+        assert_ok(&m.output);
+        let out = sb.read("out.csv");
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), distinct + 1);
+        m.peak_rss
+    };
+    let (few, all) = (per_key(10), per_key(n));
+    let bytes_per_key = all.saturating_sub(few) as f64 / n as f64;
+    assert!(
+        bytes_per_key <= 32.0,
+        "{bytes_per_key:.1} bytes per key ({few} -> {all} bytes peak)"
+    );
+}
