@@ -331,7 +331,8 @@ pub struct StepArgs {
     pub fill: Vec<String>,
 
     /// Keep the first record of each key (comma-separated key columns; no value: whole record).
-    /// Memory: about 32 bytes per distinct key, bounded by --dedupe-max-keys.
+    /// Memory: at most 32 bytes per distinct key, bounded by --dedupe-max-keys (more distinct
+    /// keys stop the run, exit 1).
     #[arg(long, value_name = "COLS", num_args = 0..=1, default_missing_value = "", action = ArgAction::Append)]
     pub dedupe: Vec<String>,
 

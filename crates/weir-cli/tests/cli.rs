@@ -34,6 +34,8 @@ mod parquet;
 mod polish;
 #[path = "cli/progress.rs"]
 mod progress;
+#[path = "cli/promises_misc.rs"]
+mod promises_misc;
 #[path = "cli/promises_paths.rs"]
 mod promises_paths;
 #[path = "cli/promises_text.rs"]

@@ -239,6 +239,15 @@ pub(crate) fn stamp_inputs(sources: &[&Source]) -> Result<Vec<InputStamp>> {
                 source_name: s.name(),
                 source,
             };
+            // A pipe cannot be read again either, and opening one would block until a
+            // writer comes, on the thread that must see a stop.
+            if fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+                return Err(Error::Config(format!(
+                    "--resume needs input files: {} is not a regular file, so it cannot be \
+                     read again after a crash",
+                    s.name()
+                )));
+            }
             let mut file = File::open(path).map_err(open_err)?;
             let meta = file.metadata().map_err(open_err)?;
             let mut head = Vec::new();

@@ -35,6 +35,149 @@ pub enum Compression {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
+/// Whether `head` starts with a zstd skippable frame's magic (0x184D2A50 to 0x184D2A5F, little
+/// endian): metadata a zstd stream may begin with (`zstd -dc` reads past it). LZ4 frames use
+/// the same skippable frames, so what follows them decides.
+fn skippable(head: &[u8]) -> bool {
+    head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18]
+}
+
+const DECOMPRESS: &str = "weir reads plain, gzip and zstd input: decompress it first";
+const TO_UTF8: &str = "weir reads UTF-8 text: convert it first (e.g. iconv -f UTF-16 -t UTF-8)";
+
+/// A format weir cannot read that the first bytes of an input show (checked on the first 4
+/// bytes of the stored input and again on the first 256 decoded ones, where the magic numbers
+/// that text could begin with are followed by what text cannot hold): other compressors, archives, Parquet, and text in UTF-16 or UTF-32 (by their byte
+/// order marks), as what it is and what to do. Every reader of input bytes refuses these
+/// instead of taking their bytes for text.
+pub(crate) fn unreadable(head: &[u8]) -> Option<(&'static str, &'static str)> {
+    const KNOWN: [(&[u8], &str, &str); 10] = [
+        (
+            b"\xfd7zXZ\0",
+            "xz-compressed data (magic FD 37 7A 58 5A 00)",
+            DECOMPRESS,
+        ),
+        (
+            b"\x04\x22\x4d\x18",
+            "LZ4-compressed data (magic 04 22 4D 18)",
+            DECOMPRESS,
+        ),
+        (
+            b"\x02\x21\x4c\x18",
+            "LZ4-compressed data (legacy magic 02 21 4C 18)",
+            DECOMPRESS,
+        ),
+        (
+            b"PK\x03\x04",
+            "a zip archive (magic PK 03 04)",
+            "extract it first",
+        ),
+        (
+            b"PK\x05\x06",
+            "an empty zip archive (magic PK 05 06)",
+            "extract it first",
+        ),
+        // "PAR1" could begin a line of text; a Parquet file's first page header (a Thrift
+        // struct whose first field is an i32) follows it.
+        (
+            b"PAR1\x15",
+            "a Parquet file (magic PAR1)",
+            "weir reads CSV, TSV, JSON Lines and lines (Parquet only as output)",
+        ),
+        (
+            b"\xff\xfe\0\0",
+            "UTF-32LE text (byte order mark FF FE 00 00)",
+            TO_UTF8,
+        ),
+        (
+            b"\0\0\xfe\xff",
+            "UTF-32BE text (byte order mark 00 00 FE FF)",
+            TO_UTF8,
+        ),
+        (
+            b"\xff\xfe",
+            "UTF-16LE text (byte order mark FF FE)",
+            TO_UTF8,
+        ),
+        (
+            b"\xfe\xff",
+            "UTF-16BE text (byte order mark FE FF)",
+            TO_UTF8,
+        ),
+    ];
+    // "BZh1" could begin a line of text: the block (or end-of-stream) magic after it cannot.
+    let bzip2 = head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && [
+            &b"\x31\x41\x59\x26\x53\x59"[..],
+            b"\x17\x72\x45\x38\x50\x90",
+        ]
+        .contains(&&head[4..10]);
+    if bzip2 {
+        return Some(("bzip2-compressed data (magic BZh)", DECOMPRESS));
+    }
+    KNOWN
+        .iter()
+        .find(|(magic, _, _)| head.starts_with(magic))
+        .map(|&(_, what, advice)| (what, advice))
+}
+
+/// How many decoded bytes [`nul_text`] looks at.
+const TEXT_CHECK: usize = 256;
+
+/// Text in UTF-16 or UTF-32 without a byte order mark, as its NUL bytes show in the first
+/// decoded bytes (at least 8): ASCII in UTF-16LE has a NUL in every odd position and none in
+/// the even ones. Only such a strong pattern counts; a stray NUL in text does not.
+pub(crate) fn nul_text(head: &[u8]) -> Option<&'static str> {
+    let n = head.len().min(TEXT_CHECK) & !3;
+    if n < 8 {
+        return None;
+    }
+    let mut nuls = [0usize; 4];
+    for (i, &b) in head[..n].iter().enumerate() {
+        nuls[i % 4] += usize::from(b == 0);
+    }
+    let slots = n / 4;
+    let (mostly, rarely) = (|c: usize| c * 4 >= slots * 3, |c: usize| c * 4 <= slots);
+    if rarely(nuls[0]) && mostly(nuls[1]) && mostly(nuls[2]) && mostly(nuls[3]) {
+        return Some("UTF-32LE text without a byte order mark (3 of every 4 bytes are NUL)");
+    }
+    if mostly(nuls[0]) && mostly(nuls[1]) && mostly(nuls[2]) && rarely(nuls[3]) {
+        return Some("UTF-32BE text without a byte order mark (3 of every 4 bytes are NUL)");
+    }
+    let (even, odd) = (nuls[0] + nuls[2], nuls[1] + nuls[3]);
+    let half = n / 2;
+    let (mostly, rarely) = (|c: usize| c * 4 >= half * 3, |c: usize| c * 4 <= half);
+    if rarely(even) && mostly(odd) {
+        return Some("UTF-16LE text without a byte order mark (every second byte is NUL)");
+    }
+    if mostly(even) && rarely(odd) {
+        return Some("UTF-16BE text without a byte order mark (every second byte is NUL)");
+    }
+    None
+}
+
+/// Refuses the first bytes of an input (up to 256) in a format weir cannot read: see
+/// [`unreadable`] and [`nul_text`].
+pub(crate) fn check_text_head(head: &[u8]) -> io::Result<()> {
+    if let Some((what, advice)) = unreadable(head) {
+        return Err(refusal(what, advice));
+    }
+    match nul_text(head) {
+        Some(what) => Err(refusal(what, TO_UTF8)),
+        None => Ok(()),
+    }
+}
+
+/// The error for input whose content is `what`.
+fn refusal(what: &str, advice: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the content is {what}, which weir cannot read; {advice}"),
+    )
+}
+
 impl Compression {
     /// The compression a file name asks for: `.gz` is gzip, `.zst` and `.zstd` are zstd
     /// (case-insensitive), anything else none.
@@ -54,7 +197,7 @@ impl Compression {
     pub fn from_magic(head: &[u8]) -> Compression {
         if head.starts_with(&GZIP_MAGIC) {
             Compression::Gzip
-        } else if head.starts_with(&ZSTD_MAGIC) {
+        } else if head.starts_with(&ZSTD_MAGIC) || skippable(head) {
             Compression::Zstd
         } else {
             Compression::None
@@ -236,12 +379,42 @@ enum State {
     Failed,
 }
 
+/// Up to the first 4 bytes of `reader` (fewer only at its end).
+fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; ZSTD_MAGIC.len()];
+    let mut len = 0;
+    while len < head.len() {
+        match reader.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(len);
+    Ok(head)
+}
+
+/// A skippable frame that ends before its announced size.
+fn truncated_skippable(at: u64, e: io::Error) -> io::Error {
+    if e.kind() != io::ErrorKind::UnexpectedEof {
+        return e;
+    }
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("zstd input is corrupt or truncated at compressed byte {at}: a skippable frame ends early"),
+    )
+}
+
 /// An input that is decompressed if its first bytes are a gzip or zstd magic number.
 pub(crate) struct Decompress {
     state: State,
     /// What the input's name promises (`.gz`, `.zst`); a promise the content breaks is an error.
     named: Compression,
     progress: Option<SourceCounters>,
+    /// The first decoded bytes, gathered until [`nul_text`] and [`unreadable`] have looked at
+    /// them (`None` after, or for a stream read from its middle).
+    text_head: Option<Vec<u8>>,
 }
 
 /// Compressed input is read from the source in blocks this large.
@@ -257,6 +430,7 @@ impl Decompress {
             state: State::Pending(reader),
             named,
             progress,
+            text_head: Some(Vec::new()),
         }
     }
 
@@ -270,22 +444,50 @@ impl Decompress {
             state: State::Plain(Cursor::new(Vec::new()).chain(reader)),
             named: Compression::None,
             progress,
+            text_head: None,
         }
     }
 
     fn sniff(&mut self, mut reader: Box<dyn Read + Send>) -> io::Result<State> {
-        let mut head = vec![0u8; ZSTD_MAGIC.len()];
-        let mut len = 0;
-        while len < head.len() {
-            match reader.read(&mut head[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        let mut head = read_head(&mut reader)?;
+        if let Some((what, advice)) = unreadable(&head) {
+            return Err(refusal(what, advice));
+        }
+        // Skippable frames carry no data: read past them (counted as consumed), and let the
+        // frame after them say what the stream is.
+        let mut skipped = 0u64;
+        while skippable(&head) {
+            let mut size = [0u8; 4];
+            reader
+                .read_exact(&mut size)
+                .map_err(|e| truncated_skippable(skipped, e))?;
+            let size = u64::from(u32::from_le_bytes(size));
+            let n = io::copy(&mut (&mut reader).take(size), &mut io::sink())?;
+            if n < size {
+                return Err(truncated_skippable(
+                    skipped,
+                    io::ErrorKind::UnexpectedEof.into(),
+                ));
+            }
+            skipped += 8 + size;
+            count(&self.progress, 8 + size as usize);
+            head = read_head(&mut reader)?;
+            if !head.is_empty() && !head.starts_with(&ZSTD_MAGIC) && !skippable(&head) {
+                let what = unreadable(&head).map_or("not a zstd frame", |(what, _)| what);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the data after the zstd skippable frame(s) at compressed byte \
+                         {skipped} is {what}, which weir cannot read"
+                    ),
+                ));
             }
         }
-        head.truncate(len);
-        let found = Compression::from_magic(&head);
+        let found = if skipped > 0 {
+            Compression::Zstd
+        } else {
+            Compression::from_magic(&head)
+        };
         if found == Compression::None && self.named != Compression::None {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -300,13 +502,15 @@ impl Decompress {
             p.compressed
                 .fetch_or(found != Compression::None, Ordering::Relaxed);
         }
+        // Nothing but skippable frames is an empty stream, as `zstd -dc` reads it.
+        let empty = head.is_empty();
         let sniffed = Cursor::new(head).chain(reader);
-        if found == Compression::None {
+        if found == Compression::None || empty {
             return Ok(State::Plain(sniffed));
         }
         let counted = Counted {
             inner: BufReader::with_capacity(COMPRESSED_BLOCK, sniffed),
-            consumed: 0,
+            consumed: skipped,
             progress: self.progress.clone(),
             io_failed: false,
         };
@@ -340,6 +544,23 @@ impl Decompress {
 
 impl Read for Decompress {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_decoded(buf)?;
+        if let Some(head) = &mut self.text_head {
+            let take = n.min(TEXT_CHECK - head.len());
+            head.extend_from_slice(&buf[..take]);
+            if head.len() == TEXT_CHECK || n == 0 {
+                // The decoded text's first bytes, checked before any of them can be taken for
+                // records (the run fails before it commits anything it read).
+                let head = self.text_head.take().expect("checked above");
+                check_text_head(&head)?;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Decompress {
+    fn read_decoded(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let (res, kind) = match &mut self.state {
             State::Plain(r) => {
                 let n = r.read(buf)?;
@@ -359,7 +580,7 @@ impl Read for Decompress {
                     unreachable!()
                 };
                 self.state = self.sniff(reader)?;
-                return self.read(buf);
+                return self.read_decoded(buf);
             }
         };
         match res {
@@ -580,6 +801,78 @@ mod tests {
         gz.extend(gzip(b"a\n"));
         gz.extend(gzip(b""));
         assert_eq!(read_all(gz, Compression::Gzip).0.unwrap(), b"a\n");
+    }
+
+    #[test]
+    fn formats_weir_cannot_read_are_refused_by_name_and_text_that_looks_alike_is_not() {
+        let refused = |bytes: &[u8]| read_all(bytes.to_vec(), Compression::None).0.unwrap_err();
+        for (bytes, what) in [
+            (&b"\xfd7zXZ\0\0\x04"[..], "xz-compressed"),
+            (b"BZh91AY&SY\x01\x02", "bzip2-compressed"),
+            (b"\x04\x22\x4d\x18\x64\x40", "LZ4-compressed"),
+            (b"PK\x03\x04\x14\0", "a zip archive"),
+            (b"PAR1\x15\x04\x15", "a Parquet file"),
+            (b"\xff\xfea\0,\0b\0", "UTF-16LE text (byte order mark"),
+            (
+                b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00",
+                "UTF-16LE text without",
+            ),
+            (
+                b"\x00a\x00,\x00b\x00\n\x001\x00,\x002\x00\n",
+                "UTF-16BE text without",
+            ),
+            (b"a\0\0\0,\0\0\0b\0\0\0\n\0\0\0", "UTF-32LE text without"),
+        ] {
+            let err = refused(bytes);
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("the content is {what}")),
+                "{err}"
+            );
+        }
+        for text in [
+            &b"PAR1,BZh9\n1,2\n"[..],
+            b"BZh1 is a line of text\n",
+            b"a,b\n1,\0\n2,3\n4,5\n6,7\n",
+            b"PK",
+            b"",
+        ] {
+            assert_eq!(read_all(text.to_vec(), Compression::None).0.unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn skippable_frames_are_read_past_and_what_follows_them_decides() {
+        let frame = |meta: &[u8]| {
+            let mut f = vec![0x5e, 0x2a, 0x4d, 0x18];
+            f.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+            f.extend_from_slice(meta);
+            f
+        };
+        let mut zst = frame(b"meta");
+        zst.extend(frame(b""));
+        zst.extend(zstd(b"a,b\n"));
+        assert_eq!(Compression::from_magic(&zst), Compression::Zstd);
+        let len = zst.len() as u64;
+        let (res, progress) = read_all(zst, Compression::None);
+        assert_eq!(res.unwrap(), b"a,b\n");
+        assert_eq!(progress.source_bytes_read.load(Ordering::Relaxed), len);
+        // Corruption after the skippable frames is said at its file offset.
+        let mut zst = frame(b"meta");
+        let mut bad = zstd(&sample());
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x55;
+        zst.extend(bad);
+        assert!(assert_corrupt(zst, Compression::Zstd, "after a skippable frame") >= 12);
+        // LZ4 behind a skippable frame is LZ4.
+        let mut lz4 = frame(b"");
+        lz4.extend_from_slice(b"\x04\x22\x4d\x18\x64\x40");
+        let err = read_all(lz4, Compression::None).0.unwrap_err().to_string();
+        assert!(
+            err.contains("at compressed byte 8 is LZ4-compressed data"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -122,6 +122,25 @@ pub enum Error {
     /// other than its data, or a shard folder is not what its plan and reports say.
     #[error("{0}")]
     Shard(String),
+    /// An ordered step that remembers keys (dedupe, a schema's unique or primary key) met
+    /// more distinct keys than its bound allows: the run stops instead of growing without
+    /// bound. The pipeline is valid; this input needs a higher bound.
+    #[error(
+        "{step}: more than {max_keys} distinct keys (at line {line}), its bound ({bound}; \
+         about {bytes_per_key} bytes of memory per key)"
+    )]
+    TooManyKeys {
+        /// The step: `dedupe` or `unique`.
+        step: &'static str,
+        /// What sets the bound.
+        bound: &'static str,
+        /// What a key costs in memory.
+        bytes_per_key: u32,
+        /// Its bound.
+        max_keys: usize,
+        /// The line of the record whose key was one too many.
+        line: u64,
+    },
     /// A worker thread panicked (a bug in a transform or in weir).
     #[error("a worker panicked: {0}")]
     Panic(String),

@@ -196,6 +196,16 @@ fn upload(_temp: &Path, url: &str) -> Result<()> {
     })
 }
 
+/// Gives `temp` the permission bits of the file at `target` it is about to replace, so that
+/// replacing an output neither widens nor narrows who may read it (a new output keeps the
+/// umask's default).
+pub(crate) fn keep_mode(temp: &Path, target: &Path) -> io::Result<()> {
+    match fs::metadata(target) {
+        Ok(old) if old.is_file() => fs::set_permissions(temp, old.permissions()),
+        _ => Ok(()),
+    }
+}
+
 fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -546,6 +556,10 @@ impl SinkWriter {
             ..
         } = &mut self.target
         {
+            keep_mode(temp, path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
             fs::rename(&*temp, &*path).map_err(|source| Error::Write {
                 path: path.clone(),
                 source,
@@ -716,6 +730,31 @@ mod tests {
         assert_eq!(temps(), 1);
         drop(w); // not committed: nothing uploaded, the temporary file removed
         assert_eq!(temps(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_replaced_output_keeps_its_permission_bits_and_a_new_one_gets_the_default() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        let fresh = dir.path().join("fresh.csv");
+        let mut w = Sink::Path(fresh.clone()).open().unwrap();
+        w.write_all(b"new").unwrap();
+        w.commit().unwrap();
+        let default = mode(&fresh);
+        for old in [0o600, 0o640, 0o444, 0o755] {
+            let target = dir.path().join("out.csv");
+            fs::write(&target, b"old").unwrap();
+            fs::set_permissions(&target, fs::Permissions::from_mode(old)).unwrap();
+            let mut w = Sink::Path(target.clone()).open().unwrap();
+            w.write_all(b"new").unwrap();
+            w.commit().unwrap();
+            assert_eq!(mode(&target), old, "{old:o}");
+            assert_eq!(fs::read(&target).unwrap(), b"new");
+            fs::remove_file(&target).unwrap();
+        }
+        assert_eq!(mode(&fresh), default);
     }
 
     #[test]

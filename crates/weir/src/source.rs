@@ -118,6 +118,12 @@ impl Source {
         let name = self.name();
         match self {
             Source::Path(path) => {
+                if is_fifo(&path) {
+                    // Opening a FIFO blocks until a writer opens it, on whatever thread calls
+                    // `open`: the one that must see a stop. Opened on the first read instead,
+                    // which happens on a reader thread that a stop does not wait for.
+                    return Ok((Box::new(Fifo::Closed(path, name)), None));
+                }
                 let file = File::open(&path).map_err(|source| Error::Open {
                     source_name: name.clone(),
                     source,
@@ -142,6 +148,41 @@ impl Source {
             Source::Stdin => Ok((Box::new(io::stdin()), None)),
             Source::Url(url) => open_object(&url, name),
             Source::Reader(_, reader) => Ok((reader, None)),
+        }
+    }
+}
+
+/// Whether `path` is a named pipe (a `stat`, which never blocks).
+fn is_fifo(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// A named pipe, opened (blocking until a writer comes) by its first read.
+enum Fifo {
+    Closed(PathBuf, SourceName),
+    Open(File),
+}
+
+impl Read for Fifo {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Fifo::Closed(path, name) = self {
+            let file = File::open(&*path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot open the named pipe {name}: {e}"))
+            })?;
+            *self = Fifo::Open(file);
+        }
+        match self {
+            Fifo::Open(file) => file.read(buf),
+            Fifo::Closed(..) => unreachable!("opened above"),
         }
     }
 }

@@ -2,13 +2,14 @@
 //! returns their slots to the pool, and commits the outputs at the end.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::keys::KeyMap;
 use super::stop::{recv_until_stopped, StopState};
 use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
@@ -29,11 +30,11 @@ enum GateState {
         passed: u64,
     },
     Dedupe {
-        seen: HashSet<u128>,
+        seen: KeyMap<()>,
         max_keys: usize,
     },
     Unique {
-        first_line: HashMap<u128, u64>,
+        first_line: KeyMap<u64>,
         field: String,
         max_keys: usize,
     },
@@ -53,11 +54,11 @@ impl GateState {
                 passed: 0,
             },
             Gate::Dedupe { max_keys } => GateState::Dedupe {
-                seen: HashSet::new(),
+                seen: KeyMap::new(),
                 max_keys: *max_keys,
             },
             Gate::Unique { field, max_keys } => GateState::Unique {
-                first_line: HashMap::new(),
+                first_line: KeyMap::new(),
                 field: field.clone(),
                 max_keys: *max_keys,
             },
@@ -74,7 +75,7 @@ impl GateState {
         match self {
             GateState::Head { .. } => {}
             GateState::Dedupe { seen, .. } => {
-                seen.insert(key);
+                seen.insert(key, ());
             }
             GateState::Unique { first_line, .. } => {
                 first_line.insert(key, line);
@@ -83,11 +84,16 @@ impl GateState {
     }
 
     fn decide(&mut self, key: u128, line: u64) -> Result<Option<Verdict>> {
-        let too_many = |max: usize, what: &str| {
-            Error::Config(format!(
-                "{what}: more than {max} distinct keys; raise the step's max_keys (about 32 bytes \
-                 of memory per key)"
-            ))
+        // Not a usage error: the pipeline is valid, this input has more keys than it allows.
+        let too_many = |max_keys: usize, step: &'static str| Error::TooManyKeys {
+            step,
+            bound: match step {
+                "dedupe" => "raise it with the step's max_keys or --dedupe-max-keys",
+                _ => "fixed for a schema's unique and primary keys",
+            },
+            bytes_per_key: if step == "dedupe" { 28 } else { 41 },
+            max_keys,
+            line,
         };
         match self {
             GateState::Head { limit, passed } => {
@@ -98,13 +104,13 @@ impl GateState {
                 Ok(None)
             }
             GateState::Dedupe { seen, max_keys } => {
-                if seen.contains(&key) {
+                if seen.get(key).is_some() {
                     return Ok(Some(Verdict::Filter));
                 }
                 if seen.len() >= *max_keys {
                     return Err(too_many(*max_keys, "dedupe"));
                 }
-                seen.insert(key);
+                seen.insert(key, ());
                 Ok(None)
             }
             GateState::Unique {
@@ -112,7 +118,7 @@ impl GateState {
                 field,
                 max_keys,
             } => {
-                if let Some(first) = first_line.get(&key) {
+                if let Some(first) = first_line.get(key) {
                     return Ok(Some(Verdict::Reject {
                         field: field.clone(),
                         message: format!(

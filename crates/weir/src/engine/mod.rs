@@ -16,6 +16,7 @@
 //! calls the observer; it never touches the data.
 
 mod committer;
+mod keys;
 mod resume;
 mod stop;
 mod timed;

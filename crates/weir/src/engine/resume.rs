@@ -176,6 +176,7 @@ fn finish_rename(partial: &Path, target: &Path, len: u64, cp_path: &Path) -> Res
         }
         file.set_len(len).map_err(err)?;
         file.sync_all().map_err(err)?;
+        crate::sink::keep_mode(partial, target).map_err(err)?;
         fs::rename(partial, target).map_err(err)?;
         checkpoint::sync_dir(target);
     } else if !target.exists() {

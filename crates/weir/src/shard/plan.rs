@@ -192,10 +192,16 @@ fn probe(name: &str, dialect: Dialect, max_record_size: usize) -> Result<PlanInp
     let (size, version) = stamp(name)?;
     let mut head = Vec::new();
     open_input(name, 0, &version)?
-        .take(4)
+        .take(256)
         .read_to_end(&mut head)
         .map_err(|e| Error::read(SourceName::new(name), e))?;
     let splittable = Compression::from_magic(&head) == Compression::None;
+    if splittable {
+        // Shards read the stored bytes as they are: what weir cannot read is refused here,
+        // as a one-machine run refuses it.
+        crate::compress::check_text_head(&head)
+            .map_err(|e| Error::read(SourceName::new(name), e))?;
+    }
     let mut input = PlanInput {
         name: name.to_string(),
         size,

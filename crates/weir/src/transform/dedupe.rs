@@ -5,12 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::{BindError, Gate, Outcome, Transform};
 use crate::format::{Columns, Record};
 
-/// The default bound on distinct keys: about 128 MiB of memory at ~32 bytes per key.
+/// The default bound on distinct keys: at most 128 MiB of memory at <= 32 bytes per key.
 pub const DEFAULT_MAX_KEYS: usize = 4 << 20;
 
 /// Filters every record whose key columns repeat an earlier record's (the first occurrence in
-/// input order is kept, exactly, for any parallelism). Memory: about 32 bytes per distinct key
-/// (a 128-bit hash), bounded by `max_keys`; more distinct keys than that stops the run.
+/// input order is kept, exactly, for any parallelism). Memory: at most 32 bytes per distinct
+/// key (a 128-bit hash in a table, see `engine::keys`), bounded by `max_keys`; more distinct
+/// keys than that stops the run ([`crate::Error::TooManyKeys`], a run failure, not a usage
+/// error).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dedupe {

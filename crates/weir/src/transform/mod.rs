@@ -164,7 +164,8 @@ pub enum Gate {
     /// Only the first `n` records that reach the step pass; the rest are filtered.
     Head(u64),
     /// A record whose key was claimed before is filtered. At most `max_keys` distinct keys are
-    /// held (16 bytes each plus table overhead, about 32 bytes); more stops the run.
+    /// held (16 bytes each plus table overhead: at most 32 bytes, see `engine::keys`); more
+    /// stops the run ([`crate::Error::TooManyKeys`]).
     Dedupe {
         /// The bound on distinct keys.
         max_keys: usize,
