@@ -215,10 +215,12 @@ fn commit_one(m: &Member) -> Result<()> {
     if m.object {
         return super::upload(&m.temp, &m.target.to_string_lossy());
     }
-    fs::rename(&m.temp, &m.target).map_err(|source| Error::Write {
+    let werr = |source| Error::Write {
         path: m.target.clone(),
         source,
-    })
+    };
+    super::keep_mode(&m.temp, &m.target).map_err(werr)?;
+    fs::rename(&m.temp, &m.target).map_err(werr)
 }
 
 /// Undoes a committed member: its new content goes back to its temporary file, and the backup
