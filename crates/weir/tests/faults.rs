@@ -2,6 +2,10 @@
 //! returns (the time limit and the stop handle still end the run promptly), an input changed
 //! while it is read, a missing output folder. Each run that fails leaves no file at the output
 //! path, an existing file there untouched, and no temporary file.
+//!
+//! A test binary of its own, apart from `tests/it`: its panic-hook test depends on being
+//! under weir's process-wide panic hook, which the first pipeline of the process installs; in
+//! a binary shared with other tests that order is not its own to choose.
 
 use std::fs;
 use std::path::{Path, PathBuf};

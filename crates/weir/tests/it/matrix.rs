@@ -2,14 +2,11 @@
 //! default} x workers {1, 2, 8} x ordered/unordered, for every format (CSV has property tests
 //! of its own in `equivalence.rs`).
 
-use std::io::Cursor;
-
-mod common;
-use common::Shared;
+use crate::common::{in_memory, Shared};
 
 use weir::schema::{Schema, Validate};
 use weir::transform::{Dedupe, Head};
-use weir::{Dialect, Format, PipelineBuilder, Report, Select, Sink, Source, Transform};
+use weir::{Dialect, Format, Report, Select, Transform};
 
 struct Case {
     dialect: Dialect,
@@ -21,20 +18,12 @@ struct Case {
 }
 
 fn run(case: &Case, chunk: usize, workers: usize, ordered: bool) -> (String, String, Report) {
-    let out = Shared::default();
-    let rej = Shared::default();
-    let mut b = PipelineBuilder::new(
-        Source::Reader(
-            "in".into(),
-            Box::new(Cursor::new(case.input.as_bytes().to_vec())),
-        ),
-        Sink::Writer("out".into(), Box::new(out.clone())),
-    )
-    .dialect(case.dialect)
-    .rejects(Sink::Writer("rejects".into(), Box::new(rej.clone())))
-    .chunk_size(chunk)
-    .workers(workers)
-    .ordered(ordered);
+    let (b, buffers) = in_memory("in", case.input.as_bytes());
+    let mut b = b
+        .dialect(case.dialect)
+        .chunk_size(chunk)
+        .workers(workers)
+        .ordered(ordered);
     for step in (case.chain)() {
         b = b.boxed_transform(step);
     }
@@ -43,7 +32,7 @@ fn run(case: &Case, chunk: usize, workers: usize, ordered: bool) -> (String, Str
         .run()
         .unwrap_or_else(|f| panic!("run failed: {}", f.error));
     let text = |s: &Shared| String::from_utf8(s.bytes()).unwrap();
-    (text(&out), text(&rej), report)
+    (text(&buffers.output), text(&buffers.rejects), report)
 }
 
 fn sorted_lines(s: &str) -> Vec<&str> {

@@ -2,12 +2,9 @@
 //! sizes {1, 2, 7, 64, default} x workers {1, 2, 8}, with the raw passthrough and the CSV
 //! skimmer in play (no transforms) and out of play (a transform that changes nothing visible).
 
-use std::io::Cursor;
+use crate::common::in_memory;
 
-mod common;
-use common::Shared;
-
-use weir::{Dialect, Error, Format, PipelineBuilder, Select, Sink, Source};
+use weir::{Dialect, Error, Format, Select};
 
 /// Runs `input` (read as `from`) to `to`, with or without a `select` of every column.
 fn convert(
@@ -18,15 +15,12 @@ fn convert(
     chunk: usize,
     workers: usize,
 ) -> Vec<u8> {
-    let out = Shared::default();
-    let mut b = PipelineBuilder::new(
-        Source::Reader("in".into(), Box::new(Cursor::new(input.to_vec()))),
-        Sink::Writer("out".into(), Box::new(out.clone())),
-    )
-    .format(from)
-    .output_dialect(to)
-    .chunk_size(chunk)
-    .workers(workers);
+    let (b, out) = in_memory("in", input);
+    let mut b = b
+        .format(from)
+        .output_dialect(to)
+        .chunk_size(chunk)
+        .workers(workers);
     if let Some(cols) = select {
         b = b.transform(Select::new(cols.iter().copied()));
     }
@@ -36,7 +30,7 @@ fn convert(
         .unwrap_or_else(|f| panic!("run failed: {}", f.error));
     assert!(report.balanced());
     assert_eq!(report.records_rejected, 0);
-    out.bytes()
+    out.output.bytes()
 }
 
 fn check_all_pairs(tables: &[(Format, &[u8])], columns: &[&str]) {
@@ -110,16 +104,13 @@ fn a_csv_dialect_of_its_own_is_written_as_asked() {
 
 #[test]
 fn lines_output_of_several_columns_is_a_usage_error_before_anything_is_written() {
-    let out = Shared::default();
-    let failure = PipelineBuilder::new(
-        Source::Reader("in".into(), Box::new(Cursor::new(b"a,b\n1,2\n".to_vec()))),
-        Sink::Writer("out".into(), Box::new(out.clone())),
-    )
-    .output_format(Format::Lines)
-    .build()
-    .run()
-    .expect_err("two columns cannot be lines");
+    let (b, out) = in_memory("in", b"a,b\n1,2\n");
+    let failure = b
+        .output_format(Format::Lines)
+        .build()
+        .run()
+        .expect_err("two columns cannot be lines");
     assert!(failure.error.is_usage(), "{}", failure.error);
     assert!(matches!(&failure.error, Error::Config(m) if m.contains("a, b")));
-    assert!(out.bytes().is_empty());
+    assert!(out.output.bytes().is_empty());
 }

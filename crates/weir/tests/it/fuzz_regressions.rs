@@ -1,15 +1,12 @@
 //! Inputs the fuzz targets in `fuzz/` (or the reasoning that set them up) found to break an
 //! invariant, kept as bytes, each named after what it guards.
 
-use std::io::Cursor;
-
-mod common;
-use common::Shared;
+use crate::common::in_memory;
 
 use weir::expr::Expr;
 use weir::source::SourceName;
 use weir::split::{Chunk, Framing, SplitterBuilder};
-use weir::{Columns, Dialect, Format, PipelineBuilder, Sink, Source};
+use weir::{Columns, Dialect, Format};
 
 /// The first line of each chunk the splitter cuts from `input`.
 fn first_lines(input: &[u8], framing: Framing, chunk_size: usize) -> Vec<u64> {
@@ -44,20 +41,15 @@ fn json_lines_rejects_name_the_same_line_for_every_chunk_size() {
     let input = b"{\"a\":1,\r\"b\":2}\n{\"a\":2,\"b\":3}\nnot json\n";
     let mut seen = Vec::new();
     for chunk in [1, 2, 7, 1 << 20] {
-        let rejects = Shared::default();
-        PipelineBuilder::new(
-            Source::Reader("in.jsonl".into(), Box::new(Cursor::new(input.to_vec()))),
-            Sink::Writer("out".into(), Box::new(Shared::default())),
-        )
-        .format(Format::Jsonl)
-        .chunk_size(chunk)
-        .workers(2)
-        .rejects(Sink::Writer("rejects".into(), Box::new(rejects.clone())))
-        .build()
-        .run()
-        .map_err(|f| f.error)
-        .unwrap();
-        seen.push(String::from_utf8(rejects.bytes()).unwrap());
+        let (b, buffers) = in_memory("in.jsonl", input);
+        b.format(Format::Jsonl)
+            .chunk_size(chunk)
+            .workers(2)
+            .build()
+            .run()
+            .map_err(|f| f.error)
+            .unwrap();
+        seen.push(String::from_utf8(buffers.rejects.bytes()).unwrap());
     }
     assert!(seen[0].contains("in.jsonl,3,29,"), "{}", seen[0]);
     assert!(seen.iter().all(|s| *s == seen[0]), "{seen:?}");

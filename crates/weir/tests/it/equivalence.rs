@@ -4,14 +4,11 @@
 //! engine's splitter, decoder and encoder are all checked against an independent
 //! implementation of the same RFC 4180 reading.
 
-use std::io::Cursor;
-
-mod common;
-use common::Shared;
+use crate::common::in_memory;
 
 use csv_core::{ReadFieldResult, Reader, WriteResult, Writer, WriterBuilder};
 use proptest::prelude::*;
-use weir::{Format, PipelineBuilder, Sink, Source};
+use weir::Format;
 
 /// A field as the reference sees it: its bytes, and whether it was an empty quoted field (the
 /// empty string, as opposed to an empty unquoted field, which is NULL).
@@ -159,21 +156,18 @@ fn run_chain(
     flexible: bool,
     select: Option<Vec<String>>,
 ) -> Run {
-    let out = Shared::default();
-    let mut builder = PipelineBuilder::new(
-        Source::Reader("input.csv".into(), Box::new(Cursor::new(input.to_vec()))),
-        Sink::Writer("out".into(), Box::new(out.clone())),
-    )
-    .format(Format::Csv)
-    .chunk_size(chunk)
-    .workers(workers)
-    .ordered(ordered)
-    .flexible(flexible);
+    let (builder, out) = in_memory("input.csv", input);
+    let mut builder = builder
+        .format(Format::Csv)
+        .chunk_size(chunk)
+        .workers(workers)
+        .ordered(ordered)
+        .flexible(flexible);
     if let Some(cols) = select {
         builder = builder.transform(weir::Select::new(cols));
     }
     let result = builder.build().run();
-    let output = out.bytes();
+    let output = out.output.bytes();
     Run {
         output,
         report: result.map_err(|f| f.error.to_string()),
@@ -375,26 +369,21 @@ fn the_reference_reads_messy_quotes_like_python() {
 
 /// A run with `--oversized reject` at `limit` bytes: output, rejects and the report (or error).
 fn run_oversized(input: &[u8], chunk: usize, workers: usize, limit: usize) -> (Run, Vec<u8>) {
-    let out = Shared::default();
-    let rejects = Shared::default();
-    let result = PipelineBuilder::new(
-        Source::Reader("input.csv".into(), Box::new(Cursor::new(input.to_vec()))),
-        Sink::Writer("out".into(), Box::new(out.clone())),
-    )
-    .format(Format::Csv)
-    .chunk_size(chunk)
-    .workers(workers)
-    .flexible(true)
-    .max_record_size(limit)
-    .oversized(weir::Oversized::Reject)
-    .rejects(Sink::Writer("rejects".into(), Box::new(rejects.clone())))
-    .build()
-    .run();
+    let (b, out) = in_memory("input.csv", input);
+    let result = b
+        .format(Format::Csv)
+        .chunk_size(chunk)
+        .workers(workers)
+        .flexible(true)
+        .max_record_size(limit)
+        .oversized(weir::Oversized::Reject)
+        .build()
+        .run();
     let run = Run {
-        output: out.bytes(),
+        output: out.output.bytes(),
         report: result.map_err(|f| f.error.to_string()),
     };
-    (run, rejects.bytes())
+    (run, out.rejects.bytes())
 }
 
 proptest! {
