@@ -177,6 +177,14 @@ impl Output {
         Ok(w)
     }
 
+    /// The xxh64 of what the output has stored, if kept.
+    fn digest(&self) -> Option<u64> {
+        match self {
+            Output::Bytes(w) => w.digest(),
+            Output::Parquet(_) => None,
+        }
+    }
+
     /// Syncs a byte output to disk (resumable runs write no Parquet); returns its length as
     /// stored.
     fn sync(&mut self) -> Result<u64> {
@@ -313,8 +321,10 @@ impl Committer {
         c.position = position;
         c.output_len = output_len;
         c.output_written = self.out.written();
+        c.output_hash = checkpoint::digest_hex(self.out.digest());
         c.rejects_len = rejects_len;
         c.rejects_written = self.rejects.as_ref().map_or(0, SinkWriter::written);
+        c.rejects_hash = checkpoint::digest_hex(self.rejects.as_ref().and_then(SinkWriter::digest));
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
         c.counters = Counters {
@@ -575,7 +585,8 @@ impl Committer {
 
     /// Makes the outputs final (rejects first, so a visible output always has its rejects).
     /// A resumable run records that it is committing first, and that it is complete after.
-    pub(crate) fn commit(mut self) -> Result<()> {
+    /// Returns the xxh64 of the output and the rejects as stored, where kept.
+    pub(crate) fn commit(mut self) -> Result<(Option<u64>, Option<u64>)> {
         if let Some(position) = self.last_position.clone() {
             self.checkpoint(State::Committing, position)?;
         }
@@ -585,6 +596,10 @@ impl Committer {
         if let Some(r) = &mut self.rejects {
             r.finish()?;
         }
+        let digests = (
+            out.digest(),
+            self.rejects.as_ref().and_then(SinkWriter::digest),
+        );
         if let Some(r) = self.rejects {
             r.commit()?;
         }
@@ -595,6 +610,6 @@ impl Committer {
             cp.base.state = State::Complete;
             cp.base.store(&cp.paths.checkpoint)?;
         }
-        Ok(())
+        Ok(digests)
     }
 }

@@ -107,6 +107,8 @@ pub struct PipelineBuilder {
     on_panic: OnPanic,
     resumable: Option<Resumable>,
     shard: Option<ShardRange>,
+    /// Whether the report carries the xxh64 of the output and rejects as stored.
+    digests: bool,
 }
 
 /// The byte range one shard reads (see [`crate::shard`]): the header is read from the input's
@@ -151,7 +153,16 @@ impl PipelineBuilder {
             on_panic: OnPanic::default(),
             resumable: None,
             shard: None,
+            digests: false,
         }
+    }
+
+    /// Computes the xxh64 of the output and the rejects as they are written (as stored:
+    /// after compression), into [`Report::output_digest`] and [`Report::rejects_digest`]: a
+    /// shard's report carries them for `weir merge` to verify.
+    pub(crate) fn keep_digests(mut self) -> Self {
+        self.digests = true;
+        self
     }
 
     /// Makes this pipeline one shard: it reads `source` only (the other inputs are dropped),
@@ -602,6 +613,7 @@ fn run_inner(
         on_panic,
         resumable,
         shard,
+        digests,
         ..
     } = cfg;
     // A resumable run checks its checkpoint before it reads or writes anything.
@@ -784,10 +796,16 @@ fn run_inner(
         None => {
             let mut out = sink.open_with(compression_level)?;
             out.set_durable(durable);
+            if digests {
+                out.keep_digest();
+            }
             let rejects_out = match rejects {
                 Some(s) => {
                     let mut w = s.open_with(compression_level)?;
                     w.set_durable(durable);
+                    if digests {
+                        w.keep_digest();
+                    }
                     w.write_all(REJECTS_HEADER)?;
                     Some(w)
                 }
@@ -801,12 +819,16 @@ fn run_inner(
                 crate::sink::compression_for(target, compression_level)?;
             }
             // Each partial file keeps what the checkpoint counts (its length as stored, and
-            // the bytes written before compression).
+            // the bytes written before compression,
+            // and the digest of what it keeps, checked: an edit inside it is a refusal).
             let partial = |path: &std::path::PathBuf,
                            target: &std::path::PathBuf,
-                           keep: Option<(u64, u64)>| {
-                let file =
-                    checkpoint::open_partial(path, keep.map(|k| k.0), &plan.paths.checkpoint)?;
+                           keep: Option<(u64, u64, &str)>| {
+                let (file, digest) = checkpoint::open_partial_verified(
+                    path,
+                    keep.map(|k| (k.0, k.2)),
+                    &plan.paths.checkpoint,
+                )?;
                 let written = keep.map_or(0, |k| k.1);
                 SinkWriter::partial(
                     file,
@@ -814,17 +836,21 @@ fn run_inner(
                     target.clone(),
                     written,
                     compression_level,
+                    digest,
                 )
             };
             let out = partial(
                 &plan.paths.output_partial,
                 &plan.paths.output,
-                cp.map(|c| (c.output_len, c.output_written)),
+                cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
             )?;
             let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
                 (Some(path), Some(target)) => {
-                    let mut w =
-                        partial(path, target, cp.map(|c| (c.rejects_len, c.rejects_written)))?;
+                    let mut w = partial(
+                        path,
+                        target,
+                        cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
+                    )?;
                     if fresh {
                         w.write_all(REJECTS_HEADER)?;
                     }
@@ -1094,7 +1120,10 @@ fn run_inner(
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
-    committer.commit()?;
+    let (output_digest, rejects_digest) = committer.commit()?;
+    let hex = |d: u64| format!("{d:016x}");
+    report.output_digest = output_digest.map(hex);
+    report.rejects_digest = rejects_digest.map(hex);
     if let Some(stale) = stale {
         stale.remove_all();
     }
