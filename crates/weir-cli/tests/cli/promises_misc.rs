@@ -441,3 +441,27 @@ fn resume_refuses_a_partial_output_edited_since_the_checkpoint() {
     }
     assert_bytes(&sb.read("out.csv"), &want);
 }
+
+#[test]
+fn an_output_fifo_with_no_reader_times_out_with_124_and_stops_on_ctrl_c_with_130() {
+    for (extra, sig, want) in [
+        (&["--timeout", "1s"][..], None, 124),
+        (&[][..], Some(libc::SIGINT), 130),
+    ] {
+        let sb = Sandbox::new();
+        sb.write("in.csv", b"a,b\n1,2\n");
+        mkfifo(&sb, "out.csv");
+        let mut args = vec!["run", "--input", "in.csv", "--output", "out.csv"];
+        args.extend_from_slice(extra);
+        let mut child = sb.spawn(&args);
+        if let Some(sig) = sig {
+            sleep(Duration::from_millis(500));
+            send_signal(&child, sig);
+        }
+        let (got, waited) = wait_at_most(&mut child, Duration::from_secs(10));
+        let err = read_stderr(&mut child);
+        assert_eq!(got, Some(want), "stderr: {err}");
+        assert!(waited < Duration::from_millis(2500), "took {waited:?}");
+        assert_eq!(sb.names(), ["in.csv", "out.csv"], "nothing else written");
+    }
+}

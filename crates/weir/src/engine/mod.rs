@@ -794,14 +794,14 @@ fn run_inner(
     let data_start = splitter.offset();
     let (mut out, mut rejects_out) = match &resume {
         None => {
-            let mut out = sink.open_with(compression_level)?;
+            let mut out = open_watched(sink, compression_level, deadline, &stop)?;
             out.set_durable(durable);
             if digests {
                 out.keep_digest();
             }
             let rejects_out = match rejects {
                 Some(s) => {
-                    let mut w = s.open_with(compression_level)?;
+                    let mut w = open_watched(s, compression_level, deadline, &stop)?;
                     w.set_durable(durable);
                     if digests {
                         w.keep_digest();
@@ -1221,6 +1221,42 @@ pub fn sample(
         }
     }
     Ok((prologue.columns, rows))
+}
+
+/// Opens an output; a named pipe on its own thread, so that a stop request or the time limit
+/// is acted on while it waits for a reader (opening a pipe for writing blocks until one
+/// comes). An open still blocked after a stop is left behind: a pipe has no temporary file.
+fn open_watched(
+    sink: Sink,
+    compression_level: Option<i32>,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+) -> Result<SinkWriter> {
+    if !matches!(&sink, Sink::Path(p) if crate::source::is_fifo(p)) {
+        return sink.open_with(compression_level);
+    }
+    let (tx, rx) = bounded(1);
+    thread::Builder::new()
+        .name("weir-open-output".into())
+        .spawn(move || {
+            let _ = tx.send(sink.open_with(compression_level));
+        })
+        .expect("spawn output opener");
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Panic("the output opener stopped".into()))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.stop(crate::StopReason::TimedOut);
+        }
+        if let Some(reason) = stop.reason() {
+            return Err(Error::Stopped(reason));
+        }
+    }
 }
 
 /// Reads the prologue on its own thread, so that a stop request or the time limit is acted on
