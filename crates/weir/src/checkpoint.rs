@@ -532,44 +532,45 @@ pub(crate) fn open_partial_verified(
     keep: Option<(u64, &str)>,
     checkpoint: &Path,
 ) -> Result<(File, XxHash64)> {
-    let mut file = open_partial(path, keep.map(|k| k.0), checkpoint)?;
     let mut hasher = XxHash64::with_seed(0);
-    let Some((len, want)) = keep else {
-        return Ok((file, hasher));
-    };
-    let read_err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    file.seek(SeekFrom::Start(0)).map_err(read_err)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let n = file
-            .read(&mut buf[..left.min(1 << 20) as usize])
-            .map_err(read_err)?;
-        if n == 0 {
-            break;
-        }
-        std::hash::Hasher::write(&mut hasher, &buf[..n]);
-        left -= n as u64;
-    }
-    let got = hex(std::hash::Hasher::finish(&hasher));
-    if left > 0 || got != want {
-        let why = if want.is_empty() {
-            "the checkpoint holds no digest of it (an older weir took it)".to_string()
-        } else {
-            format!("its first {len} bytes have xxh64 {got}, the checkpoint recorded {want}")
+    if let Some((len, want)) = keep {
+        // Checked before anything is cut, so a refusal leaves the file as it was.
+        let read_err = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
         };
-        return Err(refuse(
-            checkpoint,
-            format!(
-                "{} was changed since the checkpoint was taken ({why}); run without --resume \
-                 to start over",
-                path.display()
-            ),
-        ));
+        let mut file = File::open(path).map_err(read_err)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut left = len;
+        while left > 0 {
+            let n = file
+                .read(&mut buf[..left.min(1 << 20) as usize])
+                .map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            std::hash::Hasher::write(&mut hasher, &buf[..n]);
+            left -= n as u64;
+        }
+        let got = hex(std::hash::Hasher::finish(&hasher));
+        // A file too short is open_partial's refusal, which says so.
+        if left == 0 && got != want {
+            let why = if want.is_empty() {
+                "the checkpoint holds no digest of it (an older weir took it)".to_string()
+            } else {
+                format!("its first {len} bytes have xxh64 {got}, the checkpoint recorded {want}")
+            };
+            return Err(refuse(
+                checkpoint,
+                format!(
+                    "{} was changed since the checkpoint was taken ({why}); run without \
+                     --resume to start over",
+                    path.display()
+                ),
+            ));
+        }
     }
+    let file = open_partial(path, keep.map(|k| k.0), checkpoint)?;
     Ok((file, hasher))
 }
 
