@@ -248,7 +248,8 @@ pub struct IoArgs {
     /// glob ('data/*.csv', 's3://bucket/logs/**/*.csv.gz'), to read several files as one
     /// stream, in order (globs sorted by name); their headers must agree, and rejects name the
     /// file each record came from. gzip and zstd content is decompressed as it is read,
-    /// recognised by its magic bytes.
+    /// recognised by its magic bytes; content weir cannot read (xz, bzip2, LZ4, zip, Parquet,
+    /// UTF-16/32 text) is refused, naming what it is (exit 1).
     #[arg(long, short = 'i', value_name = "PATH", action = ArgAction::Append)]
     pub input: Vec<String>,
 

@@ -207,8 +207,15 @@ pub(crate) struct Checkpoint {
     pub output_len: u64,
     /// The bytes written to the output before compression.
     pub output_written: u64,
+    /// The xxh64 of the output's committed bytes as stored: a resumed run reads them back and
+    /// refuses to go on when they differ (the partial file was edited).
+    #[serde(default)]
+    pub output_hash: String,
     pub rejects_len: u64,
     pub rejects_written: u64,
+    /// The same for the rejects.
+    #[serde(default)]
+    pub rejects_hash: String,
     pub gates_len: u64,
     pub gates_hash: String,
     pub counters: Counters,
@@ -288,8 +295,10 @@ impl Checkpoint {
             position: Position::default(),
             output_len: 0,
             output_written: 0,
+            output_hash: String::new(),
             rejects_len: 0,
             rejects_written: 0,
+            rejects_hash: String::new(),
             gates_len: 0,
             gates_hash: String::new(),
             counters: Counters::default(),
@@ -514,6 +523,61 @@ pub(crate) fn open_at(
     Ok(reader)
 }
 
+/// A kept digest as a checkpoint records it (empty when not kept).
+pub(crate) fn digest_hex(digest: Option<u64>) -> String {
+    digest.map(hex).unwrap_or_default()
+}
+
+/// [`open_partial`], checking that the `keep` bytes kept hash to what the checkpoint recorded
+/// (`(length, xxh64)`): they are read back once, at the resume, and the hash goes on over what
+/// the resumed run writes. An edit anywhere in them is a refusal, not a silent splice.
+pub(crate) fn open_partial_verified(
+    path: &Path,
+    keep: Option<(u64, &str)>,
+    checkpoint: &Path,
+) -> Result<(File, XxHash64)> {
+    let mut hasher = XxHash64::with_seed(0);
+    if let Some((len, want)) = keep {
+        // Checked before anything is cut, so a refusal leaves the file as it was.
+        let read_err = |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(read_err)?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut left = len;
+        while left > 0 {
+            let n = file
+                .read(&mut buf[..left.min(1 << 20) as usize])
+                .map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            std::hash::Hasher::write(&mut hasher, &buf[..n]);
+            left -= n as u64;
+        }
+        let got = hex(std::hash::Hasher::finish(&hasher));
+        // A file too short is open_partial's refusal, which says so.
+        if left == 0 && got != want {
+            let why = if want.is_empty() {
+                "the checkpoint holds no digest of it (an older weir took it)".to_string()
+            } else {
+                format!("its first {len} bytes have xxh64 {got}, the checkpoint recorded {want}")
+            };
+            return Err(refuse(
+                checkpoint,
+                format!(
+                    "{} was changed since the checkpoint was taken ({why}); run without \
+                     --resume to start over",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let file = open_partial(path, keep.map(|k| k.0), checkpoint)?;
+    Ok((file, hasher))
+}
+
 /// Opens a partial file for writing at `keep` bytes (truncating what a killed run wrote after
 /// its last checkpoint), or empty; locked so that two resumable runs cannot write it at once.
 pub(crate) fn open_partial(path: &Path, keep: Option<u64>, checkpoint: &Path) -> Result<File> {
@@ -671,8 +735,10 @@ mod tests {
             position: Position::default(),
             output_len: 10,
             output_written: 10,
+            output_hash: String::new(),
             rejects_len: 0,
             rejects_written: 0,
+            rejects_hash: String::new(),
             gates_len: 0,
             gates_hash: String::new(),
             counters: Counters::default(),

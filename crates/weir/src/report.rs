@@ -300,6 +300,14 @@ pub struct Report {
     /// For the merged report of a sharded run: the shards and the repairs; `None` otherwise.
     #[serde(default)]
     pub merge: Option<crate::shard::MergeInfo>,
+    /// The xxh64 of the output as stored (16 hex digits), for runs that keep it (a shard's,
+    /// which its report's `shard` section carries for `weir merge` to verify); not written in
+    /// the JSON report itself.
+    #[serde(skip)]
+    pub output_digest: Option<String>,
+    /// The same for the rejects file.
+    #[serde(skip)]
+    pub rejects_digest: Option<String>,
 }
 
 impl Report {
@@ -338,6 +346,8 @@ impl Report {
             resume: None,
             shard: None,
             merge: None,
+            output_digest: None,
+            rejects_digest: None,
         }
     }
 

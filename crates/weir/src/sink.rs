@@ -15,9 +15,12 @@
 //! rename (or upload), so a committed file is always a complete gzip member or zstd frame.
 
 use std::fs::{self, File, OpenOptions};
+use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use twox_hash::XxHash64;
 
 use crate::compress::Compression;
 use crate::error::{Error, Result};
@@ -158,13 +161,20 @@ fn open_temp(
     upload: bool,
 ) -> Result<SinkWriter> {
     let (compression, level) = compression_for(&path, compression_level)?;
+    // A file replacing another takes its permission bits from the start, so a private
+    // output's data is never readable by others while it is written.
     let file = temps::create(&temp, |t| {
-        OpenOptions::new().write(true).create_new(true).open(t)
+        let f = OpenOptions::new().write(true).create_new(true).open(t)?;
+        if !upload {
+            keep_mode(t, &path)?;
+        }
+        Ok(f)
     })
     .map_err(|source| Error::Write {
         path: path.clone(),
         source,
     })?;
+    let file = Stored { file, digest: None };
     let file = Encoded::new(file, compression, level).map_err(|source| {
         let _ = fs::remove_file(&temp);
         temps::unregister(&temp);
@@ -243,15 +253,37 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 #[cfg(not(target_os = "linux"))]
 fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 
+/// A file as written: the bytes as stored (compressed, for a compressed output), and their
+/// running xxh64 when asked for (see [`SinkWriter::digest`]): computed as they are written,
+/// never by reading the file back.
+struct Stored {
+    file: File,
+    digest: Option<XxHash64>,
+}
+
+impl Write for Stored {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.file.write_all(bytes)?;
+        if let Some(d) = &mut self.digest {
+            d.write(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A file output, compressed or not.
 enum Encoded {
-    Plain(File),
-    Gzip(Box<flate2::write::GzEncoder<File>>),
-    Zstd(Box<zstd::stream::write::Encoder<'static, File>>),
+    Plain(Stored),
+    Gzip(Box<flate2::write::GzEncoder<Stored>>),
+    Zstd(Box<zstd::stream::write::Encoder<'static, Stored>>),
 }
 
 impl Encoded {
-    fn new(file: File, compression: Compression, level: i32) -> io::Result<Encoded> {
+    fn new(file: Stored, compression: Compression, level: i32) -> io::Result<Encoded> {
         Ok(match compression {
             Compression::None => Encoded::Plain(file),
             Compression::Gzip => Encoded::Gzip(Box::new(flate2::write::GzEncoder::new(
@@ -279,8 +311,17 @@ impl Encoded {
     /// The file, for writeback, when its offsets are the written bytes' (uncompressed).
     fn plain(&self) -> Option<&File> {
         match self {
-            Encoded::Plain(f) => Some(f),
+            Encoded::Plain(f) => Some(&f.file),
             _ => None,
+        }
+    }
+
+    /// The file as stored.
+    fn stored(&self) -> &Stored {
+        match self {
+            Encoded::Plain(f) => f,
+            Encoded::Gzip(e) => e.get_ref(),
+            Encoded::Zstd(e) => e.get_ref(),
         }
     }
 
@@ -288,7 +329,12 @@ impl Encoded {
     /// it, so that the file up to its present length is a whole compressed stream; a reader
     /// reads the members or frames one after the other as one stream.
     fn restart(&mut self, level: i32) -> io::Result<()> {
-        let file = self.finish()?.try_clone()?;
+        let stored = self.finish()?;
+        // The ended encoder writes nothing more: the digest goes on in the next one.
+        let file = Stored {
+            file: stored.file.try_clone()?,
+            digest: stored.digest.clone(),
+        };
         match self {
             Encoded::Plain(_) => {}
             Encoded::Gzip(_) => *self = Encoded::new(file, Compression::Gzip, level)?,
@@ -298,7 +344,7 @@ impl Encoded {
     }
 
     /// Writes the end of the compressed stream; returns the file.
-    fn finish(&mut self) -> io::Result<&File> {
+    fn finish(&mut self) -> io::Result<&Stored> {
         match self {
             Encoded::Plain(f) => Ok(f),
             Encoded::Gzip(e) => {
@@ -370,8 +416,13 @@ impl SinkWriter {
         path: PathBuf,
         written: u64,
         level: Option<i32>,
+        digest: XxHash64,
     ) -> Result<SinkWriter> {
         let (compression, level) = compression_for(&path, level)?;
+        let file = Stored {
+            file,
+            digest: Some(digest),
+        };
         let file = Encoded::new(file, compression, level).map_err(|source| Error::Write {
             path: path.clone(),
             source,
@@ -408,11 +459,7 @@ impl SinkWriter {
             file.restart(level).map_err(err)?;
             self.restart = Some((level, false));
         }
-        let f = match file {
-            Encoded::Plain(f) => &*f,
-            Encoded::Gzip(e) => e.get_ref(),
-            Encoded::Zstd(e) => e.get_ref(),
-        };
+        let f = &file.stored().file;
         f.sync_data().map_err(err)?;
         f.metadata().map(|m| m.len()).map_err(err)
     }
@@ -438,6 +485,28 @@ impl SinkWriter {
     /// Bytes written so far.
     pub fn written(&self) -> u64 {
         self.written
+    }
+
+    /// Keeps a running xxh64 of the bytes the file stores (after compression), for
+    /// [`SinkWriter::digest`]; call it before the first write. Nothing for other outputs.
+    pub(crate) fn keep_digest(&mut self) {
+        if let Target::File { file, .. } = &mut self.target {
+            let stored = match file {
+                Encoded::Plain(f) => f,
+                Encoded::Gzip(e) => e.get_mut(),
+                Encoded::Zstd(e) => e.get_mut(),
+            };
+            stored.digest.get_or_insert_with(|| XxHash64::with_seed(0));
+        }
+    }
+
+    /// The xxh64 of the bytes the file has stored so far (the whole file after
+    /// [`SinkWriter::finish`], the synced prefix after [`SinkWriter::sync`]), if kept.
+    pub(crate) fn digest(&self) -> Option<u64> {
+        match &self.target {
+            Target::File { file, .. } => file.stored().digest.as_ref().map(Hasher::finish),
+            _ => None,
+        }
     }
 
     /// Writes all of `bytes`.
@@ -521,7 +590,7 @@ impl SinkWriter {
                 source,
             })?;
             if durable {
-                file.sync_all().map_err(|source| Error::Write {
+                file.file.sync_all().map_err(|source| Error::Write {
                     path: path.clone(),
                     source,
                 })?;

@@ -153,7 +153,7 @@ impl Source {
 }
 
 /// Whether `path` is a named pipe (a `stat`, which never blocks).
-fn is_fifo(path: &Path) -> bool {
+pub(crate) fn is_fifo(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

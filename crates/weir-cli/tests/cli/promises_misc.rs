@@ -386,3 +386,82 @@ fn a_dedupe_holds_at_most_32_bytes_per_distinct_key() {
         "{bytes_per_key:.1} bytes per key ({few} -> {all} bytes peak)"
     );
 }
+
+// ---- item 12: --resume notices a partial output edited since its checkpoint -----------------
+
+#[test]
+fn resume_refuses_a_partial_output_edited_since_the_checkpoint() {
+    let sb = Sandbox::new();
+    let mut input = b"id,v\n".to_vec();
+    for i in 0..200_000 {
+        input.extend_from_slice(format!("{i},{}\n", i % 97).as_bytes());
+    }
+    sb.write("in.csv", &input);
+    let args = [
+        "run",
+        "-q",
+        "--input",
+        "in.csv",
+        "--output",
+        "out.csv",
+        "--rejects",
+        "rej.csv",
+        "--resume",
+        "--checkpoint-every",
+        "0s",
+        "--chunk-size",
+        "4096",
+        "--filter",
+        "v > 0",
+    ];
+    // Stop it partway (a time limit), leaving partial files and a checkpoint.
+    let mut stopped: Vec<&str> = args.to_vec();
+    stopped.extend(["--timeout", "300ms"]);
+    let o = sb.weir(&stopped);
+    assert_eq!(code(&o), 124, "{}", stderr(&o));
+    let partial = sb.read(".out.csv.weir-partial");
+    assert!(partial.len() > 100, "some output committed");
+    // One byte changed inside what the checkpoint counts.
+    let mut bad = partial.clone();
+    bad[50] = if bad[50] == b'7' { b'3' } else { b'7' };
+    sb.write(".out.csv.weir-partial", &bad);
+    let o = sb.weir(&args);
+    let err = assert_fails(&o, 2, "cannot resume from .out.csv.weir-checkpoint: .out.csv.weir-partial was changed since the checkpoint was taken (its first ");
+    assert!(err.contains("run without --resume to start over"), "{err}");
+    assert!(!sb.exists("out.csv"));
+    assert_bytes(&sb.read(".out.csv.weir-partial"), &bad);
+    // Put back, it resumes and finishes as an uninterrupted run would.
+    sb.write(".out.csv.weir-partial", &partial);
+    assert_ok(&sb.weir(&args));
+    let mut want = b"id,v\n".to_vec();
+    for i in 0..200_000 {
+        if i % 97 != 0 {
+            want.extend_from_slice(format!("{i},{}\n", i % 97).as_bytes());
+        }
+    }
+    assert_bytes(&sb.read("out.csv"), &want);
+}
+
+#[test]
+fn an_output_fifo_with_no_reader_times_out_with_124_and_stops_on_ctrl_c_with_130() {
+    for (extra, sig, want) in [
+        (&["--timeout", "1s"][..], None, 124),
+        (&[][..], Some(libc::SIGINT), 130),
+    ] {
+        let sb = Sandbox::new();
+        sb.write("in.csv", b"a,b\n1,2\n");
+        mkfifo(&sb, "out.csv");
+        let mut args = vec!["run", "--input", "in.csv", "--output", "out.csv"];
+        args.extend_from_slice(extra);
+        let mut child = sb.spawn(&args);
+        if let Some(sig) = sig {
+            sleep(Duration::from_millis(500));
+            send_signal(&child, sig);
+        }
+        let (got, waited) = wait_at_most(&mut child, Duration::from_secs(10));
+        let err = read_stderr(&mut child);
+        assert_eq!(got, Some(want), "stderr: {err}");
+        assert!(waited < Duration::from_millis(2500), "took {waited:?}");
+        assert_eq!(sb.names(), ["in.csv", "out.csv"], "nothing else written");
+    }
+}

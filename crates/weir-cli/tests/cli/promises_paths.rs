@@ -385,3 +385,36 @@ fn dead_runs_temporary_files_are_swept_and_live_ones_kept() {
     assert!(!sb.exists(&dead) && !sb.exists(&dead_rejects));
     assert!(sb.exists(&live));
 }
+
+#[test]
+fn a_private_output_is_never_readable_by_others_while_it_is_rewritten() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox();
+    sb.write("out.csv", b"secret\n");
+    std::fs::set_permissions(sb.join("out.csv"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let args = [
+        "run",
+        "-i",
+        "-",
+        "--format",
+        "csv",
+        "-o",
+        "out.csv",
+        "--schema",
+        "schema.json",
+    ];
+    let mut seen = Vec::new();
+    let o = run_with_pause(&sb, &args, || {
+        for t in sb.temp_files() {
+            seen.push(std::fs::metadata(sb.join(&t)).unwrap().permissions().mode() & 0o777);
+        }
+    });
+    assert_ok(&o);
+    assert_eq!(seen, [0o600], "the temporary file, while the run writes it");
+    let mode = std::fs::metadata(sb.join("out.csv"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -635,3 +635,89 @@ fn a_concatenated_output_on_a_part_or_an_input_is_refused() {
     assert_ok(&sb.weir(&["merge", "out", "--concat", "cat.csv"]));
     assert_same(&sb, "in.csv");
 }
+
+/// The names in a folder of the sandbox, sorted.
+fn names_in(sb: &Sandbox, dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(sb.join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `bytes` with one digit in the middle changed: the same size, other content.
+fn edited(bytes: &[u8]) -> Vec<u8> {
+    let mut v = bytes.to_vec();
+    let at = (v.len() / 2..v.len())
+        .find(|&i| v[i].is_ascii_digit())
+        .expect("a digit");
+    v[at] = if v[at] == b'7' { b'3' } else { b'7' };
+    v
+}
+
+#[test]
+fn a_part_or_rejects_changed_after_its_shard_ran_fails_the_merge_until_re_run() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(2000, false));
+    plan(&sb, "in.csv", 4);
+    for k in 0..4 {
+        assert_ok(&sb.weir(&shard_args("in.csv", &["--shard", &k.to_string()])));
+    }
+    let reports = sb.read_string("out/_reports/part-00001.json");
+    for key in [
+        "\"part_xxh64\": \"",
+        "\"rejects_xxh64\": \"",
+        "\"rejects\": \"rejects/part-00001.csv\"",
+    ] {
+        assert!(reports.contains(key), "{key}: {reports}");
+    }
+    let folder = names_in(&sb, "out");
+
+    // A few bytes edited in a part, its size kept: merge refuses it, naming it (exit 4, the
+    // index on stdout), and writes nothing.
+    let part = sb.read("out/part-00001.csv");
+    let bad = edited(&part);
+    sb.write("out/part-00001.csv", &bad);
+    let o = sb.weir(&["merge", "out", "--concat", "cat.csv"]);
+    let err = assert_fails(
+        &o,
+        4,
+        "weir: shard 1 is missing: its part part-00001.csv has xxh64 ",
+    );
+    assert!(
+        err.contains("its bytes changed after the shard wrote them"),
+        "{err}"
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
+    assert_eq!(names_in(&sb, "out"), folder, "nothing added to the folder");
+    assert!(!sb.exists("cat.csv"));
+    assert_bytes(&sb.read("out/part-00001.csv"), &bad);
+
+    // Another shard's part in its place (another size): the same refusal.
+    sb.write("out/part-00001.csv", &sb.read("out/part-00002.csv"));
+    let o = sb.weir(&["merge", "out"]);
+    assert_fails(
+        &o,
+        4,
+        "weir: shard 1 is missing: its part part-00001.csv has ",
+    );
+
+    // Running the shard again writes it again (it is not "done already").
+    let again = sb.weir(&shard_args("in.csv", &["--shard", "1"]));
+    assert_ok(&again);
+    assert_bytes(&sb.read("out/part-00001.csv"), &part);
+
+    // Edited rejects: merge --repair re-runs the shard itself, then merges.
+    let rejects = sb.read("out/rejects/part-00002.csv");
+    sb.write("out/rejects/part-00002.csv", &edited(&rejects));
+    let o = sb.weir(&["merge", "out", "--repair", "--concat", "cat.csv"]);
+    assert_ok(&o);
+    assert!(
+        stderr(&o).contains("weir: shard 2: its rejects rejects/part-00002.csv has xxh64 "),
+        "{}",
+        stderr(&o)
+    );
+    assert_bytes(&sb.read("out/rejects/part-00002.csv"), &rejects);
+    assert_same(&sb, "in.csv");
+}

@@ -177,6 +177,14 @@ impl Output {
         Ok(w)
     }
 
+    /// The xxh64 of what the output has stored, if kept.
+    fn digest(&self) -> Option<u64> {
+        match self {
+            Output::Bytes(w) => w.digest(),
+            Output::Parquet(_) => None,
+        }
+    }
+
     /// Syncs a byte output to disk (resumable runs write no Parquet); returns its length as
     /// stored.
     fn sync(&mut self) -> Result<u64> {
@@ -313,8 +321,10 @@ impl Committer {
         c.position = position;
         c.output_len = output_len;
         c.output_written = self.out.written();
+        c.output_hash = checkpoint::digest_hex(self.out.digest());
         c.rejects_len = rejects_len;
         c.rejects_written = self.rejects.as_ref().map_or(0, SinkWriter::written);
+        c.rejects_hash = checkpoint::digest_hex(self.rejects.as_ref().and_then(SinkWriter::digest));
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
         c.counters = Counters {
@@ -574,14 +584,25 @@ impl Committer {
         report.bytes_written = self.out.written();
     }
 
-    /// Makes the outputs final together with `report` (the report's writer): all appear, or
-    /// none changes (see [`crate::sink::commit_all`]). A resumable run records that it is
-    /// committing first, and that it is complete after.
-    pub(crate) fn commit(mut self, report: Option<SinkWriter>) -> Result<()> {
+    /// Makes the outputs final together with the report: all appear, or none changes (see
+    /// [`crate::sink::commit_all`]). `report` is given the xxh64 of the output and the rejects
+    /// as stored (where kept) once they are finished, and returns the report's writer, if any.
+    /// A resumable run records that it is committing first, and that it is complete after.
+    pub(crate) fn commit(
+        mut self,
+        report: impl FnOnce(Option<u64>, Option<u64>) -> Result<Option<SinkWriter>>,
+    ) -> Result<()> {
         if let Some(position) = self.last_position.clone() {
             self.checkpoint(State::Committing, position)?;
         }
         let out = self.out.finish()?;
+        if let Some(r) = &mut self.rejects {
+            r.finish()?;
+        }
+        let report = report(
+            out.digest(),
+            self.rejects.as_ref().and_then(SinkWriter::digest),
+        )?;
         let members: Vec<SinkWriter> = self
             .rejects
             .into_iter()

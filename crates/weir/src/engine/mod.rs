@@ -109,6 +109,8 @@ pub struct PipelineBuilder {
     invalid_utf8: InvalidUtf8,
     resumable: Option<Resumable>,
     shard: Option<ShardRange>,
+    /// Whether the report carries the xxh64 of the output and rejects as stored.
+    digests: bool,
 }
 
 /// The byte range one shard reads (see [`crate::shard`]): the header is read from the input's
@@ -155,7 +157,16 @@ impl PipelineBuilder {
             invalid_utf8: InvalidUtf8::default(),
             resumable: None,
             shard: None,
+            digests: false,
         }
+    }
+
+    /// Computes the xxh64 of the output and the rejects as they are written (as stored:
+    /// after compression), into [`Report::output_digest`] and [`Report::rejects_digest`]: a
+    /// shard's report carries them for `weir merge` to verify.
+    pub(crate) fn keep_digests(mut self) -> Self {
+        self.digests = true;
+        self
     }
 
     /// Makes this pipeline one shard: it reads `source` only (the other inputs are dropped),
@@ -667,6 +678,7 @@ fn run_inner(
         invalid_utf8,
         resumable,
         shard,
+        digests,
         ..
     } = cfg;
     check_outputs(&sink, rejects.as_ref(), report_sink, &source, &more_sources)?;
@@ -855,12 +867,18 @@ fn run_inner(
     let data_start = splitter.offset();
     let (mut out, mut rejects_out) = match &resume {
         None => {
-            let mut out = sink.open_with(compression_level)?;
+            let mut out = open_watched(sink, compression_level, deadline, &stop)?;
             out.set_durable(durable);
+            if digests {
+                out.keep_digest();
+            }
             let rejects_out = match rejects {
                 Some(s) => {
-                    let mut w = s.open_with(compression_level)?;
+                    let mut w = open_watched(s, compression_level, deadline, &stop)?;
                     w.set_durable(durable);
+                    if digests {
+                        w.keep_digest();
+                    }
                     w.write_all(REJECTS_HEADER)?;
                     Some(w)
                 }
@@ -874,12 +892,16 @@ fn run_inner(
                 crate::sink::compression_for(target, compression_level)?;
             }
             // Each partial file keeps what the checkpoint counts (its length as stored, and
-            // the bytes written before compression).
+            // the bytes written before compression,
+            // and the digest of what it keeps, checked: an edit inside it is a refusal).
             let partial = |path: &std::path::PathBuf,
                            target: &std::path::PathBuf,
-                           keep: Option<(u64, u64)>| {
-                let file =
-                    checkpoint::open_partial(path, keep.map(|k| k.0), &plan.paths.checkpoint)?;
+                           keep: Option<(u64, u64, &str)>| {
+                let (file, digest) = checkpoint::open_partial_verified(
+                    path,
+                    keep.map(|k| (k.0, k.2)),
+                    &plan.paths.checkpoint,
+                )?;
                 let written = keep.map_or(0, |k| k.1);
                 SinkWriter::partial(
                     file,
@@ -887,17 +909,21 @@ fn run_inner(
                     target.clone(),
                     written,
                     compression_level,
+                    digest,
                 )
             };
             let out = partial(
                 &plan.paths.output_partial,
                 &plan.paths.output,
-                cp.map(|c| (c.output_len, c.output_written)),
+                cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
             )?;
             let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
                 (Some(path), Some(target)) => {
-                    let mut w =
-                        partial(path, target, cp.map(|c| (c.rejects_len, c.rejects_written)))?;
+                    let mut w = partial(
+                        path,
+                        target,
+                        cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
+                    )?;
                     if fresh {
                         w.write_all(REJECTS_HEADER)?;
                     }
@@ -1178,17 +1204,21 @@ fn run_inner(
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
-    let report_out = match report_sink {
-        Some(r) => {
-            let mut done = report.clone();
-            finish_report(&mut done, started, None);
-            let mut w = report_writer(r, &done)?;
-            w.set_durable(durable);
-            Some(w)
-        }
-        None => None,
-    };
-    committer.commit(report_out)?;
+    // The report is committed with the outputs, so it is made once they are finished (their
+    // digests known) and before any is renamed.
+    committer.commit(|output_digest, rejects_digest| {
+        let hex = |d: u64| format!("{d:016x}");
+        report.output_digest = output_digest.map(hex);
+        report.rejects_digest = rejects_digest.map(hex);
+        let Some(r) = report_sink else {
+            return Ok(None);
+        };
+        let mut done = report.clone();
+        finish_report(&mut done, started, None);
+        let mut w = report_writer(r, &done)?;
+        w.set_durable(durable);
+        Ok(Some(w))
+    })?;
     if let Some(stale) = stale {
         stale.remove_all();
     }
@@ -1343,6 +1373,42 @@ pub fn sample(
         }
     }
     Ok((prologue.columns, rows))
+}
+
+/// Opens an output; a named pipe on its own thread, so that a stop request or the time limit
+/// is acted on while it waits for a reader (opening a pipe for writing blocks until one
+/// comes). An open still blocked after a stop is left behind: a pipe has no temporary file.
+fn open_watched(
+    sink: Sink,
+    compression_level: Option<i32>,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+) -> Result<SinkWriter> {
+    if !matches!(&sink, Sink::Path(p) if crate::source::is_fifo(p)) {
+        return sink.open_with(compression_level);
+    }
+    let (tx, rx) = bounded(1);
+    thread::Builder::new()
+        .name("weir-open-output".into())
+        .spawn(move || {
+            let _ = tx.send(sink.open_with(compression_level));
+        })
+        .expect("spawn output opener");
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Panic("the output opener stopped".into()))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.stop(crate::StopReason::TimedOut);
+        }
+        if let Some(reason) = stop.reason() {
+            return Err(Error::Stopped(reason));
+        }
+    }
 }
 
 /// Reads the prologue on its own thread, so that a stop request or the time limit is acted on

@@ -94,15 +94,21 @@ impl ResumePlan {
                 // The crash came between the last checkpoint and the renames: finish them.
                 let mut pairs = Vec::new();
                 if let (Some(p), Some(t)) = (&plan.paths.rejects_partial, &plan.paths.rejects) {
-                    pairs.push((p.clone(), t.clone(), cp.rejects_len));
+                    pairs.push((
+                        p.clone(),
+                        t.clone(),
+                        cp.rejects_len,
+                        cp.rejects_hash.clone(),
+                    ));
                 }
                 pairs.push((
                     plan.paths.output_partial.clone(),
                     output.clone(),
                     cp.output_len,
+                    cp.output_hash.clone(),
                 ));
-                for (partial, target, len) in pairs {
-                    finish_rename(&partial, &target, len, &cp_path)?;
+                for (partial, target, len, hash) in pairs {
+                    finish_rename(&partial, &target, (len, &hash), &cp_path)?;
                 }
                 cp.state = State::Complete;
                 cp.store(&cp_path)?;
@@ -154,27 +160,20 @@ impl ResumePlan {
 /// Renames a partial file into place unless an earlier attempt already did, cut to the length
 /// the checkpoint counts (all of it was synced before the checkpoint; a crash while the commit
 /// was ending it may have left a piece of a compressed stream's end after it).
-fn finish_rename(partial: &Path, target: &Path, len: u64, cp_path: &Path) -> Result<()> {
+fn finish_rename(
+    partial: &Path,
+    target: &Path,
+    (len, hash): (u64, &str),
+    cp_path: &Path,
+) -> Result<()> {
     if partial.exists() {
         let err = |source| Error::Write {
             path: target.to_path_buf(),
             source,
         };
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(partial)
-            .map_err(err)?;
-        if file.metadata().map_err(err)?.len() < len {
-            return Err(checkpoint::refuse(
-                cp_path,
-                format!(
-                    "{} is shorter than the checkpoint counts; run without --resume to start \
-                     over",
-                    partial.display()
-                ),
-            ));
-        }
-        file.set_len(len).map_err(err)?;
+        // Cut to what the checkpoint counts, and those bytes checked against its digest: an
+        // edit since the crash is a refusal, not a file renamed into place.
+        let (file, _) = checkpoint::open_partial_verified(partial, Some((len, hash)), cp_path)?;
         file.sync_all().map_err(err)?;
         crate::sink::keep_mode(partial, target).map_err(err)?;
         fs::rename(partial, target).map_err(err)?;
@@ -198,4 +197,44 @@ pub(super) fn fill_complete(report: &mut Report, cp: &Checkpoint) {
     report.bytes_written = cp.output_written;
     report.bytes_read = cp.position.stream_offset;
     report.ordered = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_finished_after_a_crash_refuses_a_partial_edited_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let (partial, target, cp) = (
+            dir.path().join(".out.csv.weir-partial"),
+            dir.path().join("out.csv"),
+            dir.path().join(".out.csv.weir-checkpoint"),
+        );
+        let committed = b"a,b\n1,2\n3,4\n";
+        let hash = checkpoint::hash_hex(committed);
+        // What the crashed commit left: the counted bytes and a piece after them.
+        let mut left = committed.to_vec();
+        left.extend_from_slice(b"5,");
+        let mut edited = left.clone();
+        edited[5] = b'9';
+        fs::write(&partial, &edited).unwrap();
+        let err = finish_rename(&partial, &target, (committed.len() as u64, &hash), &cp)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(".out.csv.weir-partial was changed since the checkpoint was taken"),
+            "{err}"
+        );
+        assert!(!target.exists());
+        assert_eq!(
+            fs::read(&partial).unwrap(),
+            edited,
+            "a refusal cuts nothing"
+        );
+        fs::write(&partial, &left).unwrap();
+        finish_rename(&partial, &target, (committed.len() as u64, &hash), &cp).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), committed);
+        assert!(!partial.exists());
+    }
 }

@@ -236,14 +236,29 @@ pub fn merge(
                         input.name, info.end, input.size
                     )));
                 }
-                if dir.size(&info.part) != Some(info.part_bytes) {
-                    return Ok(MergeOutcome::Missing(vec![(
-                        k,
-                        format!(
-                            "its part {} is missing or not {} bytes long",
-                            info.part, info.part_bytes
-                        ),
-                    )]));
+                if let Some(why) = damage(dir, info)? {
+                    // Its files are not the ones it wrote: only re-running it makes them
+                    // again, and only --repair does that here.
+                    let Some(run) = repair.as_mut() else {
+                        return Ok(MergeOutcome::Missing(vec![(k, why)]));
+                    };
+                    tracing::info!(shard = k, "re-running a shard whose files changed: {why}");
+                    eprintln!("weir: shard {k}: {why}: re-running it");
+                    run(&repair_of(k, info, info.start))?;
+                    repairs.push(k);
+                    let (_, again, _) = load_shards(dir)?;
+                    seen[k] = again.into_iter().nth(k).flatten();
+                    let Some(Seen::Done(_, info)) = &seen[k] else {
+                        return Err(Error::Shard(format!(
+                            "shard {k} re-run after its files changed did not succeed"
+                        )));
+                    };
+                    if let Some(why) = damage(dir, info)? {
+                        return Err(Error::Shard(format!(
+                            "shard {k} re-run after its files changed: {why}"
+                        )));
+                    }
+                    expected = Some(info.end);
                 }
             }
             None => unreachable!(),
@@ -289,6 +304,64 @@ pub fn merge(
     }
     dir.remove_leftovers();
     Ok(MergeOutcome::Merged(Box::new(report)))
+}
+
+/// What is wrong with a finished shard's part or rejects: missing, another size, or bytes
+/// whose xxh64 is not the one its report recorded (read back whole: a part replaced by another
+/// of the same size, or a few bytes edited, is found). `None` when both are as written.
+pub(super) fn damage(dir: &OutDir, info: &ShardInfo) -> Result<Option<String>> {
+    let files = [
+        ("part", &info.part, info.part_bytes, &info.part_xxh64),
+        (
+            "rejects",
+            &info.rejects,
+            info.rejects_bytes,
+            &info.rejects_xxh64,
+        ),
+    ];
+    for (what, name, bytes, digest) in files {
+        let Some(digest) = digest else {
+            return Ok(Some(format!(
+                "its report has no digest of its {what} (an older weir wrote it)"
+            )));
+        };
+        let size = dir.size(name);
+        if size != Some(bytes) {
+            return Ok(Some(match size {
+                None => format!("its {what} {name} is missing"),
+                Some(size) => format!(
+                    "its {what} {name} has {size} bytes, its report says {bytes}: it changed \
+                     after the shard wrote it"
+                ),
+            }));
+        }
+        let got = digest_of(dir, name)?;
+        if &got != digest {
+            return Ok(Some(format!(
+                "its {what} {name} has xxh64 {got}, its report says {digest}: its bytes \
+                 changed after the shard wrote them"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// The xxh64 of `name` in the shard folder, as 16 hex digits.
+fn digest_of(dir: &OutDir, name: &str) -> Result<String> {
+    use std::hash::Hasher;
+    let mut file = dir.open_at(name, 0)?;
+    let mut hasher = twox_hash::XxHash64::with_seed(0);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::read(SourceName::new(&dir.location(name)), e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.write(&buf[..n]);
+    }
+    Ok(format!("{:016x}", hasher.finish()))
 }
 
 /// The line breaks of the shards of `k`'s input before `k`.

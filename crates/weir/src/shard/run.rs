@@ -46,6 +46,19 @@ pub struct ShardInfo {
     pub part: String,
     /// The part's size in bytes.
     pub part_bytes: u64,
+    /// The xxh64 of the part's bytes as written (16 hex digits), computed while writing it:
+    /// `weir merge` reads every part back and refuses one whose bytes differ.
+    #[serde(default)]
+    pub part_xxh64: Option<String>,
+    /// The shard's rejects file in the shard folder.
+    #[serde(default)]
+    pub rejects: String,
+    /// Its size in bytes.
+    #[serde(default)]
+    pub rejects_bytes: u64,
+    /// Its xxh64, as `part_xxh64`.
+    #[serde(default)]
+    pub rejects_xxh64: Option<String>,
     /// When it started and finished (seconds since 1970).
     pub started_at: f64,
     /// See `started_at`.
@@ -106,9 +119,13 @@ pub fn run_shard(
     if let Some(done) = read_report(dir, &ok_name)? {
         if let Some(info) = &done.shard {
             let same_start = job.start_at.is_none_or(|s| s == info.start);
-            let part_ok = dir.size(&info.part) == Some(info.part_bytes);
-            if info.plan == plan.id && same_start && part_ok && done.status == Status::Succeeded {
-                return Ok(ShardOutcome::AlreadyDone(Box::new(done)));
+            if info.plan == plan.id && same_start && done.status == Status::Succeeded {
+                // Done only if its files are still the ones it wrote: a damaged part is
+                // written again, not taken for done.
+                match super::merge::damage(dir, info)? {
+                    None => return Ok(ShardOutcome::AlreadyDone(Box::new(done))),
+                    Some(why) => tracing::info!(shard = k, "running again: {why}"),
+                }
             }
         }
     }
@@ -226,6 +243,8 @@ fn run_shard_inner(
         part_stem(job.index, plan.shards.len())
     );
     info.part = part.clone();
+    info.rejects = rejects.clone();
+    let builder = builder.keep_digests();
     let source = Source::from_arg(&input.name);
     let report = if !input.splittable {
         // A compressed input is one shard: the whole input, as a one-machine run reads it.
@@ -281,6 +300,9 @@ fn run_shard_inner(
     };
     check_stamp().map_err(|e| (e, Some(Box::new(report.clone()))))?;
     info.part_bytes = dir.size(&part).unwrap_or(0);
+    info.part_xxh64 = report.output_digest.clone();
+    info.rejects_bytes = dir.size(&rejects).unwrap_or(0);
+    info.rejects_xxh64 = report.rejects_digest.clone();
     info.header_bytes = header_len(dir, &part, out_dialect).map_err(|e| (e, None))?;
     Ok(report)
 }
