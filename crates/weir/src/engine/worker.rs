@@ -1,16 +1,25 @@
 //! Workers: decode a chunk, run the chain on each record, encode output and rejects.
 
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::error::Error;
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
 use crate::format::jsonl::{JsonDecoder, Lines, NotText};
 use crate::format::skim::{skim, Skimmed};
 use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
-use crate::report::FirstReject;
+use crate::report::{FirstReject, Progress, WorkerReport};
 use crate::source::SourceName;
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
+
+use super::run::panic_message;
+use super::stop::{recv_until_stopped, StopState};
+use super::Slot;
 
 /// A worker's output for one chunk; travels with the chunk to the committer.
 #[derive(Debug, Default)]
@@ -663,3 +672,52 @@ fn flush(pending: &mut Option<(usize, usize)>, input: &[u8], out: &mut Vec<u8>) 
 
 /// The header of the rejects file.
 pub const REJECTS_HEADER: &[u8] = b"file,line,byte_offset,field,error,message,record\n";
+
+pub(super) fn worker_loop(
+    id: usize,
+    spec: WorkerSpec,
+    rx: &Receiver<Slot>,
+    tx: &Sender<Slot>,
+    state: &StopState,
+    progress: &Progress,
+) -> WorkerReport {
+    let names = spec.source_names.clone();
+    let mut worker = Worker::new(spec);
+    let mut report = WorkerReport {
+        worker: id,
+        ..Default::default()
+    };
+    let mut busy = Duration::ZERO;
+    while let Some(mut slot) = recv_until_stopped(rx, state) {
+        progress.busy_workers.fetch_add(1, Ordering::Relaxed);
+        let t = Instant::now();
+        // Transform panics are caught per record inside `process`; one that escapes it is a
+        // bug in weir's own decoding or encoding. It must still stop the run at once: a worker
+        // that died silently would keep its chunk's credit, and an ordered committer would
+        // wait for that chunk for ever. The worker is not used again after a panic.
+        let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            worker.process(&slot.chunk, &mut slot.batch)
+        }));
+        if let Err(p) = processed {
+            progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
+            let c = &slot.chunk;
+            state.fail(Error::Panic(format!(
+                "{} (worker {id}, in the chunk of {} from line {}; a bug in weir)",
+                panic_message(p),
+                names[c.source],
+                c.first_line
+            )));
+            break;
+        }
+        busy += t.elapsed();
+        progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
+        report.chunks += 1;
+        report.records += slot.batch.read;
+        slot.worker = id;
+        if tx.send(slot).is_err() {
+            break;
+        }
+    }
+    report.busy_seconds = busy.as_secs_f64();
+    report
+}

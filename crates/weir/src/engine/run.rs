@@ -1,0 +1,781 @@
+//! One run, from the checks before reading to the commit: the outputs checked and opened,
+//! the threads spawned and supervised, the report finished and committed with the outputs.
+
+use std::io::BufReader;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, RecvTimeoutError};
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::error::{Error, Result};
+use crate::format::encode::{check_columns, Encoder};
+use crate::format::parquet::{ParquetLayout, ParquetSink};
+use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, ValueKind};
+use crate::report::{Progress, Report, Status, WorkerReport};
+use crate::sink::{check_places, Place, Sink, SinkWriter};
+use crate::source::Source;
+use crate::split::{Oversized, SplitterBuilder};
+use crate::transform::{Chain, OnPanic, Transform};
+
+use super::builder::{resolve_output_dialect, PipelineBuilder};
+use super::committer::{self, Committer, Output};
+use super::prologue::{check_header_text, watch_prologue};
+use super::resume;
+use super::splitter::Inputs;
+use super::stop::{StopHandle, StopState};
+use super::timed::TimedRead;
+use super::worker::worker_loop;
+use super::worker::{WorkerSpec, REJECTS_HEADER};
+use super::Slot;
+
+/// Sets a report's final status, time and rates (`error`: what stopped the run, if it did).
+pub(super) fn finish_report(report: &mut Report, started: Instant, error: Option<&Error>) {
+    report.status = match error {
+        None => Status::Succeeded,
+        Some(Error::BrokenPipe) => Status::OutputClosed,
+        Some(Error::Stopped(crate::StopReason::Interrupted)) => Status::Interrupted,
+        Some(Error::Stopped(crate::StopReason::Terminated)) => Status::Terminated,
+        Some(Error::Stopped(crate::StopReason::TimedOut)) => Status::TimedOut,
+        Some(_) => Status::Failed,
+    };
+    report.error = error.map(Error::to_string);
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    report.finish_rates();
+}
+
+/// The same destination again (a report sink is opened once per outcome).
+pub(super) fn sink_again(sink: &Sink) -> Result<Sink> {
+    Ok(match sink {
+        Sink::Path(p) => Sink::Path(p.clone()),
+        Sink::Url(u) => Sink::Url(u.clone()),
+        Sink::Stdout => Sink::Stdout,
+        Sink::Writer(name, _) => {
+            return Err(Error::Config(format!(
+                "the report goes to a file, an object or standard output, not to {name}"
+            )))
+        }
+    })
+}
+
+/// The report as JSON in an opened (uncommitted) writer.
+pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> {
+    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
+    json.push(b'\n');
+    let mut w = sink_again(sink)?.open()?;
+    w.write_all(&json)?;
+    Ok(w)
+}
+
+pub(super) fn run_inner(
+    cfg: PipelineBuilder,
+    dialect: Dialect,
+    started: Instant,
+    report: &mut Report,
+    report_sink: Option<&Sink>,
+) -> Result<()> {
+    let output_dialect = resolve_output_dialect(&cfg, &dialect);
+    let PipelineBuilder {
+        source,
+        more_sources,
+        sink,
+        rejects,
+        chain,
+        workers,
+        chunk_size,
+        max_record_size,
+        ordered,
+        ragged,
+        oversized,
+        durable,
+        compression_level,
+        timeout,
+        stop,
+        mut observer,
+        on_panic,
+        invalid_utf8,
+        resumable,
+        shard,
+        digests,
+        ..
+    } = cfg;
+    check_outputs(&sink, rejects.as_ref(), report_sink, &source, &more_sources)?;
+    // A resumable run checks its checkpoint before it reads or writes anything.
+    let resume = match &resumable {
+        Some(r) => {
+            let identity = pipeline_identity(
+                &chain,
+                &dialect,
+                &output_dialect,
+                ragged,
+                oversized,
+                max_record_size,
+                on_panic,
+                invalid_utf8,
+            );
+            let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
+            let plan = resume::ResumePlan::prepare(
+                r,
+                &identity,
+                &sink,
+                rejects.as_ref(),
+                &sources,
+                output_dialect.format,
+            )?;
+            let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
+            plan.outcome(report, &names);
+            if let Some(cp) = &plan.complete {
+                resume::fill_complete(report, cp);
+                tracing::info!("the output is complete: nothing to do");
+                return Ok(());
+            }
+            Some(plan)
+        }
+        None => None,
+    };
+    // A run that is not resumable replaces the output, and with it any resumable run's files.
+    let stale = match (&resume, &sink) {
+        (None, Sink::Path(p)) => {
+            let rejects = match &rejects {
+                Some(Sink::Path(r)) => Some(r.as_path()),
+                _ => None,
+            };
+            Some(checkpoint::Paths::new(p, rejects))
+        }
+        _ => None,
+    };
+    // A missing or read-only destination is found before any input is read.
+    sink.check_destination()?;
+    if let Some(r) = &rejects {
+        r.check_destination()?;
+    }
+    let source_name = source.name();
+    let mut source_names = vec![source_name.clone()];
+    let mut bytes_total = Some(0u64);
+    for more in &more_sources {
+        // Every input must be there before anything is written.
+        if let Source::Path(p) = more {
+            let meta = std::fs::metadata(p).map_err(|e| Error::Open {
+                source_name: more.name(),
+                source: e,
+            })?;
+            bytes_total = bytes_total.map(|t| t + meta.len());
+        } else if let Source::Url(url) = more {
+            let size = crate::source::object_size(url)?;
+            bytes_total = bytes_total.map(|t| t + size);
+        } else {
+            bytes_total = None;
+        }
+        source_names.push(more.name());
+    }
+    let progress = Arc::new(Progress::default());
+    let (reader, first_size) = source.open_counted(&progress)?;
+    bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
+    let reader = BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress));
+    let splitter = SplitterBuilder::new(dialect.framing())
+        .chunk_size(chunk_size)
+        .max_record_size(max_record_size)
+        .oversized(oversized)
+        .build(reader, source_name.clone());
+    let deadline = timeout.map(|t| started + t);
+    let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
+
+    tracing::info!(
+        inputs = source_names.len(),
+        format = %dialect.format,
+        workers,
+        chunk_size,
+        ordered,
+        "run starts on {}",
+        source_names[0]
+    );
+    tracing::debug!(columns = ?prologue.columns.names(), "input columns");
+    // Bind the chain before any output exists: a usage error must leave nothing behind.
+    let mut chain = Chain::new(chain);
+    chain.limit_values(max_record_size);
+    let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
+        Columns::default() // empty input: nothing to bind against, nothing to write
+    } else {
+        let columns = chain.bind(&prologue.columns)?;
+        // No columns known (no line of the first JSON Lines chunk is an object): every record
+        // is rejected, there is nothing to check the output against.
+        if !prologue.columns.is_empty() {
+            check_columns(&output_dialect, &columns).map_err(Error::Config)?;
+        }
+        check_header_text(&output_dialect, &prologue, &columns, invalid_utf8)?;
+        columns
+    };
+    let gates = chain.gates();
+    if shard.is_some() && !gates.is_empty() {
+        return Err(Error::Config(
+            "head, dedupe and a schema's unique or primaryKey decide over the whole input in \
+             order, so they cannot run sharded: run them on the merged output"
+                .into(),
+        ));
+    }
+    // Gates decide in input order, so batches are taken in order when there are any.
+    // A checkpoint records an input prefix, so resumable runs are ordered too.
+    let ordered = ordered || !gates.is_empty() || resume.is_some();
+    report.ordered = ordered;
+
+    // A Parquet output's column types are fixed before anything is written.
+    let parquet = (output_dialect.format == Format::Parquet).then(|| {
+        Arc::new(ParquetLayout::new(
+            &output_columns,
+            chain.typed_fields(&output_columns),
+        ))
+    });
+    // Where the splitter starts: the beginning, or a resumed run's checkpoint (checked
+    // against the input's bytes before any output file is touched).
+    let from = resume
+        .as_ref()
+        .and_then(|p| p.from.as_ref().map(|cp| (p, cp)));
+    let shard_start = shard.as_ref().map(|r| (r.start, r.line));
+    let (mut splitter, first, rest, first_index, first_base) = match (from, shard) {
+        (None, Some(range)) => {
+            // A shard: the header came from the input's start; the records from its range.
+            let mut splitter = SplitterBuilder::new(dialect.framing())
+                .chunk_size(chunk_size)
+                .max_record_size(max_record_size)
+                .oversized(oversized)
+                .build(
+                    BufReader::with_capacity(64 << 10, TimedRead::boxed(range.reader, &progress)),
+                    source_name.clone(),
+                );
+            splitter.resume_at(range.start, range.line, 0);
+            splitter.end_at(range.end);
+            (splitter, None, Vec::new(), 0, 0)
+        }
+        (None, None) => (prologue.splitter, prologue.first, more_sources, 0, 0),
+        (Some((plan, cp)), _) => {
+            let p = &cp.position;
+            let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
+            progress.source_bytes_read.store(before, Ordering::Relaxed);
+            progress
+                .bytes_read
+                .store(p.stream_offset, Ordering::Relaxed);
+            let reader = checkpoint::open_at(
+                &plan.input_paths[p.source],
+                p,
+                &plan.paths.checkpoint,
+                &progress,
+            )?;
+            let mut splitter = SplitterBuilder::new(dialect.framing())
+                .chunk_size(chunk_size)
+                .max_record_size(max_record_size)
+                .oversized(oversized)
+                .build(
+                    BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress)),
+                    source_names[p.source].clone(),
+                );
+            splitter.resume_at(p.offset, p.line, p.seq);
+            tracing::info!(
+                line = p.line,
+                offset = p.offset,
+                records = cp.counters.read,
+                "resuming {} from the checkpoint",
+                source_names[p.source]
+            );
+            let rest = more_sources.into_iter().skip(p.source).collect();
+            (splitter, None, rest, p.source, p.stream_offset - p.offset)
+        }
+    };
+    let fresh = from.is_none();
+    // Where the data starts: what a run without data chunks has read (and committed).
+    let data_start = splitter.offset();
+    let (mut out, mut rejects_out) = match &resume {
+        None => {
+            let mut out = open_watched(sink, compression_level, deadline, &stop)?;
+            out.set_durable(durable);
+            if digests {
+                out.keep_digest();
+            }
+            let rejects_out = match rejects {
+                Some(s) => {
+                    let mut w = open_watched(s, compression_level, deadline, &stop)?;
+                    w.set_durable(durable);
+                    if digests {
+                        w.keep_digest();
+                    }
+                    w.write_all(REJECTS_HEADER)?;
+                    Some(w)
+                }
+                None => None,
+            };
+            (out, rejects_out)
+        }
+        Some(plan) => {
+            let cp = plan.from.as_ref();
+            for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
+                crate::sink::compression_for(target, compression_level)?;
+            }
+            // Each partial file keeps what the checkpoint counts (its length as stored, and
+            // the bytes written before compression,
+            // and the digest of what it keeps, checked: an edit inside it is a refusal).
+            let partial = |path: &std::path::PathBuf,
+                           target: &std::path::PathBuf,
+                           keep: Option<(u64, u64, &str)>| {
+                let (file, digest) = checkpoint::open_partial_verified(
+                    path,
+                    keep.map(|k| (k.0, k.2)),
+                    &plan.paths.checkpoint,
+                )?;
+                let written = keep.map_or(0, |k| k.1);
+                SinkWriter::partial(
+                    file,
+                    path.clone(),
+                    target.clone(),
+                    written,
+                    compression_level,
+                    digest,
+                )
+            };
+            let out = partial(
+                &plan.paths.output_partial,
+                &plan.paths.output,
+                cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
+            )?;
+            let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
+                (Some(path), Some(target)) => {
+                    let mut w = partial(
+                        path,
+                        target,
+                        cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
+                    )?;
+                    if fresh {
+                        w.write_all(REJECTS_HEADER)?;
+                    }
+                    Some(w)
+                }
+                _ => None,
+            };
+            (out, rejects_out)
+        }
+    };
+    if fresh {
+        // Input columns keep the header's fields as read (bytes that are not UTF-8, a quoted
+        // empty name), whatever the steps did to the other columns; new or renamed ones are
+        // written as named.
+        let raw = prologue.header_raw.as_deref().map(|fields| {
+            if output_columns == prologue.columns {
+                return fields.to_vec();
+            }
+            output_columns
+                .names()
+                .iter()
+                .map(|name| match prologue.columns.positions(name).first() {
+                    Some(&i) => fields[i].clone(),
+                    None => (name.as_bytes().to_vec(), ValueKind::Text),
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut header = Vec::new();
+        Encoder::new(&output_dialect, &dialect, &output_columns).header(
+            &mut header,
+            &output_columns,
+            raw.as_deref(),
+        );
+        if !header.is_empty() {
+            out.write_all(&header)?;
+        }
+    }
+    let out = match &parquet {
+        Some(layout) => Output::Parquet(Box::new(ParquetSink::new(out, layout)?)),
+        None => Output::Bytes(out),
+    };
+
+    let slots = workers * 2 + 2;
+    let state = Arc::new(StopState::new(stop));
+    let (pool_tx, pool_rx) = bounded::<Slot>(slots);
+    for _ in 0..slots {
+        pool_tx.send(Slot::default()).expect("pool has room");
+    }
+    let (work_tx, work_rx) = bounded::<Slot>(slots);
+    let (commit_tx, commit_rx) = bounded::<Slot>(slots);
+
+    let spec = WorkerSpec {
+        dialect,
+        output_dialect,
+        input_columns: prologue.columns.clone(),
+        output_columns,
+        ragged,
+        oversized,
+        chain,
+        source_names: source_names.clone(),
+        max_record_size,
+        parquet,
+        on_panic,
+        invalid_utf8,
+    };
+
+    // Splitter thread.
+    let (split_done_tx, split_done_rx) = bounded::<()>(1);
+    {
+        let state = state.clone();
+        let progress = progress.clone();
+        let pool_rx = pool_rx.clone();
+        let work_tx = work_tx.clone();
+        let header = prologue.columns.clone();
+        let framing = (dialect, chunk_size, max_record_size, oversized);
+        thread::Builder::new()
+            .name("weir-splitter".into())
+            .spawn(move || {
+                let inputs = Inputs {
+                    rest,
+                    first_index,
+                    first_base,
+                    header,
+                    framing,
+                    first_name: source_name,
+                };
+                // A panic here (a bug) must fail the run: unwinding would drop the work queue's
+                // sender, which the workers and the committer take for the input's end.
+                let split = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    inputs.split_all(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
+                }));
+                match split {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => state.fail(e),
+                    Err(p) => state.fail(Error::Panic(format!(
+                        "the splitter: {} (a bug in weir)",
+                        panic_message(p)
+                    ))),
+                }
+                drop(work_tx);
+                let _ = split_done_tx.send(());
+            })
+            .expect("spawn splitter");
+    }
+    drop(work_tx);
+
+    // Workers.
+    let mut worker_handles = Vec::with_capacity(workers);
+    for id in 0..workers {
+        let rx = work_rx.clone();
+        let tx = commit_tx.clone();
+        let state = state.clone();
+        let progress = progress.clone();
+        let spec = spec.clone();
+        worker_handles.push(
+            thread::Builder::new()
+                .name(format!("weir-worker-{id}"))
+                .spawn(move || worker_loop(id, spec, &rx, &tx, &state, &progress))
+                .expect("spawn worker"),
+        );
+    }
+    drop(commit_tx);
+    let work_probe = work_rx;
+
+    // Committer.
+    let (done_tx, done_rx) = bounded::<()>(1);
+    let committer = {
+        let state = state.clone();
+        let progress = progress.clone();
+        let mut c = Committer::new(
+            ordered,
+            out,
+            rejects_out.take(),
+            pool_tx,
+            progress,
+            &gates,
+            source_names.clone(),
+        );
+        if let Some(plan) = resume {
+            let cp = plan.from.as_ref();
+            let (log, keys) = checkpoint::GateLog::open(
+                &plan.paths.gates,
+                cp.map(|c| (c.gates_len, c.gates_hash.as_str())),
+                &plan.paths.checkpoint,
+            )?;
+            let every = resumable.as_ref().map_or(Duration::ZERO, |r| r.every);
+            let base = Checkpoint::new(plan.pipeline.clone(), plan.inputs.clone(), &plan.paths);
+            c.checkpointed(
+                committer::Checkpointer {
+                    paths: plan.paths.clone(),
+                    base,
+                    every,
+                    last: Instant::now(),
+                    gates: log,
+                },
+                cp,
+                keys,
+            );
+        }
+        thread::Builder::new()
+            .name("weir-committer".into())
+            .spawn(move || {
+                if let Err(e) = c.run(&commit_rx, &state) {
+                    state.fail(e);
+                }
+                let _ = done_tx.send(());
+                c
+            })
+            .expect("spawn committer")
+    };
+
+    // Supervise: time limit, outside stop requests, observer.
+    let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
+    let mut stopped_at = None;
+    loop {
+        match done_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            state.stop(crate::StopReason::TimedOut);
+        }
+        if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
+            // The committer is stuck in a write (a pipe nobody reads, a hung file system): the
+            // stop is reported without it. Its temporary files are removed when the write
+            // returns, or by `sink::remove_temp_files` at exit; a resumable run's partial files
+            // stay for `--resume`, whose last checkpoint is on disk.
+            tracing::warn!("the output is still being written {COMMITTER_GRACE:?} after the stop; not waited for");
+            report.records_read = progress.records_read.load(Ordering::Relaxed);
+            report.records_written = progress.records_written.load(Ordering::Relaxed);
+            report.records_filtered = progress.records_filtered.load(Ordering::Relaxed);
+            report.records_rejected = progress.records_rejected.load(Ordering::Relaxed);
+            report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+            return Err(state
+                .take_error()
+                .unwrap_or(Error::Stopped(crate::StopReason::Interrupted)));
+        }
+        if let (Some(at), Some((every, f))) = (next_observe, observer.as_mut()) {
+            if now >= at {
+                progress
+                    .queued_chunks
+                    .store(work_probe.len(), Ordering::Relaxed);
+                f(&progress.snapshot(now - started, bytes_total, slots, workers));
+                next_observe = Some(now + *every);
+            }
+        }
+    }
+
+    let committer = match committer.join() {
+        Ok(c) => c,
+        Err(p) => return Err(Error::Panic(panic_message(p))),
+    };
+    // After a stop, a worker stuck in a transform that never returns must not hold the run:
+    // workers hold no output (the committer, joined above, owns the sinks), so one still busy
+    // after a grace period is left behind, detached, and the stop is reported at once.
+    let grace_end = Instant::now() + WORKER_GRACE;
+    for (id, h) in worker_handles.into_iter().enumerate() {
+        if state.is_stopped() {
+            while !h.is_finished() && Instant::now() < grace_end {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if !h.is_finished() {
+                tracing::warn!(
+                    worker = id,
+                    "worker still busy {WORKER_GRACE:?} after the stop; not waited for"
+                );
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+                continue;
+            }
+        }
+        match h.join() {
+            Ok(w) => report.per_worker.push(w),
+            Err(p) => {
+                state.fail(Error::Panic(panic_message(p)));
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    // The splitter may be blocked reading a pipe; it holds no output, so it is not waited for
+    // beyond a moment once the run is over.
+    let _ = split_done_rx.recv_timeout(Duration::from_millis(200));
+
+    committer.fill_report(report);
+    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    if report.chunks == 0 && fresh {
+        // Only a header (or nothing): every record, of none, is committed after it.
+        report.bytes_read = report.bytes_read.max(data_start);
+        report.committed_offset = report.committed_offset.max(data_start);
+    }
+    if let Some((start, line)) = shard_start {
+        // Where the shard ended: after its last record (its start when it owned none).
+        let (end, end_line) = committer.committed_end().unwrap_or((start, line));
+        report.bytes_read = end - start;
+        report.shard = Some(crate::shard::ShardInfo {
+            start,
+            end,
+            lines: end_line - line,
+            ..Default::default()
+        });
+    }
+    report.compressed_bytes_read = progress
+        .source_compressed
+        .load(Ordering::Relaxed)
+        .then(|| progress.source_bytes_read.load(Ordering::Relaxed));
+    let read = progress.read_nanos.load(Ordering::Relaxed);
+    let split = progress.split_nanos.load(Ordering::Relaxed);
+    report.stages.splitter.read_seconds = read as f64 * 1e-9;
+    // Reads made for the header happen outside `split_nanos`; never show a negative scan.
+    report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
+    if let Some(e) = state.take_error() {
+        tracing::info!(error = %e, "run stopped; nothing committed");
+        return Err(e);
+    }
+    // The report is committed with the outputs, so it is made once they are finished (their
+    // digests known) and before any is renamed.
+    committer.commit(|output_digest, rejects_digest| {
+        let hex = |d: u64| format!("{d:016x}");
+        report.output_digest = output_digest.map(hex);
+        report.rejects_digest = rejects_digest.map(hex);
+        let Some(r) = report_sink else {
+            return Ok(None);
+        };
+        let mut done = report.clone();
+        finish_report(&mut done, started, None);
+        let mut w = report_writer(r, &done)?;
+        w.set_durable(durable);
+        Ok(Some(w))
+    })?;
+    if let Some(stale) = stale {
+        stale.remove_all();
+    }
+    tracing::info!(
+        read = report.records_read,
+        written = report.records_written,
+        filtered = report.records_filtered,
+        rejected = report.records_rejected,
+        "outputs committed"
+    );
+    Ok(())
+}
+
+/// Before anything is read: finishes a crashed run's commit to the same output and removes
+/// dead runs' temporary files beside the outputs, then refuses a run that would write over an
+/// input or write two outputs to one file (see [`crate::sink::check_places`]).
+pub(super) fn check_outputs(
+    sink: &Sink,
+    rejects: Option<&Sink>,
+    report: Option<&Sink>,
+    source: &Source,
+    more_sources: &[Source],
+) -> Result<()> {
+    let mut writes = vec![Place::output("output", sink)];
+    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    writes.extend(report.map(|r| Place::output("report", r)));
+    let path_of = |s: &Sink| match s {
+        Sink::Path(p) => Some((p.clone(), false)),
+        Sink::Url(u) => Some((std::path::PathBuf::from(u), true)),
+        _ => None,
+    };
+    if let Some((out, object)) = path_of(sink) {
+        let also: Vec<_> = [rejects, report]
+            .into_iter()
+            .flatten()
+            .filter_map(|s| path_of(s).map(|p| p.0))
+            .collect();
+        let also: Vec<&std::path::Path> = also.iter().map(|p| p.as_path()).collect();
+        crate::sink::recover(&out, object, &also)?;
+        writes.push(Place::internal(
+            "commit journal",
+            &crate::sink::journal_for(&out, object),
+        ));
+        if !object {
+            let rejects = match rejects {
+                Some(Sink::Path(r)) => Some(r.as_path()),
+                _ => None,
+            };
+            let files = checkpoint::Paths::new(&out, rejects);
+            writes.push(Place::internal("checkpoint", &files.checkpoint));
+            writes.push(Place::internal("partial output", &files.output_partial));
+            writes.push(Place::internal("key log", &files.gates));
+            if let Some(p) = &files.rejects_partial {
+                writes.push(Place::internal("partial rejects", p));
+            }
+        }
+    }
+    let reads: Vec<Place> = std::iter::once(source)
+        .chain(more_sources)
+        .map(Place::input)
+        .collect();
+    check_places(&reads, &writes)
+}
+
+/// How long the supervisor waits for the committer after a stop before it reports the stop
+/// without it.
+pub(super) const COMMITTER_GRACE: Duration = Duration::from_secs(2);
+
+/// How long a stopped run waits for its workers to finish the chunk in hand.
+pub(super) const WORKER_GRACE: Duration = Duration::from_millis(500);
+
+/// Everything in a pipeline that shapes its output, as text for a resumable run's identity:
+/// each step with its description, the dialects and the record rules.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn pipeline_identity(
+    chain: &[Box<dyn Transform>],
+    dialect: &Dialect,
+    output_dialect: &Dialect,
+    ragged: Ragged,
+    oversized: Oversized,
+    max_record_size: usize,
+    on_panic: OnPanic,
+    invalid_utf8: InvalidUtf8,
+) -> String {
+    let mut text = format!(
+        "in {dialect:?}\nout {output_dialect:?}\nragged {ragged:?}\noversized {oversized:?}\n\
+         max_record_size {max_record_size}\non_panic {on_panic:?}\n"
+    );
+    // Only when not the default, so the checkpoints of runs before the option still match.
+    if invalid_utf8 != InvalidUtf8::default() {
+        text.push_str(&format!("invalid_utf8 {invalid_utf8}\n"));
+    }
+    for step in chain {
+        text.push_str(&format!("step {}: {}\n", step.name(), step.describe()));
+    }
+    text
+}
+
+pub(super) fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Opens an output; a named pipe on its own thread, so that a stop request or the time limit
+/// is acted on while it waits for a reader (opening a pipe for writing blocks until one
+/// comes). An open still blocked after a stop is left behind: a pipe has no temporary file.
+pub(super) fn open_watched(
+    sink: Sink,
+    compression_level: Option<i32>,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+) -> Result<SinkWriter> {
+    if !matches!(&sink, Sink::Path(p) if crate::source::is_fifo(p)) {
+        return sink.open_with(compression_level);
+    }
+    let (tx, rx) = bounded(1);
+    thread::Builder::new()
+        .name("weir-open-output".into())
+        .spawn(move || {
+            let _ = tx.send(sink.open_with(compression_level));
+        })
+        .expect("spawn output opener");
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Panic("the output opener stopped".into()))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.stop(crate::StopReason::TimedOut);
+        }
+        if let Some(reason) = stop.reason() {
+            return Err(Error::Stopped(reason));
+        }
+    }
+}
