@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, RecvTimeoutError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ use crate::format::parquet::{ParquetLayout, ParquetSink};
 use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, ValueKind};
 use crate::report::{Progress, Report, Status, WorkerReport};
 use crate::sink::{check_places, Place, Sink, SinkWriter};
-use crate::source::Source;
+use crate::source::{Source, SourceName};
 use crate::split::{Oversized, SplitterBuilder};
 use crate::transform::{Chain, OnPanic, Transform};
 
@@ -152,24 +152,8 @@ pub(super) fn run_inner(
         r.check_destination()?;
     }
     let source_name = source.name();
-    let mut source_names = vec![source_name.clone()];
-    let mut bytes_total = Some(0u64);
-    for more in &more_sources {
-        // Every input must be there before anything is written.
-        if let Source::Path(p) = more {
-            let meta = std::fs::metadata(p).map_err(|e| Error::Open {
-                source_name: more.name(),
-                source: e,
-            })?;
-            bytes_total = bytes_total.map(|t| t + meta.len());
-        } else if let Source::Url(url) = more {
-            let size = crate::source::object_size(url)?;
-            bytes_total = bytes_total.map(|t| t + size);
-        } else {
-            bytes_total = None;
-        }
-        source_names.push(more.name());
-    }
+    let (mut source_names, mut bytes_total) = measure_inputs(&more_sources)?;
+    source_names.insert(0, source_name.clone());
     let progress = Arc::new(Progress::default());
     let (reader, first_size) = source.open_counted(&progress)?;
     bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
@@ -286,26 +270,14 @@ pub(super) fn run_inner(
     // Where the data starts: what a run without data chunks has read (and committed).
     let data_start = splitter.offset();
     let (mut out, mut rejects_out) = match &resume {
-        None => {
-            let mut out = open_watched(sink, compression_level, deadline, &stop)?;
-            out.set_durable(durable);
-            if digests {
-                out.keep_digest();
-            }
-            let rejects_out = match rejects {
-                Some(s) => {
-                    let mut w = open_watched(s, compression_level, deadline, &stop)?;
-                    w.set_durable(durable);
-                    if digests {
-                        w.keep_digest();
-                    }
-                    w.write_all(REJECTS_HEADER)?;
-                    Some(w)
-                }
-                None => None,
-            };
-            (out, rejects_out)
-        }
+        None => open_outputs(
+            (sink, rejects),
+            compression_level,
+            durable,
+            digests,
+            deadline,
+            &stop,
+        )?,
         Some(plan) => {
             let cp = plan.from.as_ref();
             for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
@@ -355,31 +327,13 @@ pub(super) fn run_inner(
         }
     };
     if fresh {
-        // Input columns keep the header's fields as read (bytes that are not UTF-8, a quoted
-        // empty name), whatever the steps did to the other columns; new or renamed ones are
-        // written as named.
-        let raw = prologue.header_raw.as_deref().map(|fields| {
-            if output_columns == prologue.columns {
-                return fields.to_vec();
-            }
-            output_columns
-                .names()
-                .iter()
-                .map(|name| match prologue.columns.positions(name).first() {
-                    Some(&i) => fields[i].clone(),
-                    None => (name.as_bytes().to_vec(), ValueKind::Text),
-                })
-                .collect::<Vec<_>>()
-        });
-        let mut header = Vec::new();
-        Encoder::new(&output_dialect, &dialect, &output_columns).header(
-            &mut header,
+        write_header(
+            &mut out,
+            (prologue.header_raw.as_deref(), &prologue.columns),
             &output_columns,
-            raw.as_deref(),
-        );
-        if !header.is_empty() {
-            out.write_all(&header)?;
-        }
+            &output_dialect,
+            &dialect,
+        )?;
     }
     let out = match &parquet {
         Some(layout) => Output::Parquet(Box::new(ParquetSink::new(out, layout)?)),
@@ -515,111 +469,33 @@ pub(super) fn run_inner(
             .expect("spawn committer")
     };
 
-    // Supervise: time limit, outside stop requests, observer.
-    let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
-    let mut stopped_at = None;
-    loop {
-        match done_rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
-            state.stop(crate::StopReason::TimedOut);
-        }
-        if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
-            // The committer is stuck in a write (a pipe nobody reads, a hung file system): the
-            // stop is reported without it. Its temporary files are removed when the write
-            // returns, or by `sink::remove_temp_files` at exit; a resumable run's partial files
-            // stay for `--resume`, whose last checkpoint is on disk.
-            tracing::warn!("the output is still being written {COMMITTER_GRACE:?} after the stop; not waited for");
-            report.records_read = progress.records_read.load(Ordering::Relaxed);
-            report.records_written = progress.records_written.load(Ordering::Relaxed);
-            report.records_filtered = progress.records_filtered.load(Ordering::Relaxed);
-            report.records_rejected = progress.records_rejected.load(Ordering::Relaxed);
-            report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
-            return Err(state
-                .take_error()
-                .unwrap_or(Error::Stopped(crate::StopReason::Interrupted)));
-        }
-        if let (Some(at), Some((every, f))) = (next_observe, observer.as_mut()) {
-            if now >= at {
-                progress
-                    .queued_chunks
-                    .store(work_probe.len(), Ordering::Relaxed);
-                f(&progress.snapshot(now - started, bytes_total, slots, workers));
-                next_observe = Some(now + *every);
-            }
-        }
-    }
+    supervise(
+        &done_rx,
+        deadline,
+        &state,
+        observer.as_mut(),
+        started,
+        &progress,
+        (&work_probe, slots, workers, bytes_total),
+        report,
+    )?;
 
     let committer = match committer.join() {
         Ok(c) => c,
         Err(p) => return Err(Error::Panic(panic_message(p))),
     };
-    // After a stop, a worker stuck in a transform that never returns must not hold the run:
-    // workers hold no output (the committer, joined above, owns the sinks), so one still busy
-    // after a grace period is left behind, detached, and the stop is reported at once.
-    let grace_end = Instant::now() + WORKER_GRACE;
-    for (id, h) in worker_handles.into_iter().enumerate() {
-        if state.is_stopped() {
-            while !h.is_finished() && Instant::now() < grace_end {
-                thread::sleep(Duration::from_millis(5));
-            }
-            if !h.is_finished() {
-                tracing::warn!(
-                    worker = id,
-                    "worker still busy {WORKER_GRACE:?} after the stop; not waited for"
-                );
-                report.per_worker.push(WorkerReport {
-                    worker: id,
-                    ..Default::default()
-                });
-                continue;
-            }
-        }
-        match h.join() {
-            Ok(w) => report.per_worker.push(w),
-            Err(p) => {
-                state.fail(Error::Panic(panic_message(p)));
-                report.per_worker.push(WorkerReport {
-                    worker: id,
-                    ..Default::default()
-                });
-            }
-        }
-    }
+    join_workers(worker_handles, &state, report);
     // The splitter may be blocked reading a pipe; it holds no output, so it is not waited for
     // beyond a moment once the run is over.
     let _ = split_done_rx.recv_timeout(Duration::from_millis(200));
 
-    committer.fill_report(report);
-    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
-    if report.chunks == 0 && fresh {
-        // Only a header (or nothing): every record, of none, is committed after it.
-        report.bytes_read = report.bytes_read.max(data_start);
-        report.committed_offset = report.committed_offset.max(data_start);
-    }
-    if let Some((start, line)) = shard_start {
-        // Where the shard ended: after its last record (its start when it owned none).
-        let (end, end_line) = committer.committed_end().unwrap_or((start, line));
-        report.bytes_read = end - start;
-        report.shard = Some(crate::shard::ShardInfo {
-            start,
-            end,
-            lines: end_line - line,
-            ..Default::default()
-        });
-    }
-    report.compressed_bytes_read = progress
-        .source_compressed
-        .load(Ordering::Relaxed)
-        .then(|| progress.source_bytes_read.load(Ordering::Relaxed));
-    let read = progress.read_nanos.load(Ordering::Relaxed);
-    let split = progress.split_nanos.load(Ordering::Relaxed);
-    report.stages.splitter.read_seconds = read as f64 * 1e-9;
-    // Reads made for the header happen outside `split_nanos`; never show a negative scan.
-    report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
+    fill_report(
+        report,
+        &committer,
+        &progress,
+        fresh.then_some(data_start),
+        shard_start,
+    );
     if let Some(e) = state.take_error() {
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
@@ -778,4 +654,227 @@ pub(super) fn open_watched(
             return Err(Error::Stopped(reason));
         }
     }
+}
+
+/// The names of the inputs after the first, and the total size of all but the first (`None`
+/// when one has no size, a pipe): every input must be there before anything is written.
+fn measure_inputs(more_sources: &[Source]) -> Result<(Vec<SourceName>, Option<u64>)> {
+    let mut source_names = Vec::with_capacity(more_sources.len() + 1);
+    let mut bytes_total = Some(0u64);
+    for more in more_sources {
+        if let Source::Path(p) = more {
+            let meta = std::fs::metadata(p).map_err(|e| Error::Open {
+                source_name: more.name(),
+                source: e,
+            })?;
+            bytes_total = bytes_total.map(|t| t + meta.len());
+        } else if let Source::Url(url) = more {
+            let size = crate::source::object_size(url)?;
+            bytes_total = bytes_total.map(|t| t + size);
+        } else {
+            bytes_total = None;
+        }
+        source_names.push(more.name());
+    }
+    Ok((source_names, bytes_total))
+}
+
+/// The supervising loop, on the caller's thread until the committer is done: the time limit,
+/// outside stop requests, the observer. After a stop, a committer stuck in a write is not
+/// waited for beyond [`COMMITTER_GRACE`]: the stop is reported without it.
+#[allow(clippy::too_many_arguments)]
+fn supervise(
+    done_rx: &Receiver<()>,
+    deadline: Option<Instant>,
+    state: &StopState,
+    mut observer: Option<&mut (Duration, super::Observer)>,
+    started: Instant,
+    progress: &Progress,
+    (work_probe, slots, workers, bytes_total): (&Receiver<Slot>, usize, usize, Option<u64>),
+    report: &mut Report,
+) -> Result<()> {
+    let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
+    let mut stopped_at = None;
+    loop {
+        match done_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            state.stop(crate::StopReason::TimedOut);
+        }
+        if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
+            // The committer is stuck in a write (a pipe nobody reads, a hung file system): the
+            // stop is reported without it. Its temporary files are removed when the write
+            // returns, or by `sink::remove_temp_files` at exit; a resumable run's partial files
+            // stay for `--resume`, whose last checkpoint is on disk.
+            tracing::warn!("the output is still being written {COMMITTER_GRACE:?} after the stop; not waited for");
+            report.records_read = progress.records_read.load(Ordering::Relaxed);
+            report.records_written = progress.records_written.load(Ordering::Relaxed);
+            report.records_filtered = progress.records_filtered.load(Ordering::Relaxed);
+            report.records_rejected = progress.records_rejected.load(Ordering::Relaxed);
+            report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+            return Err(state
+                .take_error()
+                .unwrap_or(Error::Stopped(crate::StopReason::Interrupted)));
+        }
+        if let (Some(at), Some((every, f))) = (next_observe, observer.as_deref_mut()) {
+            if now >= at {
+                progress
+                    .queued_chunks
+                    .store(work_probe.len(), Ordering::Relaxed);
+                f(&progress.snapshot(now - started, bytes_total, slots, workers));
+                next_observe = Some(now + *every);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Joins the workers into the report. After a stop, a worker stuck in a transform that never
+/// returns must not hold the run: workers hold no output (the committer, joined before, owns
+/// the sinks), so one still busy after [`WORKER_GRACE`] is left behind, detached, and the stop
+/// is reported at once.
+fn join_workers(
+    handles: Vec<thread::JoinHandle<WorkerReport>>,
+    state: &StopState,
+    report: &mut Report,
+) {
+    let grace_end = Instant::now() + WORKER_GRACE;
+    for (id, h) in handles.into_iter().enumerate() {
+        if state.is_stopped() {
+            while !h.is_finished() && Instant::now() < grace_end {
+                thread::sleep(Duration::from_millis(5));
+            }
+            if !h.is_finished() {
+                tracing::warn!(
+                    worker = id,
+                    "worker still busy {WORKER_GRACE:?} after the stop; not waited for"
+                );
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+                continue;
+            }
+        }
+        match h.join() {
+            Ok(w) => report.per_worker.push(w),
+            Err(p) => {
+                state.fail(Error::Panic(panic_message(p)));
+                report.per_worker.push(WorkerReport {
+                    worker: id,
+                    ..Default::default()
+                });
+            }
+        }
+    }
+}
+
+/// The report's counts, bytes and stage times once the threads are done: a run without data
+/// chunks has read and committed up to `data_start` (a fresh run's, where its data begins); a
+/// shard's bytes and lines are those of its range.
+fn fill_report(
+    report: &mut Report,
+    committer: &Committer,
+    progress: &Progress,
+    data_start: Option<u64>,
+    shard_start: Option<(u64, u64)>,
+) {
+    committer.fill_report(report);
+    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    if let (0, Some(data_start)) = (report.chunks, data_start) {
+        // Only a header (or nothing): every record, of none, is committed after it.
+        report.bytes_read = report.bytes_read.max(data_start);
+        report.committed_offset = report.committed_offset.max(data_start);
+    }
+    if let Some((start, line)) = shard_start {
+        // Where the shard ended: after its last record (its start when it owned none).
+        let (end, end_line) = committer.committed_end().unwrap_or((start, line));
+        report.bytes_read = end - start;
+        report.shard = Some(crate::shard::ShardInfo {
+            start,
+            end,
+            lines: end_line - line,
+            ..Default::default()
+        });
+    }
+    report.compressed_bytes_read = progress
+        .source_compressed
+        .load(Ordering::Relaxed)
+        .then(|| progress.source_bytes_read.load(Ordering::Relaxed));
+    let read = progress.read_nanos.load(Ordering::Relaxed);
+    let split = progress.split_nanos.load(Ordering::Relaxed);
+    report.stages.splitter.read_seconds = read as f64 * 1e-9;
+    // Reads made for the header happen outside `split_nanos`; never show a negative scan.
+    report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
+}
+
+/// A header field as read: its bytes and how it was quoted.
+type RawField = (Vec<u8>, ValueKind);
+
+/// Writes the output's header row (nothing for formats without one).
+fn write_header(
+    out: &mut SinkWriter,
+    (header_raw, input_columns): (Option<&[RawField]>, &Columns),
+    output_columns: &Columns,
+    output_dialect: &Dialect,
+    dialect: &Dialect,
+) -> Result<()> {
+    // Input columns keep the header's fields as read (bytes that are not UTF-8, a quoted
+    // empty name), whatever the steps did to the other columns; new or renamed ones are
+    // written as named.
+    let raw = header_raw.map(|fields| {
+        if output_columns == input_columns {
+            return fields.to_vec();
+        }
+        output_columns
+            .names()
+            .iter()
+            .map(|name| match input_columns.positions(name).first() {
+                Some(&i) => fields[i].clone(),
+                None => (name.as_bytes().to_vec(), ValueKind::Text),
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut header = Vec::new();
+    Encoder::new(output_dialect, dialect, output_columns).header(
+        &mut header,
+        output_columns,
+        raw.as_deref(),
+    );
+    if !header.is_empty() {
+        out.write_all(&header)?;
+    }
+    Ok(())
+}
+
+/// Opens a fresh run's output and rejects (with the rejects' header).
+fn open_outputs(
+    (sink, rejects): (Sink, Option<Sink>),
+    compression_level: Option<i32>,
+    durable: bool,
+    digests: bool,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+) -> Result<(SinkWriter, Option<SinkWriter>)> {
+    let mut out = open_watched(sink, compression_level, deadline, stop)?;
+    out.set_durable(durable);
+    if digests {
+        out.keep_digest();
+    }
+    let rejects_out = match rejects {
+        Some(s) => {
+            let mut w = open_watched(s, compression_level, deadline, stop)?;
+            w.set_durable(durable);
+            if digests {
+                w.keep_digest();
+            }
+            w.write_all(REJECTS_HEADER)?;
+            Some(w)
+        }
+        None => None,
+    };
+    Ok((out, rejects_out))
 }
