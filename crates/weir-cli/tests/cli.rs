@@ -34,6 +34,8 @@ mod parquet;
 mod polish;
 #[path = "cli/progress.rs"]
 mod progress;
+#[path = "cli/promises_parquet.rs"]
+mod promises_parquet;
 #[path = "cli/rejects.rs"]
 mod rejects;
 #[path = "cli/resume.rs"]
