@@ -377,6 +377,31 @@ fn wide_schemas_and_headers_are_set_up_in_linear_time() {
         limit,
     );
     assert_bytes(&sb.read("eq.csv"), input.as_bytes());
+    // Steps naming every column look each name up once: select them all in reverse, then
+    // drop the first half.
+    let quoted = |names: &mut dyn Iterator<Item = &String>| {
+        names
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    sb.write(
+        "steps.toml",
+        format!(
+            "[[transform]]\nselect = [{}]\n\n[[transform]]\ndrop = [{}]\n",
+            quoted(&mut names.iter().rev()),
+            quoted(&mut names[..n / 2].iter())
+        )
+        .as_bytes(),
+    );
+    run_within(
+        &sb,
+        &["run", "steps.toml", "-i", "in.csv", "-o", "steps.csv", "-q"],
+        limit,
+    );
+    let kept: Vec<&str> = names[n / 2..].iter().rev().map(String::as_str).collect();
+    let want = format!("{}\n{}\n", kept.join(","), vec!["1"; n / 2].join(","));
+    assert_bytes(&sb.read("steps.csv"), want.as_bytes());
     // Inference numbers repeated names: 200,000 columns all called `a`.
     let mut same = vec!["a"; n].join(",");
     same.push('\n');
