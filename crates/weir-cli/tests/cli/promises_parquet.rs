@@ -3,7 +3,7 @@
 //! memory does not grow with the size of the values, the number of columns or what an
 //! expression builds, and wide schemas and headers are set up in linear time.
 //!
-//! Not here: Parquet output of very wide inputs (20,000 columns peak at about 13 times CSV's
+//! Not here: Parquet output of very wide inputs (20,000 columns peak at about 20 times CSV's
 //! RSS), whose bound needs a column-at-a-time writer (see the Parquet section of README.md).
 
 use std::process::Stdio;
