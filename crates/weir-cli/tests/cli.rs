@@ -36,6 +36,8 @@ mod polish;
 mod progress;
 #[path = "cli/promises_misc.rs"]
 mod promises_misc;
+#[path = "cli/promises_parquet.rs"]
+mod promises_parquet;
 #[path = "cli/promises_paths.rs"]
 mod promises_paths;
 #[path = "cli/promises_text.rs"]

@@ -13,7 +13,7 @@ use crate::support::*;
 
 /// A cell read back, typed.
 #[derive(Debug, Clone, PartialEq)]
-enum V {
+pub(crate) enum V {
     Null,
     S(String),
     I(i64),
@@ -24,7 +24,7 @@ enum V {
 }
 
 /// The Arrow types of the columns and the rows of a Parquet file.
-fn read_parquet(sb: &Sandbox, name: &str) -> (Vec<(String, DataType)>, Vec<Vec<V>>) {
+pub(crate) fn read_parquet(sb: &Sandbox, name: &str) -> (Vec<(String, DataType)>, Vec<Vec<V>>) {
     let file = File::open(sb.join(name)).expect("the output exists");
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("a Parquet file");
     let types = builder

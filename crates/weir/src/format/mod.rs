@@ -250,10 +250,33 @@ impl Dialect {
 }
 
 /// The column names of a record stream, after a transform or of the input.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, Serialize)]
 pub struct Columns {
     names: Vec<String>,
+    /// Each name's index, or `None` when several columns have it: built on the first lookup
+    /// in a wide header, so that steps naming many columns bind in linear time.
+    #[serde(skip)]
+    index: std::sync::OnceLock<std::collections::HashMap<String, Option<usize>>>,
 }
+
+impl PartialEq for Columns {
+    fn eq(&self, other: &Columns) -> bool {
+        self.names == other.names
+    }
+}
+
+impl Eq for Columns {}
+
+impl std::fmt::Debug for Columns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Columns")
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+/// Headers up to this width are searched; wider ones are hashed once.
+const SEARCHED_COLUMNS: usize = 32;
 
 impl Columns {
     /// Columns with the given names.
@@ -264,6 +287,7 @@ impl Columns {
     {
         Columns {
             names: names.into_iter().map(Into::into).collect(),
+            index: std::sync::OnceLock::new(),
         }
     }
 
@@ -286,6 +310,19 @@ impl Columns {
     /// several columns have it (a header may repeat a name: see [`Columns::positions`]), so
     /// that a step never picks one of them silently.
     pub fn index_of(&self, name: &str) -> Option<usize> {
+        if self.names.len() > SEARCHED_COLUMNS {
+            let index = self.index.get_or_init(|| {
+                let mut index = std::collections::HashMap::with_capacity(self.names.len());
+                for (i, n) in self.names.iter().enumerate() {
+                    index
+                        .entry(n.clone())
+                        .and_modify(|at| *at = None)
+                        .or_insert(Some(i));
+                }
+                index
+            });
+            return index.get(name).copied().flatten();
+        }
         let mut found = self.names.iter().enumerate().filter(|(_, n)| *n == name);
         match (found.next(), found.next()) {
             (Some((i, _)), None) => Some(i),
@@ -661,5 +698,28 @@ impl<'a> Record<'a> {
     /// Field `i` as text for messages: lossy UTF-8, `None` past the end.
     pub fn display(&self, i: usize) -> Option<Cow<'_, str>> {
         self.get(i).map(String::from_utf8_lossy)
+    }
+}
+
+#[cfg(test)]
+mod columns_tests {
+    use super::Columns;
+
+    #[test]
+    fn index_of_is_the_same_searched_or_hashed() {
+        for width in [5, 100_000] {
+            let mut names: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
+            names.push("c1".into()); // repeated: ambiguous, never picked
+            let columns = Columns::new(names);
+            assert_eq!(columns.index_of("c0"), Some(0), "{width}");
+            assert_eq!(columns.index_of("c1"), None, "{width}");
+            assert_eq!(
+                columns.index_of(&format!("c{}", width - 1)),
+                Some(width - 1)
+            );
+            assert_eq!(columns.index_of("nope"), None, "{width}");
+            // The cache takes no part in equality.
+            assert_eq!(columns, columns.clone());
+        }
     }
 }

@@ -44,8 +44,10 @@ impl Transform for DropColumns {
                 return Err(BindError::unknown_column(name, input));
             }
         }
+        let dropped: std::collections::HashSet<&str> =
+            self.columns.iter().map(String::as_str).collect();
         self.keep = (0..input.len())
-            .filter(|&i| !self.columns.contains(&input.names()[i]))
+            .filter(|&i| !dropped.contains(input.names()[i].as_str()))
             .collect();
         Ok(Columns::new(
             self.keep.iter().map(|&i| input.names()[i].clone()),
