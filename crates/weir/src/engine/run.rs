@@ -1,15 +1,14 @@
 //! One run, from the checks before reading to the commit: the outputs checked and opened,
 //! the threads spawned and supervised, the report finished and committed with the outputs.
 
-use std::io::BufReader;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use crate::checkpoint::{self, Checkpoint};
+use crate::checkpoint::{self, Checkpoint, Resumable};
 use crate::error::{Error, Result};
 use crate::format::encode::{check_columns, Encoder};
 use crate::format::parquet::{ParquetLayout, ParquetSink};
@@ -17,16 +16,15 @@ use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, ValueKind};
 use crate::report::{Progress, Report, Status, WorkerReport};
 use crate::sink::{check_places, Place, Sink, SinkWriter};
 use crate::source::{Source, SourceName};
-use crate::split::{Oversized, SplitterBuilder};
+use crate::split::{Chunk, Oversized};
 use crate::transform::{Chain, OnPanic, Transform};
 
 use super::builder::{resolve_output_dialect, PipelineBuilder};
 use super::committer::{self, Committer, Output};
 use super::prologue::{check_header_text, watch_prologue};
 use super::resume;
-use super::splitter::Inputs;
+use super::splitter::{Chunking, Inputs, RunSplitter};
 use super::stop::{StopHandle, StopState};
-use super::timed::TimedRead;
 use super::worker::worker_loop;
 use super::worker::{WorkerSpec, REJECTS_HEADER};
 use super::Slot;
@@ -157,12 +155,13 @@ pub(super) fn run_inner(
     let progress = Arc::new(Progress::default());
     let (reader, first_size) = source.open_counted(&progress)?;
     bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
-    let reader = BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress));
-    let splitter = SplitterBuilder::new(dialect.framing())
-        .chunk_size(chunk_size)
-        .max_record_size(max_record_size)
-        .oversized(oversized)
-        .build(reader, source_name.clone());
+    let chunking = Chunking {
+        dialect,
+        chunk_size,
+        max_record_size,
+        oversized,
+    };
+    let splitter = chunking.splitter(reader, &progress, source_name.clone());
     let deadline = timeout.map(|t| started + t);
     let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
 
@@ -217,17 +216,10 @@ pub(super) fn run_inner(
         .as_ref()
         .and_then(|p| p.from.as_ref().map(|cp| (p, cp)));
     let shard_start = shard.as_ref().map(|r| (r.start, r.line));
-    let (mut splitter, first, rest, first_index, first_base) = match (from, shard) {
+    let (splitter, first, rest, first_index, first_base) = match (from, shard) {
         (None, Some(range)) => {
             // A shard: the header came from the input's start; the records from its range.
-            let mut splitter = SplitterBuilder::new(dialect.framing())
-                .chunk_size(chunk_size)
-                .max_record_size(max_record_size)
-                .oversized(oversized)
-                .build(
-                    BufReader::with_capacity(64 << 10, TimedRead::boxed(range.reader, &progress)),
-                    source_name.clone(),
-                );
+            let mut splitter = chunking.splitter(range.reader, &progress, source_name.clone());
             splitter.resume_at(range.start, range.line, 0);
             splitter.end_at(range.end);
             (splitter, None, Vec::new(), 0, 0)
@@ -246,14 +238,7 @@ pub(super) fn run_inner(
                 &plan.paths.checkpoint,
                 &progress,
             )?;
-            let mut splitter = SplitterBuilder::new(dialect.framing())
-                .chunk_size(chunk_size)
-                .max_record_size(max_record_size)
-                .oversized(oversized)
-                .build(
-                    BufReader::with_capacity(64 << 10, TimedRead::boxed(reader, &progress)),
-                    source_names[p.source].clone(),
-                );
+            let mut splitter = chunking.splitter(reader, &progress, source_names[p.source].clone());
             splitter.resume_at(p.offset, p.line, p.seq);
             tracing::info!(
                 line = p.line,
@@ -278,53 +263,7 @@ pub(super) fn run_inner(
             deadline,
             &stop,
         )?,
-        Some(plan) => {
-            let cp = plan.from.as_ref();
-            for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
-                crate::sink::compression_for(target, compression_level)?;
-            }
-            // Each partial file keeps what the checkpoint counts (its length as stored, and
-            // the bytes written before compression,
-            // and the digest of what it keeps, checked: an edit inside it is a refusal).
-            let partial = |path: &std::path::PathBuf,
-                           target: &std::path::PathBuf,
-                           keep: Option<(u64, u64, &str)>| {
-                let (file, digest) = checkpoint::open_partial_verified(
-                    path,
-                    keep.map(|k| (k.0, k.2)),
-                    &plan.paths.checkpoint,
-                )?;
-                let written = keep.map_or(0, |k| k.1);
-                SinkWriter::partial(
-                    file,
-                    path.clone(),
-                    target.clone(),
-                    written,
-                    compression_level,
-                    digest,
-                )
-            };
-            let out = partial(
-                &plan.paths.output_partial,
-                &plan.paths.output,
-                cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
-            )?;
-            let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
-                (Some(path), Some(target)) => {
-                    let mut w = partial(
-                        path,
-                        target,
-                        cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
-                    )?;
-                    if fresh {
-                        w.write_all(REJECTS_HEADER)?;
-                    }
-                    Some(w)
-                }
-                _ => None,
-            };
-            (out, rejects_out)
-        }
+        Some(plan) => open_partials(plan, compression_level, fresh)?,
     };
     if fresh {
         write_header(
@@ -364,61 +303,24 @@ pub(super) fn run_inner(
         invalid_utf8,
     };
 
-    // Splitter thread.
-    let (split_done_tx, split_done_rx) = bounded::<()>(1);
-    {
-        let state = state.clone();
-        let progress = progress.clone();
-        let pool_rx = pool_rx.clone();
-        let work_tx = work_tx.clone();
-        let header = prologue.columns.clone();
-        let framing = (dialect, chunk_size, max_record_size, oversized);
-        thread::Builder::new()
-            .name("weir-splitter".into())
-            .spawn(move || {
-                let inputs = Inputs {
-                    rest,
-                    first_index,
-                    first_base,
-                    header,
-                    framing,
-                    first_name: source_name,
-                };
-                // A panic here (a bug) must fail the run: unwinding would drop the work queue's
-                // sender, which the workers and the committer take for the input's end.
-                let split = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    inputs.split_all(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
-                }));
-                match split {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => state.fail(e),
-                    Err(p) => state.fail(Error::Panic(format!(
-                        "the splitter: {} (a bug in weir)",
-                        panic_message(p)
-                    ))),
-                }
-                drop(work_tx);
-                let _ = split_done_tx.send(());
-            })
-            .expect("spawn splitter");
-    }
+    let split_done_rx = spawn_splitter(
+        splitter,
+        first,
+        Inputs {
+            rest,
+            first_index,
+            first_base,
+            header: prologue.columns.clone(),
+            chunking,
+            first_name: source_name,
+        },
+        (&pool_rx, &work_tx),
+        &state,
+        &progress,
+    );
     drop(work_tx);
 
-    // Workers.
-    let mut worker_handles = Vec::with_capacity(workers);
-    for id in 0..workers {
-        let rx = work_rx.clone();
-        let tx = commit_tx.clone();
-        let state = state.clone();
-        let progress = progress.clone();
-        let spec = spec.clone();
-        worker_handles.push(
-            thread::Builder::new()
-                .name(format!("weir-worker-{id}"))
-                .spawn(move || worker_loop(id, spec, &rx, &tx, &state, &progress))
-                .expect("spawn worker"),
-        );
-    }
+    let worker_handles = spawn_workers(workers, &spec, (&work_rx, &commit_tx), &state, &progress);
     drop(commit_tx);
     let work_probe = work_rx;
 
@@ -437,25 +339,7 @@ pub(super) fn run_inner(
             source_names.clone(),
         );
         if let Some(plan) = resume {
-            let cp = plan.from.as_ref();
-            let (log, keys) = checkpoint::GateLog::open(
-                &plan.paths.gates,
-                cp.map(|c| (c.gates_len, c.gates_hash.as_str())),
-                &plan.paths.checkpoint,
-            )?;
-            let every = resumable.as_ref().map_or(Duration::ZERO, |r| r.every);
-            let base = Checkpoint::new(plan.pipeline.clone(), plan.inputs.clone(), &plan.paths);
-            c.checkpointed(
-                committer::Checkpointer {
-                    paths: plan.paths.clone(),
-                    base,
-                    every,
-                    last: Instant::now(),
-                    gates: log,
-                },
-                cp,
-                keys,
-            );
+            resume_committer(&mut c, &plan, resumable.as_ref())?;
         }
         thread::Builder::new()
             .name("weir-committer".into())
@@ -877,4 +761,147 @@ fn open_outputs(
         None => None,
     };
     Ok((out, rejects_out))
+}
+
+/// Opens a resumable run's partial output and rejects, cut back to (and checked against) what
+/// its checkpoint counts; the rejects' header for a fresh start.
+fn open_partials(
+    plan: &resume::ResumePlan,
+    compression_level: Option<i32>,
+    fresh: bool,
+) -> Result<(SinkWriter, Option<SinkWriter>)> {
+    let cp = plan.from.as_ref();
+    for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
+        crate::sink::compression_for(target, compression_level)?;
+    }
+    // Each partial file keeps what the checkpoint counts (its length as stored, and
+    // the bytes written before compression,
+    // and the digest of what it keeps, checked: an edit inside it is a refusal).
+    let partial =
+        |path: &std::path::PathBuf, target: &std::path::PathBuf, keep: Option<(u64, u64, &str)>| {
+            let (file, digest) = checkpoint::open_partial_verified(
+                path,
+                keep.map(|k| (k.0, k.2)),
+                &plan.paths.checkpoint,
+            )?;
+            let written = keep.map_or(0, |k| k.1);
+            SinkWriter::partial(
+                file,
+                path.clone(),
+                target.clone(),
+                written,
+                compression_level,
+                digest,
+            )
+        };
+    let out = partial(
+        &plan.paths.output_partial,
+        &plan.paths.output,
+        cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
+    )?;
+    let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
+        (Some(path), Some(target)) => {
+            let mut w = partial(
+                path,
+                target,
+                cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
+            )?;
+            if fresh {
+                w.write_all(REJECTS_HEADER)?;
+            }
+            Some(w)
+        }
+        _ => None,
+    };
+    Ok((out, rejects_out))
+}
+
+/// Starts the splitter thread over `inputs` (the first chunk, if the prologue read it, goes
+/// first); the returned channel says when it is done. A panic there (a bug) fails the run:
+/// unwinding would drop the work queue's sender, which the workers and the committer take for
+/// the input's end.
+fn spawn_splitter(
+    mut splitter: RunSplitter,
+    first: Option<Chunk>,
+    inputs: Inputs,
+    (pool_rx, work_tx): (&Receiver<Slot>, &Sender<Slot>),
+    state: &Arc<StopState>,
+    progress: &Arc<Progress>,
+) -> Receiver<()> {
+    let (split_done_tx, split_done_rx) = bounded::<()>(1);
+    let state = state.clone();
+    let progress = progress.clone();
+    let pool_rx = pool_rx.clone();
+    let work_tx = work_tx.clone();
+    thread::Builder::new()
+        .name("weir-splitter".into())
+        .spawn(move || {
+            let split = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                inputs.split_all(&mut splitter, first, &pool_rx, &work_tx, &state, &progress)
+            }));
+            match split {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => state.fail(e),
+                Err(p) => state.fail(Error::Panic(format!(
+                    "the splitter: {} (a bug in weir)",
+                    panic_message(p)
+                ))),
+            }
+            drop(work_tx);
+            let _ = split_done_tx.send(());
+        })
+        .expect("spawn splitter");
+    split_done_rx
+}
+
+/// Starts `workers` worker threads, each with its own copy of the chain.
+fn spawn_workers(
+    workers: usize,
+    spec: &WorkerSpec,
+    (work_rx, commit_tx): (&Receiver<Slot>, &Sender<Slot>),
+    state: &Arc<StopState>,
+    progress: &Arc<Progress>,
+) -> Vec<thread::JoinHandle<WorkerReport>> {
+    (0..workers)
+        .map(|id| {
+            let rx = work_rx.clone();
+            let tx = commit_tx.clone();
+            let state = state.clone();
+            let progress = progress.clone();
+            let spec = spec.clone();
+            thread::Builder::new()
+                .name(format!("weir-worker-{id}"))
+                .spawn(move || worker_loop(id, spec, &rx, &tx, &state, &progress))
+                .expect("spawn worker")
+        })
+        .collect()
+}
+
+/// Gives a resumable run's committer its checkpointing: the key log of the gates reopened (and
+/// checked), and what the checkpoint counts so far.
+fn resume_committer(
+    c: &mut Committer,
+    plan: &resume::ResumePlan,
+    resumable: Option<&Resumable>,
+) -> Result<()> {
+    let cp = plan.from.as_ref();
+    let (log, keys) = checkpoint::GateLog::open(
+        &plan.paths.gates,
+        cp.map(|c| (c.gates_len, c.gates_hash.as_str())),
+        &plan.paths.checkpoint,
+    )?;
+    let every = resumable.map_or(Duration::ZERO, |r| r.every);
+    let base = Checkpoint::new(plan.pipeline.clone(), plan.inputs.clone(), &plan.paths);
+    c.checkpointed(
+        committer::Checkpointer {
+            paths: plan.paths.clone(),
+            base,
+            every,
+            last: Instant::now(),
+            gates: log,
+        },
+        cp,
+        keys,
+    );
+    Ok(())
 }

@@ -18,6 +18,39 @@ use super::stop::{recv_until_stopped, StopState};
 use super::timed::{self};
 use super::Slot;
 
+/// How a run cuts its inputs into chunks: the same for every input, and for a resumed or
+/// sharded start.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Chunking {
+    pub(super) dialect: Dialect,
+    pub(super) chunk_size: usize,
+    pub(super) max_record_size: usize,
+    pub(super) oversized: Oversized,
+}
+
+/// The splitter every run reads through.
+pub(super) type RunSplitter = Splitter<BufReader<Box<dyn Read + Send>>>;
+
+impl Chunking {
+    /// A splitter over `reader` (named `name` in errors and rejects), its reads timed into
+    /// `progress`.
+    pub(super) fn splitter(
+        &self,
+        reader: Box<dyn Read + Send>,
+        progress: &Progress,
+        name: SourceName,
+    ) -> RunSplitter {
+        SplitterBuilder::new(self.dialect.framing())
+            .chunk_size(self.chunk_size)
+            .max_record_size(self.max_record_size)
+            .oversized(self.oversized)
+            .build(
+                BufReader::with_capacity(64 << 10, timed::TimedRead::boxed(reader, progress)),
+                name,
+            )
+    }
+}
+
 /// The inputs after the first, and what the splitter needs to read them like the first.
 pub(super) struct Inputs {
     pub(super) rest: Vec<Source>,
@@ -26,7 +59,7 @@ pub(super) struct Inputs {
     /// The offset in the whole input stream of the first input's byte 0.
     pub(super) first_base: u64,
     pub(super) header: Columns,
-    pub(super) framing: (Dialect, usize, usize, Oversized),
+    pub(super) chunking: Chunking,
     pub(super) first_name: SourceName,
 }
 
@@ -42,7 +75,7 @@ impl Inputs {
         state: &StopState,
         progress: &Progress,
     ) -> Result<()> {
-        let (dialect, chunk_size, max_record_size, oversized) = self.framing;
+        let dialect = self.chunking.dialect;
         split_loop(
             first_splitter,
             first_chunk,
@@ -61,14 +94,7 @@ impl Inputs {
             }
             let name = source.name();
             let (reader, _) = source.open_counted(progress)?;
-            let mut splitter = SplitterBuilder::new(dialect.framing())
-                .chunk_size(chunk_size)
-                .max_record_size(max_record_size)
-                .oversized(oversized)
-                .build(
-                    BufReader::with_capacity(64 << 10, timed::TimedRead::boxed(reader, progress)),
-                    name.clone(),
-                );
+            let mut splitter = self.chunking.splitter(reader, progress, name.clone());
             splitter.set_next_seq(seq);
             if dialect.has_header() {
                 if let Some((_, names)) = read_header(&mut splitter, &dialect)? {
