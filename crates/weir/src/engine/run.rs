@@ -17,11 +17,11 @@ use crate::report::{Progress, Report, Status, WorkerReport};
 use crate::sink::{check_places, Place, Sink, SinkWriter};
 use crate::source::{Source, SourceName};
 use crate::split::{Chunk, Oversized};
-use crate::transform::{Chain, OnPanic, Transform};
+use crate::transform::{Chain, Gate, OnPanic, Transform};
 
 use super::builder::{resolve_output_dialect, PipelineBuilder};
 use super::committer::{self, Committer, Output};
-use super::prologue::{check_header_text, watch_prologue};
+use super::prologue::{check_header_text, watch_prologue, Prologue};
 use super::resume;
 use super::splitter::{Chunking, Inputs, RunSplitter};
 use super::stop::{StopHandle, StopState};
@@ -114,22 +114,17 @@ pub(super) fn run_inner(
                 invalid_utf8,
             );
             let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
-            let plan = resume::ResumePlan::prepare(
+            match prepare_resume(
                 r,
                 &identity,
-                &sink,
-                rejects.as_ref(),
+                (&sink, rejects.as_ref()),
                 &sources,
-                output_dialect.format,
-            )?;
-            let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
-            plan.outcome(report, &names);
-            if let Some(cp) = &plan.complete {
-                resume::fill_complete(report, cp);
-                tracing::info!("the output is complete: nothing to do");
-                return Ok(());
+                &output_dialect,
+                report,
+            )? {
+                Some(plan) => Some(plan),
+                None => return Ok(()),
             }
-            Some(plan)
         }
         None => None,
     };
@@ -176,28 +171,14 @@ pub(super) fn run_inner(
     );
     tracing::debug!(columns = ?prologue.columns.names(), "input columns");
     // Bind the chain before any output exists: a usage error must leave nothing behind.
-    let mut chain = Chain::new(chain);
-    chain.limit_values(max_record_size);
-    let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
-        Columns::default() // empty input: nothing to bind against, nothing to write
-    } else {
-        let columns = chain.bind(&prologue.columns)?;
-        // No columns known (no line of the first JSON Lines chunk is an object): every record
-        // is rejected, there is nothing to check the output against.
-        if !prologue.columns.is_empty() {
-            check_columns(&output_dialect, &columns).map_err(Error::Config)?;
-        }
-        check_header_text(&output_dialect, &prologue, &columns, invalid_utf8)?;
-        columns
-    };
-    let gates = chain.gates();
-    if shard.is_some() && !gates.is_empty() {
-        return Err(Error::Config(
-            "head, dedupe and a schema's unique or primaryKey decide over the whole input in \
-             order, so they cannot run sharded: run them on the merged output"
-                .into(),
-        ));
-    }
+    let (chain, output_columns, gates) = bind_chain(
+        chain,
+        &prologue,
+        &output_dialect,
+        max_record_size,
+        invalid_utf8,
+        shard.is_some(),
+    )?;
     // Gates decide in input order, so batches are taken in order when there are any.
     // A checkpoint records an input prefix, so resumable runs are ordered too.
     let ordered = ordered || !gates.is_empty() || resume.is_some();
@@ -713,10 +694,15 @@ fn write_header(
         if output_columns == input_columns {
             return fields.to_vec();
         }
+        // Each name's first input column, hashed once: a wide header stays linear.
+        let mut first = std::collections::HashMap::with_capacity(input_columns.len());
+        for (i, name) in input_columns.names().iter().enumerate() {
+            first.entry(name.as_str()).or_insert(i);
+        }
         output_columns
             .names()
             .iter()
-            .map(|name| match input_columns.positions(name).first() {
+            .map(|name| match first.get(name.as_str()) {
                 Some(&i) => fields[i].clone(),
                 None => (name.as_bytes().to_vec(), ValueKind::Text),
             })
@@ -904,4 +890,67 @@ fn resume_committer(
         keys,
     );
     Ok(())
+}
+
+/// Binds the steps to the input's columns (names to positions, types, expressions), checks
+/// that the output can hold what they make, and refuses ordered gates in a shard.
+fn bind_chain(
+    chain: Vec<Box<dyn Transform>>,
+    prologue: &Prologue,
+    output_dialect: &Dialect,
+    max_record_size: usize,
+    invalid_utf8: InvalidUtf8,
+    sharded: bool,
+) -> Result<(Chain, Columns, Vec<Gate>)> {
+    let mut chain = Chain::new(chain);
+    chain.limit_values(max_record_size);
+    let output_columns = if prologue.columns.is_empty() && prologue.first.is_none() {
+        Columns::default() // empty input: nothing to bind against, nothing to write
+    } else {
+        let columns = chain.bind(&prologue.columns)?;
+        // No columns known (no line of the first JSON Lines chunk is an object): every record
+        // is rejected, there is nothing to check the output against.
+        if !prologue.columns.is_empty() {
+            check_columns(output_dialect, &columns).map_err(Error::Config)?;
+        }
+        check_header_text(output_dialect, prologue, &columns, invalid_utf8)?;
+        columns
+    };
+    let gates = chain.gates();
+    if sharded && !gates.is_empty() {
+        return Err(Error::Config(
+            "head, dedupe and a schema's unique or primaryKey decide over the whole input in \
+             order, so they cannot run sharded: run them on the merged output"
+                .into(),
+        ));
+    }
+    Ok((chain, output_columns, gates))
+}
+
+/// A resumable run's plan from its checkpoint, or `None` when the output is complete already
+/// (the report then says so, and there is nothing to do).
+fn prepare_resume(
+    resumable: &Resumable,
+    identity: &str,
+    (sink, rejects): (&Sink, Option<&Sink>),
+    sources: &[&Source],
+    output_dialect: &Dialect,
+    report: &mut Report,
+) -> Result<Option<resume::ResumePlan>> {
+    let plan = resume::ResumePlan::prepare(
+        resumable,
+        identity,
+        sink,
+        rejects,
+        sources,
+        output_dialect.format,
+    )?;
+    let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
+    plan.outcome(report, &names);
+    if let Some(cp) = &plan.complete {
+        resume::fill_complete(report, cp);
+        tracing::info!("the output is complete: nothing to do");
+        return Ok(None);
+    }
+    Ok(Some(plan))
 }
