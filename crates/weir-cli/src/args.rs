@@ -385,7 +385,8 @@ pub struct OptionArgs {
     /// the first record's): `reject` it (missing-cell / extra-cell), `pad` a short one with
     /// NULLs (JSON: an absent key is null), `truncate` a long one (JSON: an unknown key is
     /// dropped), `pad-truncate` both, or `keep` it with the fields it has (= --flexible; steps
-    /// see NULL past its end) [default: reject]. With pad or truncate the other kind is still
+    /// see NULL past its end; JSON: a record with an unknown key is kept only when copied
+    /// unchanged to JSON Lines output, else rejected, extra-cell) [default: reject]. With pad or truncate the other kind is still
     /// rejected; a padded or truncated record is written with exactly the header's columns.
     #[arg(long, value_name = "MODE", value_parser = parse_ragged)]
     pub ragged: Option<Ragged>,

@@ -634,9 +634,12 @@ fn a_pipeline_that_leaves_no_column_is_a_usage_error_before_anything_is_written(
         ]);
         let o = sb.weir(&all);
         assert_fails_in(&format!("{args:?} {output}"), &o, 2, message);
-        assert!(!sb.exists(output), "{args:?} {output}");
-        assert!(!sb.exists("rej.csv"), "{args:?}");
-        assert!(sb.temp_files().is_empty(), "{:?}", sb.temp_files());
+        // Nothing written: no output, rejects, report or temporary file.
+        assert_eq!(
+            sb.names(),
+            ["ab.csv", "ab.jsonl", "p.toml"],
+            "{args:?} {output}"
+        );
     }
     // A header-only input is known from its header too.
     sb.write("h.csv", b"a,b\n");
@@ -694,4 +697,60 @@ fn a_first_json_object_without_keys_is_a_usage_error_and_garbage_is_still_reject
         ),
     );
     assert_eq!(report_num(&report, "records_rejected"), 1);
+}
+
+#[test]
+fn ragged_keep_never_drops_a_json_key_silently() {
+    let sb = Sandbox::new();
+    let input = b"{\"a\":1,\"b\":2}\n{\"a\":3,\"z\":4}\n{\"a\":5}\n";
+    sb.write("k.jsonl", input);
+    // Copied unchanged to JSON Lines: kept as it is.
+    run_ok(
+        &sb,
+        &[
+            "run",
+            "-i",
+            "k.jsonl",
+            "-o",
+            "out.jsonl",
+            "--ragged",
+            "keep",
+            "--rejects",
+            "rej.csv",
+        ],
+    );
+    assert_bytes(&sb.read("out.jsonl"), input);
+    assert_bytes(&sb.read("rej.csv"), REJECTS_HEADER.as_bytes());
+    // Re-encoded (another format, or a step changed it): the unknown key has no column.
+    let message = "key 'z' is not a column of the first record: --ragged keep keeps it only in a \
+                   record copied unchanged to JSON Lines output, and this one is re-encoded with \
+                   the output's columns (use --ragged truncate to drop it)";
+    let rejects = reject_row(
+        "k.jsonl",
+        2,
+        14,
+        "z",
+        "extra-cell",
+        message,
+        b"{\"a\":3,\"z\":4}",
+    );
+    for (output, args, want) in [
+        ("out.csv", &[][..], &b"a,b\n1,2\n5,\n"[..]),
+        (
+            "out.jsonl",
+            &["--derive", "a=a+1"][..],
+            b"{\"a\":2,\"b\":2}\n{\"a\":6,\"b\":null}\n",
+        ),
+    ] {
+        let mut all = vec!["run", "-i", "k.jsonl", "-o", output, "--ragged", "keep"];
+        all.extend(args);
+        all.extend(["--rejects", "rej.csv"]);
+        let report = run_ok(&sb, &all);
+        assert_bytes(&sb.read(output), want);
+        assert_bytes(&sb.read("rej.csv"), &rejects);
+        assert_eq!(
+            report_rejects_by_error(&report),
+            [("extra-cell".to_string(), 1)]
+        );
+    }
 }

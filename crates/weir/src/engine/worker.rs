@@ -179,6 +179,9 @@ pub struct Worker {
     pending: Option<(usize, usize)>,
     /// Values of the current record its decoder replaced with U+FFFD (counted if written).
     replaced: u64,
+    /// A key of the current JSON Lines record that is not a column, kept by `--ragged keep`:
+    /// only its raw line can hold it.
+    kept_extra: Option<String>,
 }
 
 impl Worker {
@@ -203,6 +206,7 @@ impl Worker {
             rec: RecordBuf::default(),
             pending: None,
             replaced: 0,
+            kept_extra: None,
         }
     }
 
@@ -305,6 +309,9 @@ impl Worker {
                                     // Replaced: the raw line is not what is written.
                                     self.rec.mark_changed();
                                     self.replaced = u64::from(check.replaced);
+                                }
+                                if ragged == Ragged::Keep {
+                                    self.kept_extra = check.extra;
                                 }
                                 None
                             }
@@ -439,6 +446,7 @@ impl Worker {
 
     fn handle(&mut self, chunk: &Chunk, batch: &mut Batch, reject: Option<Reject>) {
         let replaced = std::mem::take(&mut self.replaced);
+        let kept_extra = self.kept_extra.take();
         if batch.fatal.is_some() {
             return;
         }
@@ -501,7 +509,7 @@ impl Worker {
         }
         let (out0, rej0) = (batch.out.len(), batch.rejects.len());
         let fate = match outcome {
-            Outcome::Keep => match self.encode(input, batch) {
+            Outcome::Keep => match self.encode(input, batch, kept_extra) {
                 Ok(()) => {
                     batch.written += 1;
                     batch.replaced += replaced + self.encoder.take_replaced();
@@ -538,11 +546,31 @@ impl Worker {
 
     /// Appends the record to the output: its raw bytes when they are already the output's
     /// encoding, otherwise encoded. A record the output format cannot hold is a reject.
-    fn encode(&mut self, input: &[u8], batch: &mut Batch) -> Result<(), Reject> {
+    ///
+    /// A JSON Lines record that `--ragged keep` kept with a key that is not a column can only
+    /// be copied: encoded, the output's fixed columns would drop that key silently, so it is
+    /// rejected (`extra-cell`) instead.
+    fn encode(
+        &mut self,
+        input: &[u8],
+        batch: &mut Batch,
+        kept_extra: Option<String>,
+    ) -> Result<(), Reject> {
         let record = Record::new(input, &mut self.rec);
         if let Some(span) = record.passthrough().filter(|_| self.raw_ok) {
             copy_raw(&mut self.pending, input, &mut batch.out, span);
             return Ok(());
+        }
+        if let Some(key) = kept_extra {
+            return Err(Reject::new(
+                "extra-cell",
+                Some(key.clone()),
+                format!(
+                    "key '{key}' is not a column of the first record: --ragged keep keeps it only \
+                     in a record copied unchanged to JSON Lines output, and this one is \
+                     re-encoded with the output's columns (use --ragged truncate to drop it)"
+                ),
+            ));
         }
         flush(&mut self.pending, input, &mut batch.out);
         self.encoder.record(&mut batch.out, &record).map_err(|e| {

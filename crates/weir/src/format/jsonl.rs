@@ -1069,6 +1069,52 @@ mod tests {
         );
     }
 
+    /// The scanner and serde_json agree on every one-byte deletion or insertion of structural
+    /// bytes in these lines (a deterministic cousin of `fuzz/fuzz_targets/jsonl.rs`): either
+    /// both read an object or both refuse, except where serde_json refuses what the engine
+    /// decides on later (lone surrogates) or limits differ (a number beyond a double's range).
+    #[test]
+    fn nested_validation_agrees_with_serde_json_on_mutations() {
+        let bases: [&[u8]; 6] = [
+            br#"{"a":[1,-2.5e+3,true,false,null,"x\"]",[],{}]}"#,
+            br#"{"a":{"k":{"k":["\u00e9"]},"z":0}}"#,
+            br#"{"a":[{"x":[1,{"y":"}"}]},[[]],"\\"]}"#,
+            br#"{"a":{"":0.5E-1,"b":[true]}}"#,
+            br#"{"a":[0,-0,1e5,12.75,"\/\b\f\n\r\t"]}"#,
+            br#"{"a": [ 1 , { "b" : null } ] , "c" : { } }"#,
+        ];
+        let inserts = b"[]{},:\"\\0-.e+ tfn1";
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for base in bases {
+            lines.push(base.to_vec());
+            for i in 0..base.len() {
+                let mut v = base.to_vec();
+                v.remove(i);
+                lines.push(v);
+                for &b in inserts {
+                    let mut v = base.to_vec();
+                    v.insert(i, b);
+                    lines.push(v);
+                }
+            }
+        }
+        let mut agreed = 0;
+        for line in &lines {
+            let weir = JsonDecoder::keys(line);
+            let serde: Result<serde_json::Map<String, serde_json::Value>, _> =
+                serde_json::from_slice(line);
+            match (&weir, &serde) {
+                (Ok(_), Ok(_)) | (Err(_), Err(_)) => agreed += 1,
+                (Ok(_), Err(e)) if e.to_string().contains("out of range") => {}
+                _ => panic!(
+                    "{}: weir {weir:?}, serde_json {serde:?}",
+                    String::from_utf8_lossy(line)
+                ),
+            }
+        }
+        assert!(agreed > 1000, "{agreed}");
+    }
+
     #[test]
     fn nested_values_are_validated_as_json() {
         let cols = Columns::new(["a"]);
