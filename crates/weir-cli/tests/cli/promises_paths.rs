@@ -212,28 +212,39 @@ fn run_with_pause(sb: &Sandbox, args: &[&str], mid: impl FnOnce()) -> std::proce
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn an_output_that_cannot_be_committed_leaves_the_old_rejects_in_place() {
-    let sb = sandbox();
-    sb.write("rej.csv", b"old rejects\n");
-    sb.write("out.csv", b"old output\n");
-    let args = [
+/// A run reading standard input to `out`, its rejects to `rej.csv`, then `extra`.
+fn stdin_run<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
         "run",
         "-i",
         "-",
         "--format",
         "csv",
         "-o",
-        "out.csv",
+        out,
         "--rejects",
         "rej.csv",
         "--schema",
         "schema.json",
     ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Makes `name` a folder that is not empty, where a file was.
+fn make_folder(sb: &Sandbox, name: &str) {
+    std::fs::remove_file(sb.join(name)).unwrap();
+    std::fs::create_dir_all(sb.join(name).join("x")).unwrap();
+}
+
+#[test]
+fn an_output_that_cannot_be_committed_leaves_the_old_rejects_in_place() {
+    let sb = sandbox();
+    sb.write("rej.csv", b"old rejects\n");
+    sb.write("out.csv", b"old output\n");
     // The output's path becomes a folder that is not empty while the run goes on.
-    let o = run_with_pause(&sb, &args, || {
-        std::fs::remove_file(sb.join("out.csv")).unwrap();
-        std::fs::create_dir_all(sb.join("out.csv/x")).unwrap();
+    let o = run_with_pause(&sb, &stdin_run("out.csv", &[]), || {
+        make_folder(&sb, "out.csv")
     });
     assert_fails(&o, 1, "cannot write out.csv");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
@@ -250,21 +261,7 @@ fn an_output_that_cannot_be_committed_leaves_the_old_rejects_in_place() {
     let sb = sandbox();
     std::fs::create_dir(sb.join("d")).unwrap();
     sb.write("rej.csv", b"old rejects\n");
-    sb.write("report.json", b"old report\n");
-    let args = [
-        "run",
-        "-i",
-        "-",
-        "--format",
-        "csv",
-        "-o",
-        "d/out.csv",
-        "--rejects",
-        "rej.csv",
-        "--schema",
-        "schema.json",
-    ];
-    let o = run_with_pause(&sb, &args, || {
+    let o = run_with_pause(&sb, &stdin_run("d/out.csv", &[]), || {
         std::fs::remove_dir_all(sb.join("d")).unwrap()
     });
     assert_eq!(code(&o), 1, "{}", stderr(&o));
@@ -278,25 +275,8 @@ fn a_failed_run_writes_its_report_alone_and_keeps_output_and_rejects() {
     sb.write("rej.csv", b"old rejects\n");
     sb.write("out.csv", b"old output\n");
     sb.write("report.json", b"old report\n");
-    let args = [
-        "run",
-        "-i",
-        "-",
-        "--format",
-        "csv",
-        "-o",
-        "out.csv",
-        "--rejects",
-        "rej.csv",
-        "--report",
-        "report.json",
-        "--schema",
-        "schema.json",
-    ];
-    let o = run_with_pause(&sb, &args, || {
-        std::fs::remove_file(sb.join("out.csv")).unwrap();
-        std::fs::create_dir_all(sb.join("out.csv/x")).unwrap();
-    });
+    let args = stdin_run("out.csv", &["--report", "report.json"]);
+    let o = run_with_pause(&sb, &args, || make_folder(&sb, "out.csv"));
     assert_fails(&o, 1, "cannot write out.csv");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     let report: serde_json::Value = serde_json::from_slice(&sb.read("report.json")).unwrap();

@@ -490,39 +490,50 @@ mod tests {
         assert!(d.join("out.csv/x").is_dir());
     }
 
-    #[test]
-    fn a_crash_before_the_output_was_renamed_is_rolled_back_by_the_next_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        let pid = dead_pid();
-        // The state a SIGKILL leaves after the rejects were renamed, before the output was:
-        // the new rejects in place, the old ones kept as a backup, the output's temp file.
+    /// The journal a run with id `pid` writes for committing `rejects.csv` (backed up) then
+    /// `out.csv` (which existed) in `d`; the temporary and backup names it gives.
+    fn journal_of_two(d: &Path, pid: u32) -> (PathBuf, PathBuf, PathBuf) {
         let temp = |name: &str, ext: &str| d.join(format!(".{name}.weir-{pid}-0.{ext}"));
-        fs::write(d.join("rejects.csv"), "new rejects").unwrap();
-        fs::write(temp("rejects.csv", "old"), "old rejects").unwrap();
-        fs::write(temp("out.csv", "tmp"), "new out").unwrap();
-        fs::write(d.join("out.csv"), "old out").unwrap();
+        let (rejects_temp, backup, out_temp) = (
+            temp("rejects.csv", "tmp"),
+            temp("rejects.csv", "old"),
+            temp("out.csv", "tmp"),
+        );
         let journal = Journal {
             pid,
             members: vec![
                 Member {
                     target: d.join("rejects.csv"),
-                    temp: temp("rejects.csv", "tmp"),
+                    temp: rejects_temp,
                     object: false,
-                    backup: Some(temp("rejects.csv", "old")),
+                    backup: Some(backup.clone()),
                     before: None,
                 },
                 Member {
                     target: d.join("out.csv"),
-                    temp: temp("out.csv", "tmp"),
+                    temp: out_temp.clone(),
                     object: false,
                     backup: None,
                     before: Some("file".into()),
                 },
             ],
         };
-        let jpath = journal_for(&d.join("out.csv"), false);
-        fs::write(&jpath, serde_json::to_vec(&journal).unwrap()).unwrap();
+        let path = journal_for(&d.join("out.csv"), false);
+        fs::write(&path, serde_json::to_vec(&journal).unwrap()).unwrap();
+        (path, backup, out_temp)
+    }
+
+    #[test]
+    fn a_crash_before_the_output_was_renamed_is_rolled_back_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // The state a SIGKILL leaves after the rejects were renamed, before the output was:
+        // the new rejects in place, the old ones kept as a backup, the output's temp file.
+        let (_, backup, out_temp) = journal_of_two(d, dead_pid());
+        fs::write(d.join("rejects.csv"), "new rejects").unwrap();
+        fs::write(&backup, "old rejects").unwrap();
+        fs::write(&out_temp, "new out").unwrap();
+        fs::write(d.join("out.csv"), "old out").unwrap();
         // A live run's temporary file beside the output is not touched.
         let live = d.join(format!(".out.csv.weir-{}-9.tmp", std::process::id()));
         fs::write(&live, "live").unwrap();
@@ -537,32 +548,10 @@ mod tests {
     fn a_crash_after_the_output_was_renamed_keeps_the_commit() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let pid = dead_pid();
-        let temp = |name: &str, ext: &str| d.join(format!(".{name}.weir-{pid}-0.{ext}"));
+        let (_, backup, _) = journal_of_two(d, dead_pid());
         fs::write(d.join("rejects.csv"), "new rejects").unwrap();
-        fs::write(temp("rejects.csv", "old"), "old rejects").unwrap();
+        fs::write(&backup, "old rejects").unwrap();
         fs::write(d.join("out.csv"), "new out").unwrap();
-        let journal = Journal {
-            pid,
-            members: vec![
-                Member {
-                    target: d.join("rejects.csv"),
-                    temp: temp("rejects.csv", "tmp"),
-                    object: false,
-                    backup: Some(temp("rejects.csv", "old")),
-                    before: None,
-                },
-                Member {
-                    target: d.join("out.csv"),
-                    temp: temp("out.csv", "tmp"),
-                    object: false,
-                    backup: None,
-                    before: Some("file".into()),
-                },
-            ],
-        };
-        let jpath = journal_for(&d.join("out.csv"), false);
-        fs::write(&jpath, serde_json::to_vec(&journal).unwrap()).unwrap();
         recover(&d.join("out.csv"), false, &[]).unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
         assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"new out");
