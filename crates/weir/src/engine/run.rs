@@ -207,29 +207,9 @@ pub(super) fn run_inner(
         }
         (None, None) => (prologue.splitter, prologue.first, more_sources, 0, 0),
         (Some((plan, cp)), _) => {
-            let p = &cp.position;
-            let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
-            progress.source_bytes_read.store(before, Ordering::Relaxed);
-            progress
-                .bytes_read
-                .store(p.stream_offset, Ordering::Relaxed);
-            let reader = checkpoint::open_at(
-                &plan.input_paths[p.source],
-                p,
-                &plan.paths.checkpoint,
-                &progress,
-            )?;
-            let mut splitter = chunking.splitter(reader, &progress, source_names[p.source].clone());
-            splitter.resume_at(p.offset, p.line, p.seq);
-            tracing::info!(
-                line = p.line,
-                offset = p.offset,
-                records = cp.counters.read,
-                "resuming {} from the checkpoint",
-                source_names[p.source]
-            );
-            let rest = more_sources.into_iter().skip(p.source).collect();
-            (splitter, None, rest, p.source, p.stream_offset - p.offset)
+            let (splitter, rest, index, base) =
+                resume_splitter(plan, cp, &chunking, &progress, &source_names, more_sources)?;
+            (splitter, None, rest, index, base)
         }
     };
     let fresh = from.is_none();
@@ -305,34 +285,19 @@ pub(super) fn run_inner(
     drop(commit_tx);
     let work_probe = work_rx;
 
-    // Committer.
-    let (done_tx, done_rx) = bounded::<()>(1);
-    let committer = {
-        let state = state.clone();
-        let progress = progress.clone();
-        let mut c = Committer::new(
-            ordered,
-            out,
-            rejects_out.take(),
-            pool_tx,
-            progress,
-            &gates,
-            source_names.clone(),
-        );
-        if let Some(plan) = resume {
-            resume_committer(&mut c, &plan, resumable.as_ref())?;
-        }
-        thread::Builder::new()
-            .name("weir-committer".into())
-            .spawn(move || {
-                if let Err(e) = c.run(&commit_rx, &state) {
-                    state.fail(e);
-                }
-                let _ = done_tx.send(());
-                c
-            })
-            .expect("spawn committer")
-    };
+    let mut committer = Committer::new(
+        ordered,
+        out,
+        rejects_out.take(),
+        pool_tx,
+        progress.clone(),
+        &gates,
+        source_names.clone(),
+    );
+    if let Some(plan) = resume {
+        resume_committer(&mut committer, &plan, resumable.as_ref())?;
+    }
+    let (committer, done_rx) = spawn_committer(committer, commit_rx, &state);
 
     supervise(
         &done_rx,
@@ -953,4 +918,62 @@ fn prepare_resume(
         return Ok(None);
     }
     Ok(Some(plan))
+}
+
+/// A resumed run's splitter, positioned at its checkpoint in the input it had reached (checked
+/// against that input's bytes), and the inputs after it, that input's index and the offset of
+/// its byte 0 in the whole stream.
+fn resume_splitter(
+    plan: &resume::ResumePlan,
+    cp: &Checkpoint,
+    chunking: &Chunking,
+    progress: &Progress,
+    source_names: &[SourceName],
+    more_sources: Vec<Source>,
+) -> Result<(RunSplitter, Vec<Source>, usize, u64)> {
+    let p = &cp.position;
+    let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
+    progress.source_bytes_read.store(before, Ordering::Relaxed);
+    progress
+        .bytes_read
+        .store(p.stream_offset, Ordering::Relaxed);
+    let reader = checkpoint::open_at(
+        &plan.input_paths[p.source],
+        p,
+        &plan.paths.checkpoint,
+        progress,
+    )?;
+    let mut splitter = chunking.splitter(reader, progress, source_names[p.source].clone());
+    splitter.resume_at(p.offset, p.line, p.seq);
+    tracing::info!(
+        line = p.line,
+        offset = p.offset,
+        records = cp.counters.read,
+        "resuming {} from the checkpoint",
+        source_names[p.source]
+    );
+    let rest = more_sources.into_iter().skip(p.source).collect();
+    Ok((splitter, rest, p.source, p.stream_offset - p.offset))
+}
+
+/// Starts the committer's thread; the returned channel says when it is done, and joining the
+/// handle gives the committer back (to commit, or to report from).
+fn spawn_committer(
+    mut c: Committer,
+    commit_rx: Receiver<Slot>,
+    state: &Arc<StopState>,
+) -> (thread::JoinHandle<Committer>, Receiver<()>) {
+    let (done_tx, done_rx) = bounded::<()>(1);
+    let state = state.clone();
+    let handle = thread::Builder::new()
+        .name("weir-committer".into())
+        .spawn(move || {
+            if let Err(e) = c.run(&commit_rx, &state) {
+                state.fail(e);
+            }
+            let _ = done_tx.send(());
+            c
+        })
+        .expect("spawn committer");
+    (handle, done_rx)
 }
