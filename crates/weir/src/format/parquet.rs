@@ -353,10 +353,19 @@ impl ParquetSink {
     pub(crate) fn write_rows(&mut self, mut bytes: &[u8]) -> Result<()> {
         while !bytes.is_empty() {
             let len = row_len(&self.types, bytes);
+            // A row that would take the row group past its bytes starts the next one, so the
+            // buffer, allocated once at its full size, never doubles (only a row larger than
+            // a whole row group grows it).
+            if !self.starts.is_empty() && self.rows.len() + len > self.group_bytes {
+                self.write_group()?;
+            }
+            if self.rows.capacity() == 0 {
+                self.rows.reserve_exact(self.group_bytes.max(len));
+            }
             self.starts.push(self.rows.len());
             self.rows.extend_from_slice(&bytes[..len]);
             bytes = &bytes[len..];
-            if self.starts.len() == ROW_GROUP_ROWS || self.rows.len() >= self.group_bytes {
+            if self.starts.len() == ROW_GROUP_ROWS {
                 self.write_group()?;
             }
         }
