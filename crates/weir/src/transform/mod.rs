@@ -245,7 +245,10 @@ impl Chain {
 
     /// For each output column, the schema field whose values it holds, for typed outputs: a
     /// column named as a field of the chain's schema that no step sets (derive, fill).
-    pub(crate) fn typed_fields(&self, output: &Columns) -> Vec<Option<crate::schema::TypedField>> {
+    pub(crate) fn typed_fields(
+        &self,
+        output: &Columns,
+    ) -> Vec<Option<Box<crate::schema::TypedField>>> {
         let Some(schema) = self.steps.iter().find_map(|s| s.schema()) else {
             return vec![None; output.len()];
         };
