@@ -35,3 +35,10 @@ where
     each(&mut Record::new(line, &mut buf));
     Ok(check)
 }
+
+/// Whether an input starting with `head` is refused as a format weir cannot read (another
+/// compressor, an archive, Parquet, UTF-16/32 text), as the source checks its first bytes: a
+/// fuzz target comparing the engine with a reference skips those, checking the refusal.
+pub fn refuses_head(head: &[u8]) -> bool {
+    crate::compress::check_text_head(&head[..head.len().min(256)]).is_err()
+}
