@@ -145,7 +145,9 @@ or Parquet, and a JSON lone surrogate (\\ud800) anywhere, is rejected (encode-er
 column to write are a usage error (exit 2).
 Rejected records go to --rejects as CSV with the columns
 file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
-succeeds; a failed or stopped run leaves no file there (and an existing file untouched).
+succeeds; a failed or stopped run leaves no file there (and an existing file untouched). The
+output, rejects and report appear together or none changes. No path the run writes may be an
+input or another output (compared as files, however spelled): that is a usage error (exit 2).
 
 ",
     exit_codes!()
@@ -262,7 +264,8 @@ pub struct IoArgs {
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<String>,
 
-    /// Write the run's report here as JSON (also when the run fails or is stopped).
+    /// Write the run's report here as JSON, committed with the output and the rejects (a run
+    /// that fails or is stopped writes it alone, its status saying so); `-` is standard output.
     #[arg(long, value_name = "PATH")]
     pub report: Option<String>,
 
