@@ -110,7 +110,7 @@ impl Sink {
                         return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
-                let temp = temp_path(&path);
+                let temp = temp_path(&path, false);
                 open_temp(path, temp, compression_level, false)
             }
             Sink::Url(url) => open_upload(url, compression_level),
@@ -137,19 +137,20 @@ pub(crate) fn compression_for(path: &Path, level: Option<i32>) -> Result<(Compre
 
 /// An object output: a temporary file in the system's temporary folder, uploaded at commit.
 fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter> {
-    let path = PathBuf::from(&url);
     if !cfg!(feature = "s3") {
-        return Err(Error::Destination {
-            path,
-            reason: "s3:// outputs need weir built with the `s3` feature".into(),
-        });
+        return Err(without_s3(&url));
     }
-    let temp = std::env::temp_dir().join(
-        temp_path(&path)
-            .file_name()
-            .expect("a temporary name has a file name"),
-    );
+    let path = PathBuf::from(&url);
+    let temp = temp_path(&path, true);
     open_temp(path, temp, compression_level, true)
+}
+
+/// The error for an object output in a build without the `s3` feature.
+pub(crate) fn without_s3(url: &str) -> Error {
+    Error::Destination {
+        path: PathBuf::from(url),
+        reason: "s3:// outputs need weir built with the `s3` feature".into(),
+    }
 }
 
 /// A file output written to `temp` (compressed as `path`'s name says), renamed to `path` at
@@ -200,10 +201,21 @@ fn upload(temp: &Path, url: &str) -> Result<()> {
 
 #[cfg(not(feature = "s3"))]
 fn upload(_temp: &Path, url: &str) -> Result<()> {
-    Err(Error::Destination {
-        path: PathBuf::from(url),
-        reason: "s3:// outputs need weir built with the `s3` feature".into(),
-    })
+    Err(without_s3(url))
+}
+
+/// Puts a finished temporary file in place: uploads it as the object `path` names, or gives
+/// it the replaced file's permission bits and renames it over `path`.
+fn place(temp: &Path, path: &Path, object: bool) -> Result<()> {
+    if object {
+        return upload(temp, &path.to_string_lossy());
+    }
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    keep_mode(temp, path).map_err(err)?;
+    fs::rename(temp, path).map_err(err)
 }
 
 /// Gives `temp` the permission bits of the file at `target` it is about to replace, so that
@@ -216,18 +228,26 @@ pub(crate) fn keep_mode(temp: &Path, target: &Path) -> io::Result<()> {
     }
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+/// A new temporary file's path for the output `path`: hidden beside it, or in the temporary
+/// folder for an object (`object`); see [`temp_folder`].
+fn temp_path(path: &Path, object: bool) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = format!(".{name}.weir-{}-{n}.tmp", std::process::id());
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(temp),
-        _ => PathBuf::from(temp),
+    temp_folder(path, object).join(format!(".{name}.weir-{}-{n}.tmp", std::process::id()))
+}
+
+/// The folder where the temporary files of the output `path` are made: its own folder (so the
+/// rename is atomic; empty for a bare name, the current folder), or the system's temporary
+/// folder for an object.
+fn temp_folder(path: &Path, object: bool) -> PathBuf {
+    if object {
+        return std::env::temp_dir();
     }
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// How many bytes a file output accumulates before their writeback to disk is started.
@@ -603,43 +623,35 @@ impl SinkWriter {
     /// uploads an object output's temporary file (and removes it).
     pub fn commit(mut self) -> Result<()> {
         self.finish()?;
-        let durable = self.durable;
         if let Target::File {
-            temp,
-            path,
-            committed,
-            upload: true,
-            ..
-        } = &mut self.target
+            temp, path, upload, ..
+        } = &self.target
         {
-            upload(temp, &path.to_string_lossy())?;
-            *committed = true;
-            let _ = fs::remove_file(&*temp);
-            temps::unregister(temp);
-            return Ok(());
-        }
-        if let Target::File {
-            temp,
-            path,
-            committed,
-            ..
-        } = &mut self.target
-        {
-            keep_mode(temp, path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            fs::rename(&*temp, &*path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            *committed = true;
-            temps::unregister(temp);
-            if durable {
+            place(temp, path, *upload)?;
+            if self.durable {
                 sync_parent(path);
             }
         }
+        self.placed();
         Ok(())
+    }
+
+    /// Marks a file output whose temporary file is in place as committed: dropping the writer
+    /// no longer removes it (an uploaded one is removed now).
+    fn placed(&mut self) {
+        if let Target::File {
+            temp,
+            committed,
+            upload,
+            ..
+        } = &mut self.target
+        {
+            *committed = true;
+            if *upload {
+                let _ = fs::remove_file(&*temp);
+            }
+            temps::unregister(temp);
+        }
     }
 }
 

@@ -285,22 +285,25 @@ impl Store {
             .map_err(|e| Store::fail(url, "cannot read the object's size and version", &e))?;
         Ok(ObjectMeta {
             size: meta.size,
-            version: meta.e_tag.or(meta.version).unwrap_or_default(),
+            version: version_of(meta),
         })
     }
 
     /// Whether there is an object at `url` (one HEAD request).
     pub fn exists(&self, url: &str) -> Result<bool> {
+        Ok(self
+            .head_if_any(url, "cannot tell whether the object exists")?
+            .is_some())
+    }
+
+    /// The object's metadata, or `None` if there is none (one HEAD); `what` says what failed.
+    fn head_if_any(&self, url: &str, what: &str) -> Result<Option<object_store::ObjectMeta>> {
         let key = self.key(url)?;
         let s3 = Arc::clone(&self.s3);
         match block(async move { s3.head(&key).await })? {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(Store::fail(
-                url,
-                "cannot tell whether the object exists",
-                &e,
-            )),
+            Ok(meta) => Ok(Some(meta)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Store::fail(url, what, &e)),
         }
     }
 
@@ -555,13 +558,9 @@ impl Store {
 
     /// The version (ETag) of the object at `url`, or `None` if there is none (one HEAD).
     pub fn version(&self, url: &str) -> Result<Option<String>> {
-        let key = self.key(url)?;
-        let s3 = Arc::clone(&self.s3);
-        match block(async move { s3.head(&key).await })? {
-            Ok(meta) => Ok(Some(meta.e_tag.or(meta.version).unwrap_or_default())),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Store::fail(url, "cannot read the object's version", &e)),
-        }
+        Ok(self
+            .head_if_any(url, "cannot read the object's version")?
+            .map(version_of))
     }
 
     /// Deletes the object at `url` (no error if there is none).
@@ -573,6 +572,11 @@ impl Store {
             Err(e) => Err(Store::fail(url, "cannot delete the object", &e)),
         }
     }
+}
+
+/// What identifies an object's version: its ETag, else the store's version id.
+fn version_of(meta: object_store::ObjectMeta) -> String {
+    meta.e_tag.or(meta.version).unwrap_or_default()
 }
 
 /// Reads up to [`PART_SIZE`] bytes (fewer only at the end of the file).

@@ -130,6 +130,8 @@ impl Pipeline {
                     // The report of a run that committed nothing, written alone.
                     Some(sink) => match report_writer(sink, &report).and_then(SinkWriter::commit) {
                         Ok(()) => error,
+                        // A closed stdout is a quiet success to the CLI: a report that could
+                        // not be written must not be lost with it.
                         Err(e) if matches!(error, Error::BrokenPipe) => e,
                         Err(e) => {
                             tracing::error!(error = %e, "cannot write the report");

@@ -1,6 +1,7 @@
 //! One run, from the checks before reading to the commit: the outputs checked and opened,
 //! the threads spawned and supervised, the report finished and committed with the outputs.
 
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
@@ -371,29 +372,31 @@ pub(super) fn check_outputs(
     let mut writes = vec![Place::output("output", sink)];
     writes.extend(rejects.map(|r| Place::output("rejects", r)));
     writes.extend(report.map(|r| Place::output("report", r)));
-    let path_of = |s: &Sink| match s {
-        Sink::Path(p) => Some((p.clone(), false)),
-        Sink::Url(u) => Some((std::path::PathBuf::from(u), true)),
-        _ => None,
-    };
-    if let Some((out, object)) = path_of(sink) {
-        let also: Vec<_> = [rejects, report]
-            .into_iter()
-            .flatten()
-            .filter_map(|s| path_of(s).map(|p| p.0))
-            .collect();
-        let also: Vec<&std::path::Path> = also.iter().map(|p| p.as_path()).collect();
-        crate::sink::recover(&out, object, &also)?;
+    // Where the output, the rejects and the report go, when a file or an object.
+    let targets: Vec<(PathBuf, bool)> = [Some(sink), rejects, report]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| match s {
+            Sink::Path(p) => Some((p.clone(), false)),
+            Sink::Url(u) => Some((PathBuf::from(u), true)),
+            _ => None,
+        })
+        .collect();
+    crate::sink::recover(&targets)?;
+    for (path, object) in &targets {
         writes.push(Place::internal(
             "commit journal",
-            &crate::sink::journal_for(&out, object),
+            &crate::sink::journal_for(path, *object),
         ));
+    }
+    if let (Sink::Path(_) | Sink::Url(_), Some((out, object))) = (sink, targets.first()) {
+        let (out, object) = (out.as_path(), *object);
         if !object {
             let rejects = match rejects {
                 Some(Sink::Path(r)) => Some(r.as_path()),
                 _ => None,
             };
-            let files = checkpoint::Paths::new(&out, rejects);
+            let files = checkpoint::Paths::new(out, rejects);
             writes.push(Place::internal("checkpoint", &files.checkpoint));
             writes.push(Place::internal("partial output", &files.output_partial));
             writes.push(Place::internal("key log", &files.gates));
@@ -728,23 +731,22 @@ fn open_partials(
     // Each partial file keeps what the checkpoint counts (its length as stored, and
     // the bytes written before compression,
     // and the digest of what it keeps, checked: an edit inside it is a refusal).
-    let partial =
-        |path: &std::path::PathBuf, target: &std::path::PathBuf, keep: Option<(u64, u64, &str)>| {
-            let (file, digest) = checkpoint::open_partial_verified(
-                path,
-                keep.map(|k| (k.0, k.2)),
-                &plan.paths.checkpoint,
-            )?;
-            let written = keep.map_or(0, |k| k.1);
-            SinkWriter::partial(
-                file,
-                path.clone(),
-                target.clone(),
-                written,
-                compression_level,
-                digest,
-            )
-        };
+    let partial = |path: &PathBuf, target: &PathBuf, keep: Option<(u64, u64, &str)>| {
+        let (file, digest) = checkpoint::open_partial_verified(
+            path,
+            keep.map(|k| (k.0, k.2)),
+            &plan.paths.checkpoint,
+        )?;
+        let written = keep.map_or(0, |k| k.1);
+        SinkWriter::partial(
+            file,
+            path.clone(),
+            target.clone(),
+            written,
+            compression_level,
+            digest,
+        )
+    };
     let out = partial(
         &plan.paths.output_partial,
         &plan.paths.output,

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{temp_path, temps, SinkWriter, Target};
+use super::{temp_folder, temp_path, SinkWriter, Target};
 use crate::error::{Error, Result};
 
 /// One member of a commit, as the journal records it.
@@ -33,8 +33,8 @@ struct Member {
     object: bool,
     /// The copy of what was at `target` before (a path beside it, or an object's URL).
     backup: Option<PathBuf>,
-    /// For the last member, the commit point: whether a file was at `target`, or the version
-    /// of the object that was there.
+    /// For the last member when it is an object: the version of the object it replaces (see
+    /// [`mark_before`]).
     before: Option<String>,
 }
 
@@ -46,70 +46,45 @@ struct Journal {
 
 /// Commits `writers` together, in order; the last is the commit point (pass the output
 /// last). Writers that are not files (standard output, a device, a writer) are only finished.
-pub(crate) fn commit_all(mut writers: Vec<SinkWriter>) -> Result<()> {
-    for w in &mut writers {
-        w.finish()?;
-    }
-    let files = writers
-        .iter()
-        .filter(|w| matches!(w.target, Target::File { .. }))
-        .count();
-    if files <= 1 {
-        return writers.into_iter().try_for_each(SinkWriter::commit);
-    }
-    let durable = writers.iter().any(|w| w.durable);
+pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
     let (mut files, others): (Vec<SinkWriter>, Vec<SinkWriter>) = writers
         .into_iter()
         .partition(|w| matches!(w.target, Target::File { .. }));
+    for w in &mut files {
+        w.finish()?;
+    }
     for w in others {
         w.commit()?;
     }
-    let mut members: Vec<Member> = files.iter().map(member_of).collect();
-    let last = members.len() - 1;
-    let journal = journal_path(&members[last]);
-    // Backups of what the earlier members replace; the last one needs none (once it is
-    // committed, the commit is done).
-    for i in 0..members.len() {
-        let made = if i == last {
-            mark_before(&mut members[i])
-        } else {
-            back_up(&mut members[i])
-        };
-        if let Err(e) = made {
-            drop_backups(&members);
-            return Err(e);
-        }
+    if files.len() <= 1 {
+        return files.into_iter().try_for_each(SinkWriter::commit);
     }
-    if let Err(e) = write_journal(&journal, &members) {
+    let mut members: Vec<Member> = files.iter().map(member_of).collect();
+    let (last, earlier) = members.split_last_mut().expect("two members or more");
+    let journal = journal_for(&last.target, last.object);
+    // Backups of what the earlier members replace; the last one needs none (once it is
+    // committed, the commit is done), only, for an object, the version it replaces.
+    let prepared = earlier
+        .iter_mut()
+        .try_for_each(back_up)
+        .and_then(|()| mark_before(last))
+        .and_then(|()| write_journal(&journal, &members));
+    if let Err(e) = prepared {
         drop_backups(&members);
         return Err(e);
     }
-    for i in 0..members.len() {
-        if let Err(e) = commit_one(&members[i]) {
-            for m in members[..i].iter().rev() {
-                put_back(m);
-            }
+    for (i, m) in members.iter().enumerate() {
+        if let Err(e) = super::place(&m.temp, &m.target, m.object) {
+            members[..i].iter().rev().for_each(put_back);
             drop_backups(&members);
             let _ = fs::remove_file(&journal);
             return Err(e);
         }
     }
     for w in &mut files {
-        if let Target::File {
-            temp,
-            committed,
-            upload,
-            ..
-        } = &mut w.target
-        {
-            *committed = true;
-            if *upload {
-                let _ = fs::remove_file(&*temp);
-            }
-            temps::unregister(temp);
-        }
+        w.placed();
     }
-    if durable {
+    if files.iter().any(|w| w.durable) {
         for m in members.iter().filter(|m| !m.object) {
             super::sync_parent(&m.target);
         }
@@ -135,13 +110,8 @@ fn member_of(w: &SinkWriter) -> Member {
     }
 }
 
-/// Where the journal of a commit whose last member is `last` lives: beside a file output, in
-/// the temporary folder (named after the URL) for an object.
-fn journal_path(last: &Member) -> PathBuf {
-    journal_for(&last.target, last.object)
-}
-
-/// The journal path for an output.
+/// Where the journal of a commit whose last member is `target` lives: beside a file output,
+/// in the temporary folder (named after the URL) for an object.
 pub(crate) fn journal_for(target: &Path, object: bool) -> PathBuf {
     if object {
         let url = target.to_string_lossy();
@@ -174,7 +144,7 @@ fn back_up(m: &mut Member) -> Result<()> {
         Ok(meta) if meta.is_file() => {}
         _ => return Ok(()),
     }
-    let backup = temp_path(&m.target).with_extension("old");
+    let backup = temp_path(&m.target, false).with_extension("old");
     if fs::hard_link(&m.target, &backup).is_err() {
         // A file system without hard links: a copy does as well.
         fs::copy(&m.target, &backup).map_err(|e| werr(&m.target, e))?;
@@ -183,14 +153,13 @@ fn back_up(m: &mut Member) -> Result<()> {
     Ok(())
 }
 
+/// Records the version of the object the last member replaces: after a crash, a different
+/// version says its upload, the commit point, happened. (A file's commit point is seen from
+/// its temporary file: renamed away or not.)
 fn mark_before(m: &mut Member) -> Result<()> {
-    m.before = if m.object {
-        object_version(&m.target.to_string_lossy())?
-    } else {
-        fs::symlink_metadata(&m.target)
-            .ok()
-            .map(|_| "file".to_string())
-    };
+    if m.object {
+        m.before = object_version(&m.target.to_string_lossy())?;
+    }
     Ok(())
 }
 
@@ -209,18 +178,6 @@ fn write_journal(path: &Path, members: &[Member]) -> Result<()> {
     f.sync_all().map_err(werr)?;
     super::sync_parent(path);
     Ok(())
-}
-
-fn commit_one(m: &Member) -> Result<()> {
-    if m.object {
-        return super::upload(&m.temp, &m.target.to_string_lossy());
-    }
-    let werr = |source| Error::Write {
-        path: m.target.clone(),
-        source,
-    };
-    super::keep_mode(&m.temp, &m.target).map_err(werr)?;
-    fs::rename(&m.temp, &m.target).map_err(werr)
 }
 
 /// Undoes a committed member: its new content goes back to its temporary file, and the backup
@@ -248,11 +205,8 @@ fn put_back(m: &Member) {
 }
 
 fn drop_backups(members: &[Member]) {
-    for b in members
-        .iter()
-        .filter_map(|m| m.backup.as_ref().map(|b| (m, b)))
-    {
-        let (m, b) = b;
+    for m in members {
+        let Some(b) = &m.backup else { continue };
         if m.object {
             let _ = object_delete(&b.to_string_lossy());
         } else {
@@ -261,13 +215,18 @@ fn drop_backups(members: &[Member]) {
     }
 }
 
-/// Finishes, after a crash, a commit of which `output` was the last member: if the output was
-/// committed, only the backups go; if not, every member committed before it is put back. Then
-/// the temporary files that dead runs left beside the output are removed. Called before a run
-/// to `output` reads anything.
-pub(crate) fn recover(output: &Path, object: bool, also: &[&Path]) -> Result<()> {
-    let journal = journal_for(output, object);
-    if let Ok(bytes) = fs::read(&journal) {
+/// Finishes, after a crash, the commits that a run to `outputs` (each a path or an object's
+/// URL, and whether it is an object) left unfinished: a commit's journal is beside its last
+/// member, the output, or the last of the rejects and report when the output is no file. If
+/// that member was committed, only the backups go; if not, every member committed before it
+/// is put back. Then the temporary files that dead runs left for any of `outputs` are
+/// removed. Called before a run to those outputs reads anything.
+pub(crate) fn recover(outputs: &[(PathBuf, bool)]) -> Result<()> {
+    for (path, object) in outputs {
+        let journal = journal_for(path, *object);
+        let Ok(bytes) = fs::read(&journal) else {
+            continue;
+        };
         let j: Journal = serde_json::from_slice(&bytes).map_err(|e| {
             Error::Config(format!(
                 "{}: an unreadable commit journal ({e}): remove it after checking the outputs \
@@ -280,21 +239,8 @@ pub(crate) fn recover(output: &Path, object: bool, also: &[&Path]) -> Result<()>
             let _ = fs::remove_file(&journal);
         }
     }
-    for p in std::iter::once(output).chain(also.iter().copied()) {
-        if !crate::source::is_object_url(&p.to_string_lossy()) {
-            sweep(p);
-        }
-    }
-    if object {
-        sweep(
-            &std::env::temp_dir().join(
-                output
-                    .to_string_lossy()
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("object"),
-            ),
-        );
+    for (path, object) in outputs {
+        sweep(path, *object);
     }
     Ok(())
 }
@@ -332,15 +278,16 @@ fn is_partial(p: &Path) -> bool {
     p.to_string_lossy().ends_with(".weir-partial")
 }
 
-/// Removes `.NAME.weir-PID-N.tmp` and `.old` files beside `path` whose process is gone.
-fn sweep(path: &Path) {
+/// Removes the `.NAME.weir-PID-N.tmp` and `.old` files of the output `path` (where its
+/// temporary files are made, see [`temp_folder`]) whose process is gone.
+fn sweep(path: &Path, object: bool) {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return;
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let mut dir = temp_folder(path, object);
+    if dir.as_os_str().is_empty() {
+        dir = PathBuf::from(".");
+    }
     let prefix = format!(".{name}.weir-");
     let Ok(entries) = fs::read_dir(&dir) else {
         return;
@@ -400,25 +347,17 @@ fn object_delete(url: &str) -> Result<()> {
 
 #[cfg(not(feature = "s3"))]
 fn object_version(url: &str) -> Result<Option<String>> {
-    Err(no_s3(url))
+    Err(super::without_s3(url))
 }
 
 #[cfg(not(feature = "s3"))]
 fn object_copy(from: &str, _to: &str) -> Result<()> {
-    Err(no_s3(from))
+    Err(super::without_s3(from))
 }
 
 #[cfg(not(feature = "s3"))]
 fn object_delete(url: &str) -> Result<()> {
-    Err(no_s3(url))
-}
-
-#[cfg(not(feature = "s3"))]
-fn no_s3(url: &str) -> Error {
-    Error::Destination {
-        path: PathBuf::from(url),
-        reason: "s3:// outputs need weir built with the `s3` feature".into(),
-    }
+    Err(super::without_s3(url))
 }
 
 #[cfg(test)]
@@ -537,7 +476,7 @@ mod tests {
         // A live run's temporary file beside the output is not touched.
         let live = d.join(format!(".out.csv.weir-{}-9.tmp", std::process::id()));
         fs::write(&live, "live").unwrap();
-        recover(&d.join("out.csv"), false, &[&d.join("rejects.csv")]).unwrap();
+        recover(&[(d.join("out.csv"), false), (d.join("rejects.csv"), false)]).unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
         assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"old out");
         let live_name = live.file_name().unwrap().to_string_lossy().into_owned();
@@ -552,10 +491,26 @@ mod tests {
         fs::write(d.join("rejects.csv"), "new rejects").unwrap();
         fs::write(&backup, "old rejects").unwrap();
         fs::write(d.join("out.csv"), "new out").unwrap();
-        recover(&d.join("out.csv"), false, &[]).unwrap();
+        recover(&[(d.join("out.csv"), false)]).unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
         assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"new out");
         assert_eq!(names(d), ["out.csv", "rejects.csv"]);
+    }
+
+    #[test]
+    fn a_journal_beside_a_later_output_is_found_too() {
+        // The output went to standard output: the commit's last file member (here the one
+        // named `out.csv`, say the report) holds the journal, not the first of the outputs.
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let (journal, backup, out_temp) = journal_of_two(d, dead_pid());
+        fs::write(d.join("rejects.csv"), "new rejects").unwrap();
+        fs::write(&backup, "old rejects").unwrap();
+        fs::write(&out_temp, "new report").unwrap();
+        recover(&[(d.join("rejects.csv"), false), (d.join("out.csv"), false)]).unwrap();
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
+        assert!(!journal.exists());
+        assert_eq!(names(d), ["rejects.csv"]);
     }
 
     #[test]
@@ -563,7 +518,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.csv");
         fs::write(journal_for(&out, false), "{not json").unwrap();
-        let err = recover(&out, false, &[]).unwrap_err();
+        let err = recover(&[(out, false)]).unwrap_err();
         assert!(err.is_usage(), "{err}");
         assert!(err.to_string().contains(".out.csv.weir-commit"), "{err}");
     }

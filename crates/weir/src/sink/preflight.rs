@@ -74,10 +74,7 @@ fn check_bucket(url: &str) -> Result<()> {
 
 #[cfg(not(feature = "s3"))]
 fn check_bucket(url: &str) -> Result<()> {
-    Err(Error::Destination {
-        path: PathBuf::from(url),
-        reason: "s3:// outputs need weir built with the `s3` feature".into(),
-    })
+    Err(super::without_s3(url))
 }
 
 /// Whether the process may create files in `dir` (`access(dir, W_OK | X_OK)`).
