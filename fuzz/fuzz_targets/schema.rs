@@ -9,7 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use weir::format::csv::CsvEncoder;
-use weir::schema::{infer, Schema, Validate};
+use weir::schema::{infer, Schema};
+use weir::transform::Validate;
 use weir::{Columns, Dialect, Format, Transform};
 
 /// Cells every loaded schema is also tried on: each type's edge cases.

@@ -10,7 +10,7 @@ use std::io::{Cursor, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use libfuzzer_sys::fuzz_target;
-use weir::source::SourceName;
+use weir::error::SourceName;
 use weir::split::{Chunk, Framing, SplitterBuilder};
 use weir::{Error, PipelineBuilder, Sink, Source};
 use weir_fuzz::{dialect, expected_records, open_quote, physical_line, weir_records, RefRecord};

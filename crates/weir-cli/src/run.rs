@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::ArgMatches;
-use weir::schema::{Schema, Validate};
+use weir::schema::Schema;
+use weir::transform::Validate;
 use weir::{
     Dialect, Error, Failure, Format, PipelineBuilder, Sink, Source, StopHandle, StopReason,
 };
@@ -13,8 +14,7 @@ use crate::args::{InferArgs, RunArgs};
 use crate::progress::Live;
 pub use crate::spec::RunConfig;
 use crate::spec::{self, ResolveError, SchemaSource};
-use crate::summary::escape_lines;
-use crate::summary::summary;
+use crate::summary::{escape_lines, summary};
 
 /// Exit codes; documented in `weir run --help` and README.
 pub mod exit {

@@ -34,9 +34,9 @@ use serde::{Deserialize, Serialize};
 use twox_hash::XxHash64;
 
 use crate::compress::{Compression, Decompress, SourceCounters};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::report::{FirstReject, Progress, Report};
-use crate::source::{Source, SourceName};
+use crate::source::Source;
 
 /// The layout version of a checkpoint file.
 const VERSION: u32 = 1;

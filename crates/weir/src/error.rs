@@ -1,11 +1,72 @@
 //! Errors that stop a run. Problems with single records are not errors: they are
-//! [`crate::transform::Reject`]s, routed to the rejects file.
+//! [`Reject`](crate::transform::Reject)s, routed to the rejects file.
 
 use std::io;
 use std::path::PathBuf;
 
-use crate::source::SourceName;
-use crate::transform::BindError;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::record::{list_positions, Columns};
+
+/// The name of an input as errors and rejects show it (a path, or `-` for stdin).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SourceName(Arc<str>);
+
+impl SourceName {
+    /// A name.
+    pub fn new(name: &str) -> SourceName {
+        SourceName(Arc::from(name))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SourceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A problem found while binding a transform to its input columns: a usage error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BindError {
+    /// What is wrong, naming the column and the nearest existing one where that helps.
+    pub message: String,
+}
+
+impl BindError {
+    /// An unknown column, with a suggestion from `columns`.
+    pub fn unknown_column(name: &str, columns: &Columns) -> BindError {
+        let at = columns.positions(name);
+        if at.len() > 1 {
+            return BindError::ambiguous_column(name, &at);
+        }
+        let message = match columns.nearest(name) {
+            Some(near) => format!("unknown column '{name}' (did you mean '{near}'?)"),
+            None => format!(
+                "unknown column '{name}' (columns: {})",
+                columns.names().join(", ")
+            ),
+        };
+        BindError { message }
+    }
+
+    /// The error for a name that several input columns have (`positions` 0-based).
+    pub fn ambiguous_column(name: &str, positions: &[usize]) -> BindError {
+        BindError {
+            message: format!(
+                "column '{name}' is ambiguous: the header has it at positions {} \
+                 (give the columns distinct names)",
+                list_positions(positions)
+            ),
+        }
+    }
+}
 
 /// Why a run stopped before it finished, when no error caused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

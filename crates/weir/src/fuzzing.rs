@@ -7,7 +7,8 @@
 
 use crate::format::csv::CsvDecoder;
 use crate::format::jsonl::{JsonDecoder, JsonError, KeyCheck};
-use crate::format::{Columns, Dialect, Record, RecordBuf};
+use crate::format::Dialect;
+use crate::record::{Columns, Record, RecordBuf};
 
 /// Decodes the CSV records of `input` (a whole number of records, as a chunk holds) in
 /// `dialect`, the first byte on physical line `first_line`, and calls `each` with each one.

@@ -61,6 +61,7 @@ pub mod expr;
 pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod record;
 pub mod report;
 pub mod schema;
 pub mod shard;
@@ -76,10 +77,11 @@ pub use compress::Compression;
 pub use engine::{
     sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
 };
-pub use error::{Error, Result, StopReason};
-pub use format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, ValueKind};
+pub use error::{BindError, Error, Result, SourceName, StopReason};
+pub use format::{Dialect, Format, InvalidUtf8, Ragged};
+pub use record::{Columns, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};
 pub use sink::Sink;
 pub use source::Source;
 pub use split::Oversized;
-pub use transform::{BindError, Chain, OnPanic, Outcome, Reject, Select, Step, Transform};
+pub use transform::{Chain, OnPanic, Outcome, Reject, Select, Step, Transform};

@@ -6,34 +6,11 @@ use std::fmt;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::compress::{Compression, Decompress, SourceCounters};
-use crate::error::{Error, InputChangedIo, Result};
+use crate::error::{Error, InputChangedIo, Result, SourceName};
 use crate::report::Progress;
-
-/// The name of an input as errors and rejects show it (a path, or `-` for stdin).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct SourceName(Arc<str>);
-
-impl SourceName {
-    /// A name.
-    pub fn new(name: &str) -> SourceName {
-        SourceName(Arc::from(name))
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SourceName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Where records come from.
 pub enum Source {

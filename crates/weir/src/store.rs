@@ -35,8 +35,7 @@ use object_store::{
 };
 use tokio::runtime::Handle;
 
-use crate::error::{Error, InputChangedIo, Result, TransientIo};
-use crate::source::SourceName;
+use crate::error::{Error, InputChangedIo, Result, SourceName, TransientIo};
 
 /// The size of a ranged GET of [`Store::reader`] and of a part of [`Store::upload`] (8 MiB).
 pub const PART_SIZE: u64 = 8 << 20;

@@ -14,13 +14,12 @@ use super::stop::{recv_until_stopped, StopState};
 use super::worker::{Batch, Fate, RejectCount};
 use super::Slot;
 use crate::checkpoint::{self, Checkpoint, Counters, GateEntry, GateLog, Paths, Position, State};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::format::csv::CsvEncoder;
 use crate::format::parquet::ParquetSink;
 use crate::format::{Dialect, Format};
 use crate::report::{FirstReject, Progress, Report};
 use crate::sink::SinkWriter;
-use crate::source::SourceName;
 use crate::transform::Gate;
 
 /// The committer's side of an ordered gate.

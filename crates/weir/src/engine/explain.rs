@@ -2,12 +2,11 @@
 
 use std::io::BufReader;
 
-use crate::error::{Error, Result};
+use crate::error::{BindError, Error, Result, SourceName};
 use crate::format::encode::check_columns;
-use crate::format::{Columns, Format};
-use crate::source::SourceName;
+use crate::format::Format;
+use crate::record::Columns;
 use crate::split::SplitterBuilder;
-use crate::transform::BindError;
 
 use super::builder::{resolve_dialect, resolve_output_dialect};
 use super::prologue::watch_prologue;

@@ -104,7 +104,7 @@ mod tests {
     fn keys_are_found_by_all_their_bits_and_counted_once() {
         let mut m = KeyMap::new();
         let keys: Vec<u128> = (0..10_000u64)
-            .map(|i| crate::format::key_hash(&i.to_le_bytes()))
+            .map(|i| crate::record::key_hash(&i.to_le_bytes()))
             .collect();
         for (i, &k) in keys.iter().enumerate() {
             assert!(m.insert(k, i));

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 use crate::checkpoint::{self, Checkpoint, Resumable};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::format::encode::{check_columns, Encoder};
 use crate::format::parquet::{ParquetLayout, ParquetSink};
-use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, ValueKind};
+use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
+use crate::record::{Columns, ValueKind};
 use crate::report::{Progress, Report, Status, WorkerReport};
 use crate::sink::{check_places, Place, Sink, SinkWriter};
-use crate::source::{Source, SourceName};
+use crate::source::Source;
 use crate::split::{Chunk, Oversized};
 use crate::transform::{Chain, Gate, OnPanic, Transform};
 
@@ -26,8 +27,7 @@ use super::prologue::{check_header_text, watch_prologue, Prologue};
 use super::resume;
 use super::splitter::{Chunking, Inputs, RunSplitter};
 use super::stop::{StopHandle, StopState};
-use super::worker::worker_loop;
-use super::worker::{WorkerSpec, REJECTS_HEADER};
+use super::worker::{worker_loop, WorkerSpec, REJECTS_HEADER};
 use super::Slot;
 
 /// Sets a report's final status, time and rates (`error`: what stopped the run, if it did).
@@ -626,7 +626,7 @@ fn fill_report(
         // Where the shard ended: after its last record (its start when it owned none).
         let (end, end_line) = committer.committed_end().unwrap_or((start, line));
         report.bytes_read = end - start;
-        report.shard = Some(crate::shard::ShardInfo {
+        report.shard = Some(crate::report::ShardInfo {
             start,
             end,
             lines: end_line - line,

@@ -7,15 +7,16 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::error::{Error, Result};
-use crate::format::{Columns, Dialect};
+use crate::error::{Error, Result, SourceName};
+use crate::format::Dialect;
+use crate::record::Columns;
 use crate::report::Progress;
-use crate::source::{Source, SourceName};
+use crate::source::Source;
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
 
 use super::prologue::read_header;
 use super::stop::{recv_until_stopped, StopState};
-use super::timed::{self};
+use super::timed;
 use super::Slot;
 
 /// How a run cuts its inputs into chunks: the same for every input, and for a resumed or

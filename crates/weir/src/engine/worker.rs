@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::error::Error;
+use crate::error::{Error, SourceName};
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
 use crate::format::jsonl::{JsonDecoder, Lines, NotText};
 use crate::format::skim::{skim, Skimmed};
-use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
+use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
+use crate::record::{Columns, Record, RecordBuf, ValueKind};
 use crate::report::{FirstReject, Progress, WorkerReport};
-use crate::source::SourceName;
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
 

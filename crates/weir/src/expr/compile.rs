@@ -18,7 +18,7 @@ use super::eval::{ArithOp, Case, CmpOp, Cx, InStrings, Like, LikeSource, Node, T
 use super::func::{self, Aux, Call, Func, FuncDef, RegexOptions, FUNCS};
 use super::like::LikePattern;
 use super::{ExprError, Value};
-use crate::format::{edit_distance, Columns, Record, RecordBuf};
+use crate::record::{edit_distance, Columns, Record, RecordBuf};
 
 /// Texts longer than this are compiled on a thread of their own; see [`compile`]. A shorter
 /// one nests at most 64 levels, which any thread's stack holds, even in a debug build.
@@ -270,7 +270,7 @@ impl Compiler<'_> {
         let exact = self.columns.positions(name);
         if exact.len() > 1 {
             return Err(ExprError::new(
-                crate::transform::BindError::ambiguous_column(name, &exact).message,
+                crate::error::BindError::ambiguous_column(name, &exact).message,
                 self.offset(ident.span),
             ));
         }

@@ -14,7 +14,7 @@ use super::datetime::Temporal;
 use super::func::Call;
 use super::like::LikePattern;
 use super::{EvalError, Value};
-use crate::format::{Record, ValueKind};
+use crate::record::{Record, ValueKind};
 
 pub(crate) type Fail = Box<EvalError>;
 pub(crate) type R<'r> = Result<Value<'r>, Fail>;

@@ -51,7 +51,7 @@ mod value;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::format::{Columns, Record};
+use crate::record::{Columns, Record};
 
 pub use value::Value;
 

@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use super::{EvalError, Expr, ExprError, Value};
 use crate::format::csv::CsvDecoder;
 use crate::format::jsonl::JsonDecoder;
-use crate::format::{Columns, Dialect, Format, Record, RecordBuf};
+use crate::format::{Dialect, Format};
+use crate::record::{Columns, Record, RecordBuf};
 
 /// The columns of the CSV header and the first row after it (an empty record when none).
 fn with_row<T>(csv: &str, f: impl FnOnce(&Columns, &Record<'_>) -> T) -> T {

@@ -10,7 +10,8 @@
 //! field cost a fraction of a cycle each. The encoder quotes a field exactly when csv-core's
 //! writer would (it holds a delimiter, quote, CR or LF), so output is canonical.
 
-use super::{Dialect, RecordBuf, ValueKind};
+use super::Dialect;
+use crate::record::{RecordBuf, ValueKind};
 
 /// Iterates over the positions of structural bytes in a slice, 64 bytes at a time.
 struct Structurals<'a> {
@@ -408,7 +409,8 @@ impl CsvEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{Format, Record};
+    use crate::format::Format;
+    use crate::record::Record;
 
     fn decode(input: &[u8]) -> Vec<Vec<String>> {
         let dialect = Dialect::new(Format::Csv);

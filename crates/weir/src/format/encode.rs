@@ -19,7 +19,8 @@
 use super::csv::CsvEncoder;
 use super::jsonl::{JsonEncoder, NotUtf8};
 use super::parquet::{ParquetLayout, RowEncoder};
-use super::{Columns, Dialect, Format, InvalidUtf8, Record, ValueKind};
+use super::{Dialect, Format, InvalidUtf8};
+use crate::record::{Columns, Record, ValueKind};
 
 /// Why a record cannot be written in the output format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,7 @@ pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> 
                  positions {} (--select the columns you need by \
                  other names, or write csv/tsv, which keeps the header as it is)",
                 output.format.name(),
-                crate::transform::list_positions(&at)
+                crate::record::list_positions(&at)
             ));
         }
     }
@@ -205,7 +206,7 @@ mod tests {
     use super::*;
     use crate::format::csv::CsvDecoder;
     use crate::format::jsonl::JsonDecoder;
-    use crate::format::RecordBuf;
+    use crate::record::RecordBuf;
 
     /// Decodes one CSV record of `line` and encodes it as `output`.
     fn from_csv(line: &[u8], output: Format, columns: &[&str]) -> Result<Vec<u8>, EncodeError> {

@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use super::{Columns, InvalidUtf8, RecordBuf, ValueKind};
+use super::InvalidUtf8;
+use crate::record::{Columns, RecordBuf, ValueKind};
 
 /// Iterates over the lines of a chunk: `(start, end, terminator length, line number)`.
 pub struct Lines<'a> {
@@ -229,16 +230,16 @@ impl JsonDecoder {
                         check.present += 1;
                     }
                     rec.fields[c] = match value {
-                        Value::Span(s, e, kind) => super::FieldSpan {
+                        Value::Span(s, e, kind) => crate::record::FieldSpan {
                             start: s,
                             end: e,
-                            place: super::Place::Input,
+                            place: crate::record::Place::Input,
                             kind,
                         },
-                        Value::Unescaped => super::FieldSpan {
+                        Value::Unescaped => crate::record::FieldSpan {
                             start: before,
                             end: rec.arena.len(),
-                            place: super::Place::Arena,
+                            place: crate::record::Place::Arena,
                             kind: ValueKind::Text,
                         },
                     };
@@ -277,8 +278,8 @@ impl JsonDecoder {
         for c in 0..rec.fields.len() {
             let f = rec.fields[c];
             let bytes = match f.place {
-                super::Place::Input => &input[f.start..f.end],
-                super::Place::Arena => &rec.arena[f.start..f.end],
+                crate::record::Place::Input => &input[f.start..f.end],
+                crate::record::Place::Arena => &rec.arena[f.start..f.end],
             };
             if std::str::from_utf8(bytes).is_ok() {
                 continue;
@@ -286,10 +287,10 @@ impl JsonDecoder {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let start = rec.arena.len();
             rec.arena.extend_from_slice(text.as_bytes());
-            rec.fields[c] = super::FieldSpan {
+            rec.fields[c] = crate::record::FieldSpan {
                 start,
                 end: rec.arena.len(),
-                place: super::Place::Arena,
+                place: crate::record::Place::Arena,
                 kind: f.kind,
             };
             check.replaced += 1;
@@ -911,7 +912,7 @@ fn escape_json(out: &mut Vec<u8>, text: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::Record;
+    use crate::record::Record;
 
     fn decode(cols: &[&str], line: &str) -> (Vec<(String, ValueKind)>, KeyCheck) {
         let columns = Columns::new(cols.iter().copied());

@@ -36,8 +36,8 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{Type, TypePtr};
 
 use super::encode::EncodeError;
-use super::{Columns, Record, ValueKind};
 use crate::error::{Error, Result};
+use crate::record::{Columns, Record, ValueKind};
 use crate::schema::{ColumnType, Typed, TypedField, Unfit};
 use crate::sink::SinkWriter;
 

@@ -44,7 +44,7 @@
 //! The header is checked once, when the transform is bound, per the schema's `fieldsMatch`
 //! (`exact` by default: the same names in the same order): a mismatch (`blank-label`,
 //! `duplicate-label`, `incorrect-label`, `extra-label`, `missing-label`, `unmatched-header`)
-//! is a [`BindError`](crate::transform::BindError) naming every mismatching column, a usage
+//! is a [`BindError`](crate::error::BindError) naming every mismatching column, a usage
 //! error reported before any output is written. frictionless reports these errors and goes on
 //! checking rows by position; when the header does not match, every row is suspect, so weir
 //! stops instead.
@@ -71,13 +71,12 @@
 //!   (the later occurrence of a key, in input order, is the duplicate); the typed key of a
 //!   cell is computed by `Field::write_key` for when the engine provides it.
 
-mod field;
+pub(crate) mod field;
 mod infer;
 mod number;
 mod temporal;
 mod text;
 mod typed;
-mod validate;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -88,7 +87,6 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value as Json};
 
 pub use infer::infer;
-pub use validate::Validate;
 
 use field::{Check, Constraints, Field, GeoFormat, Kind, StringFormat, Temporal};
 use temporal::Strptime;
@@ -131,7 +129,7 @@ pub(crate) enum FieldsMatch {
 }
 
 impl FieldsMatch {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FieldsMatch::Exact => "exact",
             FieldsMatch::Equal => "equal",
@@ -145,12 +143,12 @@ impl FieldsMatch {
 /// A parsed Frictionless Table Schema.
 #[derive(Debug, Clone)]
 pub struct Schema {
-    fields: Vec<Field>,
-    missing_values: Vec<String>,
-    fields_match: FieldsMatch,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) missing_values: Vec<String>,
+    pub(crate) fields_match: FieldsMatch,
     /// Field sets whose values must be unique across records: `primaryKey`, each of
     /// `uniqueKeys`, and each field with `unique: true` (field indexes, in key order).
-    unique_keys: Vec<Vec<usize>>,
+    pub(crate) unique_keys: Vec<Vec<usize>>,
     /// The descriptor as given (for [`Schema::to_json_pretty`]).
     descriptor: Map<String, Json>,
 }

@@ -5,8 +5,9 @@ use serde_json::json;
 
 use super::*;
 use crate::format::csv::CsvDecoder;
-use crate::format::{Columns, Dialect, Format, Record, RecordBuf, ValueKind};
-use crate::transform::{Outcome, Transform};
+use crate::format::{Dialect, Format};
+use crate::record::{Columns, Record, RecordBuf, ValueKind};
+use crate::transform::{Outcome, Transform, Validate};
 
 fn schema(descriptor: serde_json::Value) -> Schema {
     Schema::from_value(descriptor).unwrap_or_else(|e| panic!("schema: {e}"))

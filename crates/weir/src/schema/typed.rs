@@ -4,7 +4,7 @@
 use super::field::{Cell, Field, Kind, Scratch, Value};
 use super::number::{Num, Special};
 use super::Schema;
-use crate::format::ValueKind;
+use crate::record::ValueKind;
 
 /// Days from 0001-01-01 (the schema's day numbers) to 1970-01-01 (Arrow's).
 const UNIX_EPOCH_DAYS: i64 = 719_162;

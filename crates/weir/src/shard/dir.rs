@@ -5,9 +5,8 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use super::{REJECTS_DIR, REPORTS_DIR};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::sink::Sink;
-use crate::source::SourceName;
 
 /// Where a shard's outputs go: a local (or shared) folder, or an `s3://` prefix.
 #[derive(Debug)]

@@ -4,53 +4,15 @@
 
 use std::io::Read;
 
-use serde::{Deserialize, Serialize};
-
 use super::open_input;
-use crate::error::{Error, Result};
-use crate::source::SourceName;
+use crate::error::{Error, Result, SourceName};
+use crate::report::{Candidate, StartGuess};
 use crate::split::{csv::QuoteScanner, Cut, Framing};
 
 /// How far past a guessed start the records are parsed to judge the guess.
 const GUESS_WINDOW: usize = 64 << 10;
 /// How many records after a guessed start are judged at most.
 const GUESS_RECORDS: usize = 100;
-
-/// How a shard found where its first record starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartGuess {
-    /// `data-start` (the first shard of an input), `newline` (a newline always ends a record),
-    /// `given` (`--start-at`), `whole-input` (an input that cannot be cut), or the CSV
-    /// hypothesis kept: `outside-quotes`, `inside-quotes` (`agree` when both found the same
-    /// start).
-    pub hypothesis: String,
-    /// What each hypothesis found.
-    pub candidates: Vec<Candidate>,
-    /// Where the two hypotheses' parses reach the same record boundary, when they start apart
-    /// and meet within the window read (then the one with fewer bad records on the way wins).
-    #[serde(default)]
-    pub met_at: Option<u64>,
-}
-
-/// What one hypothesis about the quote state before a shard's nominal start found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// `outside-quotes` or `inside-quotes`.
-    pub hypothesis: String,
-    /// The record start it leads to (`None`: the input ended inside quotes).
-    pub start: Option<u64>,
-    /// Records parsed after it (at most 100, or 64 KiB).
-    pub records: u64,
-    /// Of those, how many have the header's field count and no stray quote.
-    pub well_formed: u64,
-    /// Quotes that only make sense on the other hypothesis: a quote inside an unquoted field,
-    /// text right after a closing quote.
-    pub stray_quotes: u64,
-    /// Bad records (another field count, stray quotes) its parse met before the other
-    /// hypothesis's parse joined it.
-    #[serde(default)]
-    pub bad_before_meeting: Option<u64>,
-}
 
 /// The number of fields of the record at the start of `bytes`, and its stray quotes.
 pub(super) fn field_count(bytes: &[u8], framing: Framing) -> (usize, u64) {

@@ -4,30 +4,14 @@
 use std::io::{self, Read};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     part_stem, read_report, report_json, report_name, OutDir, ShardInfo, ShardPlan, MERGED_REJECTS,
     MERGED_REPORT, PLAN_FILE, REJECTS_DIR, SUCCESS,
 };
-use crate::error::{Error, Result};
-use crate::report::{Report, Status};
+use crate::error::{Error, Result, SourceName};
+use crate::report::{MergeInfo, Report, Status};
 use crate::sink::Sink;
-use crate::source::SourceName;
 use crate::split::{Chunk, Framing, SplitterBuilder};
-
-/// What the merged report says of the shards (its `merge` field).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergeInfo {
-    /// The plan's id.
-    pub plan: String,
-    /// How many shards.
-    pub shards: usize,
-    /// The shards whose guessed start was wrong and that were re-run from the proven start.
-    pub repairs: Vec<usize>,
-    /// The single file the parts were concatenated into, if any.
-    pub concat: Option<String>,
-}
 
 /// What a merge found.
 #[derive(Debug)]

@@ -25,16 +25,16 @@ use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::format::Format;
 use crate::report::Report;
-use crate::source::SourceName;
 
+pub use crate::report::{Candidate, MergeInfo, ShardInfo, StartGuess};
 pub use dir::OutDir;
-pub use guess::{guess_start, Candidate, StartGuess};
-pub use merge::{merge, MergeInfo, MergeOutcome, Repair, Repairer};
+pub use guess::guess_start;
+pub use merge::{merge, MergeOutcome, Repair, Repairer};
 pub use plan::{load_or_make_plan, PlanInput, PlanShard, ShardPlan, Split};
-pub use run::{is_data_error, run_shard, ShardInfo, ShardJob, ShardOutcome};
+pub use run::{is_data_error, run_shard, ShardJob, ShardOutcome};
 
 /// The plan's file in the shard folder.
 pub const PLAN_FILE: &str = "_plan.json";

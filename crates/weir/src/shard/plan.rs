@@ -10,9 +10,8 @@ use super::guess::field_count;
 use super::{hash_hex, open_input, stamp, OutDir, PLAN_FILE, PLAN_VERSION};
 use crate::compress::Compression;
 use crate::engine::read_header;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::format::{Dialect, Format};
-use crate::source::SourceName;
 use crate::split::{Chunk, SplitterBuilder};
 
 /// How the inputs are cut.

@@ -2,76 +2,18 @@
 
 use std::io::{self, Read};
 
-use serde::{Deserialize, Serialize};
-
 use super::guess::find_start;
 use super::{
     extension, now_seconds, open_input, part_stem, read_report, report_json, report_name, stamp,
     OutDir, ShardPlan, StartGuess, REJECTS_DIR,
 };
 use crate::engine::ShardRange;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SourceName};
 use crate::format::{Dialect, Format};
-use crate::report::{Report, Status};
-use crate::source::{Source, SourceName};
+use crate::report::{Report, ShardInfo, Status};
+use crate::source::Source;
 use crate::split::{csv::QuoteScanner, Cut};
 use crate::PipelineBuilder;
-
-/// What a shard's report says of the shard (the report's `shard` field).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShardInfo {
-    /// The shard's index, from 0.
-    pub index: usize,
-    /// How many shards the plan has.
-    pub count: usize,
-    /// The plan's id.
-    pub plan: String,
-    /// The index of the input it read.
-    pub input: usize,
-    /// The plan's range.
-    pub nominal_start: u64,
-    /// The plan's range end.
-    pub nominal_end: u64,
-    /// Where its first record started.
-    pub start: u64,
-    /// Just after its last record (= `start` when it owned none).
-    pub end: u64,
-    /// How the start was found.
-    pub start_guess: StartGuess,
-    /// Line breaks between `start` and `end`.
-    pub lines: u64,
-    /// The length of the header row at the top of its part (0 without one).
-    pub header_bytes: u64,
-    /// The part's file name in the shard folder.
-    pub part: String,
-    /// The part's size in bytes.
-    pub part_bytes: u64,
-    /// The xxh64 of the part's bytes as written (16 hex digits), computed while writing it:
-    /// `weir merge` reads every part back and refuses one whose bytes differ.
-    #[serde(default)]
-    pub part_xxh64: Option<String>,
-    /// The shard's rejects file in the shard folder.
-    #[serde(default)]
-    pub rejects: String,
-    /// Its size in bytes.
-    #[serde(default)]
-    pub rejects_bytes: u64,
-    /// Its xxh64, as `part_xxh64`.
-    #[serde(default)]
-    pub rejects_xxh64: Option<String>,
-    /// When it started and finished (seconds since 1970).
-    pub started_at: f64,
-    /// See `started_at`.
-    pub finished_at: f64,
-    /// The command that ran it, without its shard selection, for a re-run from another start.
-    pub argv: Vec<String>,
-    /// The folder it ran in.
-    pub cwd: String,
-    /// The shard selection it ran with: `K` (with the plan file) or `K/N`.
-    pub selection: String,
-    /// For a failed shard: the line its error names, counted like the rejects' lines.
-    pub error_line: Option<u64>,
-}
 
 /// Which shard to run.
 #[derive(Debug, Clone)]

@@ -15,8 +15,7 @@ use std::io::Read;
 
 use memchr::memchr_iter;
 
-use crate::error::{Error, Result};
-use crate::source::SourceName;
+use crate::error::{Error, Result, SourceName};
 
 /// How records are delimited in the byte stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Gate, Outcome, Transform};
-use crate::format::{Columns, Record};
+use super::{Gate, Outcome, Transform};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// The default bound on distinct keys: at most 128 MiB of memory at <= 32 bytes per key.
 pub const DEFAULT_MAX_KEYS: usize = 4 << 20;

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Reject, Transform};
+use super::{Outcome, Reject, Transform};
+use crate::error::BindError;
 use crate::expr::{Expr, Value};
-use crate::format::{Columns, Record, ValueKind};
+use crate::record::{Columns, Record, ValueKind};
 
 /// Sets column `name` to the expression's value, adding the column at the end if it is new.
 /// A value the expression cannot convert rejects the record (`type-error`), naming the column.

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Transform};
-use crate::format::{Columns, Record};
+use super::{Outcome, Transform};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// Removes the named columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Reject, Transform};
+use super::{Outcome, Reject, Transform};
+use crate::error::BindError;
 use crate::expr::Expr;
-use crate::format::{Columns, Record};
+use crate::record::{Columns, Record};
 
 /// Keeps a record when the expression is TRUE; FALSE and NULL filter it (as SQL's WHERE). A
 /// value the expression cannot convert rejects the record (`type-error`), naming the column.

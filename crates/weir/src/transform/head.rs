@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Gate, Outcome, Transform};
-use crate::format::Record;
+use crate::record::Record;
 
 /// Keeps the first `n` records reaching this step (the rest are filtered). Which records are
 /// first is decided by the committer in input order, so it is exact for any parallelism.

@@ -16,6 +16,7 @@ mod nulls;
 mod rename;
 mod select;
 mod spec;
+mod validate;
 
 pub use dedupe::{Dedupe, DEFAULT_MAX_KEYS};
 pub use derive::Derive;
@@ -27,10 +28,12 @@ pub use nulls::{Fill, NullMarkers};
 pub use rename::Rename;
 pub use select::Select;
 pub use spec::Step;
+pub use validate::Validate;
 
 use std::borrow::Cow;
 
-use crate::format::{Columns, Record};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// What a transform decided about a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,43 +69,6 @@ impl Reject {
             error: error.into(),
             field,
             message: message.into(),
-        }
-    }
-}
-
-/// A problem found while binding a transform to its input columns: a usage error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct BindError {
-    /// What is wrong, naming the column and the nearest existing one where that helps.
-    pub message: String,
-}
-
-impl BindError {
-    /// An unknown column, with a suggestion from `columns`.
-    pub fn unknown_column(name: &str, columns: &Columns) -> BindError {
-        let at = columns.positions(name);
-        if at.len() > 1 {
-            return BindError::ambiguous_column(name, &at);
-        }
-        let message = match columns.nearest(name) {
-            Some(near) => format!("unknown column '{name}' (did you mean '{near}'?)"),
-            None => format!(
-                "unknown column '{name}' (columns: {})",
-                columns.names().join(", ")
-            ),
-        };
-        BindError { message }
-    }
-
-    /// The error for a name that several input columns have (`positions` 0-based).
-    pub fn ambiguous_column(name: &str, positions: &[usize]) -> BindError {
-        BindError {
-            message: format!(
-                "column '{name}' is ambiguous: the header has it at positions {} \
-                 (give the columns distinct names)",
-                list_positions(positions)
-            ),
         }
     }
 }
@@ -313,14 +279,5 @@ impl Chain {
     /// The name of step `i`.
     pub fn step_name(&self, i: usize) -> &str {
         self.steps.get(i).map_or("?", |s| s.name())
-    }
-}
-
-/// `[0, 2, 5]` as "1, 3 and 6" (1-based, as users count columns).
-pub(crate) fn list_positions(positions: &[usize]) -> String {
-    let words: Vec<String> = positions.iter().map(|p| (p + 1).to_string()).collect();
-    match words.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        _ => words.concat(),
     }
 }

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Transform};
-use crate::format::{Columns, Record};
+use super::{Outcome, Transform};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// Turns fields equal to one of the markers (`NA`, `n/a`, `-`, ...) into NULL. An empty
 /// unquoted CSV field is NULL already.

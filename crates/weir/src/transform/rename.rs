@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Transform};
-use crate::format::{Columns, Record};
+use super::{Outcome, Transform};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// Renames columns (`old -> new`). Records pass unchanged, so they are still copied as raw bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

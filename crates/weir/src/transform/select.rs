@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BindError, Outcome, Transform};
-use crate::format::{Columns, Record};
+use super::{Outcome, Transform};
+use crate::error::BindError;
+use crate::record::{Columns, Record};
 
 /// Keeps the named columns in the given order (a name may repeat).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 
 use crate::common::in_memory;
 
+use weir::error::SourceName;
 use weir::expr::Expr;
-use weir::source::SourceName;
 use weir::split::{Chunk, Framing, SplitterBuilder};
 use weir::{Columns, Dialect, Format};
 
@@ -153,7 +153,8 @@ fn a_unicode_escape_takes_four_hex_digits_and_no_sign() {
 /// build, a wrapped and maybe valid number in a release one). Now it is not a datetime.
 #[test]
 fn a_long_run_of_digits_is_not_a_datetime() {
-    use weir::schema::{Schema, Validate};
+    use weir::schema::Schema;
+    use weir::transform::Validate;
     use weir::{Outcome, Transform};
     let schema =
         Schema::from_json(r#"{"fields":[{"name":"x","type":"datetime","format":"any"}]}"#).unwrap();

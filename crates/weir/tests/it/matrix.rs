@@ -4,8 +4,8 @@
 
 use crate::common::{in_memory, Shared};
 
-use weir::schema::{Schema, Validate};
-use weir::transform::{Dedupe, Head};
+use weir::schema::Schema;
+use weir::transform::{Dedupe, Head, Validate};
 use weir::{Dialect, Format, Report, Select, Transform};
 
 struct Case {

@@ -190,7 +190,7 @@ fn an_object_overwritten_while_it_is_read_is_input_changed() {
     // What came before the error is the old version's, never the new one's.
     let start = PART_SIZE as usize;
     assert!(rest == old[start..start + rest.len()]);
-    let err = Error::read(weir::source::SourceName::new(&u), err);
+    let err = Error::read(weir::error::SourceName::new(&u), err);
     assert!(matches!(err, Error::InputChanged { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -201,7 +201,7 @@ fn an_object_overwritten_while_it_is_read_is_input_changed() {
     assert!(!err.is_transient());
     // And again on the next read.
     let again = Error::read(
-        weir::source::SourceName::new(&u),
+        weir::error::SourceName::new(&u),
         r.read(&mut [0u8; 8]).unwrap_err(),
     );
     assert!(matches!(again, Error::InputChanged { .. }), "{again}");

@@ -4,10 +4,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::field::{Cell, Failure, Field, Scratch};
-use super::{FieldsMatch, Schema};
-use crate::format::{Columns, Record, ValueKind};
-use crate::transform::{BindError, Gate, Outcome, Reject, Transform, DEFAULT_MAX_KEYS};
+use super::{Gate, Outcome, Reject, Transform, DEFAULT_MAX_KEYS};
+use crate::error::BindError;
+use crate::record::{Columns, Record, ValueKind};
+use crate::schema::field::{Cell, Failure, Field, Kind, Scratch};
+use crate::schema::{FieldsMatch, Schema};
 
 /// A transform that validates each record against the schema.
 ///
@@ -316,7 +317,7 @@ impl Validate {
                 (ValueKind::Json, Ok(s)) => field.validate(Cell::Json(s), scratch),
                 (_, Ok(s)) => field.validate(Cell::Text(s), scratch),
                 // Bytes that are not UTF-8 are text of no type (but `any`).
-                (_, Err(_)) if matches!(field.kind, super::field::Kind::Any) => Ok(()),
+                (_, Err(_)) if matches!(field.kind, Kind::Any) => Ok(()),
                 (_, Err(_)) => Err(Failure::NotText),
             };
             if let Err(failure) = result {
