@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# weir's object store tests against a local S3 server (moto): the Rust integration tests of
-# crates/weir/tests/it/store.rs (ignored without a server), then contrib/tests/test_s3.py, which runs
+# weir's object store tests against a local S3 server (moto): the Rust tests of
+# crates/weir/src/store/s3/server_tests.rs (ignored without a server), then contrib/tests/test_s3.py, which runs
 # the weir binary on s3:// inputs and outputs.
 #
 #   contrib/tests/s3.sh                      # installs moto/boto3/pytest if missing, builds weir
@@ -63,7 +63,7 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT AWS_ENDPOINT_URL_S3
 export WEIR_TEST_S3_ENDPOINT="$ENDPOINT"
 echo "s3.sh: moto $MOTO_VERSION at $ENDPOINT"
 
-cargo test -p weir --test it store:: -- --ignored
+cargo test -p weir --lib store:: -- --ignored
 
 if [ -z "${WEIR_BIN:-}" ]; then
     cargo build --release -p weir-cli

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use weir::format::csv::CsvEncoder;
+use weir::fuzzing::CsvEncoder;
 use weir::ValueKind;
 use weir_fuzz::{dialect, expected_records, weir_records};
 

@@ -16,7 +16,7 @@ use std::fmt;
 use libfuzzer_sys::fuzz_target;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
-use weir::format::jsonl::{JsonDecoder, JsonEncoder};
+use weir::fuzzing::{JsonDecoder, JsonEncoder};
 use weir::{Columns, ValueKind};
 
 /// A JSON object's members in their order, duplicates kept.

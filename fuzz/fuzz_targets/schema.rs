@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use weir::format::csv::CsvEncoder;
+use weir::fuzzing::CsvEncoder;
 use weir::schema::{infer, Schema};
 use weir::transform::Validate;
 use weir::{Columns, Dialect, Format, Transform};

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use libfuzzer_sys::fuzz_target;
 use weir::error::SourceName;
-use weir::split::{Chunk, Framing, SplitterBuilder};
+use weir::fuzzing::{Chunk, Framing, SplitterBuilder};
 use weir::{Error, PipelineBuilder, Sink, Source};
 use weir_fuzz::{dialect, expected_records, open_quote, physical_line, weir_records, RefRecord};
 

@@ -468,15 +468,15 @@ pub struct DemoArgs {
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
-    weir::units::parse_size(s)
+    weir::parse_size(s)
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    weir::units::parse_duration(s)
+    weir::parse_duration(s)
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
-    weir::units::parse_interval(s)
+    weir::parse_interval(s)
 }
 
 fn parse_oversized(s: &str) -> Result<Oversized, String> {

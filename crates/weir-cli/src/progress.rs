@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Deserialize;
-use weir::engine::Observer;
+use weir::Observer;
 use weir::Snapshot;
 
 use crate::run::{group, human_bytes};

@@ -284,7 +284,7 @@ pub fn execute(cfg: RunConfig) -> u8 {
     if code != exit::OK {
         // A stopped run may have left a writer behind, blocked in a write (a pipe nobody
         // reads): its temporary files go now, as the process is about to end.
-        weir::sink::remove_temp_files();
+        weir::io::remove_temp_files();
     }
     code
 }
@@ -315,7 +315,7 @@ pub fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
                     }
                     continue;
                 };
-                let removed = weir::sink::remove_temp_files();
+                let removed = weir::io::remove_temp_files();
                 eprintln!(
                     "weir: {} again; exiting at once ({removed} temporary file{} removed, \
                      nothing committed)",

@@ -423,7 +423,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                      data line; weir merge names the file's line)"
                 );
             }
-            weir::sink::remove_temp_files();
+            weir::io::remove_temp_files();
             shard_code(&e)
         }
     }

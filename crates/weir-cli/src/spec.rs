@@ -218,15 +218,18 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
     let report = report.or(file.report.map(rel));
     // What the run writes, which no input pattern may match (a second run of `-i '*.csv' -o
     // all.csv` would otherwise read the first run's output).
-    let written: Vec<weir::sink::Place> = [
-        ("output", Some(&output)),
-        ("rejects", rejects.as_ref()),
-        ("report", report.as_ref()),
-    ]
-    .into_iter()
-    .filter_map(|(role, p)| p.map(|p| weir::sink::Place::output(role, &weir::Sink::from_arg(p))))
-    .collect();
-    let inputs = expand_object_globs(expand_globs(patterns, &written)?, &written)?;
+    let writes: Vec<weir::Sink> = [Some(&output), rejects.as_ref(), report.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|p| weir::Sink::from_arg(p))
+        .collect();
+    let inputs = weir::io::expand_inputs(&patterns, &writes).map_err(|e| {
+        if e.is_transient() {
+            ResolveError::Transient(e)
+        } else {
+            ResolveError::Usage(e.to_string())
+        }
+    })?;
     let input = inputs[0].clone();
     let format = match format.or(file.format) {
         Some(f) => f,
@@ -284,11 +287,11 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
     } = options;
     let fo = file.options;
     let size = |v: Option<String>, what: &str| -> Result<Option<usize>, String> {
-        v.map(|s| weir::units::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
+        v.map(|s| weir::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
             .transpose()
     };
     let duration = |v: Option<String>, what: &str| -> Result<Option<Duration>, String> {
-        v.map(|s| weir::units::parse_duration(&s).map_err(|e| format!("options.{what}: {e}")))
+        v.map(|s| weir::parse_duration(&s).map_err(|e| format!("options.{what}: {e}")))
             .transpose()
     };
     Ok(RunConfig {
@@ -320,8 +323,7 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             .or(fo
                 .checkpoint_every
                 .map(|s| {
-                    weir::units::parse_interval(&s)
-                        .map_err(|e| format!("options.checkpoint_every: {e}"))
+                    weir::parse_interval(&s).map_err(|e| format!("options.checkpoint_every: {e}"))
                 })
                 .transpose()?)
             .unwrap_or(Duration::from_secs(10)),
@@ -362,158 +364,9 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Whether an input is a pattern (holds `*`, `?` or `[`).
-fn is_pattern(input: &str) -> bool {
-    input.contains(['*', '?', '['])
-}
-
-/// Expands the patterns that hold `*`, `?` or `[` into the files they match, sorted by name; a
-/// pattern that matches nothing is an error, unless it names a file as it is. Other paths are
-/// kept as given (`-` is stdin), and so are `s3://` patterns: [`expand_object_globs`] lists
-/// those. A pattern never matches what the run writes (`written`), nor the hidden files weir
-/// keeps beside an output (`.NAME.weir-...`: temporary files, partials, checkpoints).
-fn expand_globs(
-    patterns: Vec<String>,
-    written: &[weir::sink::Place],
-) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for p in patterns {
-        if !is_pattern(&p) || weir::store::is_url(&p) {
-            out.push(p);
-            continue;
-        }
-        let is_file = Path::new(&p).is_file();
-        let mut matched: Vec<String> = match glob::glob(&p) {
-            Ok(paths) => paths
-                .filter_map(Result::ok)
-                .filter(|path| path.is_file())
-                .filter(|path| !is_weirs_own(path))
-                .map(|path| path.display().to_string())
-                .filter(|path| !weir::sink::is_written(path, written))
-                .collect(),
-            Err(_) if is_file => Vec::new(),
-            Err(e) => return Err(format!("bad input pattern '{p}': {e}")),
-        };
-        if matched.is_empty() {
-            // A name that holds a wildcard character (`a[1].csv`) is read as it is.
-            if is_file && !weir::sink::is_written(&p, written) {
-                out.push(p);
-                continue;
-            }
-            return Err(format!("no file matches the input pattern '{p}'"));
-        }
-        matched.sort();
-        out.extend(matched);
-    }
-    if out.iter().filter(|p| *p == "-").count() > 1 {
-        return Err("standard input (`-`) can be read only once".into());
-    }
-    Ok(out)
-}
-
-/// Whether `path` is one of the hidden files weir keeps beside an output.
-fn is_weirs_own(path: &Path) -> bool {
-    path.file_name()
-        .map(|n| n.to_string_lossy())
-        .is_some_and(|n| n.starts_with('.') && n.contains(".weir-"))
-}
-
-/// Expands the `s3://` inputs that are patterns into the objects they match (see
-/// [`list_object_pattern`]); other inputs are kept as they are.
-fn expand_object_globs(
-    inputs: Vec<String>,
-    written: &[weir::sink::Place],
-) -> Result<Vec<String>, ResolveError> {
-    let mut out = Vec::with_capacity(inputs.len());
-    for p in inputs {
-        if weir::store::is_url(&p) && is_pattern(&p) {
-            let matched = list_object_pattern(&p)?;
-            let kept: Vec<String> = matched
-                .into_iter()
-                .filter(|url| !weir::sink::is_written(url, written))
-                .collect();
-            if kept.is_empty() {
-                return Err(
-                    format!("input pattern '{p}' matches only what this run writes").into(),
-                );
-            }
-            out.extend(kept);
-        } else {
-            out.push(p);
-        }
-    }
-    Ok(out)
-}
-
-/// The objects an `s3://` pattern matches, sorted by key, as a local glob matches files: `*`,
-/// `?` and `[...]` stay within one `/`-separated level, `**` spans levels. One LIST of the
-/// folder before the first wildcard (of that level alone when no wildcard is deeper). A key
-/// that names an object as it is (`a[1].csv`) is read as it is when the pattern matches
-/// nothing. Only a transient failure is not a usage error.
-fn list_object_pattern(p: &str) -> Result<Vec<String>, ResolveError> {
-    use weir::store::{split_url, Store};
-    let fail = |e: weir::Error| {
-        if e.is_transient() {
-            ResolveError::Transient(e)
-        } else {
-            ResolveError::Usage(e.to_string())
-        }
-    };
-    let bucket = p["s3://".len()..].split('/').next().unwrap_or("");
-    if is_pattern(bucket) {
-        return Err(format!(
-            "input pattern '{p}': wildcards go in the key, not in the bucket name"
-        )
-        .into());
-    }
-    let (bucket, key) = split_url(p).map_err(fail)?;
-    let store = Store::for_url(p).map_err(fail)?;
-    let literal = || store.exists(p).map_err(fail);
-    let pattern = match glob::Pattern::new(key) {
-        Ok(pattern) => pattern,
-        Err(_) if literal()? => return Ok(vec![p.to_string()]),
-        Err(e) => return Err(format!("bad input pattern '{p}': {e}").into()),
-    };
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    };
-    let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
-    let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
-    let base = format!("s3://{bucket}/");
-    // Wildcards in the last level only (and no `**`): that folder's objects, not its subtree.
-    let one_level = !key[folder.len()..].contains('/') && !key.contains("**");
-    let folder_url = format!("{base}{folder}");
-    let listed = if one_level {
-        store.list_level(&folder_url)
-    } else {
-        store.list(&folder_url)
-    };
-    let mut matched = Vec::new();
-    for (url, size) in listed.map_err(fail)? {
-        if !pattern.matches_with(&url[base.len()..], options) {
-            continue;
-        }
-        // A "folder" object (`logs/`, as consoles make them) is listed without its slash: a
-        // zero-byte match that is not there under its listed name is one, not an input.
-        if size == 0 && !store.exists(&url).map_err(fail)? {
-            continue;
-        }
-        matched.push(url);
-    }
-    if matched.is_empty() {
-        if literal()? {
-            return Ok(vec![p.to_string()]);
-        }
-        return Err(format!("no object matches the input pattern '{p}'").into());
-    }
-    Ok(matched)
-}
-
 fn relative_to(base: &Path, path: String) -> String {
     if path == "-"
-        || path.starts_with("s3://")
+        || weir::io::is_url(&path)
         || Path::new(&path).is_absolute()
         || base.as_os_str().is_empty()
     {

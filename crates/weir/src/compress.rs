@@ -23,6 +23,7 @@ use crate::report::Progress;
 /// A compression format of an input or output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Compression {
     /// Plain bytes.
     None,

@@ -71,6 +71,7 @@ impl BindError {
 /// Why a run stopped before it finished, when no error caused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// Interrupted (Ctrl-C / SIGINT).
     Interrupted,
@@ -82,6 +83,7 @@ pub enum StopReason {
 
 /// The library's error type: each variant says where the problem is.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The input could not be opened.
     #[error("cannot open input {source_name}: {source}")]

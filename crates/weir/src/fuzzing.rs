@@ -6,9 +6,13 @@
 //! without the engine's threads.
 
 use crate::format::csv::CsvDecoder;
-use crate::format::jsonl::{JsonDecoder, JsonError, KeyCheck};
+use crate::format::jsonl::{JsonError, KeyCheck};
 use crate::format::Dialect;
 use crate::record::{Columns, Record, RecordBuf};
+
+pub use crate::format::csv::CsvEncoder;
+pub use crate::format::jsonl::{JsonDecoder, JsonEncoder};
+pub use crate::split::{Chunk, Framing, SplitterBuilder};
 
 /// Decodes the CSV records of `input` (a whole number of records, as a chunk holds) in
 /// `dialect`, the first byte on physical line `first_line`, and calls `each` with each one.

@@ -134,6 +134,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// What kind of value a field holds; matters when a record is re-encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueKind {
     /// Text (a CSV field, a JSON string after unescaping).
     Text,

@@ -35,6 +35,7 @@ pub(crate) use commit::{commit_all, journal_for, recover};
 pub use temps::remove_temp_files;
 
 /// Where output goes.
+#[non_exhaustive]
 pub enum Sink {
     /// A file, written atomically.
     Path(PathBuf),
@@ -63,7 +64,7 @@ impl Sink {
     pub fn from_arg(arg: &str) -> Sink {
         if arg == "-" {
             Sink::Stdout
-        } else if crate::source::is_object_url(arg) {
+        } else if crate::store::is_url(arg) {
             Sink::Url(arg.to_string())
         } else {
             Sink::Path(PathBuf::from(arg))
@@ -137,20 +138,11 @@ pub(crate) fn compression_for(path: &Path, level: Option<i32>) -> Result<(Compre
 
 /// An object output: a temporary file in the system's temporary folder, uploaded at commit.
 fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter> {
-    if !cfg!(feature = "s3") {
-        return Err(without_s3(&url));
-    }
+    // Refused here, before anything is written, in a build without the `s3` feature.
+    crate::store::Store::for_url(&url)?;
     let path = PathBuf::from(&url);
     let temp = temp_path(&path, true);
     open_temp(path, temp, compression_level, true)
-}
-
-/// The error for an object output in a build without the `s3` feature.
-pub(crate) fn without_s3(url: &str) -> Error {
-    Error::Destination {
-        path: PathBuf::from(url),
-        reason: "s3:// outputs need weir built with the `s3` feature".into(),
-    }
 }
 
 /// A file output written to `temp` (compressed as `path`'s name says), renamed to `path` at
@@ -194,14 +186,8 @@ fn open_temp(
 }
 
 /// Uploads a finished temporary file as the object `url`.
-#[cfg(feature = "s3")]
 fn upload(temp: &Path, url: &str) -> Result<()> {
     crate::store::Store::for_url(url)?.upload(temp, url)
-}
-
-#[cfg(not(feature = "s3"))]
-fn upload(_temp: &Path, url: &str) -> Result<()> {
-    Err(without_s3(url))
 }
 
 /// Puts a finished temporary file in place: uploads it as the object `path` names, or gives

@@ -13,6 +13,7 @@ use crate::error::{Error, InputChangedIo, Result, SourceName};
 use crate::report::Progress;
 
 /// Where records come from.
+#[non_exhaustive]
 pub enum Source {
     /// A file.
     Path(PathBuf),
@@ -42,7 +43,7 @@ impl Source {
     pub fn from_arg(arg: &str) -> Source {
         if arg == "-" {
             Source::Stdin
-        } else if is_object_url(arg) {
+        } else if crate::store::is_url(arg) {
             Source::Url(arg.to_string())
         } else {
             Source::Path(PathBuf::from(arg))
@@ -123,7 +124,7 @@ impl Source {
                 Ok((Box::new(Watched::new(file, path, name, &meta)), Some(size)))
             }
             Source::Stdin => Ok((Box::new(io::stdin()), None)),
-            Source::Url(url) => open_object(&url, name),
+            Source::Url(url) => open_object(&url),
             Source::Reader(_, reader) => Ok((reader, None)),
         }
     }
@@ -164,42 +165,19 @@ impl Read for Fifo {
     }
 }
 
-/// Whether an input or output argument names an object (`s3://...`) rather than a path.
-pub(crate) fn is_object_url(arg: &str) -> bool {
-    arg.starts_with("s3://")
-}
-
 /// The reader of the object at `url` from its start, pinned to the version it has now, and its
 /// size.
-#[cfg(feature = "s3")]
-fn open_object(url: &str, _name: SourceName) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+fn open_object(url: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
     let store = crate::store::Store::for_url(url)?;
     let meta = store.head(url)?;
     let reader = store.reader(url, 0, Some(&meta.version))?;
     Ok((reader, Some(meta.size)))
 }
 
-#[cfg(not(feature = "s3"))]
-fn open_object(_url: &str, name: SourceName) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
-    Err(Error::Open {
-        source_name: name,
-        source: io::Error::new(
-            io::ErrorKind::Unsupported,
-            "s3:// inputs need weir built with the `s3` feature",
-        ),
-    })
-}
-
 /// The size of the object at `url` (one HEAD): checks that an input is there before anything
 /// is written.
 pub(crate) fn object_size(url: &str) -> Result<u64> {
-    #[cfg(feature = "s3")]
-    {
-        let store = crate::store::Store::for_url(url)?;
-        Ok(store.head(url)?.size)
-    }
-    #[cfg(not(feature = "s3"))]
-    open_object(url, SourceName::new(url)).map(|_| 0)
+    Ok(crate::store::Store::for_url(url)?.head(url)?.size)
 }
 
 /// The identity of a regular file at one moment: which file it is (device and inode) and what

@@ -215,7 +215,7 @@ impl PipelineBuilder {
         self
     }
 
-    /// Where the run's [`Report`] is written as JSON: a file or an object, committed together
+    /// Where the run's [`Report`](crate::Report) is written as JSON: a file or an object, committed together
     /// with the output and the rejects (all three appear, or none changes), or standard
     /// output. A run that fails or is stopped writes its report alone (its status says so),
     /// leaving the output and the rejects as they were; a usage error writes none.
@@ -275,8 +275,8 @@ impl PipelineBuilder {
         self
     }
 
-    /// Whether the outputs are synced to disk before they are renamed into place (see
-    /// [`crate::sink::SinkWriter::set_durable`]); off by default, as in DuckDB and Polars.
+    /// Whether the outputs are synced to disk (`fsync`) before they are renamed into place;
+    /// off by default, as in DuckDB and Polars.
     pub fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
         self
@@ -295,7 +295,7 @@ impl PipelineBuilder {
     /// `checkpoint` module). A later run of the same pipeline with this option continues from
     /// the checkpoint: it checks that the inputs (size, modification time, first and last
     /// blocks read) and the pipeline are the ones checkpointed, refusing with
-    /// [`Error::Resume`] if not, truncates the partial files to the committed lengths and
+    /// [`Error::Resume`](crate::Error::Resume) if not, truncates the partial files to the committed lengths and
     /// carries on; the finished outputs and counters are byte-identical to an uninterrupted
     /// run's. Without a checkpoint it starts from the beginning; after a finished run it does
     /// nothing and says the output is complete ([`crate::report::Report::resume`]).
@@ -325,7 +325,7 @@ impl PipelineBuilder {
 
     /// What a panic in a transform does (default [`OnPanic::Stop`]): each record's pass
     /// through the chain runs under `catch_unwind`, so a panic either rejects that record
-    /// (`transform-panic`) or stops the run with [`Error::TransformPanic`] naming the
+    /// (`transform-panic`) or stops the run with [`Error::TransformPanic`](crate::Error::TransformPanic) naming the
     /// transform, the input and the line; never a hang or a lost record. Panics inside
     /// transform calls are not printed by the process's panic hook: weir installs, once, a hook
     /// that stays silent for them and passes every other panic to the hook set before it.
@@ -338,7 +338,7 @@ impl PipelineBuilder {
     /// [`InvalidUtf8::Reject`]): bytes that are not UTF-8 written to JSON Lines or Parquet, a
     /// JSON Lines string that is not UTF-8 or holds a lone surrogate escape. Rejected as
     /// `encode-error` naming the field, or written with U+FFFD and counted in
-    /// [`Report::values_replaced`]. Never replaced silently.
+    /// [`Report::values_replaced`](crate::Report::values_replaced). Never replaced silently.
     pub fn invalid_utf8(mut self, policy: InvalidUtf8) -> Self {
         self.invalid_utf8 = policy;
         self

@@ -93,6 +93,14 @@ impl std::error::Error for Failure {
     }
 }
 
+/// `?` on [`Pipeline::run`] in a function returning [`crate::Result`]: the error, without the
+/// partial report (keep the [`Failure`] to read that).
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Error {
+        failure.error
+    }
+}
+
 impl Pipeline {
     /// The dialect the pipeline reads.
     pub fn dialect(&self) -> Dialect {

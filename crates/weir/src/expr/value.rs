@@ -9,6 +9,7 @@ use super::EvalError;
 
 /// A SQL value. Text borrows from the record or the expression where it can.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value<'a> {
     /// SQL NULL.
     Null,

@@ -150,11 +150,6 @@ impl<'a> CsvDecoder<'a> {
         }
     }
 
-    /// The physical line of the next unread byte.
-    pub fn line(&self) -> u64 {
-        self.line
-    }
-
     /// Decodes the next record into `rec`; `false` when the chunk is done. The record's
     /// position (line, offset relative to the chunk) is set; empty lines are skipped.
     pub fn next_record(&mut self, rec: &mut RecordBuf) -> bool {

@@ -1,15 +1,15 @@
 //! Formats: what a record is, how it is decoded from a chunk and encoded to output bytes.
 //!
-//! A [`Record`] is a row of fields. Decoding never copies a field that needs no unescaping: a
+//! A [`Record`](crate::Record) is a row of fields. Decoding never copies a field that needs no unescaping: a
 //! field is a span of the chunk, or of the record's small arena when it was unescaped or set by
 //! a transform. A record that no transform changed, and whose input bytes are already what the
 //! encoder would write, is copied to the output as its raw bytes.
 
-pub mod csv;
-pub mod encode;
-pub mod jsonl;
-pub mod parquet;
-pub mod skim;
+pub(crate) mod csv;
+pub(crate) mod encode;
+pub(crate) mod jsonl;
+pub(crate) mod parquet;
+pub(crate) mod skim;
 
 use std::fmt;
 
@@ -20,6 +20,7 @@ use crate::split::Framing;
 /// The record formats weir reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Format {
     /// Comma-separated values (RFC 4180, with the configured delimiter and quote).
     Csv,
@@ -95,6 +96,7 @@ impl std::str::FromStr for Format {
 /// JSON Lines, padding gives an absent key NULL and truncating drops a key that is not a column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Ragged {
     /// Reject it: `missing-cell` (too few fields) or `extra-cell` (too many). The default.
     #[default]
@@ -155,6 +157,7 @@ impl std::fmt::Display for Ragged {
 /// output write a CSV or lines value's bytes as they are, so they never meet it there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum InvalidUtf8 {
     /// Reject the record (`encode-error`, naming the field). The default.
     #[default]

@@ -21,6 +21,7 @@
 use std::io;
 use std::sync::Arc;
 
+#[cfg(test)]
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use bytes::Bytes;
 use parquet::basic::{
@@ -86,7 +87,8 @@ impl ParquetLayout {
         }
     }
 
-    /// The Arrow schema of the output.
+    /// The Arrow schema of the output (the tests read files back with it).
+    #[cfg(test)]
     pub fn arrow_schema(&self) -> Schema {
         let fields: Vec<Field> = self
             .names

@@ -1,6 +1,6 @@
 //! Frictionless Table Schema: loading, validation of records, inference.
 //!
-//! A [`Schema`] is loaded from a JSON or YAML descriptor; [`Validate`] is the transform that
+//! A [`Schema`] is loaded from a JSON or YAML descriptor; [`Validate`](crate::transform::Validate) is the transform that
 //! checks each record against it, as frictionless-py 5 (the reference implementation) does; and
 //! [`infer`] describes a sample as `frictionless describe` would.
 //!

@@ -7,35 +7,21 @@ use std::path::{Path, PathBuf};
 use super::{REJECTS_DIR, REPORTS_DIR};
 use crate::error::{Error, Result, SourceName};
 use crate::sink::Sink;
+use crate::store::{is_url, Store};
 
 /// Where a shard's outputs go: a local (or shared) folder, or an `s3://` prefix.
 #[derive(Debug)]
 pub struct OutDir {
     dir: String,
-    #[cfg(feature = "s3")]
-    store: Option<crate::store::Store>,
+    store: Option<Store>,
 }
 
 impl OutDir {
     /// The folder or `s3://bucket/prefix` `arg`.
     pub fn new(arg: &str) -> Result<OutDir> {
         let dir = arg.trim_end_matches('/').to_string();
-        #[cfg(feature = "s3")]
-        {
-            let store = crate::store::is_url(arg)
-                .then(|| crate::store::Store::for_url(arg))
-                .transpose()?;
-            Ok(OutDir { dir, store })
-        }
-        #[cfg(not(feature = "s3"))]
-        {
-            if arg.starts_with("s3://") {
-                return Err(Error::Config(
-                    "s3:// shard folders need weir built with the `s3` feature".into(),
-                ));
-            }
-            Ok(OutDir { dir })
-        }
+        let store = is_url(arg).then(|| Store::for_url(arg)).transpose()?;
+        Ok(OutDir { dir, store })
     }
 
     /// The folder's name, as given.
@@ -52,15 +38,13 @@ impl OutDir {
         Path::new(&self.dir).join(name)
     }
 
-    #[cfg(feature = "s3")]
-    fn object(&self) -> Option<&crate::store::Store> {
+    fn object(&self) -> Option<&Store> {
         self.store.as_ref()
     }
 
     /// Creates the folder and its `_reports` and `rejects` folders (for a prefix: checks the
     /// bucket is there).
     pub fn prepare(&self) -> Result<()> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.check_bucket(&self.location(super::PLAN_FILE));
         }
@@ -79,7 +63,6 @@ impl OutDir {
 
     /// The bytes of `name`, `None` if there is no such file.
     pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.get(&self.location(name));
         }
@@ -96,7 +79,6 @@ impl OutDir {
 
     /// Writes `name` atomically (temporary file, sync, rename; one PUT for an object).
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.put(&self.location(name), bytes);
         }
@@ -109,7 +91,6 @@ impl OutDir {
     /// Creates `name` with `bytes` only if it does not exist (`O_EXCL`, or `If-None-Match: *`
     /// for an object); `false` if it did.
     pub fn create_new(&self, name: &str, bytes: &[u8]) -> Result<bool> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.put_if_absent(&self.location(name), bytes);
         }
@@ -135,7 +116,6 @@ impl OutDir {
 
     /// The size of `name`, `None` if there is no such file.
     pub(super) fn size(&self, name: &str) -> Option<u64> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.head(&self.location(name)).ok().map(|m| m.size);
         }
@@ -144,7 +124,6 @@ impl OutDir {
 
     /// Removes `name`, if it is there.
     pub(super) fn remove(&self, name: &str) {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             let _ = store.delete(&self.location(name));
             return;
@@ -154,7 +133,6 @@ impl OutDir {
 
     /// Opens `name` for reading from byte `offset`.
     pub(super) fn open_at(&self, name: &str, offset: u64) -> Result<Box<dyn Read + Send>> {
-        #[cfg(feature = "s3")]
         if let Some(store) = self.object() {
             return store.reader(&self.location(name), offset, None);
         }
@@ -173,7 +151,6 @@ impl OutDir {
     /// (`.part-00007.csv.weir-PID-N.tmp`): once merged, nothing is writing a part worth having.
     /// (An object store has none: an unfinished upload is never visible.)
     pub(super) fn remove_leftovers(&self) {
-        #[cfg(feature = "s3")]
         if self.object().is_some() {
             return;
         }
@@ -196,7 +173,6 @@ impl OutDir {
 
     /// The sink that writes `name` (atomically: renamed into place, or uploaded at commit).
     pub(super) fn sink(&self, name: &str) -> Sink {
-        #[cfg(feature = "s3")]
         if self.object().is_some() {
             return Sink::from_arg(&self.location(name));
         }

@@ -82,7 +82,6 @@ fn now_seconds() -> f64 {
 /// The size and version of an input: a file's size and modification time, an object's size
 /// and ETag.
 fn stamp(name: &str) -> Result<(u64, String)> {
-    #[cfg(feature = "s3")]
     if crate::store::is_url(name) {
         let meta = crate::store::Store::for_url(name)?.head(name)?;
         return Ok((meta.size, meta.version));
@@ -102,7 +101,6 @@ fn stamp(name: &str) -> Result<(u64, String)> {
 /// The stored bytes of input `name` from `offset` on; an object's reads are pinned to
 /// `version` (a replaced object fails them with [`Error::InputChanged`]).
 fn open_input(name: &str, offset: u64, version: &str) -> Result<Box<dyn Read + Send>> {
-    #[cfg(feature = "s3")]
     if crate::store::is_url(name) {
         let store = crate::store::Store::for_url(name)?;
         return store.reader(name, offset, Some(version));

@@ -16,6 +16,7 @@ use crate::split::{Chunk, SplitterBuilder};
 
 /// How the inputs are cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Split {
     /// About this many shards in all (several inputs share them by size).
     Count(usize),

@@ -136,7 +136,7 @@ pub fn check_places(reads: &[Place], writes: &[Place]) -> Result<()> {
 /// Whether `input` (a path or an `s3://` URL) names one of the places in `writes` (for input
 /// patterns, which never match the run's own outputs).
 pub fn is_written(input: &str, writes: &[Place]) -> bool {
-    let ids = if crate::source::is_object_url(input) {
+    let ids = if crate::store::is_url(input) {
         vec![Id::Object(object_id(input))]
     } else {
         path_ids(Path::new(input), true)
@@ -147,7 +147,10 @@ pub fn is_written(input: &str, writes: &[Place]) -> bool {
 }
 
 fn object_id(url: &str) -> String {
-    url.trim_start_matches("s3://").to_string()
+    crate::store::split_url(url).map_or_else(
+        |_| url.to_string(),
+        |(bucket, key)| format!("{bucket}/{key}"),
+    )
 }
 
 /// The ids of a path: its inode if it exists (following links) and is not a device, and its

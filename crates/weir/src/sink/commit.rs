@@ -330,34 +330,16 @@ fn alive(pid: u32) -> bool {
     true
 }
 
-#[cfg(feature = "s3")]
 fn object_version(url: &str) -> Result<Option<String>> {
     crate::store::Store::for_url(url)?.version(url)
 }
 
-#[cfg(feature = "s3")]
 fn object_copy(from: &str, to: &str) -> Result<()> {
     crate::store::Store::for_url(from)?.copy(from, to)
 }
 
-#[cfg(feature = "s3")]
 fn object_delete(url: &str) -> Result<()> {
     crate::store::Store::for_url(url)?.delete(url)
-}
-
-#[cfg(not(feature = "s3"))]
-fn object_version(url: &str) -> Result<Option<String>> {
-    Err(super::without_s3(url))
-}
-
-#[cfg(not(feature = "s3"))]
-fn object_copy(from: &str, _to: &str) -> Result<()> {
-    Err(super::without_s3(from))
-}
-
-#[cfg(not(feature = "s3"))]
-fn object_delete(url: &str) -> Result<()> {
-    Err(super::without_s3(url))
 }
 
 #[cfg(test)]

@@ -57,7 +57,6 @@ impl Sink {
     }
 }
 
-#[cfg(feature = "s3")]
 fn check_bucket(url: &str) -> Result<()> {
     let path = PathBuf::from(url);
     let checked = crate::store::Store::for_url(url).and_then(|s| s.check_bucket(url));
@@ -70,11 +69,6 @@ fn check_bucket(url: &str) -> Result<()> {
         }),
         Err(e) => Err(e),
     }
-}
-
-#[cfg(not(feature = "s3"))]
-fn check_bucket(url: &str) -> Result<()> {
-    Err(super::without_s3(url))
 }
 
 /// Whether the process may create files in `dir` (`access(dir, W_OK | X_OK)`).

@@ -34,11 +34,12 @@ pub enum Framing {
 /// What happens to a record longer than the maximum record size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Oversized {
     /// The run stops with [`Error::RecordTooLarge`] (the default).
     #[default]
     Stop,
-    /// The record is rejected (`record-too-large`, with its first [`OVERSIZED_HEAD`] bytes as
+    /// The record is rejected (`record-too-large`, with its first 1,024 bytes as
     /// the raw record) and the run goes on with the next one. The splitter skips the rest of
     /// the record in bounded memory, still following quotes and counting lines.
     Reject,
@@ -115,7 +116,7 @@ pub fn count_lines(bytes: &[u8], next: Option<u8>) -> u64 {
     lf + lone_cr
 }
 
-/// Configuration of a [`Splitter`].
+/// Configuration of a splitter (the framing, chunk size and record limit it cuts with).
 #[derive(Debug, Clone)]
 pub struct SplitterBuilder {
     framing: Framing,

@@ -9,6 +9,7 @@ use std::sync::Once;
 /// What a run does when a transform panics on a record; see
 /// [`crate::PipelineBuilder::on_panic`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OnPanic {
     /// Stop the run with [`crate::Error::TransformPanic`], naming the transform, the input and
     /// the record's line; nothing is committed. The default: a panic is a bug, and the output

@@ -37,6 +37,7 @@ use crate::record::{Columns, Record};
 
 /// What a transform decided about a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Keep the record (the transform may have modified it) and pass it on.
     Keep,
@@ -126,6 +127,7 @@ pub trait Transform: TransformClone + Send {
 /// ([`Record::claim`]); the committer, which sees records in input order, decides, so the
 /// result is the one a serial run gives, for any chunk size and worker count.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Gate {
     /// Only the first `n` records that reach the step pass; the rest are filtered.
     Head(u64),

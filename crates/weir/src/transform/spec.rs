@@ -21,6 +21,7 @@ use super::{
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Step {
     /// Keep these columns, in this order.
     Select(Select),

@@ -5,7 +5,7 @@ use crate::common::in_memory;
 
 use weir::error::SourceName;
 use weir::expr::Expr;
-use weir::split::{Chunk, Framing, SplitterBuilder};
+use weir::fuzzing::{Chunk, Framing, SplitterBuilder};
 use weir::{Columns, Dialect, Format};
 
 /// The first line of each chunk the splitter cuts from `input`.
@@ -131,7 +131,7 @@ fn long_and_or_chains_still_compile() {
 /// serde_json (and JSON) want four hex digits. Now the line is not an object weir reads.
 #[test]
 fn a_unicode_escape_takes_four_hex_digits_and_no_sign() {
-    use weir::format::jsonl::JsonDecoder;
+    use weir::fuzzing::JsonDecoder;
     let line = b"{\"s\":\"\\\"\\u+8dd0\"}";
     assert!(serde_json::from_slice::<serde_json::Value>(line).is_err());
     let err = JsonDecoder::keys(line).unwrap_err();

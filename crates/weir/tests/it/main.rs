@@ -9,4 +9,3 @@ mod fuzz_regressions;
 mod matrix;
 mod resume;
 mod shards;
-mod store;

@@ -1,12 +1,10 @@
 //! `s3://` inputs and outputs against a real S3 server: `contrib/tests/s3.sh` starts moto and
-//! runs these with `--ignored`, the endpoint in `WEIR_TEST_S3_ENDPOINT`.
-#![cfg(feature = "s3")]
-
+//! runs these (`cargo test -p weir --lib store:: -- --ignored`), the endpoint in `WEIR_TEST_S3_ENDPOINT`.
 use std::io::{Read, Write};
 use std::sync::Once;
 
-use weir::store::{Store, PART_SIZE};
-use weir::{Error, PipelineBuilder, Sink, Source};
+use super::{Store, PART_SIZE};
+use crate::{Error, PipelineBuilder, Sink, Source};
 
 const BUCKET: &str = "weir-test";
 
@@ -190,7 +188,7 @@ fn an_object_overwritten_while_it_is_read_is_input_changed() {
     // What came before the error is the old version's, never the new one's.
     let start = PART_SIZE as usize;
     assert!(rest == old[start..start + rest.len()]);
-    let err = Error::read(weir::error::SourceName::new(&u), err);
+    let err = Error::read(crate::error::SourceName::new(&u), err);
     assert!(matches!(err, Error::InputChanged { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -201,7 +199,7 @@ fn an_object_overwritten_while_it_is_read_is_input_changed() {
     assert!(!err.is_transient());
     // And again on the next read.
     let again = Error::read(
-        weir::error::SourceName::new(&u),
+        crate::error::SourceName::new(&u),
         r.read(&mut [0u8; 8]).unwrap_err(),
     );
     assert!(matches!(again, Error::InputChanged { .. }), "{again}");
