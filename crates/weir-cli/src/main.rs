@@ -3,6 +3,7 @@
 mod args;
 mod demo;
 mod demo_data;
+mod exit;
 mod progress;
 mod run;
 mod shard;
@@ -12,6 +13,8 @@ mod summary;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
+
+use crate::exit::Exit;
 
 fn main() -> ExitCode {
     let matches = args::Cli::command().get_matches();
@@ -33,14 +36,14 @@ fn main() -> ExitCode {
         args::Command::Completions { shell } => {
             let mut cmd = args::Cli::command();
             clap_complete::generate(shell, &mut cmd, "weir", &mut std::io::stdout());
-            0
+            Exit::Ok
         }
         args::Command::Man => {
             match clap_mangen::Man::new(args::Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
+                Ok(()) => Exit::Ok,
                 Err(e) => {
                     eprintln!("weir: error: cannot write the man page: {e}");
-                    1
+                    Exit::Failed
                 }
             }
         }

@@ -5,34 +5,23 @@ use std::path::Path;
 
 use clap::ArgMatches;
 use weir::schema::{Schema, Validate};
-use weir::{
-    Dialect, Error, Failure, Format, PipelineBuilder, Sink, Source, StopHandle, StopReason,
-};
+use weir::{Dialect, Failure, Format, PipelineBuilder, Sink, Source, StopHandle, StopReason};
 
 use crate::args::{InferArgs, RunArgs};
+use crate::exit::{Exit, Scope};
 use crate::progress::Live;
 pub use crate::spec::RunConfig;
 use crate::spec::{self, ResolveError, SchemaSource};
 use crate::summary::escape_lines;
 use crate::summary::summary;
 
-/// Exit codes; documented in `weir run --help` and README.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const TIMED_OUT: u8 = 124;
-    pub const INTERRUPTED: u8 = 130;
-    pub const TERMINATED: u8 = 143;
-}
-
-pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn run(args: RunArgs, matches: &ArgMatches) -> Exit {
     if args.shard.shard.is_some() || args.shard.shard_from_env {
         return crate::shard::run(args, matches);
     }
     if let Some(flag) = args.shard.misplaced() {
         eprintln!("weir: error: {flag} goes with --shard or --shard-from-env (or weir plan)");
-        return exit::USAGE;
+        return Exit::Usage;
     }
     match spec::resolve(args, Some(matches)) {
         Ok(cfg) => execute(cfg),
@@ -41,21 +30,21 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> u8 {
 }
 
 /// Says why the arguments could not be resolved; the exit code.
-fn resolve_failed(e: &ResolveError) -> u8 {
+fn resolve_failed(e: &ResolveError) -> Exit {
     match e {
         ResolveError::Usage(message) => {
             eprintln!("weir: error: {message}");
-            exit::USAGE
+            Exit::Usage
         }
         ResolveError::Transient(e) => {
             eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            exit::FAILED
+            Exit::of(e, Scope::Run)
         }
     }
 }
 
 /// `weir schema infer`: a Table Schema from a bounded sample.
-pub fn infer(a: InferArgs) -> u8 {
+pub fn infer(a: InferArgs) -> Exit {
     let format = a
         .format
         .unwrap_or_else(|| Format::from_path(&a.input).unwrap_or(Format::Csv));
@@ -68,7 +57,7 @@ pub fn infer(a: InferArgs) -> u8 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("weir: error: {e}");
-            return exit::FAILED;
+            return Exit::Failed;
         }
     };
     let mut rows = rows.into_iter();
@@ -82,16 +71,16 @@ pub fn infer(a: InferArgs) -> u8 {
         Some(p) => write_atomically(Path::new(p), text.as_bytes()),
     };
     match written {
-        Ok(()) => exit::OK,
+        Ok(()) => Exit::Ok,
         Err(e) => {
             eprintln!("weir: error: cannot write the schema: {e}");
-            exit::FAILED
+            Exit::Failed
         }
     }
 }
 
 /// `weir explain`: the compiled plan, step by step, with the columns after each.
-pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn explain(args: RunArgs, matches: &ArgMatches) -> Exit {
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
         Err(e) => return resolve_failed(&e),
@@ -100,21 +89,17 @@ pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
         Ok(b) => b,
         Err(e) => {
             eprintln!("weir: error: {e}");
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     match builder.build().plan() {
         Ok(plan) => {
             print!("{}", render_plan(&plan, &cfg));
-            exit::OK
+            Exit::Ok
         }
         Err(e) => {
             eprintln!("weir: error: {e}");
-            if e.is_usage() {
-                exit::USAGE
-            } else {
-                exit::FAILED
-            }
+            Exit::of(&e, Scope::Other)
         }
     }
 }
@@ -221,14 +206,14 @@ pub fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
 }
 
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
-pub fn execute(cfg: RunConfig) -> u8 {
+pub fn execute(cfg: RunConfig) -> Exit {
     tracing::debug!(?cfg, "resolved run configuration");
     let stop = StopHandle::new();
     let mut builder = match builder(&cfg, stop.clone()) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("weir: error: {e}");
-            return exit::USAGE;
+            return Exit::Usage;
         }
     };
     // The report is committed with the outputs: its folder is checked before, like theirs.
@@ -238,7 +223,7 @@ pub fn execute(cfg: RunConfig) -> u8 {
         .and_then(|r| Sink::from_arg(r).check_destination().err())
     {
         eprintln!("weir: error: report: {e}");
-        return exit::USAGE;
+        return Exit::Usage;
     }
     if let Err(e) = install_signal_handlers(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
@@ -254,34 +239,27 @@ pub fn execute(cfg: RunConfig) -> u8 {
     }
     let result = builder.build().run();
     let (report, code) = match result {
-        Ok(report) => (report, exit::OK),
-        Err(Failure {
-            error: Error::BrokenPipe,
-            report,
-        }) => (*report, exit::OK),
+        Ok(report) => (report, Exit::Ok),
         Err(Failure { error, report }) => {
-            live.finish();
-            // Errors can quote the data (a header's column names, a value).
-            eprintln!("weir: error: {}", escape_lines(&error.to_string()));
-            let code = match &error {
-                e if e.is_usage() => exit::USAGE,
-                Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
-                Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
-                Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
-                _ => exit::FAILED,
-            };
+            let code = Exit::of(&error, Scope::Run);
+            // A closed standard output ends the run quietly (its code is 0).
+            if code != Exit::Ok {
+                live.finish();
+                // Errors can quote the data (a header's column names, a value).
+                eprintln!("weir: error: {}", escape_lines(&error.to_string()));
+            }
             (*report, code)
         }
     };
     live.finish();
-    if code == exit::USAGE {
+    if code == Exit::Usage {
         return code;
     }
     // A closed stdout (`| head`) is the reader's choice: stay quiet, as other tools do.
     if !cfg.quiet && report.status != weir::Status::OutputClosed {
         eprint!("{}", summary(&report));
     }
-    if code != exit::OK {
+    if code != Exit::Ok {
         // A stopped run may have left a writer behind, blocked in a write (a pipe nobody
         // reads): its temporary files go now, as the process is about to end.
         weir::sink::remove_temp_files();
@@ -326,12 +304,12 @@ pub fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
                     },
                     if removed == 1 { "" } else { "s" }
                 );
-                let code = if first == SIGINT {
-                    exit::INTERRUPTED
+                let reason = if first == SIGINT {
+                    StopReason::Interrupted
                 } else {
-                    exit::TERMINATED
+                    StopReason::Terminated
                 };
-                std::process::exit(code as i32);
+                std::process::exit(Exit::stopped(reason).code().into());
             }
         })?;
     Ok(())

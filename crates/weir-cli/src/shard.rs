@@ -7,24 +7,13 @@ use std::process::Command;
 
 use clap::ArgMatches;
 use weir::shard::{self, MergeOutcome, OutDir, Repair, ShardJob, ShardOutcome, ShardPlan, Split};
-use weir::{Error, StopHandle, StopReason};
+use weir::{Error, StopHandle};
 
 use crate::args::{MergeArgs, RunArgs, ShardArgs};
-use crate::run::{self, exit, RunConfig};
+use crate::exit::{Exit, Scope};
+use crate::run::{self, RunConfig};
 use crate::spec::{self, ResolveError};
 use crate::summary::{escape_lines, summary};
-
-/// Exit codes of sharded runs (sysexits), on top of [`exit`].
-pub mod code {
-    /// Merge found shards that started in the wrong place (and did not repair them).
-    pub const NEEDS_REPAIR: u8 = 3;
-    /// Merge found shards without a report.
-    pub const MISSING: u8 = 4;
-    /// A data error: retrying the same shard gives the same error.
-    pub const DATA: u8 = 65;
-    /// A transient error (I/O, network): retry.
-    pub const TRANSIENT: u8 = 75;
-}
 
 /// The environment variables `--shard-from-env` reads the index from, in order.
 pub const INDEX_VARS: [&str; 4] = [
@@ -68,13 +57,13 @@ fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
     Ok(shard::hash_hex(text.as_bytes()))
 }
 
-fn usage(message: impl std::fmt::Display) -> u8 {
+fn usage(message: impl std::fmt::Display) -> Exit {
     eprintln!("weir: error: {message}");
-    exit::USAGE
+    Exit::Usage
 }
 
 /// `weir plan`: writes DIR/_plan.json and prints the shard count.
-pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     let s = args.shard.clone();
     if s.shard.is_some() || s.shard_from_env || s.start_at.is_some() || s.plan.is_some() {
         return usage("weir plan takes --out and --shards or --shard-size; --shard, --plan and --start-at are for weir run");
@@ -139,7 +128,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
         );
     }
     println!("{}", plan.shards.len());
-    exit::OK
+    Exit::Ok
 }
 
 /// How a shard's inputs differ from its plan's, or `None` when they are the same files or
@@ -198,25 +187,10 @@ fn inputs_differ(planned: &[&str], given: &[String]) -> Option<String> {
     ))
 }
 
-/// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
-fn shard_code(e: &Error) -> u8 {
-    match e {
-        e if e.is_usage() => exit::USAGE,
-        Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
-        Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
-        Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
-        e if shard::is_data_error(e) => code::DATA,
-        _ => code::TRANSIENT,
-    }
-}
-
-fn fail(e: &Error) -> u8 {
+/// Says what failed (`plan`, `merge`); the exit code.
+fn fail(e: &Error) -> Exit {
     eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-    if e.is_usage() {
-        exit::USAGE
-    } else {
-        exit::FAILED
-    }
+    Exit::of(e, Scope::Other)
 }
 
 /// Which shard the arguments (or the environment) select: its index, and the count for
@@ -292,7 +266,7 @@ fn die_with_parent() {
 }
 
 /// `weir run --shard ...`: one shard.
-pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     die_with_parent();
     let s = args.shard.clone();
     // Without --input, the plan says what to read (over a pipeline file's `input`, if any:
@@ -327,7 +301,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         // A listing that may pass on a retry: the driver's retry code, no report.
         Err(ResolveError::Transient(e)) => {
             eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return code::TRANSIENT;
+            return Exit::of(&e, Scope::Shard);
         }
         Err(e) => return usage(e),
     };
@@ -338,7 +312,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         Ok(d) => d,
         Err(e) => {
             eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return shard_code(&e);
+            return Exit::of(&e, Scope::Shard);
         }
     };
     let (index, count) = match selection(&s, &dir) {
@@ -356,7 +330,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         Ok(p) => p,
         Err(e) => {
             eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return shard_code(&e);
+            return Exit::of(&e, Scope::Shard);
         }
     };
     if plan.pipeline != hash {
@@ -398,7 +372,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                     );
                 }
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(ShardOutcome::AlreadyDone(_)) => {
             if !cfg.quiet {
@@ -407,7 +381,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                     dir.location(&shard::report_name(index, plan.shards.len(), false))
                 );
             }
-            exit::OK
+            Exit::Ok
         }
         Err(e) => {
             eprintln!(
@@ -424,7 +398,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                 );
             }
             weir::sink::remove_temp_files();
-            shard_code(&e)
+            Exit::of(&e, Scope::Shard)
         }
     }
 }
@@ -465,7 +439,7 @@ fn rerun(r: &Repair) -> weir::Result<()> {
     match status.code() {
         // 65: the shard failed from a proven start; its report says why, and merge says it.
         Some(0) => Ok(()),
-        Some(c) if c == i32::from(code::DATA) => Ok(()),
+        Some(c) if c == i32::from(Exit::Data.code()) => Ok(()),
         _ => Err(Error::Shard(format!(
             "re-running shard {} from byte {} failed ({status}): {}",
             r.index,
@@ -476,7 +450,7 @@ fn rerun(r: &Repair) -> weir::Result<()> {
 }
 
 /// `weir merge DIR`.
-pub fn merge(a: MergeArgs) -> u8 {
+pub fn merge(a: MergeArgs) -> Exit {
     let dir = match OutDir::new(&a.dir) {
         Ok(d) => d,
         Err(e) => return fail(&e),
@@ -496,7 +470,7 @@ pub fn merge(a: MergeArgs) -> u8 {
                     );
                 }
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(MergeOutcome::AlreadyMerged) => {
             if !a.quiet {
@@ -506,14 +480,14 @@ pub fn merge(a: MergeArgs) -> u8 {
                     shard::SUCCESS
                 );
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(MergeOutcome::Missing(missing)) => {
             for (k, why) in &missing {
                 eprintln!("weir: shard {k} is missing: {why}");
                 println!("{k}");
             }
-            code::MISSING
+            Exit::Missing
         }
         Ok(MergeOutcome::NeedsRepair(repairs)) => {
             for r in &repairs {
@@ -523,11 +497,11 @@ pub fn merge(a: MergeArgs) -> u8 {
                 );
                 println!("{}", shell_line(&r.cwd, &r.argv));
             }
-            code::NEEDS_REPAIR
+            Exit::NeedsRepair
         }
         Ok(MergeOutcome::Failed { message, .. }) => {
             eprintln!("weir: error: {}", escape_lines(&message));
-            code::DATA
+            Exit::Data
         }
         Err(e) => fail(&e),
     }
