@@ -8,7 +8,8 @@ use std::time::Instant;
 use crate::args::DemoArgs;
 use crate::demo_data::write_customers;
 use crate::exit::Exit;
-use crate::run::{self, human_bytes};
+use crate::human::{group, human_bytes};
+use crate::run;
 use crate::spec;
 
 const DEMO_PIPELINE: &str = include_str!("../../../pipelines/demo.toml");
@@ -46,7 +47,7 @@ pub fn demo(args: DemoArgs) -> Exit {
         "weir demo: wrote {} ({} records, quoted commas, embedded newlines, doubled quotes, \
          ragged rows) in {:.1} s",
         input.display(),
-        run::group(rows),
+        group(rows),
         t.elapsed().as_secs_f64()
     );
     // The demo's pipeline and schema are the ones shipped in `pipelines/`, written beside the

@@ -4,9 +4,11 @@ mod args;
 mod demo;
 mod demo_data;
 mod exit;
+mod human;
 mod progress;
 mod run;
 mod shard;
+mod signals;
 mod spec;
 mod summary;
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
             .expect("the parsed subcommand")
     };
     let code = match cli.command {
+        args::Command::Run(a) if a.shard.selects_a_shard() => shard::run(a, sub("run")),
         args::Command::Run(a) => run::run(a, sub("run")),
         args::Command::Plan(a) => shard::plan(a, sub("plan")),
         args::Command::Merge(a) => shard::merge(a),

@@ -1,45 +1,30 @@
-//! `weir run`: resolve the arguments into a pipeline, run it, report, and pick the exit code.
+//! `weir run` on one machine: resolve the arguments into a pipeline, run it, report, and pick
+//! the exit code; and the commands that share its configuration, `weir explain` and
+//! `weir schema infer`. A run with `--shard` goes to `shard.rs` instead (main.rs picks).
 
 use std::io::Write;
 use std::path::Path;
 
 use clap::ArgMatches;
-use weir::schema::{Schema, Validate};
-use weir::{Dialect, Failure, Format, PipelineBuilder, Sink, Source, StopHandle, StopReason};
+use weir::{Dialect, Failure, Format, Sink, Source, StopHandle};
 
 use crate::args::{InferArgs, RunArgs};
 use crate::exit::{Exit, Scope};
+use crate::human::{escape_lines, human_bytes};
 use crate::progress::Live;
-pub use crate::spec::RunConfig;
-use crate::spec::{self, ResolveError, SchemaSource};
-use crate::summary::escape_lines;
+use crate::signals;
+use crate::spec::{self, RunConfig};
 use crate::summary::summary;
 
+/// `weir run` without a shard selection.
 pub fn run(args: RunArgs, matches: &ArgMatches) -> Exit {
-    if args.shard.shard.is_some() || args.shard.shard_from_env {
-        return crate::shard::run(args, matches);
-    }
     if let Some(flag) = args.shard.misplaced() {
         eprintln!("weir: error: {flag} goes with --shard or --shard-from-env (or weir plan)");
         return Exit::Usage;
     }
     match spec::resolve(args, Some(matches)) {
         Ok(cfg) => execute(cfg),
-        Err(e) => resolve_failed(&e),
-    }
-}
-
-/// Says why the arguments could not be resolved; the exit code.
-fn resolve_failed(e: &ResolveError) -> Exit {
-    match e {
-        ResolveError::Usage(message) => {
-            eprintln!("weir: error: {message}");
-            Exit::Usage
-        }
-        ResolveError::Transient(e) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            Exit::of(e, Scope::Run)
-        }
+        Err(e) => e.fail(Scope::Run),
     }
 }
 
@@ -83,9 +68,9 @@ pub fn infer(a: InferArgs) -> Exit {
 pub fn explain(args: RunArgs, matches: &ArgMatches) -> Exit {
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        Err(e) => return resolve_failed(&e),
+        Err(e) => return e.fail(Scope::Other),
     };
-    let builder = match builder(&cfg, StopHandle::new()) {
+    let builder = match cfg.builder(StopHandle::new()) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("weir: error: {e}");
@@ -142,74 +127,11 @@ fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
     s
 }
 
-/// The pipeline a configuration describes (schema validation first, then the steps).
-pub fn builder(cfg: &RunConfig, stop: StopHandle) -> Result<PipelineBuilder, String> {
-    let mut b = PipelineBuilder::new(
-        Source::from_arg(&cfg.inputs[0]),
-        Sink::from_arg(&cfg.output),
-    )
-    .dialect(cfg.dialect)
-    .output_dialect(cfg.output_dialect)
-    .workers(cfg.workers)
-    .chunk_size(cfg.chunk_size)
-    .max_record_size(cfg.max_record_size)
-    .oversized(cfg.oversized)
-    .ordered(cfg.ordered)
-    .ragged(cfg.ragged)
-    .invalid_utf8(cfg.invalid_utf8)
-    .durable(cfg.durable)
-    .stop_handle(stop);
-    if let Some(level) = cfg.compression_level {
-        b = b.compression_level(level);
-    }
-    if let Some(source) = &cfg.schema {
-        let schema = match source {
-            SchemaSource::Path(p) => Schema::from_path(Path::new(p)),
-            SchemaSource::Inline(v) => Schema::from_json(&v.to_string()),
-        }
-        .map_err(|e| format!("schema: {e}"))?;
-        b = b.transform(Validate::new(schema));
-    }
-    for more in &cfg.inputs[1..] {
-        b = b.input(Source::from_arg(more));
-    }
-    for step in &cfg.steps {
-        b = b.boxed_transform(step.build());
-    }
-    if let Some(r) = &cfg.rejects {
-        b = b.rejects(Sink::from_arg(r));
-    }
-    if let Some(r) = &cfg.report {
-        b = b.report(Sink::from_arg(r));
-    }
-    if let Some(t) = cfg.timeout {
-        b = b.timeout(t);
-    }
-    if cfg.resume {
-        b = b.resumable(cfg.checkpoint_every, fingerprint(cfg)?);
-    }
-    Ok(b)
-}
-
-/// What identifies the pipeline of a resumable run beyond what the engine sees: the steps as
-/// configured and the schema's text (a schema file edited between a crash and the resume is a
-/// changed pipeline).
-pub fn fingerprint(cfg: &RunConfig) -> Result<String, String> {
-    let schema = match &cfg.schema {
-        None => String::new(),
-        Some(SchemaSource::Path(p)) => std::fs::read(p)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .map_err(|e| format!("schema {p}: {e}"))?,
-        Some(SchemaSource::Inline(v)) => v.to_string(),
-    };
-    Ok(format!("steps {:?}\nschema {schema}\n", cfg.steps))
-}
-
 /// Runs a resolved configuration: signals, status lines, summary, report, exit code.
 pub fn execute(cfg: RunConfig) -> Exit {
     tracing::debug!(?cfg, "resolved run configuration");
     let stop = StopHandle::new();
-    let mut builder = match builder(&cfg, stop.clone()) {
+    let mut builder = match cfg.builder(stop.clone()) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("weir: error: {e}");
@@ -225,7 +147,7 @@ pub fn execute(cfg: RunConfig) -> Exit {
         eprintln!("weir: error: report: {e}");
         return Exit::Usage;
     }
-    if let Err(e) = install_signal_handlers(&stop) {
+    if let Err(e) = signals::install(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
     }
     let live = Live::new(
@@ -267,54 +189,6 @@ pub fn execute(cfg: RunConfig) -> Exit {
     code
 }
 
-/// The first SIGINT or SIGTERM stops the run gracefully (partial summary, report, exit 130 or
-/// 143). A second one of either while it stops exits at once, with the first one's code, after
-/// removing the temporary output files: the run may be stuck (a transform that never returns,
-/// a standard output nobody reads), and the user asked twice. The removal runs on this
-/// watching thread, never in the signal handler (signal-hook's handler only wakes it), as
-/// unlinking and locking are not async-signal-safe.
-pub fn install_signal_handlers(stop: &StopHandle) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
-    let stop = stop.clone();
-    std::thread::Builder::new()
-        .name("weir-signals".into())
-        .spawn(move || {
-            let mut first: Option<i32> = None;
-            for sig in signals.forever() {
-                let Some(first) = first else {
-                    first = Some(sig);
-                    if sig == SIGINT {
-                        eprintln!("\nweir: interrupted; stopping (Ctrl-C again to exit at once)");
-                        stop.stop(StopReason::Interrupted);
-                    } else {
-                        eprintln!("\nweir: terminated; stopping (a second signal exits at once)");
-                        stop.stop(StopReason::Terminated);
-                    }
-                    continue;
-                };
-                let removed = weir::sink::remove_temp_files();
-                eprintln!(
-                    "weir: {} again; exiting at once ({removed} temporary file{} removed, \
-                     nothing committed)",
-                    if sig == SIGINT {
-                        "interrupted"
-                    } else {
-                        "terminated"
-                    },
-                    if removed == 1 { "" } else { "s" }
-                );
-                let reason = if first == SIGINT {
-                    StopReason::Interrupted
-                } else {
-                    StopReason::Terminated
-                };
-                std::process::exit(Exit::stopped(reason).code().into());
-            }
-        })?;
-    Ok(())
-}
-
 /// Writes a whole small file through the atomic sink (temp file, fsync, rename), or an
 /// `s3://` object (uploaded whole).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -325,45 +199,4 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut w = sink.open().map_err(|e| e.to_string())?;
     w.write_all(bytes).map_err(|e| e.to_string())?;
     w.commit().map_err(|e| e.to_string())
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// 1234567 -> "1,234,567".
-pub fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grouping_and_sizes() {
-        assert_eq!(group(0), "0");
-        assert_eq!(group(1234567), "1,234,567");
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-    }
 }

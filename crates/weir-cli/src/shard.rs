@@ -11,9 +11,10 @@ use weir::{Error, StopHandle};
 
 use crate::args::{MergeArgs, RunArgs, ShardArgs};
 use crate::exit::{Exit, Scope};
-use crate::run::{self, RunConfig};
-use crate::spec::{self, ResolveError};
-use crate::summary::{escape_lines, summary};
+use crate::human::{escape_lines, human_bytes};
+use crate::signals;
+use crate::spec::{self, RunConfig};
+use crate::summary::summary;
 
 /// The environment variables `--shard-from-env` reads the index from, in order.
 pub const INDEX_VARS: [&str; 4] = [
@@ -23,27 +24,12 @@ pub const INDEX_VARS: [&str; 4] = [
     "AWS_BATCH_JOB_ARRAY_INDEX",
 ];
 
-impl ShardArgs {
-    /// A shard flag given where it means nothing (`weir run` without a shard selection).
-    pub fn misplaced(&self) -> Option<&'static str> {
-        [
-            (self.out.is_some(), "--out"),
-            (self.plan.is_some(), "--plan"),
-            (self.start_at.is_some(), "--start-at"),
-            (self.shards.is_some(), "--shards"),
-            (self.shard_size.is_some(), "--shard-size"),
-        ]
-        .into_iter()
-        .find_map(|(set, flag)| set.then_some(flag))
-    }
-}
-
 /// What identifies the pipeline of a plan: everything that shapes the output, not where it
 /// runs (workers, chunk size, time limit).
 fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
     let mut text = format!(
         "{}in {:?}\nout {:?}\nragged {:?}\noversized {:?}\nmax_record_size {}\n",
-        run::fingerprint(cfg)?,
+        cfg.fingerprint()?,
         cfg.dialect,
         cfg.output_dialect,
         cfg.ragged,
@@ -79,8 +65,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     };
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        Err(ResolveError::Transient(e)) => return fail(&e),
-        Err(e) => return usage(e),
+        Err(e) => return e.fail(Scope::Other),
     };
     let hash = match pipeline_hash(&cfg) {
         Ok(h) => h,
@@ -88,7 +73,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     };
     // Steps that decide over the whole input in order cannot run sharded: say so now, not in
     // every shard.
-    let compiled = run::builder(&cfg, StopHandle::new()).map(|b| b.build().plan());
+    let compiled = cfg.builder(StopHandle::new()).map(|b| b.build().plan());
     match compiled {
         Err(e) => return usage(e),
         Ok(Err(e)) => return fail(&e),
@@ -123,7 +108,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
             plan.shards.len(),
             plan.inputs.len(),
             if plan.inputs.len() == 1 { "" } else { "s" },
-            run::human_bytes(bytes),
+            human_bytes(bytes),
             dir.location(shard::PLAN_FILE)
         );
     }
@@ -298,12 +283,8 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     };
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        // A listing that may pass on a retry: the driver's retry code, no report.
-        Err(ResolveError::Transient(e)) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return Exit::of(&e, Scope::Shard);
-        }
-        Err(e) => return usage(e),
+        // A listing that may pass on a retry: the driver's retry code (75), no report.
+        Err(e) => return e.fail(Scope::Shard),
     };
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
@@ -345,11 +326,11 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
         return usage(why);
     }
     let stop = StopHandle::new();
-    let builder = match run::builder(&cfg, stop.clone()) {
+    let builder = match cfg.builder(stop.clone()) {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
-    if let Err(e) = run::install_signal_handlers(&stop) {
+    if let Err(e) = signals::install(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
     }
     let job = ShardJob {

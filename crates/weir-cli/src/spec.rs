@@ -24,11 +24,16 @@ use std::time::Duration;
 
 use clap::ArgMatches;
 use serde::Deserialize;
+use weir::schema::{Schema, Validate};
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
-use weir::{Dialect, Format, InvalidUtf8, Oversized, Ragged, Select, Step};
+use weir::{
+    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, Select, Sink, Source, Step,
+    StopHandle,
+};
 
-use crate::args::{IoArgs, OptionArgs, RunArgs};
-use crate::progress::ProgressMode;
+use crate::args::{IoArgs, OptionArgs, ProgressMode, RunArgs};
+use crate::exit::{Exit, Scope};
+use crate::human::escape_lines;
 
 /// A pipeline file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +126,71 @@ pub struct RunConfig {
     pub quiet: bool,
 }
 
+impl RunConfig {
+    /// The pipeline a configuration describes (schema validation first, then the steps).
+    pub fn builder(&self, stop: StopHandle) -> Result<PipelineBuilder, String> {
+        let mut b = PipelineBuilder::new(
+            Source::from_arg(&self.inputs[0]),
+            Sink::from_arg(&self.output),
+        )
+        .dialect(self.dialect)
+        .output_dialect(self.output_dialect)
+        .workers(self.workers)
+        .chunk_size(self.chunk_size)
+        .max_record_size(self.max_record_size)
+        .oversized(self.oversized)
+        .ordered(self.ordered)
+        .ragged(self.ragged)
+        .invalid_utf8(self.invalid_utf8)
+        .durable(self.durable)
+        .stop_handle(stop);
+        if let Some(level) = self.compression_level {
+            b = b.compression_level(level);
+        }
+        if let Some(source) = &self.schema {
+            let schema = match source {
+                SchemaSource::Path(p) => Schema::from_path(Path::new(p)),
+                SchemaSource::Inline(v) => Schema::from_json(&v.to_string()),
+            }
+            .map_err(|e| format!("schema: {e}"))?;
+            b = b.transform(Validate::new(schema));
+        }
+        for more in &self.inputs[1..] {
+            b = b.input(Source::from_arg(more));
+        }
+        for step in &self.steps {
+            b = b.boxed_transform(step.build());
+        }
+        if let Some(r) = &self.rejects {
+            b = b.rejects(Sink::from_arg(r));
+        }
+        if let Some(r) = &self.report {
+            b = b.report(Sink::from_arg(r));
+        }
+        if let Some(t) = self.timeout {
+            b = b.timeout(t);
+        }
+        if self.resume {
+            b = b.resumable(self.checkpoint_every, self.fingerprint()?);
+        }
+        Ok(b)
+    }
+
+    /// What identifies the pipeline of a resumable run beyond what the engine sees: the steps as
+    /// configured and the schema's text (a schema file edited between a crash and the resume is a
+    /// changed pipeline).
+    pub fn fingerprint(&self) -> Result<String, String> {
+        let schema = match &self.schema {
+            None => String::new(),
+            Some(SchemaSource::Path(p)) => std::fs::read(p)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .map_err(|e| format!("schema {p}: {e}"))?,
+            Some(SchemaSource::Inline(v)) => v.to_string(),
+        };
+        Ok(format!("steps {:?}\nschema {schema}\n", self.steps))
+    }
+}
+
 /// Reads a pipeline file; errors name the file and, for TOML errors, the line.
 pub fn load(path: &Path) -> Result<PipelineFile, String> {
     let text = std::fs::read_to_string(path)
@@ -150,6 +220,23 @@ pub enum ResolveError {
     /// Listing an `s3://` input pattern failed in a way that may pass on a retry (the network,
     /// throttling, a server error): exit 1, or 75 in a shard, which its driver retries.
     Transient(weir::Error),
+}
+
+impl ResolveError {
+    /// Says why the arguments could not be resolved; the exit code (2, or a failed listing's
+    /// as any library error's in `scope`).
+    pub fn fail(&self, scope: Scope) -> Exit {
+        match self {
+            ResolveError::Usage(message) => {
+                eprintln!("weir: error: {message}");
+                Exit::Usage
+            }
+            ResolveError::Transient(e) => {
+                eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+                Exit::of(e, scope)
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for ResolveError {
