@@ -260,7 +260,10 @@ impl From<&str> for ResolveError {
     }
 }
 
-/// Merges the pipeline file (if any) with the command line into a run configuration.
+/// Merges the pipeline file (if any) with the command line into a run configuration, in
+/// steps: where the run reads and writes, how it reads and writes records (the dialects), what
+/// it does to them (the schema, then the steps), and last the run's options. Flags win over
+/// the file's settings; the file's paths are relative to it.
 pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
     let (file, base) = match &args.pipeline {
         Some(p) => (
@@ -269,27 +272,62 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         ),
         None => (PipelineFile::default(), PathBuf::new()),
     };
-    let rel = |p: String| relative_to(&base, p);
-    let RunArgs { io, options, .. } = args;
-    let IoArgs {
-        input,
-        output,
-        rejects,
-        report,
+    let rel = |p: &str| relative_to(&base, p.to_string());
+    let places = places(&args.io, &file, &rel)?;
+    let dialect = input_dialect(&args.io, &file, &places.inputs[0])?;
+    let output_dialect = output_dialect(&args.io, &file, &dialect, &places.output);
+    let schema = match &args.io.schema {
+        Some(p) => Some(SchemaSource::Path(p.clone())),
+        None => file.schema.clone().map(|s| match s {
+            SchemaSource::Path(p) => SchemaSource::Path(rel(&p)),
+            inline => inline,
+        }),
+    };
+    let mut steps = file.steps;
+    if let Some(m) = matches {
+        steps.extend(command_line_steps(m)?);
+    }
+    let flow = Dataflow {
+        places,
+        dialect,
+        output_dialect,
         schema,
-        format,
-        delimiter,
-        quote,
-        no_header,
-        output_format,
-        output_no_header,
-    } = io;
-    let patterns = if !input.is_empty() {
-        input
+        steps,
+    };
+    Ok(with_options(flow, args.options, file.options)?)
+}
+
+/// Where a run reads and writes.
+struct Places {
+    /// The inputs, patterns expanded, in order (at least one).
+    inputs: Vec<String>,
+    output: String,
+    rejects: Option<String>,
+    report: Option<String>,
+}
+
+/// What a run reads, does and writes: a [`RunConfig`] but for the run's options.
+struct Dataflow {
+    places: Places,
+    dialect: Dialect,
+    output_dialect: Dialect,
+    schema: Option<SchemaSource>,
+    steps: Vec<Step>,
+}
+
+/// The inputs (patterns expanded) and the outputs: the flags', else the pipeline file's; the
+/// output is standard output unless one is given.
+fn places(
+    io: &IoArgs,
+    file: &PipelineFile,
+    rel: &dyn Fn(&str) -> String,
+) -> Result<Places, ResolveError> {
+    let patterns = if !io.input.is_empty() {
+        io.input.clone()
     } else {
-        match file.input {
+        match &file.input {
             Some(Inputs::One(p)) => vec![rel(p)],
-            Some(Inputs::Many(ps)) => ps.into_iter().map(rel).collect(),
+            Some(Inputs::Many(ps)) => ps.iter().map(|p| rel(p)).collect(),
             None => Vec::new(),
         }
     };
@@ -298,11 +336,13 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
         );
     }
-    let output = output
-        .or(file.output.map(rel))
+    let output = io
+        .output
+        .clone()
+        .or(file.output.as_deref().map(rel))
         .unwrap_or_else(|| "-".into());
-    let rejects = rejects.or(file.rejects.map(rel));
-    let report = report.or(file.report.map(rel));
+    let rejects = io.rejects.clone().or(file.rejects.as_deref().map(rel));
+    let report = io.report.clone().or(file.report.as_deref().map(rel));
     // What the run writes, which no input pattern may match (a second run of `-i '*.csv' -o
     // all.csv` would otherwise read the first run's output).
     let written: Vec<weir::sink::Place> = [
@@ -314,43 +354,70 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
     .filter_map(|(role, p)| p.map(|p| weir::sink::Place::output(role, &weir::Sink::from_arg(p))))
     .collect();
     let inputs = expand_object_globs(expand_globs(patterns, &written)?, &written)?;
-    let input = inputs[0].clone();
-    let format = match format.or(file.format) {
+    Ok(Places {
+        inputs,
+        output,
+        rejects,
+        report,
+    })
+}
+
+/// How the inputs are read: the format given, else the first input's extension's, else CSV;
+/// the delimiter, quote and header from the flags, else the file.
+fn input_dialect(io: &IoArgs, file: &PipelineFile, first_input: &str) -> Result<Dialect, String> {
+    let format = match io.format.or(file.format) {
         Some(f) => f,
-        None => Format::from_path(&input).unwrap_or(Format::Csv),
+        None => Format::from_path(first_input).unwrap_or(Format::Csv),
     };
     let mut dialect = Dialect::new(format);
-    if let Some(d) = delimiter.or(file_byte(file.delimiter.as_deref(), "delimiter")?) {
+    if let Some(d) = io
+        .delimiter
+        .or(file_byte(file.delimiter.as_deref(), "delimiter")?)
+    {
         dialect.delimiter = d;
     }
-    if let Some(q) = quote.or(file_byte(file.quote.as_deref(), "quote")?) {
+    if let Some(q) = io.quote.or(file_byte(file.quote.as_deref(), "quote")?) {
         dialect.quote = q;
     }
-    dialect.header = !no_header && file.header.unwrap_or(true);
+    dialect.header = !io.no_header && file.header.unwrap_or(true);
     if dialect.delimiter == dialect.quote {
         return Err("the delimiter and the quote must differ".into());
     }
-    let output_format = output_format
+    Ok(dialect)
+}
+
+/// How the output is written: `--output-format`, else the file's, else the output's
+/// extension's, else the input's format; a header unless a flag or the file says not.
+fn output_dialect(io: &IoArgs, file: &PipelineFile, input: &Dialect, output: &str) -> Dialect {
+    let format = io
+        .output_format
         .or(file.output_format)
-        .or_else(|| Format::from_path(&output))
-        .unwrap_or(dialect.format);
-    let mut output_dialect = Dialect::output_for(&dialect, output_format);
-    if output_no_header || file.output_header == Some(false) {
-        output_dialect.header = false;
+        .or_else(|| Format::from_path(output))
+        .unwrap_or(input.format);
+    let mut dialect = Dialect::output_for(input, format);
+    if io.output_no_header || file.output_header == Some(false) {
+        dialect.header = false;
     } else if file.output_header == Some(true) {
-        output_dialect.header = true;
+        dialect.header = true;
     }
-    let schema = match schema {
-        Some(p) => Some(SchemaSource::Path(p)),
-        None => file.schema.map(|s| match s {
-            SchemaSource::Path(p) => SchemaSource::Path(rel(p)),
-            inline => inline,
-        }),
-    };
-    let mut steps = file.steps;
-    if let Some(m) = matches {
-        steps.extend(command_line_steps(m)?);
-    }
+    dialect
+}
+
+/// The run configuration: `flow` with the run's options, the flags' else the file's.
+fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<RunConfig, String> {
+    let Dataflow {
+        places:
+            Places {
+                inputs,
+                output,
+                rejects,
+                report,
+            },
+        dialect,
+        output_dialect,
+        schema,
+        steps,
+    } = flow;
     let OptionArgs {
         workers,
         chunk_size,
@@ -369,7 +436,6 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         progress,
         quiet,
     } = options;
-    let fo = file.options;
     let size = |v: Option<String>, what: &str| -> Result<Option<usize>, String> {
         v.map(|s| weir::units::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
             .transpose()
