@@ -51,7 +51,7 @@ fn usage(message: impl std::fmt::Display) -> Exit {
 /// `weir plan`: writes DIR/_plan.json and prints the shard count.
 pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     let s = args.shard.clone();
-    if s.shard.is_some() || s.shard_from_env || s.start_at.is_some() || s.plan.is_some() {
+    if s.selects_a_shard() || s.start_at.is_some() || s.plan.is_some() {
         return usage("weir plan takes --out and --shards or --shard-size; --shard, --plan and --start-at are for weir run");
     }
     let Some(out) = s.out else {
@@ -76,7 +76,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     let compiled = cfg.builder(StopHandle::new()).map(|b| b.build().plan());
     match compiled {
         Err(e) => return usage(e),
-        Ok(Err(e)) => return fail(&e),
+        Ok(Err(e)) => return fail(&e, Scope::Other),
         Ok(Ok(p)) => {
             if let Some(step) = p.steps.iter().find(|s| s.ordered_gate) {
                 return usage(format!(
@@ -89,17 +89,17 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     }
     let plan = match ShardPlan::new(&cfg.inputs, cfg.dialect, cfg.max_record_size, &hash, split) {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     let dir = match OutDir::new(&out) {
         Ok(d) => d,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     if let Err(e) = dir
         .prepare()
         .and_then(|()| dir.write(shard::PLAN_FILE, plan.to_json().as_bytes()))
     {
-        return fail(&e);
+        return fail(&e, Scope::Other);
     }
     if !cfg.quiet {
         let bytes: u64 = plan.inputs.iter().map(|i| i.size).sum();
@@ -172,10 +172,10 @@ fn inputs_differ(planned: &[&str], given: &[String]) -> Option<String> {
     ))
 }
 
-/// Says what failed (`plan`, `merge`); the exit code.
-fn fail(e: &Error) -> Exit {
+/// Says what failed; the exit code `e` means in `scope`.
+fn fail(e: &Error, scope: Scope) -> Exit {
     eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-    Exit::of(e, Scope::Other)
+    Exit::of(e, scope)
 }
 
 /// Which shard the arguments (or the environment) select: its index, and the count for
@@ -257,22 +257,8 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     // Without --input, the plan says what to read (over a pipeline file's `input`, if any:
     // the plan is what the shards share).
     if args.io.input.is_empty() {
-        if let Some(out) = &s.out {
-            let bytes = match &s.plan {
-                Some(p) => std::fs::read(p).ok(),
-                None => OutDir::new(out)
-                    .and_then(|d| d.read(shard::PLAN_FILE))
-                    .ok()
-                    .flatten(),
-            };
-            if let Some(plan) = bytes.and_then(|b| ShardPlan::from_json(&b, "plan").ok()) {
-                // Names, not patterns: a planned `b[1].csv` must not become `b1.csv`.
-                args.io.input = plan
-                    .inputs
-                    .iter()
-                    .map(|i| glob::Pattern::escape(&i.name))
-                    .collect();
-            }
+        if let Some(inputs) = planned_inputs(&s) {
+            args.io.input = inputs;
         }
     }
     if s.shards.is_some() || s.shard_size.is_some() {
@@ -291,10 +277,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     }
     let dir = match OutDir::new(&out) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return Exit::of(&e, Scope::Shard);
-        }
+        Err(e) => return fail(&e, Scope::Shard),
     };
     let (index, count) = match selection(&s, &dir) {
         Ok(sel) => sel,
@@ -309,10 +292,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     });
     let plan = match plan {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return Exit::of(&e, Scope::Shard);
-        }
+        Err(e) => return fail(&e, Scope::Shard),
     };
     if plan.pipeline != hash {
         return usage(format!(
@@ -339,9 +319,42 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
         start_at: s.start_at,
         argv: recorded_argv(),
     };
-    match shard::run_shard(builder, &plan, &job, &dir) {
+    let outcome = shard::run_shard(builder, &plan, &job, &dir);
+    ended(outcome, index, &plan, &dir, cfg.quiet)
+}
+
+/// The inputs of the plan a shard's arguments name (`--plan`, else DIR/_plan.json), as names
+/// to read, or `None` without a readable plan (the run then says what is missing).
+fn planned_inputs(s: &ShardArgs) -> Option<Vec<String>> {
+    let out = s.out.as_ref()?;
+    let bytes = match &s.plan {
+        Some(p) => std::fs::read(p).ok(),
+        None => OutDir::new(out)
+            .and_then(|d| d.read(shard::PLAN_FILE))
+            .ok()
+            .flatten(),
+    }?;
+    let plan = ShardPlan::from_json(&bytes, "plan").ok()?;
+    // Names, not patterns: a planned `b[1].csv` must not become `b1.csv`.
+    Some(
+        plan.inputs
+            .iter()
+            .map(|i| glob::Pattern::escape(&i.name))
+            .collect(),
+    )
+}
+
+/// Says how shard `index` ended; the exit code its driver acts on.
+fn ended(
+    outcome: weir::Result<ShardOutcome>,
+    index: usize,
+    plan: &ShardPlan,
+    dir: &OutDir,
+    quiet: bool,
+) -> Exit {
+    match outcome {
         Ok(ShardOutcome::Done(report)) => {
-            if !cfg.quiet {
+            if !quiet {
                 eprint!("{}", summary(&report));
                 if let Some(i) = &report.shard {
                     eprintln!(
@@ -356,7 +369,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
             Exit::Ok
         }
         Ok(ShardOutcome::AlreadyDone(_)) => {
-            if !cfg.quiet {
+            if !quiet {
                 eprintln!(
                     "weir: shard {index} is done already ({}): nothing to do",
                     dir.location(&shard::report_name(index, plan.shards.len(), false))
@@ -434,7 +447,7 @@ fn rerun(r: &Repair) -> weir::Result<()> {
 pub fn merge(a: MergeArgs) -> Exit {
     let dir = match OutDir::new(&a.dir) {
         Ok(d) => d,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     let mut repairer = rerun;
     let repair: Option<shard::Repairer<'_>> = if a.repair { Some(&mut repairer) } else { None };
@@ -484,6 +497,6 @@ pub fn merge(a: MergeArgs) -> Exit {
             eprintln!("weir: error: {}", escape_lines(&message));
             Exit::Data
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, Scope::Other),
     }
 }
