@@ -18,6 +18,8 @@
 //! ```
 //!
 //! Flags override the file's settings; transform flags add steps after the file's own.
+//! [`resolve`] gives the run's configuration (ripgrep's low-to-high arguments), and
+//! [`RunConfig::builder`] the library pipeline it describes, for every command that runs one.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
