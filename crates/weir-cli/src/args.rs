@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use serde::Deserialize;
 use weir::{Format, InvalidUtf8, Oversized, Ragged};
-
-use crate::progress::ProgressMode;
 
 /// The exit codes, shown in `weir --help` and `weir run --help`.
 macro_rules! exit_codes {
@@ -208,6 +207,27 @@ pub struct ShardArgs {
     /// weir plan: cut the input into shards of about this size (2GiB, ...).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub shard_size: Option<usize>,
+}
+
+impl ShardArgs {
+    /// Whether one shard is selected (`--shard` or `--shard-from-env`): `weir run` runs that
+    /// shard.
+    pub fn selects_a_shard(&self) -> bool {
+        self.shard.is_some() || self.shard_from_env
+    }
+
+    /// A shard flag given where it means nothing (`weir run` without a shard selection).
+    pub fn misplaced(&self) -> Option<&'static str> {
+        [
+            (self.out.is_some(), "--out"),
+            (self.plan.is_some(), "--plan"),
+            (self.start_at.is_some(), "--start-at"),
+            (self.shards.is_some(), "--shards"),
+            (self.shard_size.is_some(), "--shard-size"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -446,6 +466,21 @@ pub struct OptionArgs {
     /// No progress and no summary on stderr (errors are still shown).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// How progress is shown (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgressMode {
+    /// A live display when stderr is a terminal, log lines otherwise.
+    #[default]
+    Auto,
+    /// The live display (drawn only if stderr is a terminal).
+    Bar,
+    /// A plain status line every `--status-interval`.
+    Log,
+    /// Nothing while running (the summary is still printed unless `--quiet`).
+    None,
 }
 
 #[derive(Debug, Args)]

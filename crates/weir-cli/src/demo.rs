@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use crate::args::DemoArgs;
 use crate::demo_data::write_customers;
-use crate::run::{self, exit, human_bytes};
+use crate::exit::Exit;
+use crate::human::{group, human_bytes};
+use crate::run;
 use crate::spec;
 
 const DEMO_PIPELINE: &str = include_str!("../../../pipelines/demo.toml");
@@ -19,14 +21,14 @@ const RAGGED: &str = "\
 900000002,\"Extra, Cells\",extra@example.com,33,DE,2020-01-01,1.5,note,surplus
 ";
 
-pub fn demo(args: DemoArgs) -> u8 {
+pub fn demo(args: DemoArgs) -> Exit {
     let dir = match args.dir {
         Some(d) => d,
         None => std::env::temp_dir().join(format!("weir-demo-{}", std::process::id())),
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("weir: error: cannot create {}: {e}", dir.display());
-        return exit::FAILED;
+        return Exit::Failed;
     }
     let input = dir.join("customers.csv");
     eprintln!(
@@ -38,14 +40,14 @@ pub fn demo(args: DemoArgs) -> u8 {
         Ok(rows) => rows,
         Err(e) => {
             eprintln!("weir: error: cannot write {}: {e}", input.display());
-            return exit::FAILED;
+            return Exit::Failed;
         }
     };
     eprintln!(
         "weir demo: wrote {} ({} records, quoted commas, embedded newlines, doubled quotes, \
          ragged rows) in {:.1} s",
         input.display(),
-        run::group(rows),
+        group(rows),
         t.elapsed().as_secs_f64()
     );
     // The demo's pipeline and schema are the ones shipped in `pipelines/`, written beside the
@@ -58,14 +60,14 @@ pub fn demo(args: DemoArgs) -> u8 {
     for (path, text) in &files {
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("weir: error: cannot write {}: {e}", path.display());
-            return exit::FAILED;
+            return Exit::Failed;
         }
     }
     let mut cfg = match spec::from_file(&pipeline) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("weir: error: {e}");
-            return exit::FAILED;
+            return Exit::Failed;
         }
     };
     if let Some(w) = args.workers {
@@ -77,7 +79,7 @@ pub fn demo(args: DemoArgs) -> u8 {
     );
     let (output, rejects, report) = (cfg.output.clone(), cfg.rejects.clone(), cfg.report.clone());
     let code = run::execute(cfg);
-    if code == exit::OK {
+    if code == Exit::Ok {
         eprintln!("weir demo: output  {output}");
         if let Some(rejects) = rejects {
             eprintln!("weir demo: rejects {rejects} (first lines below)");

@@ -3,15 +3,20 @@
 mod args;
 mod demo;
 mod demo_data;
+mod exit;
+mod human;
 mod progress;
 mod run;
 mod shard;
+mod signals;
 mod spec;
 mod summary;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
+
+use crate::exit::Exit;
 
 fn main() -> ExitCode {
     let matches = args::Cli::command().get_matches();
@@ -24,6 +29,7 @@ fn main() -> ExitCode {
             .expect("the parsed subcommand")
     };
     let code = match cli.command {
+        args::Command::Run(a) if a.shard.selects_a_shard() => shard::run(a, sub("run")),
         args::Command::Run(a) => run::run(a, sub("run")),
         args::Command::Plan(a) => shard::plan(a, sub("plan")),
         args::Command::Merge(a) => shard::merge(a),
@@ -33,14 +39,14 @@ fn main() -> ExitCode {
         args::Command::Completions { shell } => {
             let mut cmd = args::Cli::command();
             clap_complete::generate(shell, &mut cmd, "weir", &mut std::io::stdout());
-            0
+            Exit::Ok
         }
         args::Command::Man => {
             match clap_mangen::Man::new(args::Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => 0,
+                Ok(()) => Exit::Ok,
                 Err(e) => {
                     eprintln!("weir: error: cannot write the man page: {e}");
-                    1
+                    Exit::Failed
                 }
             }
         }

@@ -10,26 +10,11 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Deserialize;
 use weir::Observer;
 use weir::Snapshot;
 
-use crate::run::{group, human_bytes};
-
-/// How progress is shown (`--progress`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProgressMode {
-    /// A live display when stderr is a terminal, log lines otherwise.
-    #[default]
-    Auto,
-    /// The live display (drawn only if stderr is a terminal).
-    Bar,
-    /// A plain status line every `--status-interval`.
-    Log,
-    /// Nothing while running (the summary is still printed unless `--quiet`).
-    None,
-}
+use crate::args::ProgressMode;
+use crate::human::{group, human_bytes};
 
 /// How often the live display is refreshed: often enough to look live, rarely enough to cost
 /// nothing measurable.

@@ -7,24 +7,14 @@ use std::process::Command;
 
 use clap::ArgMatches;
 use weir::shard::{self, MergeOutcome, OutDir, Repair, ShardJob, ShardOutcome, ShardPlan, Split};
-use weir::{Error, StopHandle, StopReason};
+use weir::{Error, StopHandle};
 
 use crate::args::{MergeArgs, RunArgs, ShardArgs};
-use crate::run::{self, exit, RunConfig};
-use crate::spec::{self, ResolveError};
-use crate::summary::{escape_lines, summary};
-
-/// Exit codes of sharded runs (sysexits), on top of [`exit`].
-pub mod code {
-    /// Merge found shards that started in the wrong place (and did not repair them).
-    pub const NEEDS_REPAIR: u8 = 3;
-    /// Merge found shards without a report.
-    pub const MISSING: u8 = 4;
-    /// A data error: retrying the same shard gives the same error.
-    pub const DATA: u8 = 65;
-    /// A transient error (I/O, network): retry.
-    pub const TRANSIENT: u8 = 75;
-}
+use crate::exit::{Exit, Scope};
+use crate::human::{escape_lines, human_bytes};
+use crate::signals;
+use crate::spec::{self, RunConfig};
+use crate::summary::summary;
 
 /// The environment variables `--shard-from-env` reads the index from, in order.
 pub const INDEX_VARS: [&str; 4] = [
@@ -34,27 +24,12 @@ pub const INDEX_VARS: [&str; 4] = [
     "AWS_BATCH_JOB_ARRAY_INDEX",
 ];
 
-impl ShardArgs {
-    /// A shard flag given where it means nothing (`weir run` without a shard selection).
-    pub fn misplaced(&self) -> Option<&'static str> {
-        [
-            (self.out.is_some(), "--out"),
-            (self.plan.is_some(), "--plan"),
-            (self.start_at.is_some(), "--start-at"),
-            (self.shards.is_some(), "--shards"),
-            (self.shard_size.is_some(), "--shard-size"),
-        ]
-        .into_iter()
-        .find_map(|(set, flag)| set.then_some(flag))
-    }
-}
-
 /// What identifies the pipeline of a plan: everything that shapes the output, not where it
 /// runs (workers, chunk size, time limit).
 fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
     let mut text = format!(
         "{}in {:?}\nout {:?}\nragged {:?}\noversized {:?}\nmax_record_size {}\n",
-        run::fingerprint(cfg)?,
+        cfg.fingerprint()?,
         cfg.dialect,
         cfg.output_dialect,
         cfg.ragged,
@@ -68,15 +43,15 @@ fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
     Ok(shard::hash_hex(text.as_bytes()))
 }
 
-fn usage(message: impl std::fmt::Display) -> u8 {
+fn usage(message: impl std::fmt::Display) -> Exit {
     eprintln!("weir: error: {message}");
-    exit::USAGE
+    Exit::Usage
 }
 
 /// `weir plan`: writes DIR/_plan.json and prints the shard count.
-pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     let s = args.shard.clone();
-    if s.shard.is_some() || s.shard_from_env || s.start_at.is_some() || s.plan.is_some() {
+    if s.selects_a_shard() || s.start_at.is_some() || s.plan.is_some() {
         return usage("weir plan takes --out and --shards or --shard-size; --shard, --plan and --start-at are for weir run");
     }
     let Some(out) = s.out else {
@@ -90,8 +65,7 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
     };
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        Err(ResolveError::Transient(e)) => return fail(&e),
-        Err(e) => return usage(e),
+        Err(e) => return e.fail(Scope::Other),
     };
     let hash = match pipeline_hash(&cfg) {
         Ok(h) => h,
@@ -99,10 +73,10 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
     };
     // Steps that decide over the whole input in order cannot run sharded: say so now, not in
     // every shard.
-    let compiled = run::builder(&cfg, StopHandle::new()).map(|b| b.build().plan());
+    let compiled = cfg.builder(StopHandle::new()).map(|b| b.build().plan());
     match compiled {
         Err(e) => return usage(e),
-        Ok(Err(e)) => return fail(&e),
+        Ok(Err(e)) => return fail(&e, Scope::Other),
         Ok(Ok(p)) => {
             if let Some(step) = p.steps.iter().find(|s| s.ordered_gate) {
                 return usage(format!(
@@ -115,17 +89,17 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
     }
     let plan = match ShardPlan::new(&cfg.inputs, cfg.dialect, cfg.max_record_size, &hash, split) {
         Ok(p) => p,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     let dir = match OutDir::new(&out) {
         Ok(d) => d,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     if let Err(e) = dir
         .prepare()
         .and_then(|()| dir.write(shard::PLAN_FILE, plan.to_json().as_bytes()))
     {
-        return fail(&e);
+        return fail(&e, Scope::Other);
     }
     if !cfg.quiet {
         let bytes: u64 = plan.inputs.iter().map(|i| i.size).sum();
@@ -134,12 +108,12 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> u8 {
             plan.shards.len(),
             plan.inputs.len(),
             if plan.inputs.len() == 1 { "" } else { "s" },
-            run::human_bytes(bytes),
+            human_bytes(bytes),
             dir.location(shard::PLAN_FILE)
         );
     }
     println!("{}", plan.shards.len());
-    exit::OK
+    Exit::Ok
 }
 
 /// How a shard's inputs differ from its plan's, or `None` when they are the same files or
@@ -198,25 +172,10 @@ fn inputs_differ(planned: &[&str], given: &[String]) -> Option<String> {
     ))
 }
 
-/// The exit code of a shard's error: 65 when retrying cannot help, 75 when it may.
-fn shard_code(e: &Error) -> u8 {
-    match e {
-        e if e.is_usage() => exit::USAGE,
-        Error::Stopped(StopReason::Interrupted) => exit::INTERRUPTED,
-        Error::Stopped(StopReason::Terminated) => exit::TERMINATED,
-        Error::Stopped(StopReason::TimedOut) => exit::TIMED_OUT,
-        e if shard::is_data_error(e) => code::DATA,
-        _ => code::TRANSIENT,
-    }
-}
-
-fn fail(e: &Error) -> u8 {
+/// Says what failed; the exit code `e` means in `scope`.
+fn fail(e: &Error, scope: Scope) -> Exit {
     eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-    if e.is_usage() {
-        exit::USAGE
-    } else {
-        exit::FAILED
-    }
+    Exit::of(e, scope)
 }
 
 /// Which shard the arguments (or the environment) select: its index, and the count for
@@ -292,28 +251,14 @@ fn die_with_parent() {
 }
 
 /// `weir run --shard ...`: one shard.
-pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
+pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     die_with_parent();
     let s = args.shard.clone();
     // Without --input, the plan says what to read (over a pipeline file's `input`, if any:
     // the plan is what the shards share).
     if args.io.input.is_empty() {
-        if let Some(out) = &s.out {
-            let bytes = match &s.plan {
-                Some(p) => std::fs::read(p).ok(),
-                None => OutDir::new(out)
-                    .and_then(|d| d.read(shard::PLAN_FILE))
-                    .ok()
-                    .flatten(),
-            };
-            if let Some(plan) = bytes.and_then(|b| ShardPlan::from_json(&b, "plan").ok()) {
-                // Names, not patterns: a planned `b[1].csv` must not become `b1.csv`.
-                args.io.input = plan
-                    .inputs
-                    .iter()
-                    .map(|i| glob::Pattern::escape(&i.name))
-                    .collect();
-            }
+        if let Some(inputs) = planned_inputs(&s) {
+            args.io.input = inputs;
         }
     }
     if s.shards.is_some() || s.shard_size.is_some() {
@@ -324,22 +269,15 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     };
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
-        // A listing that may pass on a retry: the driver's retry code, no report.
-        Err(ResolveError::Transient(e)) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return code::TRANSIENT;
-        }
-        Err(e) => return usage(e),
+        // A listing that may pass on a retry: the driver's retry code (75), no report.
+        Err(e) => return e.fail(Scope::Shard),
     };
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
     }
     let dir = match OutDir::new(&out) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return shard_code(&e);
-        }
+        Err(e) => return fail(&e, Scope::Shard),
     };
     let (index, count) = match selection(&s, &dir) {
         Ok(sel) => sel,
@@ -354,10 +292,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
     });
     let plan = match plan {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
-            return shard_code(&e);
-        }
+        Err(e) => return fail(&e, Scope::Shard),
     };
     if plan.pipeline != hash {
         return usage(format!(
@@ -371,11 +306,11 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         return usage(why);
     }
     let stop = StopHandle::new();
-    let builder = match run::builder(&cfg, stop.clone()) {
+    let builder = match cfg.builder(stop.clone()) {
         Ok(b) => b,
         Err(e) => return usage(e),
     };
-    if let Err(e) = run::install_signal_handlers(&stop) {
+    if let Err(e) = signals::install(&stop) {
         eprintln!("weir: warning: cannot install signal handlers: {e}");
     }
     let job = ShardJob {
@@ -384,9 +319,42 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
         start_at: s.start_at,
         argv: recorded_argv(),
     };
-    match shard::run_shard(builder, &plan, &job, &dir) {
+    let outcome = shard::run_shard(builder, &plan, &job, &dir);
+    ended(outcome, index, &plan, &dir, cfg.quiet)
+}
+
+/// The inputs of the plan a shard's arguments name (`--plan`, else DIR/_plan.json), as names
+/// to read, or `None` without a readable plan (the run then says what is missing).
+fn planned_inputs(s: &ShardArgs) -> Option<Vec<String>> {
+    let out = s.out.as_ref()?;
+    let bytes = match &s.plan {
+        Some(p) => std::fs::read(p).ok(),
+        None => OutDir::new(out)
+            .and_then(|d| d.read(shard::PLAN_FILE))
+            .ok()
+            .flatten(),
+    }?;
+    let plan = ShardPlan::from_json(&bytes, "plan").ok()?;
+    // Names, not patterns: a planned `b[1].csv` must not become `b1.csv`.
+    Some(
+        plan.inputs
+            .iter()
+            .map(|i| glob::Pattern::escape(&i.name))
+            .collect(),
+    )
+}
+
+/// Says how shard `index` ended; the exit code its driver acts on.
+fn ended(
+    outcome: weir::Result<ShardOutcome>,
+    index: usize,
+    plan: &ShardPlan,
+    dir: &OutDir,
+    quiet: bool,
+) -> Exit {
+    match outcome {
         Ok(ShardOutcome::Done(report)) => {
-            if !cfg.quiet {
+            if !quiet {
                 eprint!("{}", summary(&report));
                 if let Some(i) = &report.shard {
                     eprintln!(
@@ -398,16 +366,16 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                     );
                 }
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(ShardOutcome::AlreadyDone(_)) => {
-            if !cfg.quiet {
+            if !quiet {
                 eprintln!(
                     "weir: shard {index} is done already ({}): nothing to do",
                     dir.location(&shard::report_name(index, plan.shards.len(), false))
                 );
             }
-            exit::OK
+            Exit::Ok
         }
         Err(e) => {
             eprintln!(
@@ -424,7 +392,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> u8 {
                 );
             }
             weir::io::remove_temp_files();
-            shard_code(&e)
+            Exit::of(&e, Scope::Shard)
         }
     }
 }
@@ -465,7 +433,7 @@ fn rerun(r: &Repair) -> weir::Result<()> {
     match status.code() {
         // 65: the shard failed from a proven start; its report says why, and merge says it.
         Some(0) => Ok(()),
-        Some(c) if c == i32::from(code::DATA) => Ok(()),
+        Some(c) if c == i32::from(Exit::Data.code()) => Ok(()),
         _ => Err(Error::Shard(format!(
             "re-running shard {} from byte {} failed ({status}): {}",
             r.index,
@@ -476,10 +444,10 @@ fn rerun(r: &Repair) -> weir::Result<()> {
 }
 
 /// `weir merge DIR`.
-pub fn merge(a: MergeArgs) -> u8 {
+pub fn merge(a: MergeArgs) -> Exit {
     let dir = match OutDir::new(&a.dir) {
         Ok(d) => d,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, Scope::Other),
     };
     let mut repairer = rerun;
     let repair: Option<shard::Repairer<'_>> = if a.repair { Some(&mut repairer) } else { None };
@@ -496,7 +464,7 @@ pub fn merge(a: MergeArgs) -> u8 {
                     );
                 }
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(MergeOutcome::AlreadyMerged) => {
             if !a.quiet {
@@ -506,14 +474,14 @@ pub fn merge(a: MergeArgs) -> u8 {
                     shard::SUCCESS
                 );
             }
-            exit::OK
+            Exit::Ok
         }
         Ok(MergeOutcome::Missing(missing)) => {
             for (k, why) in &missing {
                 eprintln!("weir: shard {k} is missing: {why}");
                 println!("{k}");
             }
-            code::MISSING
+            Exit::Missing
         }
         Ok(MergeOutcome::NeedsRepair(repairs)) => {
             for r in &repairs {
@@ -523,12 +491,12 @@ pub fn merge(a: MergeArgs) -> u8 {
                 );
                 println!("{}", shell_line(&r.cwd, &r.argv));
             }
-            code::NEEDS_REPAIR
+            Exit::NeedsRepair
         }
         Ok(MergeOutcome::Failed { message, .. }) => {
             eprintln!("weir: error: {}", escape_lines(&message));
-            code::DATA
+            Exit::Data
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, Scope::Other),
     }
 }

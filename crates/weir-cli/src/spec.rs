@@ -18,17 +18,25 @@
 //! ```
 //!
 //! Flags override the file's settings; transform flags add steps after the file's own.
+//! [`resolve`] gives the run's configuration (ripgrep's low-to-high arguments), and
+//! [`RunConfig::builder`] the library pipeline it describes, for every command that runs one.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::ArgMatches;
 use serde::Deserialize;
+use weir::schema::Schema;
+use weir::transform::Validate;
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
-use weir::{Dialect, Format, InvalidUtf8, Oversized, Ragged, Select, Step};
+use weir::{
+    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, Select, Sink, Source, Step,
+    StopHandle,
+};
 
-use crate::args::{IoArgs, OptionArgs, RunArgs};
-use crate::progress::ProgressMode;
+use crate::args::{IoArgs, OptionArgs, ProgressMode, RunArgs};
+use crate::exit::{Exit, Scope};
+use crate::human::escape_lines;
 
 /// A pipeline file as written.
 #[derive(Debug, Default, Deserialize)]
@@ -121,6 +129,71 @@ pub struct RunConfig {
     pub quiet: bool,
 }
 
+impl RunConfig {
+    /// The pipeline a configuration describes (schema validation first, then the steps).
+    pub fn builder(&self, stop: StopHandle) -> Result<PipelineBuilder, String> {
+        let mut b = PipelineBuilder::new(
+            Source::from_arg(&self.inputs[0]),
+            Sink::from_arg(&self.output),
+        )
+        .dialect(self.dialect)
+        .output_dialect(self.output_dialect)
+        .workers(self.workers)
+        .chunk_size(self.chunk_size)
+        .max_record_size(self.max_record_size)
+        .oversized(self.oversized)
+        .ordered(self.ordered)
+        .ragged(self.ragged)
+        .invalid_utf8(self.invalid_utf8)
+        .durable(self.durable)
+        .stop_handle(stop);
+        if let Some(level) = self.compression_level {
+            b = b.compression_level(level);
+        }
+        if let Some(source) = &self.schema {
+            let schema = match source {
+                SchemaSource::Path(p) => Schema::from_path(Path::new(p)),
+                SchemaSource::Inline(v) => Schema::from_json(&v.to_string()),
+            }
+            .map_err(|e| format!("schema: {e}"))?;
+            b = b.transform(Validate::new(schema));
+        }
+        for more in &self.inputs[1..] {
+            b = b.input(Source::from_arg(more));
+        }
+        for step in &self.steps {
+            b = b.boxed_transform(step.build());
+        }
+        if let Some(r) = &self.rejects {
+            b = b.rejects(Sink::from_arg(r));
+        }
+        if let Some(r) = &self.report {
+            b = b.report(Sink::from_arg(r));
+        }
+        if let Some(t) = self.timeout {
+            b = b.timeout(t);
+        }
+        if self.resume {
+            b = b.resumable(self.checkpoint_every, self.fingerprint()?);
+        }
+        Ok(b)
+    }
+
+    /// What identifies the pipeline of a resumable run beyond what the engine sees: the steps as
+    /// configured and the schema's text (a schema file edited between a crash and the resume is a
+    /// changed pipeline).
+    pub fn fingerprint(&self) -> Result<String, String> {
+        let schema = match &self.schema {
+            None => String::new(),
+            Some(SchemaSource::Path(p)) => std::fs::read(p)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .map_err(|e| format!("schema {p}: {e}"))?,
+            Some(SchemaSource::Inline(v)) => v.to_string(),
+        };
+        Ok(format!("steps {:?}\nschema {schema}\n", self.steps))
+    }
+}
+
 /// Reads a pipeline file; errors name the file and, for TOML errors, the line.
 pub fn load(path: &Path) -> Result<PipelineFile, String> {
     let text = std::fs::read_to_string(path)
@@ -152,6 +225,23 @@ pub enum ResolveError {
     Transient(weir::Error),
 }
 
+impl ResolveError {
+    /// Says why the arguments could not be resolved; the exit code (2, or a failed listing's
+    /// as any library error's in `scope`).
+    pub fn fail(&self, scope: Scope) -> Exit {
+        match self {
+            ResolveError::Usage(message) => {
+                eprintln!("weir: error: {message}");
+                Exit::Usage
+            }
+            ResolveError::Transient(e) => {
+                eprintln!("weir: error: {}", escape_lines(&e.to_string()));
+                Exit::of(e, scope)
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for ResolveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -173,7 +263,10 @@ impl From<&str> for ResolveError {
     }
 }
 
-/// Merges the pipeline file (if any) with the command line into a run configuration.
+/// Merges the pipeline file (if any) with the command line into a run configuration, in
+/// steps: where the run reads and writes, how it reads and writes records (the dialects), what
+/// it does to them (the schema, then the steps), and last the run's options. Flags win over
+/// the file's settings; the file's paths are relative to it.
 pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
     let (file, base) = match &args.pipeline {
         Some(p) => (
@@ -182,27 +275,62 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         ),
         None => (PipelineFile::default(), PathBuf::new()),
     };
-    let rel = |p: String| relative_to(&base, p);
-    let RunArgs { io, options, .. } = args;
-    let IoArgs {
-        input,
-        output,
-        rejects,
-        report,
+    let rel = |p: &str| relative_to(&base, p.to_string());
+    let places = places(&args.io, &file, &rel)?;
+    let dialect = input_dialect(&args.io, &file, &places.inputs[0])?;
+    let output_dialect = output_dialect(&args.io, &file, &dialect, &places.output);
+    let schema = match &args.io.schema {
+        Some(p) => Some(SchemaSource::Path(p.clone())),
+        None => file.schema.clone().map(|s| match s {
+            SchemaSource::Path(p) => SchemaSource::Path(rel(&p)),
+            inline => inline,
+        }),
+    };
+    let mut steps = file.steps;
+    if let Some(m) = matches {
+        steps.extend(command_line_steps(m)?);
+    }
+    let flow = Dataflow {
+        places,
+        dialect,
+        output_dialect,
         schema,
-        format,
-        delimiter,
-        quote,
-        no_header,
-        output_format,
-        output_no_header,
-    } = io;
-    let patterns = if !input.is_empty() {
-        input
+        steps,
+    };
+    Ok(with_options(flow, args.options, file.options)?)
+}
+
+/// Where a run reads and writes.
+struct Places {
+    /// The inputs, patterns expanded, in order (at least one).
+    inputs: Vec<String>,
+    output: String,
+    rejects: Option<String>,
+    report: Option<String>,
+}
+
+/// What a run reads, does and writes: a [`RunConfig`] but for the run's options.
+struct Dataflow {
+    places: Places,
+    dialect: Dialect,
+    output_dialect: Dialect,
+    schema: Option<SchemaSource>,
+    steps: Vec<Step>,
+}
+
+/// The inputs (patterns expanded) and the outputs: the flags', else the pipeline file's; the
+/// output is standard output unless one is given.
+fn places(
+    io: &IoArgs,
+    file: &PipelineFile,
+    rel: &dyn Fn(&str) -> String,
+) -> Result<Places, ResolveError> {
+    let patterns = if !io.input.is_empty() {
+        io.input.clone()
     } else {
-        match file.input {
+        match &file.input {
             Some(Inputs::One(p)) => vec![rel(p)],
-            Some(Inputs::Many(ps)) => ps.into_iter().map(rel).collect(),
+            Some(Inputs::Many(ps)) => ps.iter().map(|p| rel(p)).collect(),
             None => Vec::new(),
         }
     };
@@ -211,11 +339,13 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
         );
     }
-    let output = output
-        .or(file.output.map(rel))
+    let output = io
+        .output
+        .clone()
+        .or(file.output.as_deref().map(rel))
         .unwrap_or_else(|| "-".into());
-    let rejects = rejects.or(file.rejects.map(rel));
-    let report = report.or(file.report.map(rel));
+    let rejects = io.rejects.clone().or(file.rejects.as_deref().map(rel));
+    let report = io.report.clone().or(file.report.as_deref().map(rel));
     // What the run writes, which no input pattern may match (a second run of `-i '*.csv' -o
     // all.csv` would otherwise read the first run's output).
     let writes: Vec<weir::Sink> = [Some(&output), rejects.as_ref(), report.as_ref()]
@@ -230,43 +360,70 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
             ResolveError::Usage(e.to_string())
         }
     })?;
-    let input = inputs[0].clone();
-    let format = match format.or(file.format) {
+    Ok(Places {
+        inputs,
+        output,
+        rejects,
+        report,
+    })
+}
+
+/// How the inputs are read: the format given, else the first input's extension's, else CSV;
+/// the delimiter, quote and header from the flags, else the file.
+fn input_dialect(io: &IoArgs, file: &PipelineFile, first_input: &str) -> Result<Dialect, String> {
+    let format = match io.format.or(file.format) {
         Some(f) => f,
-        None => Format::from_path(&input).unwrap_or(Format::Csv),
+        None => Format::from_path(first_input).unwrap_or(Format::Csv),
     };
     let mut dialect = Dialect::new(format);
-    if let Some(d) = delimiter.or(file_byte(file.delimiter.as_deref(), "delimiter")?) {
+    if let Some(d) = io
+        .delimiter
+        .or(file_byte(file.delimiter.as_deref(), "delimiter")?)
+    {
         dialect.delimiter = d;
     }
-    if let Some(q) = quote.or(file_byte(file.quote.as_deref(), "quote")?) {
+    if let Some(q) = io.quote.or(file_byte(file.quote.as_deref(), "quote")?) {
         dialect.quote = q;
     }
-    dialect.header = !no_header && file.header.unwrap_or(true);
+    dialect.header = !io.no_header && file.header.unwrap_or(true);
     if dialect.delimiter == dialect.quote {
         return Err("the delimiter and the quote must differ".into());
     }
-    let output_format = output_format
+    Ok(dialect)
+}
+
+/// How the output is written: `--output-format`, else the file's, else the output's
+/// extension's, else the input's format; a header unless a flag or the file says not.
+fn output_dialect(io: &IoArgs, file: &PipelineFile, input: &Dialect, output: &str) -> Dialect {
+    let format = io
+        .output_format
         .or(file.output_format)
-        .or_else(|| Format::from_path(&output))
-        .unwrap_or(dialect.format);
-    let mut output_dialect = Dialect::output_for(&dialect, output_format);
-    if output_no_header || file.output_header == Some(false) {
-        output_dialect.header = false;
+        .or_else(|| Format::from_path(output))
+        .unwrap_or(input.format);
+    let mut dialect = Dialect::output_for(input, format);
+    if io.output_no_header || file.output_header == Some(false) {
+        dialect.header = false;
     } else if file.output_header == Some(true) {
-        output_dialect.header = true;
+        dialect.header = true;
     }
-    let schema = match schema {
-        Some(p) => Some(SchemaSource::Path(p)),
-        None => file.schema.map(|s| match s {
-            SchemaSource::Path(p) => SchemaSource::Path(rel(p)),
-            inline => inline,
-        }),
-    };
-    let mut steps = file.steps;
-    if let Some(m) = matches {
-        steps.extend(command_line_steps(m)?);
-    }
+    dialect
+}
+
+/// The run configuration: `flow` with the run's options, the flags' else the file's.
+fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<RunConfig, String> {
+    let Dataflow {
+        places:
+            Places {
+                inputs,
+                output,
+                rejects,
+                report,
+            },
+        dialect,
+        output_dialect,
+        schema,
+        steps,
+    } = flow;
     let OptionArgs {
         workers,
         chunk_size,
@@ -285,7 +442,6 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         progress,
         quiet,
     } = options;
-    let fo = file.options;
     let size = |v: Option<String>, what: &str| -> Result<Option<usize>, String> {
         v.map(|s| weir::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
             .transpose()

@@ -1,58 +1,15 @@
-//! The end-of-run summary on stderr, and the escaping of data shown on a terminal.
-//!
-//! Reject messages quote values from the input and field names come from its header: a value
-//! holding an escape sequence must not be able to recolour, move the cursor in or retitle the
-//! user's terminal, so every such value goes through [`escape`] before it is printed.
+//! The end-of-run summary on stderr: the accounting, throughput, peak memory and the most
+//! common reject reasons. Names and values from the data go through [`escape`] first.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use weir::report::ResumeOutcome;
 use weir::{Report, Status};
 
-use crate::run::{group, human_bytes};
+use crate::human::{escape, group, human_bytes};
 
 /// How many reject reasons the summary details (the most common first).
 const TOP_REASONS: usize = 5;
-
-/// `s` made safe to print on a terminal: control characters (C0, DEL, C1 — so ESC and with it
-/// every ANSI sequence) and the bidirectional overrides are written as visible escapes
-/// (`\n`, `\t`, `\x1b`, `\u{202e}`); everything else is kept, so ordinary text is unchanged.
-pub fn escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) && (c as u32) < 0x100 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() // C0, DEL and C1 (U+0080..U+009F, which include CSI)
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
-
-/// [`escape`], keeping line breaks: for multi-line messages (an expression error shows the
-/// expression and a caret on lines of their own).
-pub fn escape_lines(s: &str) -> String {
-    s.split('\n')
-        .map(|l| escape(l).into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// The end-of-run summary: the accounting, throughput, peak memory, and the most common reject
 /// reasons with their counts and first records.
@@ -184,38 +141,4 @@ fn finish_rejects(mut s: String, r: &Report) -> String {
         );
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plain_text_is_borrowed_unchanged() {
-        assert!(matches!(escape("hello, wörld 5'10\""), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn control_characters_are_visible() {
-        assert_eq!(escape("a\nb\tc\rd"), "a\\nb\\tc\\rd");
-        assert_eq!(escape("nul\0bell\x07del\x7f"), "nul\\x00bell\\x07del\\x7f");
-    }
-
-    #[test]
-    fn ansi_sequences_lose_their_escape() {
-        assert_eq!(escape("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
-        // An OSC title change ended by BEL, and the one-character CSI of C1.
-        assert_eq!(escape("\x1b]0;pwned\x07"), "\\x1b]0;pwned\\x07");
-        assert_eq!(escape("\u{9b}2J"), "\\x9b2J");
-    }
-
-    #[test]
-    fn bidi_overrides_are_visible() {
-        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
-    }
-
-    #[test]
-    fn lines_keep_their_breaks() {
-        assert_eq!(escape_lines("one\x1b\n  two"), "one\\x1b\n  two");
-    }
 }

@@ -71,7 +71,6 @@ impl BindError {
 /// Why a run stopped before it finished, when no error caused it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
 pub enum StopReason {
     /// Interrupted (Ctrl-C / SIGINT).
     Interrupted,

@@ -249,7 +249,7 @@ fn lines_crlf_and_no_final_newline() {
     let o = sb.weir(&["run", "-i", "in.txt", "--report", "r.json", "-q"]);
     assert_ok(&o);
     assert_bytes(&o.stdout, b"a, \"b\"\n\n\nlast\n");
-    assert_eq!(report_num(&sb.read_string("r.json"), "records_read"), 4);
+    assert_eq!(report_num(sb.read("r.json"), "records_read"), 4);
 }
 
 #[test]

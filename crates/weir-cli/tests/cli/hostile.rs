@@ -209,10 +209,7 @@ fn unterminated_quote_names_the_line_it_opened_on_many_chunks_before_eof() {
         // The report is written for a failed run too; nothing else is.
         assert_eq!(sb.temp_files(), Vec::<String>::new());
         assert_eq!(sb.names(), ["report.json", "uq.csv"], "{extra:?}");
-        assert_eq!(
-            report_field(&sb.read_string("report.json"), "status"),
-            "failed"
-        );
+        assert_eq!(report_field(sb.read("report.json"), "status"), "failed");
     }
 }
 

@@ -345,10 +345,7 @@ fn a_dedupe_past_its_key_limit_is_a_run_failure_exit_1_with_nothing_written() {
     );
     // A run failure writes its report (a usage error would not).
     assert_eq!(sb.names(), ["in.csv", "report.json"]);
-    assert_eq!(
-        report_field(&sb.read_string("report.json"), "status"),
-        "failed"
-    );
+    assert_eq!(report_field(sb.read("report.json"), "status"), "failed");
 }
 
 #[test]

@@ -149,7 +149,7 @@ fn the_report_can_go_to_standard_output() {
         "-q",
     ]);
     assert_ok(&o);
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    let report = report(&o.stdout);
     assert_eq!(report["status"], "succeeded");
     assert_eq!(report["records_rejected"], 1);
     assert!(!sb.exists("-"), "no file named -");
@@ -279,7 +279,7 @@ fn a_failed_run_writes_its_report_alone_and_keeps_output_and_rejects() {
     let o = run_with_pause(&sb, &args, || make_folder(&sb, "out.csv"));
     assert_fails(&o, 1, "cannot write out.csv");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
-    let report: serde_json::Value = serde_json::from_slice(&sb.read("report.json")).unwrap();
+    let report = report(sb.read("report.json"));
     assert_eq!(report["status"], "failed");
     assert!(report["error"]
         .as_str()

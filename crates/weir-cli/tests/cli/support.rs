@@ -1,5 +1,5 @@
 //! Helpers shared by the CLI tests: a sandbox folder, runners for the binary, and small
-//! readers for what it writes (CSV through csv-core, report fields out of the JSON text).
+//! readers for what it writes (CSV through csv-core, the report through serde_json).
 
 use std::fs;
 use std::io::Write;
@@ -157,53 +157,69 @@ pub fn assert_bytes(actual: &[u8], expected: &[u8]) {
     }
 }
 
-/// The raw text of a top-level field of the pretty-printed report (quotes removed).
-pub fn report_field(json: &str, key: &str) -> String {
-    let pat = format!("\n  \"{key}\": ");
-    let at = json
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in report:\n{json}"))
-        + pat.len();
-    let rest = &json[at..];
-    let end = rest.find([',', '\n']).unwrap_or(rest.len());
-    rest[..end].trim().trim_matches('"').to_string()
+/// A report (`--report`, `docs/report.schema.json`) read as JSON; panics, showing the text,
+/// when it is not JSON. Every test reads reports through this and the helpers below.
+pub fn report(json: impl AsRef<[u8]>) -> serde_json::Value {
+    let json = json.as_ref();
+    serde_json::from_slice(json).unwrap_or_else(|e| {
+        panic!(
+            "the report is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(json)
+        )
+    })
 }
 
-/// A numeric field of the report.
-pub fn report_num(json: &str, key: &str) -> u64 {
-    report_field(json, key)
-        .parse()
-        .unwrap_or_else(|e| panic!("{key} is not a number: {e}"))
+/// A top-level field of the report; panics when the report has no such field.
+#[track_caller]
+pub fn report_field(json: impl AsRef<[u8]>, key: &str) -> serde_json::Value {
+    let report = report(json);
+    match report.get(key) {
+        Some(value) => value.clone(),
+        None => panic!("no {key} in report:\n{report:#}"),
+    }
 }
 
-/// The `rejects_by_error` object of the report as (error, count) pairs.
-pub fn report_rejects_by_error(json: &str) -> Vec<(String, u64)> {
-    let at = json
-        .find("\"rejects_by_error\": {")
-        .expect("rejects_by_error")
-        + 21;
-    let body = &json[at..at + json[at..].find('}').expect("closing brace")];
-    body.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once(':').expect("key: value");
-            (
-                k.trim().trim_matches('"').to_string(),
-                v.trim().parse().expect("count"),
-            )
+/// A numeric (unsigned integer) field of the report.
+#[track_caller]
+pub fn report_num(json: impl AsRef<[u8]>, key: &str) -> u64 {
+    let value = report_field(json, key);
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not a count: {value}"))
+}
+
+/// The `rejects_by_error` object of the report as (error, count) pairs, in the report's order.
+#[track_caller]
+pub fn report_rejects_by_error(json: impl AsRef<[u8]>) -> Vec<(String, u64)> {
+    let field = report_field(json, "rejects_by_error");
+    let counts = field
+        .as_object()
+        .unwrap_or_else(|| panic!("rejects_by_error is not an object: {field}"));
+    counts
+        .iter()
+        .map(|(error, n)| {
+            let n = n
+                .as_u64()
+                .unwrap_or_else(|| panic!("the count of {error} is not a count: {n}"));
+            (error.clone(), n)
         })
         .collect()
 }
 
 /// Asserts `records_read = records_written + records_filtered + records_rejected`.
 #[track_caller]
-pub fn assert_balanced(json: &str) {
+pub fn assert_balanced(json: impl AsRef<[u8]>) {
+    let json = json.as_ref();
     let read = report_num(json, "records_read");
     let sum = report_num(json, "records_written")
         + report_num(json, "records_filtered")
         + report_num(json, "records_rejected");
-    assert_eq!(read, sum, "report does not balance:\n{json}");
+    assert_eq!(
+        read,
+        sum,
+        "report does not balance:\n{}",
+        String::from_utf8_lossy(json)
+    );
 }
 
 /// Parses CSV with csv-core (the reference reader): records of fields, empty lines skipped.
@@ -412,4 +428,56 @@ pub fn assert_fails_in(case: &str, o: &Output, want: i32, text: &str) -> String 
     assert_eq!(code(o), want, "{shown}");
     assert!(err.contains(text), "{shown}");
     err
+}
+
+/// The report helpers themselves: they read what is there and fail on what is not, so a test
+/// built on them can fail.
+mod report_helpers {
+    use super::*;
+
+    const REPORT: &str = r#"{
+  "status": "succeeded",
+  "records_read": 5,
+  "records_written": 2,
+  "records_filtered": 1,
+  "records_rejected": 2,
+  "rejects_by_error": {"extra-cell": 1, "type-error": 1},
+  "error": null
+}"#;
+
+    #[test]
+    fn fields_are_read_as_json_values() {
+        assert_eq!(report_field(REPORT, "status"), "succeeded");
+        assert_eq!(report_num(REPORT, "records_read"), 5);
+        assert_eq!(report_field(REPORT, "error"), serde_json::Value::Null);
+        assert_eq!(
+            report_rejects_by_error(REPORT),
+            [("extra-cell".to_string(), 1), ("type-error".to_string(), 1)]
+        );
+        assert_balanced(REPORT);
+    }
+
+    #[test]
+    #[should_panic(expected = "no records_dropped in report")]
+    fn a_missing_field_fails() {
+        report_field(REPORT, "records_dropped");
+    }
+
+    #[test]
+    #[should_panic(expected = "status is not a count")]
+    fn a_text_is_not_a_count() {
+        report_num(REPORT, "status");
+    }
+
+    #[test]
+    #[should_panic(expected = "report does not balance")]
+    fn an_unbalanced_report_fails() {
+        assert_balanced(REPORT.replace("\"records_filtered\": 1", "\"records_filtered\": 0"));
+    }
+
+    #[test]
+    #[should_panic(expected = "the report is not JSON")]
+    fn text_that_is_not_json_fails() {
+        report("\"status\": \"succeeded\"");
+    }
 }
