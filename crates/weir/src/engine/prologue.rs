@@ -10,7 +10,8 @@ use crossbeam_channel::{bounded, RecvTimeoutError};
 
 use crate::error::{Error, Result};
 use crate::format::csv::CsvDecoder;
-use crate::format::jsonl::{JsonDecoder, Lines};
+use crate::format::jsonl::JsonDecoder;
+use crate::format::lines::Lines;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::record::{Columns, Record, RecordBuf, ValueKind};
 use crate::source::Source;
@@ -80,7 +81,7 @@ pub(super) fn check_header_text(
     columns: &Columns,
     policy: InvalidUtf8,
 ) -> Result<()> {
-    if !matches!(output.format, Format::Jsonl | Format::Parquet) || policy == InvalidUtf8::Replace {
+    if !output.format.names_columns() || policy == InvalidUtf8::Replace {
         return Ok(());
     }
     let Some(raw) = &prologue.header_raw else {

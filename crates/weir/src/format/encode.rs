@@ -73,7 +73,7 @@ pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> 
             columns.names().join(", ")
         ));
     }
-    if matches!(output.format, Format::Jsonl | Format::Parquet) {
+    if output.format.names_columns() {
         if let Some((name, at)) = columns.first_duplicate() {
             return Err(format!(
                 "{} output needs distinct column names, and the header has '{name}' at \

@@ -8,6 +8,7 @@
 pub(crate) mod csv;
 pub(crate) mod encode;
 pub(crate) mod jsonl;
+pub(crate) mod lines;
 pub(crate) mod parquet;
 pub(crate) mod skim;
 
@@ -52,6 +53,20 @@ impl Format {
             "parquet" => Some(Format::Parquet),
             _ => None,
         }
+    }
+
+    /// The file extension of an output in this format (`lines` are `txt`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Lines => "txt",
+            other => other.name(),
+        }
+    }
+
+    /// Whether each record names its columns (JSON keys, Parquet fields), so the output's
+    /// column names must be distinct and valid text.
+    pub fn names_columns(self) -> bool {
+        matches!(self, Format::Jsonl | Format::Parquet)
     }
 
     /// The name used on the command line.

@@ -26,7 +26,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result, SourceName};
-use crate::format::Format;
 use crate::report::Report;
 
 pub use crate::report::{Candidate, MergeInfo, ShardInfo, StartGuess};
@@ -55,17 +54,6 @@ pub const PLAN_VERSION: u32 = 1;
 pub fn part_stem(index: usize, count: usize) -> String {
     let width = count.saturating_sub(1).to_string().len().max(5);
     format!("part-{index:0width$}")
-}
-
-/// The file extension of a part in `format`.
-pub fn extension(format: Format) -> &'static str {
-    match format {
-        Format::Csv => "csv",
-        Format::Tsv => "tsv",
-        Format::Jsonl => "jsonl",
-        Format::Lines => "txt",
-        Format::Parquet => "parquet",
-    }
 }
 
 /// xxh64 of `bytes` as 16 hex digits (stable across versions; identity, not security).

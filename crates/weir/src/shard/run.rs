@@ -4,8 +4,8 @@ use std::io::{self, Read};
 
 use super::guess::find_start;
 use super::{
-    extension, now_seconds, open_input, part_stem, read_report, report_json, report_name, stamp,
-    OutDir, ShardPlan, StartGuess, REJECTS_DIR,
+    now_seconds, open_input, part_stem, read_report, report_json, report_name, stamp, OutDir,
+    ShardPlan, StartGuess, REJECTS_DIR,
 };
 use crate::engine::ShardRange;
 use crate::error::{Error, Result, SourceName};
@@ -178,7 +178,7 @@ fn run_shard_inner(
     let part = format!(
         "{}.{}",
         part_stem(job.index, plan.shards.len()),
-        extension(out_format)
+        out_format.extension()
     );
     let rejects = format!(
         "{REJECTS_DIR}/{}.csv",
