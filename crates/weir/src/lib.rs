@@ -53,6 +53,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod calendar;
 mod checkpoint;
 pub mod compress;
 pub mod engine;

@@ -3,12 +3,10 @@
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert::{
-    date_days, date_from_days, days_from_civil, time_micros, ts_from_micros, ts_micros,
-    MICROS_PER_DAY,
-};
+use super::convert::{date_days, date_from_days, time_micros, ts_from_micros, ts_micros};
 use super::value::write_i64;
 use super::Value;
+use crate::calendar::{self, days_from_civil, MICROS_PER_DAY};
 
 /// A date or time value a date function takes.
 #[derive(Debug, Clone, Copy)]
@@ -314,18 +312,11 @@ pub(crate) fn date_trunc(part: Part, t: Temporal) -> Result<DateTime, String> {
         Part::Microsecond => floor(1),
         Part::IsoYear => {
             let w = d.iso_week_date();
-            let jan4 = days_from_civil(i64::from(w.year()), 1, 4);
-            let monday = jan4 - weekday_monday_one(jan4) + 1;
-            date_from_days(monday)
+            date_from_days(calendar::iso_year_start(i64::from(w.year())))
                 .map(|d| d.to_datetime(Time::midnight()))
                 .ok_or_else(|| "date out of range".to_string())
         }
     }
-}
-
-/// ISO weekday (Monday 1 .. Sunday 7) of a day count since 1970-01-01 (a Thursday).
-fn weekday_monday_one(days: i64) -> i64 {
-    (days + 3).rem_euclid(7) + 1
 }
 
 /// One item of a compiled strftime/strptime format.
