@@ -14,9 +14,11 @@ use sqlparser::tokenizer::{Location, Span, Token, Tokenizer};
 
 use super::convert::IntWidth;
 use super::datetime::{Format, Part};
-use super::eval::{ArithOp, Case, CmpOp, Cx, InStrings, Like, LikeSource, Node, Target, Ty};
-use super::func::{self, Aux, Call, Func, FuncDef, RegexOptions, FUNCS};
+use super::eval::EvalContext;
+use super::func::{self, Func, FuncDef, Prepared, RegexOptions, FUNCS};
 use super::like::LikePattern;
+use super::node::{ArithOp, Call, Case, CastTarget, CmpOp, InStrings, Like, LikeSource, Node};
+use super::value::SqlType;
 use super::{ExprError, Value};
 use crate::format::{edit_distance, Columns, Record, RecordBuf};
 
@@ -127,7 +129,7 @@ fn parser_error(sql: &str, e: ParserError) -> ExprError {
     ExprError::new(format!("syntax error: {msg}"), offset)
 }
 
-type Compiled = Result<(Node, Ty), ExprError>;
+type Compiled = Result<(Node, SqlType), ExprError>;
 
 /// How deeply expressions may nest. Compiling, folding and evaluating recurse once per level,
 /// and sqlparser builds an operator chain (`a + a + ... + a`) without recursing, so without a
@@ -154,8 +156,8 @@ fn is_null_lit(node: &Node) -> bool {
 }
 
 /// Whether values of these static types can be compared (text converts to anything).
-fn comparable(a: Ty, b: Ty) -> bool {
-    use Ty::*;
+fn comparable(a: SqlType, b: SqlType) -> bool {
+    use SqlType::*;
     matches!(
         (a, b),
         (Null | Text, _)
@@ -167,23 +169,34 @@ fn comparable(a: Ty, b: Ty) -> bool {
 }
 
 /// Whether a cast from `from` to `to` can succeed for some value.
-fn castable(from: Ty, to: Target) -> bool {
-    use Ty::*;
+fn castable(from: SqlType, to: CastTarget) -> bool {
+    use SqlType::*;
     match from {
         Null | Text => true,
-        Int | Float | Bool => !matches!(to, Target::Date | Target::Timestamp | Target::Time),
-        Date => matches!(to, Target::Date | Target::Timestamp | Target::Text),
+        Int | Float | Bool => !matches!(
+            to,
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Time
+        ),
+        Date => matches!(
+            to,
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Text
+        ),
         Timestamp => matches!(
             to,
-            Target::Date | Target::Timestamp | Target::Time | Target::Text
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Time | CastTarget::Text
         ),
-        Time => matches!(to, Target::Time | Target::Text),
+        Time => matches!(to, CastTarget::Time | CastTarget::Text),
     }
 }
 
 /// Wraps `node` in a conversion from `from` to the unified type `to` when it needs one.
-fn coerce(node: Node, from: Ty, to: Ty) -> Node {
-    if from == to || from == Ty::Null || to == Ty::Null || to == Ty::Text || is_null_lit(&node) {
+fn coerce(node: Node, from: SqlType, to: SqlType) -> Node {
+    if from == to
+        || from == SqlType::Null
+        || to == SqlType::Null
+        || to == SqlType::Text
+        || is_null_lit(&node)
+    {
         return node;
     }
     Node::Coerce {
@@ -253,7 +266,7 @@ impl Compiler<'_> {
         let names: [String; 0] = [];
         // The run's value limit is not known here: a long constant text is left to be built
         // per record, where the limit applies and rejects the record.
-        let cx = Cx::new(&record, &names, FOLD_LIMIT);
+        let cx = EvalContext::new(&record, &names, FOLD_LIMIT);
         let value = node.eval(&cx).map(Value::into_owned);
         match value {
             Ok(v) => Ok(Node::Lit(v)),
@@ -320,10 +333,10 @@ impl Compiler<'_> {
             | AstValue::NationalStringLiteral(s)
             | AstValue::TripleSingleQuotedString(s)
             | AstValue::DollarQuotedString(ast::DollarQuotedString { value: s, .. }) => {
-                Ok((Node::Lit(Value::Str(s.clone().into())), Ty::Text))
+                Ok((Node::Lit(Value::Str(s.clone().into())), SqlType::Text))
             }
-            AstValue::Boolean(b) => Ok((Node::Lit(Value::Bool(*b)), Ty::Bool)),
-            AstValue::Null => Ok((Node::Lit(Value::Null), Ty::Null)),
+            AstValue::Boolean(b) => Ok((Node::Lit(Value::Bool(*b)), SqlType::Bool)),
+            AstValue::Null => Ok((Node::Lit(Value::Null), SqlType::Null)),
             other => Err(self.err(e, format!("unsupported literal {other}"))),
         }
     }
@@ -334,18 +347,18 @@ impl Compiler<'_> {
         let s: String = s.chars().filter(|&c| c != '_').collect();
         if func::is_integer_text(&s) {
             if let Ok(i) = s.parse::<i64>() {
-                return Ok((Node::Lit(Value::Int(i)), Ty::Int));
+                return Ok((Node::Lit(Value::Int(i)), SqlType::Int));
             }
         }
         match s.parse::<f64>() {
-            Ok(f) => Ok((Node::Lit(Value::Float(f)), Ty::Float)),
+            Ok(f) => Ok((Node::Lit(Value::Float(f)), SqlType::Float)),
             Err(_) => Err(self.err(e, format!("invalid number {s}"))),
         }
     }
 
-    fn check_condition(&self, ty: Ty, e: &Ast) -> Result<(), ExprError> {
+    fn check_condition(&self, ty: SqlType, e: &Ast) -> Result<(), ExprError> {
         match ty {
-            Ty::Date | Ty::Timestamp | Ty::Time => Err(self.err(
+            SqlType::Date | SqlType::Timestamp | SqlType::Time => Err(self.err(
                 e,
                 format!("a {} value cannot be used as a condition", ty.name()),
             )),
@@ -353,7 +366,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn check_comparable(&self, a: Ty, b: Ty, e: &Ast) -> Result<(), ExprError> {
+    fn check_comparable(&self, a: SqlType, b: SqlType, e: &Ast) -> Result<(), ExprError> {
         if comparable(a, b) {
             return Ok(());
         }
@@ -362,7 +375,7 @@ impl Compiler<'_> {
 
     fn expr_inner(&self, e: &Ast) -> Compiled {
         match e {
-            Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), Ty::Text)),
+            Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), SqlType::Text)),
             Ast::CompoundIdentifier(parts) => {
                 let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
                 Err(self.err(
@@ -384,7 +397,7 @@ impl Compiler<'_> {
                     to,
                     lenient: false,
                 };
-                Ok((node, to.ty()))
+                Ok((node, to.sql_type()))
             }
             Ast::Nested(inner) => self.expr(inner),
             Ast::UnaryOp { op, expr } => self.unary(*op, expr, e),
@@ -397,7 +410,7 @@ impl Compiler<'_> {
                         expr: Box::new(n),
                         negated,
                     },
-                    Ty::Bool,
+                    SqlType::Bool,
                 ))
             }
             Ast::IsTrue(x) | Ast::IsNotTrue(x) | Ast::IsFalse(x) | Ast::IsNotFalse(x) => {
@@ -411,7 +424,7 @@ impl Compiler<'_> {
                         want,
                         negated,
                     },
-                    Ty::Bool,
+                    SqlType::Bool,
                 ))
             }
             Ast::IsDistinctFrom(a, b) | Ast::IsNotDistinctFrom(a, b) => {
@@ -423,7 +436,7 @@ impl Compiler<'_> {
                         args: Box::new([na, nb]),
                         negated: matches!(e, Ast::IsNotDistinctFrom(..)),
                     },
-                    Ty::Bool,
+                    SqlType::Bool,
                 ))
             }
             Ast::In {
@@ -453,7 +466,7 @@ impl Compiler<'_> {
                         args: Box::new([n, lo, hi]),
                         negated: *negated,
                     },
-                    Ty::Bool,
+                    SqlType::Bool,
                 ))
             }
             Ast::Like {
@@ -509,7 +522,7 @@ impl Compiler<'_> {
                         to,
                         lenient,
                     },
-                    to.ty(),
+                    to.sql_type(),
                 ))
             }
             Ast::Extract { field, expr, .. } => {
@@ -519,12 +532,12 @@ impl Compiler<'_> {
                 };
                 let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
                 let (n, _) = self.expr(expr)?;
-                let aux = Aux {
+                let prepared = Prepared {
                     part: Some(part),
-                    ..Aux::default()
+                    ..Prepared::default()
                 };
-                let ty = func::result_ty(Func::PartOf, &[], Some(part));
-                Ok((self.call_node(Func::PartOf, vec![n], aux), ty))
+                let ty = func::result_type(Func::PartOf, &[], Some(part));
+                Ok((self.call_node(Func::PartOf, vec![n], prepared), ty))
             }
             Ast::Ceil { expr, field } | Ast::Floor { expr, field } => {
                 if !matches!(
@@ -592,11 +605,11 @@ impl Compiler<'_> {
         }
     }
 
-    fn negate(&self, node: Node, negated: bool) -> (Node, Ty) {
+    fn negate(&self, node: Node, negated: bool) -> (Node, SqlType) {
         if negated {
-            (Node::Not(Box::new(node)), Ty::Bool)
+            (Node::Not(Box::new(node)), SqlType::Bool)
         } else {
-            (node, Ty::Bool)
+            (node, SqlType::Bool)
         }
     }
 
@@ -605,7 +618,7 @@ impl Compiler<'_> {
             UnaryOperator::Not => {
                 let (n, t) = self.expr(x)?;
                 self.check_condition(t, x)?;
-                Ok((Node::Not(Box::new(n)), Ty::Bool))
+                Ok((Node::Not(Box::new(n)), SqlType::Bool))
             }
             UnaryOperator::Minus => {
                 // `-9223372036854775808` is one literal, not the negation of an overflow.
@@ -615,10 +628,17 @@ impl Compiler<'_> {
                     }
                 }
                 let (n, t) = self.expr(x)?;
-                if !matches!(t, Ty::Int | Ty::Float | Ty::Text | Ty::Null) {
+                if !matches!(
+                    t,
+                    SqlType::Int | SqlType::Float | SqlType::Text | SqlType::Null
+                ) {
                     return Err(self.err(e, format!("cannot negate a {} value", t.name())));
                 }
-                let ty = if t == Ty::Text { Ty::Float } else { t };
+                let ty = if t == SqlType::Text {
+                    SqlType::Float
+                } else {
+                    t
+                };
                 Ok((Node::Neg(Box::new(n)), ty))
             }
             UnaryOperator::Plus => self.expr(x),
@@ -663,7 +683,7 @@ impl Compiler<'_> {
                 } else {
                     Node::Or(items)
                 };
-                Ok((node, Ty::Bool))
+                Ok((node, SqlType::Bool))
             }
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 let (a, ta) = self.expr(left)?;
@@ -677,7 +697,7 @@ impl Compiler<'_> {
                     B::Gt => CmpOp::Gt,
                     _ => CmpOp::Ge,
                 };
-                Ok((Node::Cmp(op, Box::new([a, b])), Ty::Bool))
+                Ok((Node::Cmp(op, Box::new([a, b])), SqlType::Bool))
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::DuckIntegerDivide => {
                 let (a, ta) = self.expr(left)?;
@@ -698,7 +718,7 @@ impl Compiler<'_> {
             B::StringConcat => {
                 let (a, _) = self.expr(left)?;
                 let (b, _) = self.expr(right)?;
-                Ok((Node::Concat(Box::new([a, b])), Ty::Text))
+                Ok((Node::Concat(Box::new([a, b])), SqlType::Text))
             }
             B::PGRegexMatch | B::PGRegexNotMatch | B::PGRegexIMatch | B::PGRegexNotIMatch => {
                 let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
@@ -720,9 +740,9 @@ impl Compiler<'_> {
         }
     }
 
-    fn arith_ty(&self, op: ArithOp, a: Ty, b: Ty, e: &Ast) -> Result<Ty, ExprError> {
-        use Ty::*;
-        let temporal = |t: Ty| matches!(t, Date | Timestamp | Time);
+    fn arith_ty(&self, op: ArithOp, a: SqlType, b: SqlType, e: &Ast) -> Result<SqlType, ExprError> {
+        use SqlType::*;
+        let temporal = |t: SqlType| matches!(t, Date | Timestamp | Time);
         if temporal(a) || temporal(b) {
             return match (a, b, op) {
                 (Date, Int | Null, ArithOp::Add | ArithOp::Sub)
@@ -730,7 +750,7 @@ impl Compiler<'_> {
                 (Date, Date, ArithOp::Sub) => Ok(Int),
                 _ => Err(self.err(
                     e,
-                    format!("cannot compute {} {} {}", a.name(), symbol(op), b.name()),
+                    format!("cannot compute {} {} {}", a.name(), op.symbol(), b.name()),
                 )),
             };
         }
@@ -759,7 +779,7 @@ impl Compiler<'_> {
             nodes.push(n);
         }
         let all_strings = nodes.iter().all(|n| lit_str(n).is_some() || is_null_lit(n));
-        if tp == Ty::Text && all_strings && !nodes.is_empty() {
+        if tp == SqlType::Text && all_strings && !nodes.is_empty() {
             let mut strings: Vec<Box<str>> =
                 nodes.iter().filter_map(lit_str).map(Box::from).collect();
             strings.sort_unstable();
@@ -774,7 +794,7 @@ impl Compiler<'_> {
                     has_null,
                     negated,
                 })),
-                Ty::Bool,
+                SqlType::Bool,
             ));
         }
         Ok((
@@ -783,7 +803,7 @@ impl Compiler<'_> {
                 list: nodes,
                 negated,
             },
-            Ty::Bool,
+            SqlType::Bool,
         ))
     }
 
@@ -829,7 +849,7 @@ impl Compiler<'_> {
             case_insensitive: ci,
             negated,
         }));
-        Ok((node, Ty::Bool))
+        Ok((node, SqlType::Bool))
     }
 
     fn case(
@@ -858,7 +878,7 @@ impl Compiler<'_> {
             Some(o) => Some(self.expr(o)?),
             None => None,
         };
-        let tys: Vec<Ty> = results
+        let tys: Vec<SqlType> = results
             .iter()
             .chain(otherwise.iter())
             .map(|(_, t)| *t)
@@ -878,8 +898,8 @@ impl Compiler<'_> {
     }
 
     /// The common type of branches: numbers widen to DOUBLE, text converts to the other type.
-    fn unify(&self, tys: &[Ty], what: &str, e: &Ast) -> Result<Ty, ExprError> {
-        use Ty::*;
+    fn unify(&self, tys: &[SqlType], what: &str, e: &Ast) -> Result<SqlType, ExprError> {
+        use SqlType::*;
         let mut t = Null;
         for &u in tys {
             t = match (t, u) {
@@ -900,7 +920,7 @@ impl Compiler<'_> {
         Ok(t)
     }
 
-    fn data_type(&self, dt: &ast::DataType, e: &Ast) -> Result<Target, ExprError> {
+    fn data_type(&self, dt: &ast::DataType, e: &Ast) -> Result<CastTarget, ExprError> {
         let full = dt.to_string().to_uppercase();
         let (base, params) = match full.find('(') {
             Some(i) => (full[..i].trim(), full[i + 1..].trim_end_matches(')')),
@@ -913,12 +933,12 @@ impl Compiler<'_> {
             .collect::<Result<_, _>>()
             .map_err(|_| self.err(e, format!("invalid type {full}")))?;
         Ok(match base {
-            "BIGINT" | "INT8" | "LONG" | "INT64" => Target::Int(IntWidth::I64),
-            "INTEGER" | "INT" | "INT4" | "INT32" | "SIGNED" => Target::Int(IntWidth::I32),
-            "SMALLINT" | "INT2" | "INT16" | "SHORT" => Target::Int(IntWidth::I16),
-            "TINYINT" | "INT1" => Target::Int(IntWidth::I8),
+            "BIGINT" | "INT8" | "LONG" | "INT64" => CastTarget::Int(IntWidth::I64),
+            "INTEGER" | "INT" | "INT4" | "INT32" | "SIGNED" => CastTarget::Int(IntWidth::I32),
+            "SMALLINT" | "INT2" | "INT16" | "SHORT" => CastTarget::Int(IntWidth::I16),
+            "TINYINT" | "INT1" => CastTarget::Int(IntWidth::I8),
             "DOUBLE" | "DOUBLE PRECISION" | "FLOAT8" | "FLOAT" | "FLOAT4" | "REAL" | "FLOAT64" => {
-                Target::Float
+                CastTarget::Float
             }
             "DECIMAL" | "NUMERIC" | "DEC" => {
                 let (precision, scale) = match nums[..] {
@@ -930,14 +950,14 @@ impl Compiler<'_> {
                 if precision == 0 || precision > 38 || scale > precision {
                     return Err(self.err(e, format!("invalid type {full}")));
                 }
-                Target::Decimal { precision, scale }
+                CastTarget::Decimal { precision, scale }
             }
             "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" | "CHARACTER VARYING" | "CHARACTER"
-            | "NVARCHAR" => Target::Text,
-            "BOOLEAN" | "BOOL" | "LOGICAL" => Target::Bool,
-            "DATE" => Target::Date,
-            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Target::Timestamp,
-            "TIME" | "TIME WITHOUT TIME ZONE" => Target::Time,
+            | "NVARCHAR" => CastTarget::Text,
+            "BOOLEAN" | "BOOL" | "LOGICAL" => CastTarget::Bool,
+            "DATE" => CastTarget::Date,
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => CastTarget::Timestamp,
+            "TIME" | "TIME WITHOUT TIME ZONE" => CastTarget::Time,
             _ => {
                 return Err(self.err(
                     e,
@@ -1034,14 +1054,18 @@ impl Compiler<'_> {
         self.call(def, args, e)
     }
 
-    fn call_node(&self, func: Func, args: Vec<Node>, aux: Aux) -> Node {
-        Node::Call(Box::new(Call { func, args, aux }))
+    fn call_node(&self, func: Func, args: Vec<Node>, prepared: Prepared) -> Node {
+        Node::Call(Box::new(Call {
+            func,
+            args,
+            prepared,
+        }))
     }
 
     fn call(&self, def: &FuncDef, args: &[&Ast], e: &Ast) -> Compiled {
         let mut nodes = Vec::with_capacity(args.len());
         let mut tys = Vec::with_capacity(args.len());
-        let mut aux = Aux::default();
+        let mut prepared = Prepared::default();
         for (i, a) in args.iter().enumerate() {
             // strptime(x, ['%d/%m/%Y', '%Y-%m-%d']) tries each format in turn.
             if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
@@ -1052,14 +1076,14 @@ impl Compiler<'_> {
                         let Some(text) = lit_str(&n) else {
                             return Err(self.err(elem, "strptime formats must be string literals"));
                         };
-                        aux.formats.push(self.parse_format(text, elem)?);
+                        prepared.formats.push(self.parse_format(text, elem)?);
                         texts.push(text.to_string());
                     }
                     if texts.is_empty() {
                         return Err(self.err(a, "strptime needs at least one format"));
                     }
                     nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
-                    tys.push(Ty::Text);
+                    tys.push(SqlType::Text);
                     continue;
                 }
             }
@@ -1098,21 +1122,21 @@ impl Compiler<'_> {
                         let full = func == Func::RegexpFullMatch;
                         let re =
                             func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
+                        prepared.regex = Some(re);
                     }
                 }
             }
             Func::RegexpReplace => {
                 if let Some(opts) = self.literal_options(&nodes, 3, args)? {
-                    aux.global = opts.global;
+                    prepared.global = opts.global;
                     if let Some(p) = lit_str(&nodes[1]) {
                         let re =
                             func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
+                        prepared.regex = Some(re);
                     }
                 }
                 if let Some(r) = lit_str(&nodes[2]) {
-                    aux.replacement = Some(func::translate_replacement(r));
+                    prepared.replacement = Some(func::translate_replacement(r));
                 }
             }
             Func::RegexpExtract => {
@@ -1120,26 +1144,29 @@ impl Compiler<'_> {
                     if let Some(p) = lit_str(&nodes[1]) {
                         let re =
                             func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
+                        prepared.regex = Some(re);
                     }
                 }
             }
-            Func::Strptime | Func::TryStrptime if aux.formats.is_empty() => {
+            Func::Strptime | Func::TryStrptime if prepared.formats.is_empty() => {
                 if let Some(text) = lit_str(&nodes[1]) {
-                    aux.formats.push(self.parse_format(text, args[1])?);
+                    prepared.formats.push(self.parse_format(text, args[1])?);
                 }
             }
             Func::Strftime => {
                 // DuckDB also takes strftime(format, value).
-                if tys[0] == Ty::Text && matches!(tys[1], Ty::Date | Ty::Timestamp) {
+                if tys[0] == SqlType::Text && matches!(tys[1], SqlType::Date | SqlType::Timestamp) {
                     nodes.swap(0, 1);
                     tys.swap(0, 1);
                 }
                 if let Some(text) = lit_str(&nodes[1]) {
                     let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
-                    aux.formats.push(f);
+                    prepared.formats.push(f);
                 }
-                if matches!(tys[0], Ty::Time | Ty::Int | Ty::Float | Ty::Bool) {
+                if matches!(
+                    tys[0],
+                    SqlType::Time | SqlType::Int | SqlType::Float | SqlType::Bool
+                ) {
                     return Err(self.err(
                         e,
                         format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
@@ -1148,17 +1175,17 @@ impl Compiler<'_> {
             }
             Func::DatePart | Func::DateDiff | Func::DateTrunc => {
                 if let Some(name) = lit_str(&nodes[0]) {
-                    aux.part = Some(func::parse_part(name).map_err(|m| self.err(args[0], m))?);
+                    prepared.part = Some(func::parse_part(name).map_err(|m| self.err(args[0], m))?);
                 }
             }
             Func::PartOf => {
-                aux.part =
+                prepared.part =
                     Some(Part::parse(def.name).expect("part functions are named after parts"))
             }
             _ => {}
         }
-        let ty = ty.unwrap_or_else(|| func::result_ty(func, &tys, aux.part));
-        Ok((self.call_node(func, nodes, aux), ty))
+        let ty = ty.unwrap_or_else(|| func::result_type(func, &tys, prepared.part));
+        Ok((self.call_node(func, nodes, prepared), ty))
     }
 
     fn parse_format(&self, text: &str, at: &Ast) -> Result<Format, ExprError> {
@@ -1183,17 +1210,6 @@ impl Compiler<'_> {
                 None => Ok(None),
             },
         }
-    }
-}
-
-fn symbol(op: ArithOp) -> &'static str {
-    match op {
-        ArithOp::Add => "+",
-        ArithOp::Sub => "-",
-        ArithOp::Mul => "*",
-        ArithOp::Div => "/",
-        ArithOp::IntDiv => "//",
-        ArithOp::Mod => "%",
     }
 }
 

@@ -1,6 +1,6 @@
-//! The compiled tree and its evaluation.
+//! The evaluator: walks the compiled tree ([`Node`]) for every record.
 //!
-//! A [`Node`] tree is built once by the compiler; evaluation walks it for every record. Values
+//! The tree is built once by the compiler; evaluation walks it for every record. Values
 //! borrow from the record and from the tree, so a node that selects, trims or compares text does
 //! not allocate. Errors are boxed to keep `Result<Value, _>` small on the success path.
 
@@ -11,243 +11,31 @@ use jiff::civil::{Date, DateTime, Time};
 
 use super::convert::{self, IntWidth, Num};
 use super::datetime::Temporal;
-use super::func::Call;
 use super::like::LikePattern;
+use super::node::{ArithOp, CastTarget, InStrings, Like, LikeSource, Node};
+use super::value::SqlType;
 use super::{EvalError, Value};
 use crate::format::{Record, ValueKind};
 
-pub(crate) type Fail = Box<EvalError>;
-pub(crate) type R<'r> = Result<Value<'r>, Fail>;
-
-/// A static type, known at compile time. Columns are `Text` (a JSON Lines field may still hold
-/// a number or a boolean at run time; conversions handle both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ty {
-    Null,
-    Bool,
-    Int,
-    Float,
-    Text,
-    Date,
-    Timestamp,
-    Time,
-}
-
-impl Ty {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Ty::Null => "NULL",
-            Ty::Bool => "BOOLEAN",
-            Ty::Int => "BIGINT",
-            Ty::Float => "DOUBLE",
-            Ty::Text => "VARCHAR",
-            Ty::Date => "DATE",
-            Ty::Timestamp => "TIMESTAMP",
-            Ty::Time => "TIME",
-        }
-    }
-
-    pub(crate) fn is_numeric(self) -> bool {
-        matches!(self, Ty::Int | Ty::Float)
-    }
-}
-
-/// The type a `CAST` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Target {
-    Int(IntWidth),
-    Float,
-    /// `DECIMAL(p, s)`, held as a DOUBLE rounded to `s` digits (an approximation).
-    Decimal {
-        precision: u8,
-        scale: u8,
-    },
-    Text,
-    Bool,
-    Date,
-    Timestamp,
-    Time,
-}
-
-impl Target {
-    pub(crate) fn ty(self) -> Ty {
-        match self {
-            Target::Int(_) => Ty::Int,
-            Target::Float | Target::Decimal { .. } => Ty::Float,
-            Target::Text => Ty::Text,
-            Target::Bool => Ty::Bool,
-            Target::Date => Ty::Date,
-            Target::Timestamp => Ty::Timestamp,
-            Target::Time => Ty::Time,
-        }
-    }
-
-    pub(crate) fn name(self) -> String {
-        match self {
-            Target::Int(w) => w.name().to_string(),
-            Target::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-            other => other.ty().name().to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CmpOp {
-    fn test(self, o: Ordering) -> bool {
-        match self {
-            CmpOp::Eq => o == Ordering::Equal,
-            CmpOp::Ne => o != Ordering::Equal,
-            CmpOp::Lt => o == Ordering::Less,
-            CmpOp::Le => o != Ordering::Greater,
-            CmpOp::Gt => o == Ordering::Greater,
-            CmpOp::Ge => o != Ordering::Less,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArithOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    IntDiv,
-    Mod,
-}
-
-impl ArithOp {
-    fn symbol(self) -> &'static str {
-        match self {
-            ArithOp::Add => "+",
-            ArithOp::Sub => "-",
-            ArithOp::Mul => "*",
-            ArithOp::Div => "/",
-            ArithOp::IntDiv => "//",
-            ArithOp::Mod => "%",
-        }
-    }
-
-    fn verb(self) -> &'static str {
-        match self {
-            ArithOp::Add => "addition",
-            ArithOp::Sub => "subtraction",
-            ArithOp::Mul => "multiplication",
-            ArithOp::Div | ArithOp::IntDiv => "division",
-            ArithOp::Mod => "modulo",
-        }
-    }
-}
-
-/// The pattern of a `LIKE`: compiled once when it is a literal.
-#[derive(Debug, Clone)]
-pub(crate) enum LikeSource {
-    Static(LikePattern),
-    Dynamic { pattern: Node, escape: Option<char> },
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Like {
-    pub(crate) expr: Node,
-    pub(crate) pattern: LikeSource,
-    pub(crate) case_insensitive: bool,
-    pub(crate) negated: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Case {
-    /// `CASE x WHEN ...` compares `x` with each `WHEN` value; without it each is a condition.
-    pub(crate) operand: Option<Node>,
-    pub(crate) whens: Vec<(Node, Node)>,
-    pub(crate) otherwise: Option<Node>,
-}
-
-/// `x IN ('a', 'b', ...)` with only string literals: compared as bytes without converting.
-#[derive(Debug, Clone)]
-pub(crate) struct InStrings {
-    pub(crate) probe: Node,
-    /// Sorted, for binary search when the list is long.
-    pub(crate) strings: Vec<Box<str>>,
-    /// The same list as nodes, for a probe that is not text (a JSON number).
-    pub(crate) list: Vec<Node>,
-    pub(crate) has_null: bool,
-    pub(crate) negated: bool,
-}
-
-/// A compiled expression.
-#[derive(Debug, Clone)]
-pub(crate) enum Node {
-    Lit(Value<'static>),
-    Col(usize),
-    Not(Box<Node>),
-    And(Vec<Node>),
-    Or(Vec<Node>),
-    Cmp(CmpOp, Box<[Node; 2]>),
-    Arith(ArithOp, Box<[Node; 2]>),
-    Neg(Box<Node>),
-    Concat(Box<[Node; 2]>),
-    In {
-        probe: Box<Node>,
-        list: Vec<Node>,
-        negated: bool,
-    },
-    InStrings(Box<InStrings>),
-    Between {
-        args: Box<[Node; 3]>,
-        negated: bool,
-    },
-    Like(Box<Like>),
-    IsNull {
-        expr: Box<Node>,
-        negated: bool,
-    },
-    IsBool {
-        expr: Box<Node>,
-        want: bool,
-        negated: bool,
-    },
-    Distinct {
-        args: Box<[Node; 2]>,
-        negated: bool,
-    },
-    Case(Box<Case>),
-    Cast {
-        expr: Box<Node>,
-        to: Target,
-        lenient: bool,
-    },
-    /// An implicit conversion the compiler inserted to unify branch types.
-    Coerce {
-        expr: Box<Node>,
-        to: Ty,
-    },
-    Call(Box<Call>),
-}
+pub(crate) type BoxedEvalError = Box<EvalError>;
+pub(crate) type EvalResult<'r> = Result<Value<'r>, BoxedEvalError>;
 
 /// What evaluation needs besides the tree: the record and the column names for messages.
-pub(crate) struct Cx<'r> {
+pub(crate) struct EvalContext<'r> {
     rec: &'r Record<'r>,
     names: &'r [String],
     /// The longest text value the expression may build, in bytes.
     limit: usize,
 }
 
-impl<'r> Cx<'r> {
-    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String], limit: usize) -> Cx<'r> {
-        Cx { rec, names, limit }
+impl<'r> EvalContext<'r> {
+    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String], limit: usize) -> EvalContext<'r> {
+        EvalContext { rec, names, limit }
     }
 
     /// Fails when a text value of `len` bytes (built or about to be) is past the limit.
     #[inline]
-    pub(crate) fn bound(&self, len: u128) -> Result<(), Fail> {
+    pub(crate) fn bound(&self, len: u128) -> Result<(), BoxedEvalError> {
         if len > self.limit as u128 {
             return Err(self.too_large(len));
         }
@@ -255,7 +43,7 @@ impl<'r> Cx<'r> {
     }
 
     #[cold]
-    fn too_large(&self, len: u128) -> Fail {
+    fn too_large(&self, len: u128) -> BoxedEvalError {
         Box::new(EvalError {
             column: None,
             value: String::new(),
@@ -270,7 +58,7 @@ impl<'r> Cx<'r> {
 
     /// A column's value: text, NULL, or for JSON Lines a typed scalar.
     #[inline]
-    fn column(&self, i: usize) -> R<'r> {
+    fn column(&self, i: usize) -> EvalResult<'r> {
         let Some(bytes) = self.rec.get(i) else {
             return Ok(Value::Null);
         };
@@ -344,7 +132,7 @@ impl<'r> Cx<'r> {
         }
     }
 
-    fn json(&self, i: usize, bytes: &'r [u8]) -> R<'r> {
+    fn json(&self, i: usize, bytes: &'r [u8]) -> EvalResult<'r> {
         match bytes.first() {
             Some(b't') if bytes == b"true" => Ok(Value::Bool(true)),
             Some(b'f') if bytes == b"false" => Ok(Value::Bool(false)),
@@ -372,7 +160,7 @@ impl<'r> Cx<'r> {
     }
 
     #[cold]
-    fn utf8_error(&self, i: usize, bytes: &[u8]) -> Fail {
+    fn utf8_error(&self, i: usize, bytes: &[u8]) -> BoxedEvalError {
         let name = self.name(Some(i));
         Box::new(EvalError {
             column: name.cloned(),
@@ -387,7 +175,7 @@ impl<'r> Cx<'r> {
 
     /// `cannot convert 'abc' (column age) to BIGINT`, naming the column `node` reads.
     #[cold]
-    pub(crate) fn convert_error(&self, node: &Node, value: &str, to: &str) -> Fail {
+    pub(crate) fn convert_error(&self, node: &Node, value: &str, to: &str) -> BoxedEvalError {
         let name = self.name(node.origin());
         let message = match name {
             Some(n) => format!("cannot convert '{value}' (column {n}) to {to}"),
@@ -403,7 +191,7 @@ impl<'r> Cx<'r> {
 
     /// Another problem with a value, naming the column `node` reads when there is one.
     #[cold]
-    pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> Fail {
+    pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> BoxedEvalError {
         let name = self.name(node.origin());
         let message = match name {
             Some(n) => format!("{message} (column {n})"),
@@ -418,7 +206,7 @@ impl<'r> Cx<'r> {
     }
 
     /// A number for a comparison: text is read exactly (BIGINT when integral).
-    fn cmp_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
+    fn cmp_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
         match v {
             Value::Int(i) => Ok(Num::Int(*i)),
             Value::Float(f) => Ok(Num::Float(*f)),
@@ -434,7 +222,7 @@ impl<'r> Cx<'r> {
     }
 
     /// A number for arithmetic and numeric functions: text is read as DOUBLE.
-    pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
+    pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
         match v {
             Value::Int(i) => Ok(Num::Int(*i)),
             Value::Float(f) => Ok(Num::Float(*f)),
@@ -446,7 +234,7 @@ impl<'r> Cx<'r> {
     }
 
     /// An integer argument (a position, a count, a number of digits).
-    pub(crate) fn int_arg(&self, v: &Value<'_>, node: &Node) -> Result<i64, Fail> {
+    pub(crate) fn int_arg(&self, v: &Value<'_>, node: &Node) -> Result<i64, BoxedEvalError> {
         match v {
             Value::Int(i) => Ok(*i),
             Value::Float(f) => convert::float_to_int(*f, IntWidth::I64)
@@ -460,7 +248,7 @@ impl<'r> Cx<'r> {
 
     /// A date, timestamp or time argument; text is read as a TIMESTAMP (or a TIME when it is
     /// one), a DATE stays a DATE.
-    pub(crate) fn temporal(&self, v: &Value<'_>, node: &Node) -> Result<Temporal, Fail> {
+    pub(crate) fn temporal(&self, v: &Value<'_>, node: &Node) -> Result<Temporal, BoxedEvalError> {
         match v {
             Value::Date(d) => Ok(Temporal::Date(*d)),
             Value::Timestamp(t) => Ok(Temporal::Timestamp(*t)),
@@ -479,7 +267,11 @@ impl<'r> Cx<'r> {
     }
 
     /// SQL truthiness of a value computed by `node`.
-    pub(crate) fn truthy(&self, v: &Value<'_>, node: &Node) -> Result<Option<bool>, Fail> {
+    pub(crate) fn truthy(
+        &self,
+        v: &Value<'_>,
+        node: &Node,
+    ) -> Result<Option<bool>, BoxedEvalError> {
         match v {
             Value::Null => Ok(None),
             Value::Bool(b) => Ok(Some(*b)),
@@ -500,7 +292,7 @@ impl<'r> Cx<'r> {
         b: &Value<'_>,
         na: &Node,
         nb: &Node,
-    ) -> Result<Option<Ordering>, Fail> {
+    ) -> Result<Option<Ordering>, BoxedEvalError> {
         use Value as V;
         let o = match (a, b) {
             (V::Null, _) | (_, V::Null) => return Ok(None),
@@ -538,78 +330,78 @@ impl<'r> Cx<'r> {
         Ok(Some(o))
     }
 
-    fn str_bool(&self, s: &str, node: &Node) -> Result<bool, Fail> {
+    fn str_bool(&self, s: &str, node: &Node) -> Result<bool, BoxedEvalError> {
         convert::parse_bool(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "BOOLEAN"))
     }
 
-    fn str_date(&self, s: &str, node: &Node) -> Result<Date, Fail> {
+    fn str_date(&self, s: &str, node: &Node) -> Result<Date, BoxedEvalError> {
         convert::parse_date(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "DATE"))
     }
 
-    fn str_ts(&self, s: &str, node: &Node) -> Result<DateTime, Fail> {
+    fn str_ts(&self, s: &str, node: &Node) -> Result<DateTime, BoxedEvalError> {
         convert::parse_timestamp(s.as_bytes())
             .ok_or_else(|| self.convert_error(node, s, "TIMESTAMP"))
     }
 
-    fn str_time(&self, s: &str, node: &Node) -> Result<Time, Fail> {
+    fn str_time(&self, s: &str, node: &Node) -> Result<Time, BoxedEvalError> {
         convert::parse_time(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "TIME"))
     }
 
     /// `CAST(v AS to)` with DuckDB's rules; gives `v` back when it does not convert.
-    fn cast(&self, v: Value<'r>, to: Target) -> Result<Value<'r>, Value<'r>> {
+    fn cast(&self, v: Value<'r>, to: CastTarget) -> Result<Value<'r>, Value<'r>> {
         match (v, to) {
             (Value::Null, _) => Ok(Value::Null),
-            (v, Target::Text) => Ok(Value::Str(v.into_text())),
+            (v, CastTarget::Text) => Ok(Value::Str(v.into_text())),
             (v, to) => cast_value(&v, to).ok_or(v),
         }
     }
 
     /// An implicit conversion to a unified branch type.
-    fn coerce(&self, v: Value<'r>, to: Ty, node: &Node) -> R<'r> {
+    fn coerce(&self, v: Value<'r>, to: SqlType, node: &Node) -> EvalResult<'r> {
         use Value as V;
         Ok(match (v, to) {
             (V::Null, _) => V::Null,
-            (V::Int(i), Ty::Float) => V::Float(i as f64),
-            (V::Str(s), Ty::Float | Ty::Int) => match convert::parse_f64(s.as_bytes()) {
+            (V::Int(i), SqlType::Float) => V::Float(i as f64),
+            (V::Str(s), SqlType::Float | SqlType::Int) => match convert::parse_f64(s.as_bytes()) {
                 Some(f) => V::Float(f),
                 None => return Err(self.convert_error(node, &s, "DOUBLE")),
             },
-            (v @ V::Str(_), Ty::Bool | Ty::Date | Ty::Timestamp | Ty::Time) => {
+            (v @ V::Str(_), SqlType::Bool | SqlType::Date | SqlType::Timestamp | SqlType::Time) => {
                 let target = match to {
-                    Ty::Bool => Target::Bool,
-                    Ty::Date => Target::Date,
-                    Ty::Timestamp => Target::Timestamp,
-                    _ => Target::Time,
+                    SqlType::Bool => CastTarget::Bool,
+                    SqlType::Date => CastTarget::Date,
+                    SqlType::Timestamp => CastTarget::Timestamp,
+                    _ => CastTarget::Time,
                 };
                 match self.cast(v, target) {
                     Ok(v) => v,
                     Err(v) => return Err(self.convert_error(node, &v.to_text(), to.name())),
                 }
             }
-            (V::Date(d), Ty::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+            (V::Date(d), SqlType::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
             (v, _) => v,
         })
     }
 }
 
 /// A cast to a non-text type, with DuckDB's rules; `None` when the value does not convert.
-fn cast_value(v: &Value<'_>, to: Target) -> Option<Value<'static>> {
+fn cast_value(v: &Value<'_>, to: CastTarget) -> Option<Value<'static>> {
     use Value as V;
     Some(match (v, to) {
-        (V::Str(s), Target::Int(w)) => {
+        (V::Str(s), CastTarget::Int(w)) => {
             V::Int(convert::parse_int(s.as_bytes()).and_then(|v| w.check(v))?)
         }
-        (V::Int(i), Target::Int(w)) => V::Int(w.check(*i)?),
-        (V::Float(f), Target::Int(w)) => V::Int(convert::float_to_int(*f, w)?),
-        (V::Bool(b), Target::Int(_)) => V::Int(i64::from(*b)),
-        (V::Str(s), Target::Float) => V::Float(convert::parse_f64(s.as_bytes())?),
-        (V::Int(i), Target::Float) => V::Float(*i as f64),
-        (V::Float(f), Target::Float) => V::Float(*f),
-        (V::Bool(b), Target::Float) => V::Float(f64::from(u8::from(*b))),
-        (V::Str(s), Target::Decimal { precision, scale }) => {
+        (V::Int(i), CastTarget::Int(w)) => V::Int(w.check(*i)?),
+        (V::Float(f), CastTarget::Int(w)) => V::Int(convert::float_to_int(*f, w)?),
+        (V::Bool(b), CastTarget::Int(_)) => V::Int(i64::from(*b)),
+        (V::Str(s), CastTarget::Float) => V::Float(convert::parse_f64(s.as_bytes())?),
+        (V::Int(i), CastTarget::Float) => V::Float(*i as f64),
+        (V::Float(f), CastTarget::Float) => V::Float(*f),
+        (V::Bool(b), CastTarget::Float) => V::Float(f64::from(u8::from(*b))),
+        (V::Str(s), CastTarget::Decimal { precision, scale }) => {
             V::Float(convert::parse_decimal(s.as_bytes(), precision, scale)?)
         }
-        (V::Int(_) | V::Float(_) | V::Bool(_), Target::Decimal { precision, scale }) => {
+        (V::Int(_) | V::Float(_) | V::Bool(_), CastTarget::Decimal { precision, scale }) => {
             let f = match v {
                 V::Int(i) => *i as f64,
                 V::Float(f) => *f,
@@ -617,19 +409,19 @@ fn cast_value(v: &Value<'_>, to: Target) -> Option<Value<'static>> {
             };
             V::Float(convert::round_decimal(f, precision, scale)?)
         }
-        (V::Str(s), Target::Bool) => V::Bool(convert::parse_bool(s.as_bytes())?),
-        (V::Bool(b), Target::Bool) => V::Bool(*b),
-        (V::Int(i), Target::Bool) => V::Bool(*i != 0),
-        (V::Float(f), Target::Bool) => V::Bool(*f != 0.0),
-        (V::Str(s), Target::Date) => V::Date(convert::parse_date(s.as_bytes())?),
-        (V::Date(d), Target::Date) => V::Date(*d),
-        (V::Timestamp(t), Target::Date) => V::Date(t.date()),
-        (V::Str(s), Target::Timestamp) => V::Timestamp(convert::parse_timestamp(s.as_bytes())?),
-        (V::Date(d), Target::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
-        (V::Timestamp(t), Target::Timestamp) => V::Timestamp(*t),
-        (V::Str(s), Target::Time) => V::Time(convert::parse_time(s.as_bytes())?),
-        (V::Timestamp(t), Target::Time) => V::Time(t.time()),
-        (V::Time(t), Target::Time) => V::Time(*t),
+        (V::Str(s), CastTarget::Bool) => V::Bool(convert::parse_bool(s.as_bytes())?),
+        (V::Bool(b), CastTarget::Bool) => V::Bool(*b),
+        (V::Int(i), CastTarget::Bool) => V::Bool(*i != 0),
+        (V::Float(f), CastTarget::Bool) => V::Bool(*f != 0.0),
+        (V::Str(s), CastTarget::Date) => V::Date(convert::parse_date(s.as_bytes())?),
+        (V::Date(d), CastTarget::Date) => V::Date(*d),
+        (V::Timestamp(t), CastTarget::Date) => V::Date(t.date()),
+        (V::Str(s), CastTarget::Timestamp) => V::Timestamp(convert::parse_timestamp(s.as_bytes())?),
+        (V::Date(d), CastTarget::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+        (V::Timestamp(t), CastTarget::Timestamp) => V::Timestamp(*t),
+        (V::Str(s), CastTarget::Time) => V::Time(convert::parse_time(s.as_bytes())?),
+        (V::Timestamp(t), CastTarget::Time) => V::Time(t.time()),
+        (V::Time(t), CastTarget::Time) => V::Time(*t),
         _ => return None,
     })
 }
@@ -677,9 +469,13 @@ fn bool_value(b: Option<bool>) -> Value<'static> {
 }
 
 /// Compares two nodes. A column's text meets a string literal as bytes and a number literal
-/// as a number without UTF-8 validation first; everything else goes through [`Cx::compare`].
+/// as a number without UTF-8 validation first; everything else goes through [`EvalContext::compare`].
 #[inline]
-fn compare_nodes<'r>(a: &'r Node, b: &'r Node, cx: &Cx<'r>) -> Result<Option<Ordering>, Fail> {
+fn compare_nodes<'r>(
+    a: &'r Node,
+    b: &'r Node,
+    cx: &EvalContext<'r>,
+) -> Result<Option<Ordering>, BoxedEvalError> {
     match (a, b) {
         (Node::Col(i), Node::Lit(lit)) => {
             if let Some(o) = cx.column_vs_literal(*i, lit) {
@@ -719,7 +515,7 @@ fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl InStrings {
-    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    fn truth<'r>(&'r self, cx: &EvalContext<'r>) -> Result<Option<bool>, BoxedEvalError> {
         let text = match &self.probe {
             Node::Col(i) => cx.column_text(*i),
             _ => None,
@@ -770,7 +566,7 @@ impl InStrings {
 }
 
 impl Like {
-    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    fn truth<'r>(&'r self, cx: &EvalContext<'r>) -> Result<Option<bool>, BoxedEvalError> {
         let v = self.expr.eval(cx)?;
         if v.is_null() {
             return Ok(None);
@@ -803,7 +599,7 @@ impl Like {
 
 impl Node {
     /// Evaluates the node for the record in `cx`.
-    pub(crate) fn eval<'r>(&'r self, cx: &Cx<'r>) -> R<'r> {
+    pub(crate) fn eval<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
         match self {
             Node::Lit(v) => Ok(v.borrowed()),
             Node::Col(i) => cx.column(*i),
@@ -901,7 +697,10 @@ impl Node {
     }
 
     /// Evaluates the node as a condition.
-    pub(crate) fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    pub(crate) fn truth<'r>(
+        &'r self,
+        cx: &EvalContext<'r>,
+    ) -> Result<Option<bool>, BoxedEvalError> {
         match self {
             Node::And(items) => three_valued(items, false, cx),
             Node::Or(items) => three_valued(items, true, cx),
@@ -965,19 +764,25 @@ impl Node {
         }
     }
 
-    fn cast<'r>(&'r self, expr: &'r Node, to: Target, lenient: bool, cx: &Cx<'r>) -> R<'r> {
+    fn cast<'r>(
+        &'r self,
+        expr: &'r Node,
+        to: CastTarget,
+        lenient: bool,
+        cx: &EvalContext<'r>,
+    ) -> EvalResult<'r> {
         // A column's text converts to a number or a date without UTF-8 validation first.
         if let Node::Col(i) = expr {
             if let Some(bytes) = cx.column_text(*i) {
                 let fast = match to {
-                    Target::Int(w) => Some(
+                    CastTarget::Int(w) => Some(
                         convert::parse_int(bytes)
                             .and_then(|v| w.check(v))
                             .map(Value::Int),
                     ),
-                    Target::Float => Some(convert::parse_f64(bytes).map(Value::Float)),
-                    Target::Date => Some(convert::parse_date(bytes).map(Value::Date)),
-                    Target::Timestamp => {
+                    CastTarget::Float => Some(convert::parse_f64(bytes).map(Value::Float)),
+                    CastTarget::Date => Some(convert::parse_date(bytes).map(Value::Date)),
+                    CastTarget::Timestamp => {
                         Some(convert::parse_timestamp(bytes).map(Value::Timestamp))
                     }
                     _ => None,
@@ -1004,7 +809,12 @@ impl Node {
         }
     }
 
-    fn arith<'r>(&'r self, op: ArithOp, args: &'r [Node; 2], cx: &Cx<'r>) -> R<'r> {
+    fn arith<'r>(
+        &'r self,
+        op: ArithOp,
+        args: &'r [Node; 2],
+        cx: &EvalContext<'r>,
+    ) -> EvalResult<'r> {
         let [a, b] = args;
         // A column's text and a number literal: no UTF-8 validation, no intermediate values.
         // NULLs and text that is not a number take the general path below (for the error).
@@ -1109,74 +919,15 @@ impl Node {
             }
         }
     }
-
-    /// Adds the columns the node reads to `out`.
-    pub(crate) fn columns(&self, out: &mut Vec<usize>) {
-        self.visit(&mut |n| {
-            if let Node::Col(i) = n {
-                out.push(*i);
-            }
-        });
-    }
-
-    /// The one column the node reads, if it reads exactly one: the column named in errors.
-    pub(crate) fn origin(&self) -> Option<usize> {
-        let mut cols = Vec::new();
-        self.columns(&mut cols);
-        cols.sort_unstable();
-        cols.dedup();
-        match cols[..] {
-            [c] => Some(c),
-            _ => None,
-        }
-    }
-
-    fn visit(&self, f: &mut dyn FnMut(&Node)) {
-        f(self);
-        match self {
-            Node::Lit(_) | Node::Col(_) => {}
-            Node::Not(e) | Node::Neg(e) => e.visit(f),
-            Node::IsNull { expr, .. }
-            | Node::IsBool { expr, .. }
-            | Node::Cast { expr, .. }
-            | Node::Coerce { expr, .. } => expr.visit(f),
-            Node::And(items) | Node::Or(items) => items.iter().for_each(|n| n.visit(f)),
-            Node::Cmp(_, args) | Node::Arith(_, args) | Node::Concat(args) => {
-                args.iter().for_each(|n| n.visit(f))
-            }
-            Node::Distinct { args, .. } => args.iter().for_each(|n| n.visit(f)),
-            Node::Between { args, .. } => args.iter().for_each(|n| n.visit(f)),
-            Node::In { probe, list, .. } => {
-                probe.visit(f);
-                list.iter().for_each(|n| n.visit(f));
-            }
-            Node::InStrings(node) => node.probe.visit(f),
-            Node::Like(like) => {
-                like.expr.visit(f);
-                if let LikeSource::Dynamic { pattern, .. } = &like.pattern {
-                    pattern.visit(f);
-                }
-            }
-            Node::Case(case) => {
-                if let Some(o) = &case.operand {
-                    o.visit(f);
-                }
-                for (w, r) in &case.whens {
-                    w.visit(f);
-                    r.visit(f);
-                }
-                if let Some(o) = &case.otherwise {
-                    o.visit(f);
-                }
-            }
-            Node::Call(call) => call.args.iter().for_each(|n| n.visit(f)),
-        }
-    }
 }
 
 /// SQL's three-valued AND (`decisive` false) and OR (`decisive` true): the first item equal to
 /// `decisive` decides; otherwise any NULL makes the result NULL.
-fn three_valued<'r>(items: &'r [Node], decisive: bool, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+fn three_valued<'r>(
+    items: &'r [Node],
+    decisive: bool,
+    cx: &EvalContext<'r>,
+) -> Result<Option<bool>, BoxedEvalError> {
     let mut unknown = false;
     for item in items {
         match item.truth(cx)? {

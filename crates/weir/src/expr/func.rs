@@ -3,7 +3,7 @@
 //! Text functions return a slice of their input where they can (`trim`, `substr`, `left`,
 //! `split_part`, `regexp_extract`, `replace` without a match, `upper` of upper-case text), so
 //! they allocate only when they build new text. Regexes and formats given as literals are
-//! compiled once, by the compiler, into [`Aux`]; others are compiled per call through a small
+//! compiled once, by the compiler, into [`Prepared`]; others are compiled per call through a small
 //! per-thread cache.
 
 use std::borrow::Cow;
@@ -15,7 +15,9 @@ use regex::{Regex, RegexBuilder};
 
 use super::convert::{self, Num};
 use super::datetime::{self, Format, Part};
-use super::eval::{Cx, Fail, Node, Ty, R};
+use super::eval::{BoxedEvalError, EvalContext, EvalResult};
+use super::node::{Call, Node};
+use super::value::SqlType;
 use super::Value;
 
 /// A function the compiler knows.
@@ -189,8 +191,8 @@ pub(crate) const FUNCS: &[FuncDef] = &[
 
 /// The static result type of a function, given its arguments' types (for `coalesce`,
 /// `greatest`, `least`, `if` and `nullif` the compiler unifies the types itself).
-pub(crate) fn result_ty(func: Func, args: &[Ty], part: Option<Part>) -> Ty {
-    let first = args.first().copied().unwrap_or(Ty::Null);
+pub(crate) fn result_type(func: Func, args: &[SqlType], part: Option<Part>) -> SqlType {
+    let first = args.first().copied().unwrap_or(SqlType::Null);
     match func {
         Func::Upper
         | Func::Lower
@@ -210,14 +212,14 @@ pub(crate) fn result_ty(func: Func, args: &[Ty], part: Option<Part>) -> Ty {
         | Func::Repeat
         | Func::RegexpReplace
         | Func::RegexpExtract
-        | Func::Strftime => Ty::Text,
-        Func::Length | Func::StrLen | Func::Strpos | Func::DateDiff | Func::Sign => Ty::Int,
+        | Func::Strftime => SqlType::Text,
+        Func::Length | Func::StrLen | Func::Strpos | Func::DateDiff | Func::Sign => SqlType::Int,
         Func::StartsWith
         | Func::EndsWith
         | Func::Contains
         | Func::RegexpMatches
-        | Func::RegexpFullMatch => Ty::Bool,
-        Func::Abs | Func::Round | Func::Trunc if first == Ty::Int => Ty::Int,
+        | Func::RegexpFullMatch => SqlType::Bool,
+        Func::Abs | Func::Round | Func::Trunc if first == SqlType::Int => SqlType::Int,
         Func::Abs
         | Func::Round
         | Func::Trunc
@@ -228,20 +230,20 @@ pub(crate) fn result_ty(func: Func, args: &[Ty], part: Option<Part>) -> Ty {
         | Func::Ln
         | Func::Log10
         | Func::Log
-        | Func::Exp => Ty::Float,
+        | Func::Exp => SqlType::Float,
         Func::Coalesce | Func::Greatest | Func::Least | Func::NullIf => first,
-        Func::If => args.get(1).copied().unwrap_or(Ty::Null),
-        Func::Strptime | Func::TryStrptime | Func::DateTrunc => Ty::Timestamp,
-        Func::DatePart | Func::PartOf if part == Some(Part::Epoch) => Ty::Float,
-        Func::DatePart | Func::PartOf => Ty::Int,
-        Func::MakeDate => Ty::Date,
+        Func::If => args.get(1).copied().unwrap_or(SqlType::Null),
+        Func::Strptime | Func::TryStrptime | Func::DateTrunc => SqlType::Timestamp,
+        Func::DatePart | Func::PartOf if part == Some(Part::Epoch) => SqlType::Float,
+        Func::DatePart | Func::PartOf => SqlType::Int,
+        Func::MakeDate => SqlType::Date,
     }
 }
 
 /// What the compiler prepared for a call: regexes and formats from literal arguments, a date
 /// part from a literal or the function's name.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Aux {
+pub(crate) struct Prepared {
     pub(crate) regex: Option<Regex>,
     /// A literal `regexp_replace` replacement, in the regex crate's syntax.
     pub(crate) replacement: Option<String>,
@@ -249,14 +251,6 @@ pub(crate) struct Aux {
     pub(crate) global: bool,
     pub(crate) formats: Vec<Format>,
     pub(crate) part: Option<Part>,
-}
-
-/// A compiled function call.
-#[derive(Debug, Clone)]
-pub(crate) struct Call {
-    pub(crate) func: Func,
-    pub(crate) args: Vec<Node>,
-    pub(crate) aux: Aux,
 }
 
 /// Regex options, as DuckDB's option string gives them.
@@ -544,11 +538,17 @@ impl Call {
         &self.args[i]
     }
 
-    fn fail(&self, cx: &Cx<'_>, i: usize, v: &Value<'_>, message: String) -> Fail {
+    fn fail(
+        &self,
+        cx: &EvalContext<'_>,
+        i: usize,
+        v: &Value<'_>,
+        message: String,
+    ) -> BoxedEvalError {
         cx.error(self.arg(i), v, message)
     }
 
-    pub(crate) fn eval<'r>(&'r self, cx: &Cx<'r>) -> R<'r> {
+    pub(crate) fn eval<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
         match self.func {
             Func::Coalesce => {
                 for node in &self.args {
@@ -650,7 +650,7 @@ impl Call {
     }
 
     /// Functions that are NULL when any argument is NULL.
-    fn strict<'r>(&'r self, cx: &Cx<'r>) -> R<'r> {
+    fn strict<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
         let mut vals: [Value<'r>; 4] = [Value::Null, Value::Null, Value::Null, Value::Null];
         for (i, node) in self.args.iter().enumerate() {
             let v = node.eval(cx)?;
@@ -763,7 +763,7 @@ impl Call {
             Func::RegexpMatches | Func::RegexpFullMatch => {
                 let s = v0.to_text();
                 let full = self.func == Func::RegexpFullMatch;
-                if let Some(re) = &self.aux.regex {
+                if let Some(re) = &self.prepared.regex {
                     return Ok(Value::Bool(re.is_match(&s)));
                 }
                 let opts = self.options(cx, n == 3, &v2, 2)?;
@@ -775,9 +775,9 @@ impl Call {
             Func::RegexpReplace => {
                 let s = v0.into_text();
                 let opts = self.options(cx, n == 4, &v3, 3)?;
-                let global = self.aux.global || opts.global;
+                let global = self.prepared.global || opts.global;
                 let translated;
-                let rep = match &self.aux.replacement {
+                let rep = match &self.prepared.replacement {
                     Some(r) => r.as_str(),
                     None => {
                         translated = translate_replacement(&v2.to_text());
@@ -795,7 +795,7 @@ impl Call {
                         Cow::Owned(o) => Some(o),
                     }
                 };
-                let replaced = match &self.aux.regex {
+                let replaced = match &self.prepared.regex {
                     Some(re) => run(re),
                     None => with_regex(&v1.to_text(), opts, false, run)
                         .map_err(|m| self.fail(cx, 1, &v1, m))?,
@@ -818,7 +818,7 @@ impl Call {
                         .and_then(|c| c.get(g))
                         .map_or(0..0, |m| m.range())
                 };
-                let r = match &self.aux.regex {
+                let r = match &self.prepared.regex {
                     Some(re) => find(re),
                     None => with_regex(&v1.to_text(), opts, false, find)
                         .map_err(|m| self.fail(cx, 1, &v1, m))?,
@@ -887,7 +887,7 @@ impl Call {
                 let s = v0.to_text();
                 let lenient = self.func == Func::TryStrptime;
                 let dynamic;
-                let formats: &[Format] = if self.aux.formats.is_empty() {
+                let formats: &[Format] = if self.prepared.formats.is_empty() {
                     let text = v1.to_text();
                     let f = Format::new(&text)
                         .and_then(|f| f.check_parse().map(|()| f))
@@ -895,7 +895,7 @@ impl Call {
                     dynamic = [f];
                     &dynamic
                 } else {
-                    &self.aux.formats
+                    &self.prepared.formats
                 };
                 for f in formats {
                     if let Some(t) = f.parse(&s) {
@@ -912,7 +912,7 @@ impl Call {
             Func::Strftime => {
                 let t = cx.temporal(&v0, self.arg(0))?;
                 let mut out = Vec::new();
-                let result = match self.aux.formats.first() {
+                let result = match self.prepared.formats.first() {
                     Some(f) => f.format(t, &mut out),
                     None => Format::new(&v1.to_text())
                         .and_then(|f| f.format(t, &mut out))
@@ -926,7 +926,7 @@ impl Call {
             }
             Func::DatePart | Func::PartOf => {
                 let (part, value, node) = if self.func == Func::PartOf {
-                    (self.aux.part, &v0, self.arg(0))
+                    (self.prepared.part, &v0, self.arg(0))
                 } else {
                     (self.part(cx, &v0)?, &v1, self.arg(1))
                 };
@@ -974,11 +974,11 @@ impl Call {
     /// Regex options from argument `i` when present.
     fn options(
         &self,
-        cx: &Cx<'_>,
+        cx: &EvalContext<'_>,
         present: bool,
         v: &Value<'_>,
         i: usize,
-    ) -> Result<RegexOptions, Fail> {
+    ) -> Result<RegexOptions, BoxedEvalError> {
         if !present {
             return Ok(RegexOptions::default());
         }
@@ -986,9 +986,9 @@ impl Call {
     }
 
     /// The date part named by the first argument (compiled when it is a literal).
-    fn part(&self, cx: &Cx<'_>, v: &Value<'_>) -> Result<Option<Part>, Fail> {
-        if self.aux.part.is_some() {
-            return Ok(self.aux.part);
+    fn part(&self, cx: &EvalContext<'_>, v: &Value<'_>) -> Result<Option<Part>, BoxedEvalError> {
+        if self.prepared.part.is_some() {
+            return Ok(self.prepared.part);
         }
         let name = v.to_text();
         match Part::parse(&name) {
@@ -999,12 +999,12 @@ impl Call {
 
     fn pad<'r>(
         &self,
-        cx: &Cx<'_>,
+        cx: &EvalContext<'_>,
         s: Cow<'r, str>,
         count: i64,
         pad: &str,
         padv: &Value<'_>,
-    ) -> R<'r> {
+    ) -> EvalResult<'r> {
         if count <= 0 {
             return Ok(Value::Str(Cow::Borrowed("")));
         }

@@ -44,6 +44,7 @@ mod datetime;
 mod eval;
 mod func;
 mod like;
+mod node;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -70,7 +71,7 @@ pub const DEFAULT_VALUE_LIMIT: usize = 64 << 20;
 /// What an [`Expr`] shares between its clones.
 struct Program {
     sql: String,
-    root: eval::Node,
+    root: node::Node,
     columns_used: Vec<usize>,
     /// The input column names, for error messages.
     names: Vec<String>,
@@ -100,7 +101,7 @@ impl Expr {
     /// The value borrows from the record (column text, slices of it) and from the expression
     /// (string literals), so evaluation allocates only when a function builds new text.
     pub fn eval<'r>(&'r self, record: &'r Record<'_>) -> Result<Value<'r>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names, self.limit);
+        let cx = eval::EvalContext::new(record, &self.program.names, self.limit);
         self.program.root.eval(&cx).map_err(|e| *e)
     }
 
@@ -109,7 +110,7 @@ impl Expr {
     /// A non-boolean result is converted as DuckDB does in `WHERE` (numbers are true when not
     /// zero, text must read as a boolean); a failure names the column the value came from.
     pub fn eval_truthy(&self, record: &Record<'_>) -> Result<Option<bool>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names, self.limit);
+        let cx = eval::EvalContext::new(record, &self.program.names, self.limit);
         self.program.root.truth(&cx).map_err(|e| *e)
     }
 

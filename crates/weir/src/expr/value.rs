@@ -1,4 +1,4 @@
-//! The values expressions compute, and how they are written as text.
+//! The values expressions compute, their static types, and how they are written as text.
 
 use std::borrow::Cow;
 
@@ -165,6 +165,39 @@ impl std::fmt::Display for Value<'_> {
             Value::Null => f.write_str("NULL"),
             other => f.write_str(&other.to_text()),
         }
+    }
+}
+
+/// A static type, known at compile time. Columns are `Text` (a JSON Lines field may still hold
+/// a number or a boolean at run time; conversions handle both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SqlType {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Text,
+    Date,
+    Timestamp,
+    Time,
+}
+
+impl SqlType {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SqlType::Null => "NULL",
+            SqlType::Bool => "BOOLEAN",
+            SqlType::Int => "BIGINT",
+            SqlType::Float => "DOUBLE",
+            SqlType::Text => "VARCHAR",
+            SqlType::Date => "DATE",
+            SqlType::Timestamp => "TIMESTAMP",
+            SqlType::Time => "TIME",
+        }
+    }
+
+    pub(crate) fn is_numeric(self) -> bool {
+        matches!(self, SqlType::Int | SqlType::Float)
     }
 }
 
