@@ -3,7 +3,7 @@
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert::{date_days, date_from_days, time_micros, ts_from_micros, ts_micros};
+use super::convert::{self, date_days, date_from_days, time_micros, ts_from_micros, ts_micros};
 use super::value::write_i64;
 use super::Value;
 use crate::calendar::{self, days_from_civil, MICROS_PER_DAY};
@@ -17,6 +17,23 @@ pub(crate) enum Temporal {
 }
 
 impl Temporal {
+    /// A date function's argument: a DATE, TIMESTAMP or TIME as it is, text read as a
+    /// TIMESTAMP (or a TIME when it is one); `None` for anything else.
+    pub(crate) fn from_value(v: &Value<'_>) -> Option<Temporal> {
+        match v {
+            Value::Date(d) => Some(Temporal::Date(*d)),
+            Value::Timestamp(t) => Some(Temporal::Timestamp(*t)),
+            Value::Time(t) => Some(Temporal::Time(*t)),
+            Value::Str(s) => {
+                if let Some(t) = convert::parse_timestamp(s.as_bytes()) {
+                    return Some(Temporal::Timestamp(t));
+                }
+                convert::parse_time(s.as_bytes()).map(Temporal::Time)
+            }
+            _ => None,
+        }
+    }
+
     fn date(self) -> Option<Date> {
         match self {
             Temporal::Date(d) => Some(d),

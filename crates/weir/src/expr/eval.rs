@@ -9,10 +9,10 @@ use std::cmp::Ordering;
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert::{self, IntWidth, Num};
-use super::datetime::Temporal;
+use super::convert::{self, Num};
+use super::func::{self, Func, FuncError, MAX_STRICT_ARGS};
 use super::like::LikePattern;
-use super::node::{ArithOp, CastTarget, InStrings, Like, LikeSource, Node};
+use super::node::{ArithOp, Call, CastTarget, InStrings, Like, LikeSource, Node};
 use super::value::SqlType;
 use super::{EvalError, Value};
 use crate::format::{Record, ValueKind};
@@ -192,6 +192,12 @@ impl<'r> EvalContext<'r> {
     /// Another problem with a value, naming the column `node` reads when there is one.
     #[cold]
     pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> BoxedEvalError {
+        self.error_with_text(node, value.to_text().into_owned(), message)
+    }
+
+    /// [`EvalContext::error`] with the value already as text.
+    #[cold]
+    fn error_with_text(&self, node: &Node, value: String, message: String) -> BoxedEvalError {
         let name = self.name(node.origin());
         let message = match name {
             Some(n) => format!("{message} (column {n})"),
@@ -199,7 +205,7 @@ impl<'r> EvalContext<'r> {
         };
         Box::new(EvalError {
             column: name.cloned(),
-            value: value.to_text().into_owned(),
+            value,
             message,
             too_large: false,
         })
@@ -221,49 +227,10 @@ impl<'r> EvalContext<'r> {
         }
     }
 
-    /// A number for arithmetic and numeric functions: text is read as DOUBLE.
+    /// A number for arithmetic: text is read as DOUBLE.
     pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
-        match v {
-            Value::Int(i) => Ok(Num::Int(*i)),
-            Value::Float(f) => Ok(Num::Float(*f)),
-            Value::Str(s) => convert::parse_f64(s.as_bytes())
-                .map(Num::Float)
-                .ok_or_else(|| self.convert_error(node, s, "DOUBLE")),
-            other => Err(self.convert_error(node, &other.to_text(), "DOUBLE")),
-        }
-    }
-
-    /// An integer argument (a position, a count, a number of digits).
-    pub(crate) fn int_arg(&self, v: &Value<'_>, node: &Node) -> Result<i64, BoxedEvalError> {
-        match v {
-            Value::Int(i) => Ok(*i),
-            Value::Float(f) => convert::float_to_int(*f, IntWidth::I64)
-                .ok_or_else(|| self.convert_error(node, &v.to_text(), "BIGINT")),
-            Value::Bool(b) => Ok(i64::from(*b)),
-            Value::Str(s) => convert::parse_int(s.as_bytes())
-                .ok_or_else(|| self.convert_error(node, s, "BIGINT")),
-            other => Err(self.convert_error(node, &other.to_text(), "BIGINT")),
-        }
-    }
-
-    /// A date, timestamp or time argument; text is read as a TIMESTAMP (or a TIME when it is
-    /// one), a DATE stays a DATE.
-    pub(crate) fn temporal(&self, v: &Value<'_>, node: &Node) -> Result<Temporal, BoxedEvalError> {
-        match v {
-            Value::Date(d) => Ok(Temporal::Date(*d)),
-            Value::Timestamp(t) => Ok(Temporal::Timestamp(*t)),
-            Value::Time(t) => Ok(Temporal::Time(*t)),
-            Value::Str(s) => {
-                if let Some(t) = convert::parse_timestamp(s.as_bytes()) {
-                    return Ok(Temporal::Timestamp(t));
-                }
-                if let Some(t) = convert::parse_time(s.as_bytes()) {
-                    return Ok(Temporal::Time(t));
-                }
-                Err(self.convert_error(node, s, "TIMESTAMP"))
-            }
-            other => Err(self.convert_error(node, &other.to_text(), "TIMESTAMP")),
-        }
+        v.to_number()
+            .ok_or_else(|| self.convert_error(node, &v.to_text(), "DOUBLE"))
     }
 
     /// SQL truthiness of a value computed by `node`.
@@ -573,7 +540,7 @@ impl Like {
         }
         let text = v.into_text();
         let text = if self.case_insensitive {
-            super::func::lower(text)
+            func::lower(text)
         } else {
             text
         };
@@ -586,7 +553,7 @@ impl Like {
                 }
                 let mut ptext = pv.into_text();
                 if self.case_insensitive {
-                    ptext = super::func::lower(ptext);
+                    ptext = func::lower(ptext);
                 }
                 let p = LikePattern::new(&ptext, *escape)
                     .map_err(|m| cx.error(pattern, &Value::Str(ptext.clone()), m))?;
@@ -937,4 +904,144 @@ fn three_valued<'r>(
         }
     }
     Ok(if unknown { None } else { Some(!decisive) })
+}
+
+/// Function calls. The forms that choose which arguments to evaluate, or skip NULLs, are
+/// evaluated here (as xan's special functions are by its interpreter); every other function is
+/// strict: its arguments are evaluated here, then [`func::call`] computes it on the values.
+impl Call {
+    fn arg(&self, i: usize) -> &Node {
+        &self.args[i]
+    }
+
+    /// Evaluates the call for the record in `cx`.
+    pub(crate) fn eval<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        match self.func {
+            Func::Coalesce => {
+                for node in &self.args {
+                    let v = node.eval(cx)?;
+                    if !v.is_null() {
+                        return Ok(v);
+                    }
+                }
+                Ok(Value::Null)
+            }
+            Func::If => {
+                if self.arg(0).truth(cx)? == Some(true) {
+                    self.arg(1).eval(cx)
+                } else {
+                    self.arg(2).eval(cx)
+                }
+            }
+            Func::NullIf => {
+                let v = self.arg(0).eval(cx)?;
+                if v.is_null() {
+                    return Ok(v);
+                }
+                let w = self.arg(1).eval(cx)?;
+                if cx.compare(&v, &w, self.arg(0), self.arg(1))? == Some(Ordering::Equal) {
+                    return Ok(Value::Null);
+                }
+                Ok(v)
+            }
+            Func::Greatest | Func::Least => {
+                let want = if self.func == Func::Greatest {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                };
+                let mut best: Option<(Value<'r>, &Node)> = None;
+                for node in &self.args {
+                    let v = node.eval(cx)?;
+                    if v.is_null() {
+                        continue;
+                    }
+                    let better = match &best {
+                        None => true,
+                        Some((b, bn)) => cx.compare(&v, b, node, bn)? == Some(want),
+                    };
+                    if better {
+                        best = Some((v, node));
+                    }
+                }
+                Ok(best.map_or(Value::Null, |(v, _)| v))
+            }
+            Func::Concat => {
+                let mut first: Option<Cow<'r, str>> = None;
+                let mut out: Option<String> = None;
+                for node in &self.args {
+                    let v = node.eval(cx)?;
+                    if v.is_null() {
+                        continue;
+                    }
+                    let t = v.into_text();
+                    if let Some(o) = &mut out {
+                        o.push_str(&t);
+                    } else if let Some(f) = first.take() {
+                        let mut o = f.into_owned();
+                        o.push_str(&t);
+                        out = Some(o);
+                    } else {
+                        first = Some(t);
+                    }
+                }
+                Ok(Value::Str(match (out, first) {
+                    (Some(o), _) => Cow::Owned(o),
+                    (None, Some(f)) => f,
+                    (None, None) => Cow::Borrowed(""),
+                }))
+            }
+            Func::ConcatWs => {
+                let sep = self.arg(0).eval(cx)?;
+                if sep.is_null() {
+                    return Ok(Value::Null);
+                }
+                let sep = sep.into_text();
+                let mut out = String::new();
+                let mut any = false;
+                for node in &self.args[1..] {
+                    let v = node.eval(cx)?;
+                    if v.is_null() {
+                        continue;
+                    }
+                    if any {
+                        out.push_str(&sep);
+                    }
+                    out.push_str(&v.to_text());
+                    any = true;
+                }
+                Ok(Value::Str(Cow::Owned(out)))
+            }
+            _ => self.strict(cx),
+        }
+    }
+
+    /// A strict function: NULL when any argument is NULL, else computed on the values.
+    fn strict<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let mut args: [Value<'r>; MAX_STRICT_ARGS] =
+            [Value::Null, Value::Null, Value::Null, Value::Null];
+        for (i, node) in self.args.iter().enumerate() {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            args[i] = v;
+        }
+        func::call(self.func, args, self.args.len(), &self.prepared, cx.limit)
+            .map_err(|e| self.refused(cx, *e))
+    }
+
+    /// A function's refusal as an evaluation error, naming the column its argument reads.
+    #[cold]
+    fn refused(&self, cx: &EvalContext<'_>, e: FuncError) -> BoxedEvalError {
+        match e {
+            FuncError::Convert { arg, value, to } => cx.convert_error(&self.args[arg], &value, &to),
+            FuncError::Invalid {
+                arg,
+                value,
+                message,
+            } => cx.error_with_text(&self.args[arg], value, message),
+            FuncError::TooLarge(len) => cx.too_large(len),
+        }
+    }
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert;
+use super::convert::{self, IntWidth, Num};
 use super::EvalError;
 
 /// A SQL value. Text borrows from the record or the expression where it can.
@@ -29,6 +29,30 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
+    /// The number arithmetic and numeric functions read: text as DOUBLE; `None` for a value
+    /// that is not one.
+    #[inline]
+    pub(crate) fn to_number(&self) -> Option<Num> {
+        match self {
+            Value::Int(i) => Some(Num::Int(*i)),
+            Value::Float(f) => Some(Num::Float(*f)),
+            Value::Str(s) => convert::parse_f64(s.as_bytes()).map(Num::Float),
+            _ => None,
+        }
+    }
+
+    /// The integer a position, count or number of digits is read as; `None` when there is none.
+    #[inline]
+    pub(crate) fn to_integer(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) => convert::float_to_int(*f, IntWidth::I64),
+            Value::Bool(b) => Some(i64::from(*b)),
+            Value::Str(s) => convert::parse_int(s.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// SQL truthiness for WHERE/filter: `Some(true/false)`, `None` for NULL.
     ///
     /// As in DuckDB, a number is true when it is not zero and text must read as a boolean
