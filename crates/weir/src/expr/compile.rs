@@ -373,71 +373,46 @@ impl Compiler<'_> {
         Err(self.err(e, format!("cannot compare {} with {}", a.name(), b.name())))
     }
 
+    /// One SQL expression, by kind: names, literals, operators, functions and `CASE` here;
+    /// predicates in [`Compiler::predicate`], SQL's keyword forms of functions in
+    /// [`Compiler::keyword_call`]. A kind with more than a line to it has a method of its own.
     fn expr_inner(&self, e: &Ast) -> Compiled {
         match e {
             Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), SqlType::Text)),
-            Ast::CompoundIdentifier(parts) => {
-                let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
-                Err(self.err(
-                    e,
-                    format!(
-                        "qualified name '{0}' is not supported; to name a column called that, quote it: \"{0}\"",
-                        full.join(".")
-                    ),
-                ))
-            }
+            Ast::CompoundIdentifier(parts) => Err(self.qualified_name(parts, e)),
             Ast::Value(v) => self.literal(&v.value, e),
-            Ast::TypedString(ts) => {
-                let to = self.data_type(&ts.data_type, e)?;
-                let Some(text) = ts.value.clone().into_string() else {
-                    return Err(self.err(e, "a typed literal needs a string"));
-                };
-                let node = Node::Cast {
-                    expr: Box::new(Node::Lit(Value::Str(text.into()))),
-                    to,
-                    lenient: false,
-                };
-                Ok((node, to.sql_type()))
-            }
+            Ast::TypedString(ts) => self.typed_string(ts, e),
             Ast::Nested(inner) => self.expr(inner),
             Ast::UnaryOp { op, expr } => self.unary(*op, expr, e),
             Ast::BinaryOp { left, op, right } => self.binary(left, op, right, e),
+            Ast::Function(f) => self.function(f, e),
+            Ast::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
+            other => self
+                .predicate(other)
+                .or_else(|| self.keyword_call(other))
+                .unwrap_or_else(|| Err(self.err(e, format!("unsupported expression: {other}")))),
+        }
+    }
+
+    /// A predicate (`IS`, `IN`, `BETWEEN`, `LIKE`, `SIMILAR TO`), or `None` for another kind.
+    fn predicate(&self, e: &Ast) -> Option<Compiled> {
+        Some(match e {
             Ast::IsNull(x) | Ast::IsNotNull(x) | Ast::IsUnknown(x) | Ast::IsNotUnknown(x) => {
-                let (n, _) = self.expr(x)?;
                 let negated = matches!(e, Ast::IsNotNull(_) | Ast::IsNotUnknown(_));
-                Ok((
-                    Node::IsNull {
-                        expr: Box::new(n),
-                        negated,
-                    },
-                    SqlType::Bool,
-                ))
+                self.is_null(x, negated)
             }
             Ast::IsTrue(x) | Ast::IsNotTrue(x) | Ast::IsFalse(x) | Ast::IsNotFalse(x) => {
-                let (n, t) = self.expr(x)?;
-                self.check_condition(t, x)?;
                 let want = matches!(e, Ast::IsTrue(_) | Ast::IsNotTrue(_));
                 let negated = matches!(e, Ast::IsNotTrue(_) | Ast::IsNotFalse(_));
-                Ok((
-                    Node::IsBool {
-                        expr: Box::new(n),
-                        want,
-                        negated,
-                    },
-                    SqlType::Bool,
-                ))
+                self.is_bool(x, want, negated)
             }
             Ast::IsDistinctFrom(a, b) | Ast::IsNotDistinctFrom(a, b) => {
-                let (na, ta) = self.expr(a)?;
-                let (nb, tb) = self.expr(b)?;
-                self.check_comparable(ta, tb, e)?;
-                Ok((
-                    Node::Distinct {
-                        args: Box::new([na, nb]),
-                        negated: matches!(e, Ast::IsNotDistinctFrom(..)),
-                    },
-                    SqlType::Bool,
-                ))
+                self.distinct(a, b, matches!(e, Ast::IsNotDistinctFrom(..)), e)
             }
             Ast::In {
                 expr,
@@ -446,7 +421,9 @@ impl Compiler<'_> {
                 ..
             } => {
                 let InTarget::List(list) = target else {
-                    return Err(self.err(e, "IN takes a list of values here (no subqueries)"));
+                    return Some(Err(
+                        self.err(e, "IN takes a list of values here (no subqueries)")
+                    ));
                 };
                 self.in_list(expr, list, *negated)
             }
@@ -455,20 +432,7 @@ impl Compiler<'_> {
                 negated,
                 low,
                 high,
-            } => {
-                let (n, t) = self.expr(expr)?;
-                let (lo, tl) = self.expr(low)?;
-                let (hi, th) = self.expr(high)?;
-                self.check_comparable(t, tl, low)?;
-                self.check_comparable(t, th, high)?;
-                Ok((
-                    Node::Between {
-                        args: Box::new([n, lo, hi]),
-                        negated: *negated,
-                    },
-                    SqlType::Bool,
-                ))
-            }
+            } => self.between(expr, low, high, *negated),
             Ast::Like {
                 negated,
                 any,
@@ -484,7 +448,7 @@ impl Compiler<'_> {
                 escape_char,
             } => {
                 if *any {
-                    return Err(self.err(e, "LIKE ANY is not supported"));
+                    return Some(Err(self.err(e, "LIKE ANY is not supported")));
                 }
                 let ci = matches!(e, Ast::ILike { .. });
                 self.like(expr, pattern, escape_char.as_deref(), ci, *negated)
@@ -496,11 +460,19 @@ impl Compiler<'_> {
                 escape_char,
             } => {
                 if escape_char.is_some() {
-                    return Err(self.err(e, "SIMILAR TO ... ESCAPE is not supported"));
+                    return Some(Err(self.err(e, "SIMILAR TO ... ESCAPE is not supported")));
                 }
-                let (node, _) = self.call_named("regexp_full_match", &[expr, pattern], e)?;
-                Ok(self.negate(node, *negated))
+                self.call_named("regexp_full_match", &[expr, pattern], e)
+                    .map(|(node, _)| self.negate(node, *negated))
             }
+            _ => return None,
+        })
+    }
+
+    /// A function written with SQL keywords (`CAST`, `EXTRACT`, `CEIL`/`FLOOR`, `POSITION`,
+    /// `SUBSTRING`, `TRIM`), or `None` for another kind.
+    fn keyword_call(&self, e: &Ast) -> Option<Compiled> {
+        Some(match e {
             Ast::Cast {
                 kind,
                 expr,
@@ -508,43 +480,17 @@ impl Compiler<'_> {
                 format,
             } => {
                 if format.is_some() {
-                    return Err(self.err(e, "CAST ... FORMAT is not supported"));
+                    return Some(Err(self.err(e, "CAST ... FORMAT is not supported")));
                 }
-                let to = self.data_type(data_type, e)?;
-                let (n, t) = self.expr(expr)?;
-                if !castable(t, to) {
-                    return Err(self.err(e, format!("cannot cast {} to {}", t.name(), to.name())));
-                }
-                let lenient = matches!(kind, CastKind::TryCast | CastKind::SafeCast);
-                Ok((
-                    Node::Cast {
-                        expr: Box::new(n),
-                        to,
-                        lenient,
-                    },
-                    to.sql_type(),
-                ))
+                self.cast(kind, expr, data_type, e)
             }
-            Ast::Extract { field, expr, .. } => {
-                let name = match field {
-                    DateTimeField::Custom(ident) => ident.value.clone(),
-                    other => other.to_string(),
-                };
-                let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
-                let (n, _) = self.expr(expr)?;
-                let prepared = Prepared {
-                    part: Some(part),
-                    ..Prepared::default()
-                };
-                let ty = func::result_type(Func::PartOf, &[], Some(part));
-                Ok((self.call_node(Func::PartOf, vec![n], prepared), ty))
-            }
+            Ast::Extract { field, expr, .. } => self.extract(field, expr, e),
             Ast::Ceil { expr, field } | Ast::Floor { expr, field } => {
                 if !matches!(
                     field,
                     CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
                 ) {
-                    return Err(self.err(e, "CEIL/FLOOR take one argument"));
+                    return Some(Err(self.err(e, "CEIL/FLOOR take one argument")));
                 }
                 let name = if matches!(e, Ast::Ceil { .. }) {
                     "ceil"
@@ -559,50 +505,173 @@ impl Compiler<'_> {
                 substring_from,
                 substring_for,
                 ..
-            } => {
-                if substring_from.is_none() && substring_for.is_none() {
-                    let def = FUNCS
-                        .iter()
-                        .find(|d| d.name == "substr")
-                        .expect("substr is a function");
-                    self.check_arity(def, 1, self.at(e))?;
-                }
-                let one = Ast::value(AstValue::Number("1".into(), false));
-                let from = substring_from.as_deref().unwrap_or(&one);
-                match substring_for {
-                    Some(len) => self.call_named("substr", &[expr, from, len], e),
-                    None => self.call_named("substr", &[expr, from], e),
-                }
-            }
+            } => self.substring(expr, substring_from.as_deref(), substring_for.as_deref(), e),
             Ast::Trim {
                 trim_where,
                 trim_what,
                 expr,
                 trim_characters,
-            } => {
-                let name = match trim_where {
-                    None | Some(TrimWhereField::Both) => "trim",
-                    Some(TrimWhereField::Leading) => "ltrim",
-                    Some(TrimWhereField::Trailing) => "rtrim",
-                };
-                let chars: Vec<&Ast> = trim_what
-                    .as_deref()
-                    .into_iter()
-                    .chain(trim_characters.iter().flatten())
-                    .collect();
-                let mut args: Vec<&Ast> = vec![expr];
-                args.extend(chars);
-                self.call_named(name, &args, e)
-            }
-            Ast::Function(f) => self.function(f, e),
-            Ast::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
-            other => Err(self.err(e, format!("unsupported expression: {other}"))),
+            } => self.trim(
+                trim_where.as_ref(),
+                trim_what.as_deref(),
+                expr,
+                trim_characters.as_deref(),
+                e,
+            ),
+            _ => return None,
+        })
+    }
+
+    /// `a.b`: refused, with how to name a column called that.
+    fn qualified_name(&self, parts: &[Ident], e: &Ast) -> ExprError {
+        let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+        self.err(
+            e,
+            format!(
+                "qualified name '{0}' is not supported; to name a column called that, quote it: \"{0}\"",
+                full.join(".")
+            ),
+        )
+    }
+
+    /// `DATE '2024-01-31'` and the like: a cast of the text.
+    fn typed_string(&self, ts: &ast::TypedString, e: &Ast) -> Compiled {
+        let to = self.data_type(&ts.data_type, e)?;
+        let Some(text) = ts.value.clone().into_string() else {
+            return Err(self.err(e, "a typed literal needs a string"));
+        };
+        let node = Node::Cast {
+            expr: Box::new(Node::Lit(Value::Str(text.into()))),
+            to,
+            lenient: false,
+        };
+        Ok((node, to.sql_type()))
+    }
+
+    /// `x IS [NOT] NULL`, `x IS [NOT] UNKNOWN`.
+    fn is_null(&self, x: &Ast, negated: bool) -> Compiled {
+        let (n, _) = self.expr(x)?;
+        Ok((
+            Node::IsNull {
+                expr: Box::new(n),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `x IS [NOT] TRUE`, `x IS [NOT] FALSE`.
+    fn is_bool(&self, x: &Ast, want: bool, negated: bool) -> Compiled {
+        let (n, t) = self.expr(x)?;
+        self.check_condition(t, x)?;
+        Ok((
+            Node::IsBool {
+                expr: Box::new(n),
+                want,
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `a IS [NOT] DISTINCT FROM b`.
+    fn distinct(&self, a: &Ast, b: &Ast, negated: bool, e: &Ast) -> Compiled {
+        let (na, ta) = self.expr(a)?;
+        let (nb, tb) = self.expr(b)?;
+        self.check_comparable(ta, tb, e)?;
+        Ok((
+            Node::Distinct {
+                args: Box::new([na, nb]),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `x [NOT] BETWEEN low AND high`.
+    fn between(&self, expr: &Ast, low: &Ast, high: &Ast, negated: bool) -> Compiled {
+        let (n, t) = self.expr(expr)?;
+        let (lo, tl) = self.expr(low)?;
+        let (hi, th) = self.expr(high)?;
+        self.check_comparable(t, tl, low)?;
+        self.check_comparable(t, th, high)?;
+        Ok((
+            Node::Between {
+                args: Box::new([n, lo, hi]),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `CAST(x AS type)`, `TRY_CAST`, `x::type`.
+    fn cast(&self, kind: &CastKind, expr: &Ast, data_type: &ast::DataType, e: &Ast) -> Compiled {
+        let to = self.data_type(data_type, e)?;
+        let (n, t) = self.expr(expr)?;
+        if !castable(t, to) {
+            return Err(self.err(e, format!("cannot cast {} to {}", t.name(), to.name())));
         }
+        let lenient = matches!(kind, CastKind::TryCast | CastKind::SafeCast);
+        Ok((
+            Node::Cast {
+                expr: Box::new(n),
+                to,
+                lenient,
+            },
+            to.sql_type(),
+        ))
+    }
+
+    /// `EXTRACT(part FROM x)`: `date_part` with the part compiled.
+    fn extract(&self, field: &DateTimeField, expr: &Ast, e: &Ast) -> Compiled {
+        let name = match field {
+            DateTimeField::Custom(ident) => ident.value.clone(),
+            other => other.to_string(),
+        };
+        let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
+        let (n, _) = self.expr(expr)?;
+        let prepared = Prepared {
+            part: Some(part),
+            ..Prepared::default()
+        };
+        let ty = func::result_type(Func::PartOf, &[], Some(part));
+        Ok((self.call_node(Func::PartOf, vec![n], prepared), ty))
+    }
+
+    /// `SUBSTRING(x FROM start FOR length)`: `substr`.
+    fn substring(&self, expr: &Ast, from: Option<&Ast>, len: Option<&Ast>, e: &Ast) -> Compiled {
+        if from.is_none() && len.is_none() {
+            let def = FUNCS
+                .iter()
+                .find(|d| d.name == "substr")
+                .expect("substr is a function");
+            self.check_arity(def, 1, self.at(e))?;
+        }
+        let one = Ast::value(AstValue::Number("1".into(), false));
+        let from = from.unwrap_or(&one);
+        match len {
+            Some(len) => self.call_named("substr", &[expr, from, len], e),
+            None => self.call_named("substr", &[expr, from], e),
+        }
+    }
+
+    /// `TRIM([BOTH|LEADING|TRAILING] [chars FROM] x)`: `trim`, `ltrim`, `rtrim`.
+    fn trim(
+        &self,
+        side: Option<&TrimWhereField>,
+        what: Option<&Ast>,
+        expr: &Ast,
+        characters: Option<&[Ast]>,
+        e: &Ast,
+    ) -> Compiled {
+        let name = match side {
+            None | Some(TrimWhereField::Both) => "trim",
+            Some(TrimWhereField::Leading) => "ltrim",
+            Some(TrimWhereField::Trailing) => "rtrim",
+        };
+        let mut args: Vec<&Ast> = vec![expr];
+        args.extend(what.into_iter().chain(characters.into_iter().flatten()));
+        self.call_named(name, &args, e)
     }
 
     fn negate(&self, node: Node, negated: bool) -> (Node, SqlType) {
@@ -1062,35 +1131,11 @@ impl Compiler<'_> {
         }))
     }
 
+    /// A call of a function of the table: its arguments compiled, their types unified where
+    /// the function returns one of them, and what literal arguments allow prepared.
     fn call(&self, def: &FuncDef, args: &[&Ast], e: &Ast) -> Compiled {
-        let mut nodes = Vec::with_capacity(args.len());
-        let mut tys = Vec::with_capacity(args.len());
         let mut prepared = Prepared::default();
-        for (i, a) in args.iter().enumerate() {
-            // strptime(x, ['%d/%m/%Y', '%Y-%m-%d']) tries each format in turn.
-            if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
-                if let Ast::Array(array) = a {
-                    let mut texts = Vec::new();
-                    for elem in &array.elem {
-                        let (n, _) = self.expr(elem)?;
-                        let Some(text) = lit_str(&n) else {
-                            return Err(self.err(elem, "strptime formats must be string literals"));
-                        };
-                        prepared.formats.push(self.parse_format(text, elem)?);
-                        texts.push(text.to_string());
-                    }
-                    if texts.is_empty() {
-                        return Err(self.err(a, "strptime needs at least one format"));
-                    }
-                    nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
-                    tys.push(SqlType::Text);
-                    continue;
-                }
-            }
-            let (n, t) = self.expr(a)?;
-            nodes.push(n);
-            tys.push(t);
-        }
+        let (mut nodes, mut tys) = self.call_args(def, args, &mut prepared)?;
         let func = def.func;
         let mut ty = None;
         match func {
@@ -1116,62 +1161,17 @@ impl Compiler<'_> {
                 ty = Some(unified);
             }
             Func::NullIf => self.check_comparable(tys[0], tys[1], e)?,
-            Func::RegexpMatches | Func::RegexpFullMatch => {
-                if let Some(opts) = self.literal_options(&nodes, 2, args)? {
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let full = func == Func::RegexpFullMatch;
-                        let re =
-                            func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
-                        prepared.regex = Some(re);
-                    }
-                }
-            }
-            Func::RegexpReplace => {
-                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
-                    prepared.global = opts.global;
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let re =
-                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        prepared.regex = Some(re);
-                    }
-                }
-                if let Some(r) = lit_str(&nodes[2]) {
-                    prepared.replacement = Some(func::translate_replacement(r));
-                }
-            }
-            Func::RegexpExtract => {
-                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let re =
-                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        prepared.regex = Some(re);
-                    }
-                }
-            }
+            Func::RegexpMatches
+            | Func::RegexpFullMatch
+            | Func::RegexpReplace
+            | Func::RegexpExtract => self.prepare_regex(func, &nodes, args, &mut prepared)?,
             Func::Strptime | Func::TryStrptime if prepared.formats.is_empty() => {
                 if let Some(text) = lit_str(&nodes[1]) {
                     prepared.formats.push(self.parse_format(text, args[1])?);
                 }
             }
             Func::Strftime => {
-                // DuckDB also takes strftime(format, value).
-                if tys[0] == SqlType::Text && matches!(tys[1], SqlType::Date | SqlType::Timestamp) {
-                    nodes.swap(0, 1);
-                    tys.swap(0, 1);
-                }
-                if let Some(text) = lit_str(&nodes[1]) {
-                    let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
-                    prepared.formats.push(f);
-                }
-                if matches!(
-                    tys[0],
-                    SqlType::Time | SqlType::Int | SqlType::Float | SqlType::Bool
-                ) {
-                    return Err(self.err(
-                        e,
-                        format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
-                    ));
-                }
+                self.prepare_strftime(&mut nodes, &mut tys, args, &mut prepared, e)?
             }
             Func::DatePart | Func::DateDiff | Func::DateTrunc => {
                 if let Some(name) = lit_str(&nodes[0]) {
@@ -1186,6 +1186,104 @@ impl Compiler<'_> {
         }
         let ty = ty.unwrap_or_else(|| func::result_type(func, &tys, prepared.part));
         Ok((self.call_node(func, nodes, prepared), ty))
+    }
+
+    /// The arguments of a call, compiled, with their types. A list of formats as `strptime`'s
+    /// second argument (`['%d/%m/%Y', '%Y-%m-%d']`, tried in turn) goes into `prepared`.
+    fn call_args(
+        &self,
+        def: &FuncDef,
+        args: &[&Ast],
+        prepared: &mut Prepared,
+    ) -> Result<(Vec<Node>, Vec<SqlType>), ExprError> {
+        let mut nodes = Vec::with_capacity(args.len());
+        let mut tys = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
+                if let Ast::Array(array) = a {
+                    let mut texts = Vec::new();
+                    for elem in &array.elem {
+                        let (n, _) = self.expr(elem)?;
+                        let Some(text) = lit_str(&n) else {
+                            return Err(self.err(elem, "strptime formats must be string literals"));
+                        };
+                        prepared.formats.push(self.parse_format(text, elem)?);
+                        texts.push(text.to_string());
+                    }
+                    if texts.is_empty() {
+                        return Err(self.err(a, "strptime needs at least one format"));
+                    }
+                    nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
+                    tys.push(SqlType::Text);
+                    continue;
+                }
+            }
+            let (n, t) = self.expr(a)?;
+            nodes.push(n);
+            tys.push(t);
+        }
+        Ok((nodes, tys))
+    }
+
+    /// A regex function's literal pattern compiled once (with its literal options), and
+    /// `regexp_replace`'s literal replacement translated.
+    fn prepare_regex(
+        &self,
+        func: Func,
+        nodes: &[Node],
+        args: &[&Ast],
+        prepared: &mut Prepared,
+    ) -> Result<(), ExprError> {
+        let options_at = if func == Func::RegexpReplace || func == Func::RegexpExtract {
+            3
+        } else {
+            2
+        };
+        if let Some(opts) = self.literal_options(nodes, options_at, args)? {
+            if func == Func::RegexpReplace {
+                prepared.global = opts.global;
+            }
+            if let Some(p) = lit_str(&nodes[1]) {
+                let full = func == Func::RegexpFullMatch;
+                let re = func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
+                prepared.regex = Some(re);
+            }
+        }
+        if func == Func::RegexpReplace {
+            if let Some(r) = lit_str(&nodes[2]) {
+                prepared.replacement = Some(func::translate_replacement(r));
+            }
+        }
+        Ok(())
+    }
+
+    /// `strftime`'s literal format compiled; DuckDB also takes `strftime(format, value)`.
+    fn prepare_strftime(
+        &self,
+        nodes: &mut [Node],
+        tys: &mut [SqlType],
+        args: &[&Ast],
+        prepared: &mut Prepared,
+        e: &Ast,
+    ) -> Result<(), ExprError> {
+        if tys[0] == SqlType::Text && matches!(tys[1], SqlType::Date | SqlType::Timestamp) {
+            nodes.swap(0, 1);
+            tys.swap(0, 1);
+        }
+        if let Some(text) = lit_str(&nodes[1]) {
+            let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
+            prepared.formats.push(f);
+        }
+        if matches!(
+            tys[0],
+            SqlType::Time | SqlType::Int | SqlType::Float | SqlType::Bool
+        ) {
+            return Err(self.err(
+                e,
+                format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
+            ));
+        }
+        Ok(())
     }
 
     fn parse_format(&self, text: &str, at: &Ast) -> Result<Format, ExprError> {

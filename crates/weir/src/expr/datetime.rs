@@ -732,42 +732,8 @@ impl Parsed {
                 self.second = v;
                 (v, r)
             }
-            Spec::Micros | Spec::Millis | Spec::Nanos => {
-                let width = match spec {
-                    Spec::Micros => 6,
-                    Spec::Millis => 3,
-                    _ => 9,
-                };
-                let n = s
-                    .iter()
-                    .take(width)
-                    .take_while(|b| b.is_ascii_digit())
-                    .count();
-                let (v, r) = num(s, 1, width)?;
-                // A fraction: '5' with %g is 500 ms.
-                let scaled = v * 10i64.pow((width - n) as u32);
-                self.micros = match spec {
-                    Spec::Micros => scaled,
-                    Spec::Millis => scaled * 1000,
-                    _ => scaled / 1000,
-                };
-                (v, r)
-            }
-            Spec::UtcOffset => {
-                let sign = match s.first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                let (h, r) = num(&s[1..], 2, 2)?;
-                let r2 = r.strip_prefix(b":").unwrap_or(r);
-                let (m, r) = match num(r2, 2, 2) {
-                    Some((m, r)) => (m, r),
-                    None => (0, r),
-                };
-                self.offset_minutes = sign * (h * 60 + m);
-                (0, r)
-            }
+            Spec::Micros | Spec::Millis | Spec::Nanos => self.fraction(spec, s)?,
+            Spec::UtcOffset => self.utc_offset(s)?,
             Spec::DayOfYear { .. } => {
                 let (v, r) = num(s, 1, 3)?;
                 self.yday = Some(v);
@@ -781,6 +747,46 @@ impl Parsed {
         };
         let _ = v;
         Some(rest)
+    }
+
+    /// `%f`, `%g`, `%n`: a fraction of a second in micro-, milli- or nanoseconds.
+    fn fraction<'s>(&mut self, spec: Spec, s: &'s [u8]) -> Option<(i64, &'s [u8])> {
+        let width = match spec {
+            Spec::Micros => 6,
+            Spec::Millis => 3,
+            _ => 9,
+        };
+        let n = s
+            .iter()
+            .take(width)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let (v, r) = num(s, 1, width)?;
+        // A fraction: '5' with %g is 500 ms.
+        let scaled = v * 10i64.pow((width - n) as u32);
+        self.micros = match spec {
+            Spec::Micros => scaled,
+            Spec::Millis => scaled * 1000,
+            _ => scaled / 1000,
+        };
+        Some((v, r))
+    }
+
+    /// `%z`: a UTC offset, `+hh[:mm]` or `-hh[:mm]`.
+    fn utc_offset<'s>(&mut self, s: &'s [u8]) -> Option<(i64, &'s [u8])> {
+        let sign = match s.first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, r) = num(&s[1..], 2, 2)?;
+        let r2 = r.strip_prefix(b":").unwrap_or(r);
+        let (m, r) = match num(r2, 2, 2) {
+            Some((m, r)) => (m, r),
+            None => (0, r),
+        };
+        self.offset_minutes = sign * (h * 60 + m);
+        Some((0, r))
     }
 
     fn finish(&self) -> Option<DateTime> {

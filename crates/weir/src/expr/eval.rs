@@ -805,70 +805,13 @@ impl Node {
         if vb.is_null() {
             return Ok(Value::Null);
         }
-        // Date arithmetic: DATE ± days, DATE - DATE.
-        match (&va, &vb, op) {
-            (Value::Date(d), Value::Int(n), ArithOp::Add | ArithOp::Sub)
-            | (Value::Int(n), Value::Date(d), ArithOp::Add) => {
-                let n = if op == ArithOp::Sub {
-                    n.checked_neg()
-                } else {
-                    Some(*n)
-                };
-                let days = n.and_then(|n| convert::date_days(*d).checked_add(n));
-                return days
-                    .and_then(convert::date_from_days)
-                    .map(Value::Date)
-                    .ok_or_else(|| cx.error(self, &va, "date out of range".into()));
-            }
-            (Value::Date(x), Value::Date(y), ArithOp::Sub) => {
-                return Ok(Value::Int(convert::date_days(*x) - convert::date_days(*y)))
-            }
-            (Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _, _)
-            | (_, Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _) => {
-                return Err(cx.error(
-                    self,
-                    &va,
-                    format!(
-                        "cannot compute {} {} {}",
-                        va.type_name(),
-                        op.symbol(),
-                        vb.type_name()
-                    ),
-                ))
-            }
-            _ => {}
+        if let Some(result) = self.date_arith(op, &va, &vb, cx) {
+            return result;
         }
         let na = cx.arith_num(&va, a)?;
         let nb = cx.arith_num(&vb, b)?;
         match (na, nb) {
-            (Num::Int(x), Num::Int(y)) => {
-                let r = match op {
-                    ArithOp::Add => x.checked_add(y),
-                    ArithOp::Sub => x.checked_sub(y),
-                    ArithOp::Mul => x.checked_mul(y),
-                    ArithOp::Div => return Ok(Value::Float(x as f64 / y as f64)),
-                    ArithOp::IntDiv | ArithOp::Mod if y == 0 => {
-                        return Err(cx.error(
-                            self,
-                            &va,
-                            format!("division by zero in {x} {} {y}", op.symbol()),
-                        ))
-                    }
-                    ArithOp::IntDiv => x.checked_div(y),
-                    ArithOp::Mod => Some(x.wrapping_rem(y)),
-                };
-                r.map(Value::Int).ok_or_else(|| {
-                    cx.error(
-                        self,
-                        &va,
-                        format!(
-                            "Overflow in {} of BIGINT ({x} {} {y})",
-                            op.verb(),
-                            op.symbol()
-                        ),
-                    )
-                })
-            }
+            (Num::Int(x), Num::Int(y)) => self.int_arith(op, x, y, &va, cx),
             (x, y) => {
                 let (x, y) = (x.as_f64(), y.as_f64());
                 Ok(Value::Float(match op {
@@ -885,6 +828,86 @@ impl Node {
                 }))
             }
         }
+    }
+
+    /// Date arithmetic (DATE ± days, DATE - DATE), and the refusal of any other arithmetic on
+    /// dates and times; `None` when neither value is a date or time.
+    #[inline]
+    fn date_arith(
+        &self,
+        op: ArithOp,
+        va: &Value<'_>,
+        vb: &Value<'_>,
+        cx: &EvalContext<'_>,
+    ) -> Option<Result<Value<'static>, BoxedEvalError>> {
+        match (va, vb, op) {
+            (Value::Date(d), Value::Int(n), ArithOp::Add | ArithOp::Sub)
+            | (Value::Int(n), Value::Date(d), ArithOp::Add) => {
+                let n = if op == ArithOp::Sub {
+                    n.checked_neg()
+                } else {
+                    Some(*n)
+                };
+                let days = n.and_then(|n| convert::date_days(*d).checked_add(n));
+                Some(
+                    days.and_then(convert::date_from_days)
+                        .map(Value::Date)
+                        .ok_or_else(|| cx.error(self, va, "date out of range".into())),
+                )
+            }
+            (Value::Date(x), Value::Date(y), ArithOp::Sub) => Some(Ok(Value::Int(
+                convert::date_days(*x) - convert::date_days(*y),
+            ))),
+            (Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _, _)
+            | (_, Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _) => Some(Err(cx.error(
+                self,
+                va,
+                format!(
+                    "cannot compute {} {} {}",
+                    va.type_name(),
+                    op.symbol(),
+                    vb.type_name()
+                ),
+            ))),
+            _ => None,
+        }
+    }
+
+    /// BIGINT arithmetic: overflow and division by zero are errors, `/` is a DOUBLE division.
+    fn int_arith(
+        &self,
+        op: ArithOp,
+        x: i64,
+        y: i64,
+        va: &Value<'_>,
+        cx: &EvalContext<'_>,
+    ) -> EvalResult<'static> {
+        let r = match op {
+            ArithOp::Add => x.checked_add(y),
+            ArithOp::Sub => x.checked_sub(y),
+            ArithOp::Mul => x.checked_mul(y),
+            ArithOp::Div => return Ok(Value::Float(x as f64 / y as f64)),
+            ArithOp::IntDiv | ArithOp::Mod if y == 0 => {
+                return Err(cx.error(
+                    self,
+                    va,
+                    format!("division by zero in {x} {} {y}", op.symbol()),
+                ))
+            }
+            ArithOp::IntDiv => x.checked_div(y),
+            ArithOp::Mod => Some(x.wrapping_rem(y)),
+        };
+        r.map(Value::Int).ok_or_else(|| {
+            cx.error(
+                self,
+                va,
+                format!(
+                    "Overflow in {} of BIGINT ({x} {} {y})",
+                    op.verb(),
+                    op.symbol()
+                ),
+            )
+        })
     }
 }
 
@@ -944,76 +967,85 @@ impl Call {
                 }
                 Ok(v)
             }
-            Func::Greatest | Func::Least => {
-                let want = if self.func == Func::Greatest {
-                    Ordering::Greater
-                } else {
-                    Ordering::Less
-                };
-                let mut best: Option<(Value<'r>, &Node)> = None;
-                for node in &self.args {
-                    let v = node.eval(cx)?;
-                    if v.is_null() {
-                        continue;
-                    }
-                    let better = match &best {
-                        None => true,
-                        Some((b, bn)) => cx.compare(&v, b, node, bn)? == Some(want),
-                    };
-                    if better {
-                        best = Some((v, node));
-                    }
-                }
-                Ok(best.map_or(Value::Null, |(v, _)| v))
-            }
-            Func::Concat => {
-                let mut first: Option<Cow<'r, str>> = None;
-                let mut out: Option<String> = None;
-                for node in &self.args {
-                    let v = node.eval(cx)?;
-                    if v.is_null() {
-                        continue;
-                    }
-                    let t = v.into_text();
-                    if let Some(o) = &mut out {
-                        o.push_str(&t);
-                    } else if let Some(f) = first.take() {
-                        let mut o = f.into_owned();
-                        o.push_str(&t);
-                        out = Some(o);
-                    } else {
-                        first = Some(t);
-                    }
-                }
-                Ok(Value::Str(match (out, first) {
-                    (Some(o), _) => Cow::Owned(o),
-                    (None, Some(f)) => f,
-                    (None, None) => Cow::Borrowed(""),
-                }))
-            }
-            Func::ConcatWs => {
-                let sep = self.arg(0).eval(cx)?;
-                if sep.is_null() {
-                    return Ok(Value::Null);
-                }
-                let sep = sep.into_text();
-                let mut out = String::new();
-                let mut any = false;
-                for node in &self.args[1..] {
-                    let v = node.eval(cx)?;
-                    if v.is_null() {
-                        continue;
-                    }
-                    if any {
-                        out.push_str(&sep);
-                    }
-                    out.push_str(&v.to_text());
-                    any = true;
-                }
-                Ok(Value::Str(Cow::Owned(out)))
-            }
+            Func::Greatest | Func::Least => self.extreme(cx),
+            Func::Concat => self.concat(cx),
+            Func::ConcatWs => self.concat_ws(cx),
             _ => self.strict(cx),
         }
+    }
+
+    /// `greatest`/`least`: the largest or smallest value that is not NULL.
+    fn extreme<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let want = if self.func == Func::Greatest {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        };
+        let mut best: Option<(Value<'r>, &Node)> = None;
+        for node in &self.args {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                Some((b, bn)) => cx.compare(&v, b, node, bn)? == Some(want),
+            };
+            if better {
+                best = Some((v, node));
+            }
+        }
+        Ok(best.map_or(Value::Null, |(v, _)| v))
+    }
+
+    /// `concat`: the arguments' text, NULLs skipped; one argument's text stays borrowed.
+    fn concat<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let mut first: Option<Cow<'r, str>> = None;
+        let mut out: Option<String> = None;
+        for node in &self.args {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            let t = v.into_text();
+            if let Some(o) = &mut out {
+                o.push_str(&t);
+            } else if let Some(f) = first.take() {
+                let mut o = f.into_owned();
+                o.push_str(&t);
+                out = Some(o);
+            } else {
+                first = Some(t);
+            }
+        }
+        Ok(Value::Str(match (out, first) {
+            (Some(o), _) => Cow::Owned(o),
+            (None, Some(f)) => f,
+            (None, None) => Cow::Borrowed(""),
+        }))
+    }
+
+    /// `concat_ws(separator, ...)`: the arguments' text between separators, NULLs skipped.
+    fn concat_ws<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let sep = self.arg(0).eval(cx)?;
+        if sep.is_null() {
+            return Ok(Value::Null);
+        }
+        let sep = sep.into_text();
+        let mut out = String::new();
+        let mut any = false;
+        for node in &self.args[1..] {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            if any {
+                out.push_str(&sep);
+            }
+            out.push_str(&v.to_text());
+            any = true;
+        }
+        Ok(Value::Str(Cow::Owned(out)))
     }
 
     /// A strict function: NULL when any argument is NULL, else computed on the values.
