@@ -450,8 +450,14 @@ impl Compiler<'_> {
                 if *any {
                     return Some(Err(self.err(e, "LIKE ANY is not supported")));
                 }
-                let ci = matches!(e, Ast::ILike { .. });
-                self.like(expr, pattern, escape_char.as_deref(), ci, *negated)
+                let case_insensitive = matches!(e, Ast::ILike { .. });
+                self.like(
+                    expr,
+                    pattern,
+                    escape_char.as_deref(),
+                    case_insensitive,
+                    *negated,
+                )
             }
             Ast::SimilarTo {
                 negated,
@@ -790,9 +796,9 @@ impl Compiler<'_> {
                 Ok((Node::Concat(Box::new([a, b])), SqlType::Text))
             }
             B::PGRegexMatch | B::PGRegexNotMatch | B::PGRegexIMatch | B::PGRegexNotIMatch => {
-                let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                let case_insensitive = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
                 let negated = matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch);
-                let node = if ci {
+                let node = if case_insensitive {
                     let i = Ast::value(AstValue::SingleQuotedString("i".into()));
                     self.call_named("regexp_matches", &[left, right, &i], e)?.0
                 } else {
@@ -801,9 +807,9 @@ impl Compiler<'_> {
                 Ok(self.negate(node, negated))
             }
             B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
-                let ci = matches!(op, B::PGILikeMatch | B::PGNotILikeMatch);
+                let case_insensitive = matches!(op, B::PGILikeMatch | B::PGNotILikeMatch);
                 let negated = matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch);
-                self.like(left, right, None, ci, negated)
+                self.like(left, right, None, case_insensitive, negated)
             }
             other => Err(self.err(e, format!("unsupported operator {other}"))),
         }
@@ -881,7 +887,7 @@ impl Compiler<'_> {
         expr: &Ast,
         pattern: &Ast,
         escape: Option<&Ast>,
-        ci: bool,
+        case_insensitive: bool,
         negated: bool,
     ) -> Compiled {
         let (n, _) = self.expr(expr)?;
@@ -903,7 +909,11 @@ impl Compiler<'_> {
         let (pn, _) = self.expr(pattern)?;
         let source = match lit_str(&pn) {
             Some(p) => {
-                let p = if ci { func::lower(p.into()) } else { p.into() };
+                let p = if case_insensitive {
+                    func::lower(p.into())
+                } else {
+                    p.into()
+                };
                 let compiled = LikePattern::new(&p, escape).map_err(|m| self.err(pattern, m))?;
                 LikeSource::Static(compiled)
             }
@@ -915,7 +925,7 @@ impl Compiler<'_> {
         let node = Node::Like(Box::new(Like {
             expr: n,
             pattern: source,
-            case_insensitive: ci,
+            case_insensitive,
             negated,
         }));
         Ok((node, SqlType::Bool))

@@ -1,8 +1,15 @@
 //! The evaluator: walks the compiled tree ([`Node`]) for every record.
 //!
-//! The tree is built once by the compiler; evaluation walks it for every record. Values
-//! borrow from the record and from the tree, so a node that selects, trims or compares text does
-//! not allocate. Errors are boxed to keep `Result<Value, _>` small on the success path.
+//! The tree is built once by the compiler; evaluation walks it for every record, one `match`
+//! on the node. Values borrow from the record and from the tree, so a node that selects, trims
+//! or compares text does not allocate. Errors are boxed to keep `Result<Value, _>` small on the
+//! success path.
+//!
+//! Function calls: the forms that decide which arguments to evaluate or skip NULLs
+//! (`coalesce`, `if`, `nullif`, `greatest`, `least`, `concat`, `concat_ws`) are evaluated here;
+//! for every other function the arguments are evaluated here and [`func::call`] computes it
+//! on the values, and a [`FuncError`] it returns becomes an [`EvalError`] naming the column
+//! of the argument at fault.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -212,7 +219,7 @@ impl<'r> EvalContext<'r> {
     }
 
     /// A number for a comparison: text is read exactly (BIGINT when integral).
-    fn cmp_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
+    fn number_to_compare(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
         match v {
             Value::Int(i) => Ok(Num::Int(*i)),
             Value::Float(f) => Ok(Num::Float(*f)),
@@ -271,21 +278,22 @@ impl<'r> EvalContext<'r> {
             (V::Time(x), V::Time(y)) => x.cmp(y),
             (V::Date(x), V::Timestamp(y)) => x.to_datetime(Time::midnight()).cmp(y),
             (V::Timestamp(x), V::Date(y)) => x.cmp(&y.to_datetime(Time::midnight())),
-            (V::Str(s), V::Bool(y)) => self.str_bool(s, na)?.cmp(y),
-            (V::Bool(x), V::Str(s)) => x.cmp(&self.str_bool(s, nb)?),
-            (V::Str(s), V::Date(y)) => self.str_date(s, na)?.cmp(y),
-            (V::Date(x), V::Str(s)) => x.cmp(&self.str_date(s, nb)?),
-            (V::Str(s), V::Timestamp(y)) => self.str_ts(s, na)?.cmp(y),
-            (V::Timestamp(x), V::Str(s)) => x.cmp(&self.str_ts(s, nb)?),
-            (V::Str(s), V::Time(y)) => self.str_time(s, na)?.cmp(y),
-            (V::Time(x), V::Str(s)) => x.cmp(&self.str_time(s, nb)?),
+            (V::Str(s), V::Bool(y)) => self.text_as_bool(s, na)?.cmp(y),
+            (V::Bool(x), V::Str(s)) => x.cmp(&self.text_as_bool(s, nb)?),
+            (V::Str(s), V::Date(y)) => self.text_as_date(s, na)?.cmp(y),
+            (V::Date(x), V::Str(s)) => x.cmp(&self.text_as_date(s, nb)?),
+            (V::Str(s), V::Timestamp(y)) => self.text_as_timestamp(s, na)?.cmp(y),
+            (V::Timestamp(x), V::Str(s)) => x.cmp(&self.text_as_timestamp(s, nb)?),
+            (V::Str(s), V::Time(y)) => self.text_as_time(s, na)?.cmp(y),
+            (V::Time(x), V::Str(s)) => x.cmp(&self.text_as_time(s, nb)?),
             (
                 V::Int(_) | V::Float(_) | V::Bool(_) | V::Str(_),
                 V::Int(_) | V::Float(_) | V::Bool(_),
             )
-            | (V::Int(_) | V::Float(_), V::Str(_)) => {
-                num_cmp(self.cmp_num(a, na)?, self.cmp_num(b, nb)?)
-            }
+            | (V::Int(_) | V::Float(_), V::Str(_)) => num_cmp(
+                self.number_to_compare(a, na)?,
+                self.number_to_compare(b, nb)?,
+            ),
             _ => {
                 return Err(self.error(
                     na,
@@ -297,20 +305,20 @@ impl<'r> EvalContext<'r> {
         Ok(Some(o))
     }
 
-    fn str_bool(&self, s: &str, node: &Node) -> Result<bool, BoxedEvalError> {
+    fn text_as_bool(&self, s: &str, node: &Node) -> Result<bool, BoxedEvalError> {
         convert::parse_bool(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "BOOLEAN"))
     }
 
-    fn str_date(&self, s: &str, node: &Node) -> Result<Date, BoxedEvalError> {
+    fn text_as_date(&self, s: &str, node: &Node) -> Result<Date, BoxedEvalError> {
         convert::parse_date(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "DATE"))
     }
 
-    fn str_ts(&self, s: &str, node: &Node) -> Result<DateTime, BoxedEvalError> {
+    fn text_as_timestamp(&self, s: &str, node: &Node) -> Result<DateTime, BoxedEvalError> {
         convert::parse_timestamp(s.as_bytes())
             .ok_or_else(|| self.convert_error(node, s, "TIMESTAMP"))
     }
 
-    fn str_time(&self, s: &str, node: &Node) -> Result<Time, BoxedEvalError> {
+    fn text_as_time(&self, s: &str, node: &Node) -> Result<Time, BoxedEvalError> {
         convert::parse_time(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "TIME"))
     }
 
@@ -423,7 +431,7 @@ fn int_float_cmp(x: i64, y: f64) -> Ordering {
 }
 
 /// Three-valued AND of two truth values.
-fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+fn three_valued_and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     match (a, b) {
         (Some(false), _) | (_, Some(false)) => Some(false),
         (Some(true), Some(true)) => Some(true),
@@ -706,7 +714,7 @@ impl Node {
                 let (l, h) = (lo.eval(cx)?, hi.eval(cx)?);
                 let ge = cx.compare(&v, &l, e, lo)?.map(|o| o != Ordering::Less);
                 let le = cx.compare(&v, &h, e, hi)?.map(|o| o != Ordering::Greater);
-                let r = and3(ge, le);
+                let r = three_valued_and(ge, le);
                 Ok(if *negated { r.map(|b| !b) } else { r })
             }
             Node::Like(like) => like.truth(cx),

@@ -38,6 +38,11 @@
 //!   ZONE`; `%Z`, `%U`, `%W`, `%V`, `%G` are not parsed (they are formatted).
 //! - `**` is not parsed (sqlparser); `^` is exponentiation, as in DuckDB.
 
+// The layout, xan's moonblade's: `compile` turns SQL text into the tree of `node`, which `eval`
+// walks per record; `func` is the function table and the strict functions, by family, on
+// evaluated values (it never sees the tree or the evaluator); `value`, `convert`, `datetime`
+// and `like` are below them all. The children import one another without a cycle
+// (`contrib/tools/module_cycles.py --children crates/weir/src/expr`).
 mod compile;
 mod convert;
 mod datetime;
