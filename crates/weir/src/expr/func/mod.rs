@@ -345,7 +345,9 @@ fn optional(v: Value<'_>, count: usize, position: usize) -> Option<Value<'_>> {
 }
 
 /// Evaluates strict function `func` on `args`: the first `count` evaluated and not NULL, the
-/// rest NULL. One match on the function, each arm a call into its family.
+/// rest NULL. One match on the function, each arm a call into its family; inlined into the
+/// evaluator's one caller, so a call costs what it did when the functions lived there.
+#[inline]
 pub(crate) fn call<'r>(
     func: Func,
     args: [Value<'r>; MAX_STRICT_ARGS],
