@@ -31,8 +31,9 @@ for dp, _, fs in os.walk(root):
             depth, j, opened = 0, i, False
             while j < len(lines):
                 s = strip(lines[j])
-                if not opened and ';' in s and '{' not in s:
-                    break  # a declaration without a body
+                if not opened and s.rstrip().endswith(';') and '{' not in s:
+                    break  # a declaration without a body (a `;` inside a signature, as in
+                    # `args: &[Node; 2],`, does not end it)
                 depth += s.count('{') - s.count('}')
                 opened = opened or '{' in s
                 if opened and depth <= 0:

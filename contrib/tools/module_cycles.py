@@ -1,23 +1,108 @@
 #!/usr/bin/env python3
 """Module import graph of a crate's src/: which top-level module refers to which
-(`crate::X` in code, tests aside), and the cycles among them."""
+(`crate::X` in code, tests aside), and the cycles among them.
+
+`module_cycles.py --children DIR` draws the graph among the child modules of one folder
+instead (e.g. crates/weir/src/expr): an edge a -> b when a file of child a refers to child b
+through `crate::...`, `super::...` or `self::...` paths (grouped `use` braces included). A
+child using its parent (names defined or re-exported in DIR/mod.rs) is not an edge; the
+siblings must form a DAG, and any cycle is printed. Exits 1 when there is a cycle."""
 import os, re, sys, itertools
-root = sys.argv[1] if len(sys.argv) > 1 else 'crates/weir/src'
-def top(path):
-    rel = os.path.relpath(path, root)
-    part = rel.split(os.sep)[0]
-    return part[:-3] if part.endswith('.rs') else part
-edges = {}
-for dp, _, fs in os.walk(root):
-    for f in fs:
-        if not f.endswith('.rs') or f == 'tests.rs': continue
-        p = os.path.join(dp, f)
-        src = open(p).read()
-        src = re.split(r'\n#\[cfg\(test\)\]\nmod tests', src)[0]
-        src = re.sub(r'//.*', '', src)
-        m = top(p)
-        for t in re.findall(r'crate::([a-z_]+)', src):
-            if t != m: edges.setdefault(m, set()).add(t)
+
+
+def strip_tests_and_comments(src):
+    src = re.split(r'\n#\[cfg\(test\)\]\nmod tests', src)[0]
+    return re.sub(r'//.*', '', src)
+
+
+def children_graph(folder):
+    """Edges among the child modules of `folder` (a module directory with a mod.rs)."""
+    folder = os.path.normpath(folder)
+    # The crate root is the nearest folder up with a lib.rs or main.rs; DIR's module path
+    # inside the crate follows from it.
+    src = folder
+    while not any(os.path.exists(os.path.join(src, f)) for f in ('lib.rs', 'main.rs')):
+        parent = os.path.dirname(src)
+        if parent == src:
+            sys.exit(f'no lib.rs or main.rs above {folder}')
+        src = parent
+    prefix = [] if src == folder else os.path.relpath(folder, src).split(os.sep)
+    children = set()
+    files = []
+    for dp, _, fs in os.walk(folder):
+        for f in fs:
+            if not f.endswith('.rs') or f == 'tests.rs':
+                continue
+            rel = os.path.relpath(os.path.join(dp, f), folder).split(os.sep)
+            if rel == ['mod.rs']:
+                continue
+            mod = rel[:-1] + ([] if rel[-1] == 'mod.rs' else [rel[-1][:-3]])
+            children.add(mod[0])
+            files.append((os.path.join(dp, f), mod))
+    path_re = re.compile(r'\b(crate|super|self)((?:::\w+)*)(::\{)?')
+    edges = {c: set() for c in children}
+    for path, mod in files:
+        text = strip_tests_and_comments(open(path).read())
+        for m in path_re.finditer(text):
+            head, tail, brace = m.group(1), m.group(2), m.group(3)
+            segs = [s for s in tail.split('::') if s]
+            names = [segs]
+            if brace:
+                # the top-level items of a `{...}` group, each a path of its own
+                depth, i, start, items = 1, m.end(), m.end(), []
+                while i < len(text) and depth:
+                    c = text[i]
+                    if c == '{':
+                        depth += 1
+                    elif c == '}':
+                        depth -= 1
+                    if (c == ',' and depth == 1) or depth == 0:
+                        items.append(text[start:i])
+                        start = i + 1
+                    i += 1
+                names = [segs + re.findall(r'\w+', it)[:1] for it in items if it.strip()]
+            for segs in names:
+                if head == 'crate':
+                    if segs[:len(prefix)] != prefix:
+                        continue
+                    target = segs[len(prefix):]
+                else:
+                    base = list(mod)
+                    ups = 1 if head == 'super' else 0
+                    while segs and segs[0] == 'super':
+                        ups += 1
+                        segs = segs[1:]
+                    if ups > len(base):
+                        continue  # above the folder: not a sibling
+                    target = base[:len(base) - ups] + segs
+                if target and target[0] in children and target[0] != mod[0]:
+                    edges[mod[0]].add(target[0])
+    return edges
+
+
+def top_level_graph(root):
+    """Edges among the top-level modules of a crate's src/: `crate::X` paths."""
+    def top(path):
+        rel = os.path.relpath(path, root)
+        part = rel.split(os.sep)[0]
+        return part[:-3] if part.endswith('.rs') else part
+    edges = {}
+    for dp, _, fs in os.walk(root):
+        for f in fs:
+            if not f.endswith('.rs') or f == 'tests.rs': continue
+            p = os.path.join(dp, f)
+            src = strip_tests_and_comments(open(p).read())
+            m = top(p)
+            for t in re.findall(r'crate::([a-z_]+)', src):
+                if t != m: edges.setdefault(m, set()).add(t)
+    return edges
+
+
+children_mode = len(sys.argv) > 2 and sys.argv[1] == '--children'
+if children_mode:
+    edges = children_graph(sys.argv[2])
+else:
+    edges = top_level_graph(sys.argv[1] if len(sys.argv) > 1 else 'crates/weir/src')
 mods = sorted(set(edges) | {t for v in edges.values() for t in v})
 # strongly connected components (Tarjan)
 idx = {}; low = {}; st = []; on = set(); comps = []; c = [0]
@@ -37,3 +122,5 @@ for v in mods:
 cycles = [sorted(c) for c in comps if len(c) > 1]
 for m in mods: print(f"{m} -> {', '.join(sorted(edges.get(m, ())))}")
 print("cycles:", cycles or "none")
+if children_mode and cycles:
+    sys.exit(1)

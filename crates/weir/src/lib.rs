@@ -132,6 +132,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod calendar;
 mod checkpoint;
 mod compress;
 mod engine;

@@ -14,9 +14,11 @@ use sqlparser::tokenizer::{Location, Span, Token, Tokenizer};
 
 use super::convert::IntWidth;
 use super::datetime::{Format, Part};
-use super::eval::{ArithOp, Case, CmpOp, Cx, InStrings, Like, LikeSource, Node, Target, Ty};
-use super::func::{self, Aux, Call, Func, FuncDef, RegexOptions, FUNCS};
+use super::eval::EvalContext;
+use super::func::{self, Func, FuncDef, Prepared, RegexOptions, FUNCS};
 use super::like::LikePattern;
+use super::node::{ArithOp, Call, Case, CastTarget, CmpOp, InStrings, Like, LikeSource, Node};
+use super::value::SqlType;
 use super::{ExprError, Value};
 use crate::record::{edit_distance, Columns, Record, RecordBuf};
 
@@ -127,7 +129,7 @@ fn parser_error(sql: &str, e: ParserError) -> ExprError {
     ExprError::new(format!("syntax error: {msg}"), offset)
 }
 
-type Compiled = Result<(Node, Ty), ExprError>;
+type Compiled = Result<(Node, SqlType), ExprError>;
 
 /// How deeply expressions may nest. Compiling, folding and evaluating recurse once per level,
 /// and sqlparser builds an operator chain (`a + a + ... + a`) without recursing, so without a
@@ -154,8 +156,8 @@ fn is_null_lit(node: &Node) -> bool {
 }
 
 /// Whether values of these static types can be compared (text converts to anything).
-fn comparable(a: Ty, b: Ty) -> bool {
-    use Ty::*;
+fn comparable(a: SqlType, b: SqlType) -> bool {
+    use SqlType::*;
     matches!(
         (a, b),
         (Null | Text, _)
@@ -167,23 +169,34 @@ fn comparable(a: Ty, b: Ty) -> bool {
 }
 
 /// Whether a cast from `from` to `to` can succeed for some value.
-fn castable(from: Ty, to: Target) -> bool {
-    use Ty::*;
+fn castable(from: SqlType, to: CastTarget) -> bool {
+    use SqlType::*;
     match from {
         Null | Text => true,
-        Int | Float | Bool => !matches!(to, Target::Date | Target::Timestamp | Target::Time),
-        Date => matches!(to, Target::Date | Target::Timestamp | Target::Text),
+        Int | Float | Bool => !matches!(
+            to,
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Time
+        ),
+        Date => matches!(
+            to,
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Text
+        ),
         Timestamp => matches!(
             to,
-            Target::Date | Target::Timestamp | Target::Time | Target::Text
+            CastTarget::Date | CastTarget::Timestamp | CastTarget::Time | CastTarget::Text
         ),
-        Time => matches!(to, Target::Time | Target::Text),
+        Time => matches!(to, CastTarget::Time | CastTarget::Text),
     }
 }
 
 /// Wraps `node` in a conversion from `from` to the unified type `to` when it needs one.
-fn coerce(node: Node, from: Ty, to: Ty) -> Node {
-    if from == to || from == Ty::Null || to == Ty::Null || to == Ty::Text || is_null_lit(&node) {
+fn coerce(node: Node, from: SqlType, to: SqlType) -> Node {
+    if from == to
+        || from == SqlType::Null
+        || to == SqlType::Null
+        || to == SqlType::Text
+        || is_null_lit(&node)
+    {
         return node;
     }
     Node::Coerce {
@@ -253,7 +266,7 @@ impl Compiler<'_> {
         let names: [String; 0] = [];
         // The run's value limit is not known here: a long constant text is left to be built
         // per record, where the limit applies and rejects the record.
-        let cx = Cx::new(&record, &names, FOLD_LIMIT);
+        let cx = EvalContext::new(&record, &names, FOLD_LIMIT);
         let value = node.eval(&cx).map(Value::into_owned);
         match value {
             Ok(v) => Ok(Node::Lit(v)),
@@ -320,10 +333,10 @@ impl Compiler<'_> {
             | AstValue::NationalStringLiteral(s)
             | AstValue::TripleSingleQuotedString(s)
             | AstValue::DollarQuotedString(ast::DollarQuotedString { value: s, .. }) => {
-                Ok((Node::Lit(Value::Str(s.clone().into())), Ty::Text))
+                Ok((Node::Lit(Value::Str(s.clone().into())), SqlType::Text))
             }
-            AstValue::Boolean(b) => Ok((Node::Lit(Value::Bool(*b)), Ty::Bool)),
-            AstValue::Null => Ok((Node::Lit(Value::Null), Ty::Null)),
+            AstValue::Boolean(b) => Ok((Node::Lit(Value::Bool(*b)), SqlType::Bool)),
+            AstValue::Null => Ok((Node::Lit(Value::Null), SqlType::Null)),
             other => Err(self.err(e, format!("unsupported literal {other}"))),
         }
     }
@@ -334,18 +347,18 @@ impl Compiler<'_> {
         let s: String = s.chars().filter(|&c| c != '_').collect();
         if func::is_integer_text(&s) {
             if let Ok(i) = s.parse::<i64>() {
-                return Ok((Node::Lit(Value::Int(i)), Ty::Int));
+                return Ok((Node::Lit(Value::Int(i)), SqlType::Int));
             }
         }
         match s.parse::<f64>() {
-            Ok(f) => Ok((Node::Lit(Value::Float(f)), Ty::Float)),
+            Ok(f) => Ok((Node::Lit(Value::Float(f)), SqlType::Float)),
             Err(_) => Err(self.err(e, format!("invalid number {s}"))),
         }
     }
 
-    fn check_condition(&self, ty: Ty, e: &Ast) -> Result<(), ExprError> {
+    fn check_condition(&self, ty: SqlType, e: &Ast) -> Result<(), ExprError> {
         match ty {
-            Ty::Date | Ty::Timestamp | Ty::Time => Err(self.err(
+            SqlType::Date | SqlType::Timestamp | SqlType::Time => Err(self.err(
                 e,
                 format!("a {} value cannot be used as a condition", ty.name()),
             )),
@@ -353,78 +366,53 @@ impl Compiler<'_> {
         }
     }
 
-    fn check_comparable(&self, a: Ty, b: Ty, e: &Ast) -> Result<(), ExprError> {
+    fn check_comparable(&self, a: SqlType, b: SqlType, e: &Ast) -> Result<(), ExprError> {
         if comparable(a, b) {
             return Ok(());
         }
         Err(self.err(e, format!("cannot compare {} with {}", a.name(), b.name())))
     }
 
+    /// One SQL expression, by kind: names, literals, operators, functions and `CASE` here;
+    /// predicates in [`Compiler::predicate`], SQL's keyword forms of functions in
+    /// [`Compiler::keyword_call`]. A kind with more than a line to it has a method of its own.
     fn expr_inner(&self, e: &Ast) -> Compiled {
         match e {
-            Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), Ty::Text)),
-            Ast::CompoundIdentifier(parts) => {
-                let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
-                Err(self.err(
-                    e,
-                    format!(
-                        "qualified name '{0}' is not supported; to name a column called that, quote it: \"{0}\"",
-                        full.join(".")
-                    ),
-                ))
-            }
+            Ast::Identifier(ident) => Ok((Node::Col(self.column(ident)?), SqlType::Text)),
+            Ast::CompoundIdentifier(parts) => Err(self.qualified_name(parts, e)),
             Ast::Value(v) => self.literal(&v.value, e),
-            Ast::TypedString(ts) => {
-                let to = self.data_type(&ts.data_type, e)?;
-                let Some(text) = ts.value.clone().into_string() else {
-                    return Err(self.err(e, "a typed literal needs a string"));
-                };
-                let node = Node::Cast {
-                    expr: Box::new(Node::Lit(Value::Str(text.into()))),
-                    to,
-                    lenient: false,
-                };
-                Ok((node, to.ty()))
-            }
+            Ast::TypedString(ts) => self.typed_string(ts, e),
             Ast::Nested(inner) => self.expr(inner),
             Ast::UnaryOp { op, expr } => self.unary(*op, expr, e),
             Ast::BinaryOp { left, op, right } => self.binary(left, op, right, e),
+            Ast::Function(f) => self.function(f, e),
+            Ast::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
+            other => self
+                .predicate(other)
+                .or_else(|| self.keyword_call(other))
+                .unwrap_or_else(|| Err(self.err(e, format!("unsupported expression: {other}")))),
+        }
+    }
+
+    /// A predicate (`IS`, `IN`, `BETWEEN`, `LIKE`, `SIMILAR TO`), or `None` for another kind.
+    fn predicate(&self, e: &Ast) -> Option<Compiled> {
+        Some(match e {
             Ast::IsNull(x) | Ast::IsNotNull(x) | Ast::IsUnknown(x) | Ast::IsNotUnknown(x) => {
-                let (n, _) = self.expr(x)?;
                 let negated = matches!(e, Ast::IsNotNull(_) | Ast::IsNotUnknown(_));
-                Ok((
-                    Node::IsNull {
-                        expr: Box::new(n),
-                        negated,
-                    },
-                    Ty::Bool,
-                ))
+                self.is_null(x, negated)
             }
             Ast::IsTrue(x) | Ast::IsNotTrue(x) | Ast::IsFalse(x) | Ast::IsNotFalse(x) => {
-                let (n, t) = self.expr(x)?;
-                self.check_condition(t, x)?;
                 let want = matches!(e, Ast::IsTrue(_) | Ast::IsNotTrue(_));
                 let negated = matches!(e, Ast::IsNotTrue(_) | Ast::IsNotFalse(_));
-                Ok((
-                    Node::IsBool {
-                        expr: Box::new(n),
-                        want,
-                        negated,
-                    },
-                    Ty::Bool,
-                ))
+                self.is_bool(x, want, negated)
             }
             Ast::IsDistinctFrom(a, b) | Ast::IsNotDistinctFrom(a, b) => {
-                let (na, ta) = self.expr(a)?;
-                let (nb, tb) = self.expr(b)?;
-                self.check_comparable(ta, tb, e)?;
-                Ok((
-                    Node::Distinct {
-                        args: Box::new([na, nb]),
-                        negated: matches!(e, Ast::IsNotDistinctFrom(..)),
-                    },
-                    Ty::Bool,
-                ))
+                self.distinct(a, b, matches!(e, Ast::IsNotDistinctFrom(..)), e)
             }
             Ast::In {
                 expr,
@@ -433,7 +421,9 @@ impl Compiler<'_> {
                 ..
             } => {
                 let InTarget::List(list) = target else {
-                    return Err(self.err(e, "IN takes a list of values here (no subqueries)"));
+                    return Some(Err(
+                        self.err(e, "IN takes a list of values here (no subqueries)")
+                    ));
                 };
                 self.in_list(expr, list, *negated)
             }
@@ -442,20 +432,7 @@ impl Compiler<'_> {
                 negated,
                 low,
                 high,
-            } => {
-                let (n, t) = self.expr(expr)?;
-                let (lo, tl) = self.expr(low)?;
-                let (hi, th) = self.expr(high)?;
-                self.check_comparable(t, tl, low)?;
-                self.check_comparable(t, th, high)?;
-                Ok((
-                    Node::Between {
-                        args: Box::new([n, lo, hi]),
-                        negated: *negated,
-                    },
-                    Ty::Bool,
-                ))
-            }
+            } => self.between(expr, low, high, *negated),
             Ast::Like {
                 negated,
                 any,
@@ -471,10 +448,16 @@ impl Compiler<'_> {
                 escape_char,
             } => {
                 if *any {
-                    return Err(self.err(e, "LIKE ANY is not supported"));
+                    return Some(Err(self.err(e, "LIKE ANY is not supported")));
                 }
-                let ci = matches!(e, Ast::ILike { .. });
-                self.like(expr, pattern, escape_char.as_deref(), ci, *negated)
+                let case_insensitive = matches!(e, Ast::ILike { .. });
+                self.like(
+                    expr,
+                    pattern,
+                    escape_char.as_deref(),
+                    case_insensitive,
+                    *negated,
+                )
             }
             Ast::SimilarTo {
                 negated,
@@ -483,11 +466,19 @@ impl Compiler<'_> {
                 escape_char,
             } => {
                 if escape_char.is_some() {
-                    return Err(self.err(e, "SIMILAR TO ... ESCAPE is not supported"));
+                    return Some(Err(self.err(e, "SIMILAR TO ... ESCAPE is not supported")));
                 }
-                let (node, _) = self.call_named("regexp_full_match", &[expr, pattern], e)?;
-                Ok(self.negate(node, *negated))
+                self.call_named("regexp_full_match", &[expr, pattern], e)
+                    .map(|(node, _)| self.negate(node, *negated))
             }
+            _ => return None,
+        })
+    }
+
+    /// A function written with SQL keywords (`CAST`, `EXTRACT`, `CEIL`/`FLOOR`, `POSITION`,
+    /// `SUBSTRING`, `TRIM`), or `None` for another kind.
+    fn keyword_call(&self, e: &Ast) -> Option<Compiled> {
+        Some(match e {
             Ast::Cast {
                 kind,
                 expr,
@@ -495,43 +486,17 @@ impl Compiler<'_> {
                 format,
             } => {
                 if format.is_some() {
-                    return Err(self.err(e, "CAST ... FORMAT is not supported"));
+                    return Some(Err(self.err(e, "CAST ... FORMAT is not supported")));
                 }
-                let to = self.data_type(data_type, e)?;
-                let (n, t) = self.expr(expr)?;
-                if !castable(t, to) {
-                    return Err(self.err(e, format!("cannot cast {} to {}", t.name(), to.name())));
-                }
-                let lenient = matches!(kind, CastKind::TryCast | CastKind::SafeCast);
-                Ok((
-                    Node::Cast {
-                        expr: Box::new(n),
-                        to,
-                        lenient,
-                    },
-                    to.ty(),
-                ))
+                self.cast(kind, expr, data_type, e)
             }
-            Ast::Extract { field, expr, .. } => {
-                let name = match field {
-                    DateTimeField::Custom(ident) => ident.value.clone(),
-                    other => other.to_string(),
-                };
-                let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
-                let (n, _) = self.expr(expr)?;
-                let aux = Aux {
-                    part: Some(part),
-                    ..Aux::default()
-                };
-                let ty = func::result_ty(Func::PartOf, &[], Some(part));
-                Ok((self.call_node(Func::PartOf, vec![n], aux), ty))
-            }
+            Ast::Extract { field, expr, .. } => self.extract(field, expr, e),
             Ast::Ceil { expr, field } | Ast::Floor { expr, field } => {
                 if !matches!(
                     field,
                     CeilFloorKind::DateTimeField(DateTimeField::NoDateTime)
                 ) {
-                    return Err(self.err(e, "CEIL/FLOOR take one argument"));
+                    return Some(Err(self.err(e, "CEIL/FLOOR take one argument")));
                 }
                 let name = if matches!(e, Ast::Ceil { .. }) {
                     "ceil"
@@ -546,57 +511,180 @@ impl Compiler<'_> {
                 substring_from,
                 substring_for,
                 ..
-            } => {
-                if substring_from.is_none() && substring_for.is_none() {
-                    let def = FUNCS
-                        .iter()
-                        .find(|d| d.name == "substr")
-                        .expect("substr is a function");
-                    self.check_arity(def, 1, self.at(e))?;
-                }
-                let one = Ast::value(AstValue::Number("1".into(), false));
-                let from = substring_from.as_deref().unwrap_or(&one);
-                match substring_for {
-                    Some(len) => self.call_named("substr", &[expr, from, len], e),
-                    None => self.call_named("substr", &[expr, from], e),
-                }
-            }
+            } => self.substring(expr, substring_from.as_deref(), substring_for.as_deref(), e),
             Ast::Trim {
                 trim_where,
                 trim_what,
                 expr,
                 trim_characters,
-            } => {
-                let name = match trim_where {
-                    None | Some(TrimWhereField::Both) => "trim",
-                    Some(TrimWhereField::Leading) => "ltrim",
-                    Some(TrimWhereField::Trailing) => "rtrim",
-                };
-                let chars: Vec<&Ast> = trim_what
-                    .as_deref()
-                    .into_iter()
-                    .chain(trim_characters.iter().flatten())
-                    .collect();
-                let mut args: Vec<&Ast> = vec![expr];
-                args.extend(chars);
-                self.call_named(name, &args, e)
-            }
-            Ast::Function(f) => self.function(f, e),
-            Ast::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => self.case(operand.as_deref(), conditions, else_result.as_deref(), e),
-            other => Err(self.err(e, format!("unsupported expression: {other}"))),
+            } => self.trim(
+                trim_where.as_ref(),
+                trim_what.as_deref(),
+                expr,
+                trim_characters.as_deref(),
+                e,
+            ),
+            _ => return None,
+        })
+    }
+
+    /// `a.b`: refused, with how to name a column called that.
+    fn qualified_name(&self, parts: &[Ident], e: &Ast) -> ExprError {
+        let full: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+        self.err(
+            e,
+            format!(
+                "qualified name '{0}' is not supported; to name a column called that, quote it: \"{0}\"",
+                full.join(".")
+            ),
+        )
+    }
+
+    /// `DATE '2024-01-31'` and the like: a cast of the text.
+    fn typed_string(&self, ts: &ast::TypedString, e: &Ast) -> Compiled {
+        let to = self.data_type(&ts.data_type, e)?;
+        let Some(text) = ts.value.clone().into_string() else {
+            return Err(self.err(e, "a typed literal needs a string"));
+        };
+        let node = Node::Cast {
+            expr: Box::new(Node::Lit(Value::Str(text.into()))),
+            to,
+            lenient: false,
+        };
+        Ok((node, to.sql_type()))
+    }
+
+    /// `x IS [NOT] NULL`, `x IS [NOT] UNKNOWN`.
+    fn is_null(&self, x: &Ast, negated: bool) -> Compiled {
+        let (n, _) = self.expr(x)?;
+        Ok((
+            Node::IsNull {
+                expr: Box::new(n),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `x IS [NOT] TRUE`, `x IS [NOT] FALSE`.
+    fn is_bool(&self, x: &Ast, want: bool, negated: bool) -> Compiled {
+        let (n, t) = self.expr(x)?;
+        self.check_condition(t, x)?;
+        Ok((
+            Node::IsBool {
+                expr: Box::new(n),
+                want,
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `a IS [NOT] DISTINCT FROM b`.
+    fn distinct(&self, a: &Ast, b: &Ast, negated: bool, e: &Ast) -> Compiled {
+        let (na, ta) = self.expr(a)?;
+        let (nb, tb) = self.expr(b)?;
+        self.check_comparable(ta, tb, e)?;
+        Ok((
+            Node::Distinct {
+                args: Box::new([na, nb]),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `x [NOT] BETWEEN low AND high`.
+    fn between(&self, expr: &Ast, low: &Ast, high: &Ast, negated: bool) -> Compiled {
+        let (n, t) = self.expr(expr)?;
+        let (lo, tl) = self.expr(low)?;
+        let (hi, th) = self.expr(high)?;
+        self.check_comparable(t, tl, low)?;
+        self.check_comparable(t, th, high)?;
+        Ok((
+            Node::Between {
+                args: Box::new([n, lo, hi]),
+                negated,
+            },
+            SqlType::Bool,
+        ))
+    }
+
+    /// `CAST(x AS type)`, `TRY_CAST`, `x::type`.
+    fn cast(&self, kind: &CastKind, expr: &Ast, data_type: &ast::DataType, e: &Ast) -> Compiled {
+        let to = self.data_type(data_type, e)?;
+        let (n, t) = self.expr(expr)?;
+        if !castable(t, to) {
+            return Err(self.err(e, format!("cannot cast {} to {}", t.name(), to.name())));
+        }
+        let lenient = matches!(kind, CastKind::TryCast | CastKind::SafeCast);
+        Ok((
+            Node::Cast {
+                expr: Box::new(n),
+                to,
+                lenient,
+            },
+            to.sql_type(),
+        ))
+    }
+
+    /// `EXTRACT(part FROM x)`: `date_part` with the part compiled.
+    fn extract(&self, field: &DateTimeField, expr: &Ast, e: &Ast) -> Compiled {
+        let name = match field {
+            DateTimeField::Custom(ident) => ident.value.clone(),
+            other => other.to_string(),
+        };
+        let part = func::parse_part(&name).map_err(|m| self.err(e, m))?;
+        let (n, _) = self.expr(expr)?;
+        let prepared = Prepared {
+            part: Some(part),
+            ..Prepared::default()
+        };
+        let ty = func::result_type(Func::PartOf, &[], Some(part));
+        Ok((self.call_node(Func::PartOf, vec![n], prepared), ty))
+    }
+
+    /// `SUBSTRING(x FROM start FOR length)`: `substr`.
+    fn substring(&self, expr: &Ast, from: Option<&Ast>, len: Option<&Ast>, e: &Ast) -> Compiled {
+        if from.is_none() && len.is_none() {
+            let def = FUNCS
+                .iter()
+                .find(|d| d.name == "substr")
+                .expect("substr is a function");
+            self.check_arity(def, 1, self.at(e))?;
+        }
+        let one = Ast::value(AstValue::Number("1".into(), false));
+        let from = from.unwrap_or(&one);
+        match len {
+            Some(len) => self.call_named("substr", &[expr, from, len], e),
+            None => self.call_named("substr", &[expr, from], e),
         }
     }
 
-    fn negate(&self, node: Node, negated: bool) -> (Node, Ty) {
+    /// `TRIM([BOTH|LEADING|TRAILING] [chars FROM] x)`: `trim`, `ltrim`, `rtrim`.
+    fn trim(
+        &self,
+        side: Option<&TrimWhereField>,
+        what: Option<&Ast>,
+        expr: &Ast,
+        characters: Option<&[Ast]>,
+        e: &Ast,
+    ) -> Compiled {
+        let name = match side {
+            None | Some(TrimWhereField::Both) => "trim",
+            Some(TrimWhereField::Leading) => "ltrim",
+            Some(TrimWhereField::Trailing) => "rtrim",
+        };
+        let mut args: Vec<&Ast> = vec![expr];
+        args.extend(what.into_iter().chain(characters.into_iter().flatten()));
+        self.call_named(name, &args, e)
+    }
+
+    fn negate(&self, node: Node, negated: bool) -> (Node, SqlType) {
         if negated {
-            (Node::Not(Box::new(node)), Ty::Bool)
+            (Node::Not(Box::new(node)), SqlType::Bool)
         } else {
-            (node, Ty::Bool)
+            (node, SqlType::Bool)
         }
     }
 
@@ -605,7 +693,7 @@ impl Compiler<'_> {
             UnaryOperator::Not => {
                 let (n, t) = self.expr(x)?;
                 self.check_condition(t, x)?;
-                Ok((Node::Not(Box::new(n)), Ty::Bool))
+                Ok((Node::Not(Box::new(n)), SqlType::Bool))
             }
             UnaryOperator::Minus => {
                 // `-9223372036854775808` is one literal, not the negation of an overflow.
@@ -615,10 +703,17 @@ impl Compiler<'_> {
                     }
                 }
                 let (n, t) = self.expr(x)?;
-                if !matches!(t, Ty::Int | Ty::Float | Ty::Text | Ty::Null) {
+                if !matches!(
+                    t,
+                    SqlType::Int | SqlType::Float | SqlType::Text | SqlType::Null
+                ) {
                     return Err(self.err(e, format!("cannot negate a {} value", t.name())));
                 }
-                let ty = if t == Ty::Text { Ty::Float } else { t };
+                let ty = if t == SqlType::Text {
+                    SqlType::Float
+                } else {
+                    t
+                };
                 Ok((Node::Neg(Box::new(n)), ty))
             }
             UnaryOperator::Plus => self.expr(x),
@@ -663,7 +758,7 @@ impl Compiler<'_> {
                 } else {
                     Node::Or(items)
                 };
-                Ok((node, Ty::Bool))
+                Ok((node, SqlType::Bool))
             }
             B::Eq | B::NotEq | B::Lt | B::LtEq | B::Gt | B::GtEq => {
                 let (a, ta) = self.expr(left)?;
@@ -677,7 +772,7 @@ impl Compiler<'_> {
                     B::Gt => CmpOp::Gt,
                     _ => CmpOp::Ge,
                 };
-                Ok((Node::Cmp(op, Box::new([a, b])), Ty::Bool))
+                Ok((Node::Cmp(op, Box::new([a, b])), SqlType::Bool))
             }
             B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::DuckIntegerDivide => {
                 let (a, ta) = self.expr(left)?;
@@ -698,12 +793,12 @@ impl Compiler<'_> {
             B::StringConcat => {
                 let (a, _) = self.expr(left)?;
                 let (b, _) = self.expr(right)?;
-                Ok((Node::Concat(Box::new([a, b])), Ty::Text))
+                Ok((Node::Concat(Box::new([a, b])), SqlType::Text))
             }
             B::PGRegexMatch | B::PGRegexNotMatch | B::PGRegexIMatch | B::PGRegexNotIMatch => {
-                let ci = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
+                let case_insensitive = matches!(op, B::PGRegexIMatch | B::PGRegexNotIMatch);
                 let negated = matches!(op, B::PGRegexNotMatch | B::PGRegexNotIMatch);
-                let node = if ci {
+                let node = if case_insensitive {
                     let i = Ast::value(AstValue::SingleQuotedString("i".into()));
                     self.call_named("regexp_matches", &[left, right, &i], e)?.0
                 } else {
@@ -712,17 +807,17 @@ impl Compiler<'_> {
                 Ok(self.negate(node, negated))
             }
             B::PGLikeMatch | B::PGNotLikeMatch | B::PGILikeMatch | B::PGNotILikeMatch => {
-                let ci = matches!(op, B::PGILikeMatch | B::PGNotILikeMatch);
+                let case_insensitive = matches!(op, B::PGILikeMatch | B::PGNotILikeMatch);
                 let negated = matches!(op, B::PGNotLikeMatch | B::PGNotILikeMatch);
-                self.like(left, right, None, ci, negated)
+                self.like(left, right, None, case_insensitive, negated)
             }
             other => Err(self.err(e, format!("unsupported operator {other}"))),
         }
     }
 
-    fn arith_ty(&self, op: ArithOp, a: Ty, b: Ty, e: &Ast) -> Result<Ty, ExprError> {
-        use Ty::*;
-        let temporal = |t: Ty| matches!(t, Date | Timestamp | Time);
+    fn arith_ty(&self, op: ArithOp, a: SqlType, b: SqlType, e: &Ast) -> Result<SqlType, ExprError> {
+        use SqlType::*;
+        let temporal = |t: SqlType| matches!(t, Date | Timestamp | Time);
         if temporal(a) || temporal(b) {
             return match (a, b, op) {
                 (Date, Int | Null, ArithOp::Add | ArithOp::Sub)
@@ -730,7 +825,7 @@ impl Compiler<'_> {
                 (Date, Date, ArithOp::Sub) => Ok(Int),
                 _ => Err(self.err(
                     e,
-                    format!("cannot compute {} {} {}", a.name(), symbol(op), b.name()),
+                    format!("cannot compute {} {} {}", a.name(), op.symbol(), b.name()),
                 )),
             };
         }
@@ -759,7 +854,7 @@ impl Compiler<'_> {
             nodes.push(n);
         }
         let all_strings = nodes.iter().all(|n| lit_str(n).is_some() || is_null_lit(n));
-        if tp == Ty::Text && all_strings && !nodes.is_empty() {
+        if tp == SqlType::Text && all_strings && !nodes.is_empty() {
             let mut strings: Vec<Box<str>> =
                 nodes.iter().filter_map(lit_str).map(Box::from).collect();
             strings.sort_unstable();
@@ -774,7 +869,7 @@ impl Compiler<'_> {
                     has_null,
                     negated,
                 })),
-                Ty::Bool,
+                SqlType::Bool,
             ));
         }
         Ok((
@@ -783,7 +878,7 @@ impl Compiler<'_> {
                 list: nodes,
                 negated,
             },
-            Ty::Bool,
+            SqlType::Bool,
         ))
     }
 
@@ -792,7 +887,7 @@ impl Compiler<'_> {
         expr: &Ast,
         pattern: &Ast,
         escape: Option<&Ast>,
-        ci: bool,
+        case_insensitive: bool,
         negated: bool,
     ) -> Compiled {
         let (n, _) = self.expr(expr)?;
@@ -814,7 +909,11 @@ impl Compiler<'_> {
         let (pn, _) = self.expr(pattern)?;
         let source = match lit_str(&pn) {
             Some(p) => {
-                let p = if ci { func::lower(p.into()) } else { p.into() };
+                let p = if case_insensitive {
+                    func::lower(p.into())
+                } else {
+                    p.into()
+                };
                 let compiled = LikePattern::new(&p, escape).map_err(|m| self.err(pattern, m))?;
                 LikeSource::Static(compiled)
             }
@@ -826,10 +925,10 @@ impl Compiler<'_> {
         let node = Node::Like(Box::new(Like {
             expr: n,
             pattern: source,
-            case_insensitive: ci,
+            case_insensitive,
             negated,
         }));
-        Ok((node, Ty::Bool))
+        Ok((node, SqlType::Bool))
     }
 
     fn case(
@@ -858,7 +957,7 @@ impl Compiler<'_> {
             Some(o) => Some(self.expr(o)?),
             None => None,
         };
-        let tys: Vec<Ty> = results
+        let tys: Vec<SqlType> = results
             .iter()
             .chain(otherwise.iter())
             .map(|(_, t)| *t)
@@ -878,8 +977,8 @@ impl Compiler<'_> {
     }
 
     /// The common type of branches: numbers widen to DOUBLE, text converts to the other type.
-    fn unify(&self, tys: &[Ty], what: &str, e: &Ast) -> Result<Ty, ExprError> {
-        use Ty::*;
+    fn unify(&self, tys: &[SqlType], what: &str, e: &Ast) -> Result<SqlType, ExprError> {
+        use SqlType::*;
         let mut t = Null;
         for &u in tys {
             t = match (t, u) {
@@ -900,7 +999,7 @@ impl Compiler<'_> {
         Ok(t)
     }
 
-    fn data_type(&self, dt: &ast::DataType, e: &Ast) -> Result<Target, ExprError> {
+    fn data_type(&self, dt: &ast::DataType, e: &Ast) -> Result<CastTarget, ExprError> {
         let full = dt.to_string().to_uppercase();
         let (base, params) = match full.find('(') {
             Some(i) => (full[..i].trim(), full[i + 1..].trim_end_matches(')')),
@@ -913,12 +1012,12 @@ impl Compiler<'_> {
             .collect::<Result<_, _>>()
             .map_err(|_| self.err(e, format!("invalid type {full}")))?;
         Ok(match base {
-            "BIGINT" | "INT8" | "LONG" | "INT64" => Target::Int(IntWidth::I64),
-            "INTEGER" | "INT" | "INT4" | "INT32" | "SIGNED" => Target::Int(IntWidth::I32),
-            "SMALLINT" | "INT2" | "INT16" | "SHORT" => Target::Int(IntWidth::I16),
-            "TINYINT" | "INT1" => Target::Int(IntWidth::I8),
+            "BIGINT" | "INT8" | "LONG" | "INT64" => CastTarget::Int(IntWidth::I64),
+            "INTEGER" | "INT" | "INT4" | "INT32" | "SIGNED" => CastTarget::Int(IntWidth::I32),
+            "SMALLINT" | "INT2" | "INT16" | "SHORT" => CastTarget::Int(IntWidth::I16),
+            "TINYINT" | "INT1" => CastTarget::Int(IntWidth::I8),
             "DOUBLE" | "DOUBLE PRECISION" | "FLOAT8" | "FLOAT" | "FLOAT4" | "REAL" | "FLOAT64" => {
-                Target::Float
+                CastTarget::Float
             }
             "DECIMAL" | "NUMERIC" | "DEC" => {
                 let (precision, scale) = match nums[..] {
@@ -930,14 +1029,14 @@ impl Compiler<'_> {
                 if precision == 0 || precision > 38 || scale > precision {
                     return Err(self.err(e, format!("invalid type {full}")));
                 }
-                Target::Decimal { precision, scale }
+                CastTarget::Decimal { precision, scale }
             }
             "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" | "CHARACTER VARYING" | "CHARACTER"
-            | "NVARCHAR" => Target::Text,
-            "BOOLEAN" | "BOOL" | "LOGICAL" => Target::Bool,
-            "DATE" => Target::Date,
-            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Target::Timestamp,
-            "TIME" | "TIME WITHOUT TIME ZONE" => Target::Time,
+            | "NVARCHAR" => CastTarget::Text,
+            "BOOLEAN" | "BOOL" | "LOGICAL" => CastTarget::Bool,
+            "DATE" => CastTarget::Date,
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => CastTarget::Timestamp,
+            "TIME" | "TIME WITHOUT TIME ZONE" => CastTarget::Time,
             _ => {
                 return Err(self.err(
                     e,
@@ -1034,39 +1133,19 @@ impl Compiler<'_> {
         self.call(def, args, e)
     }
 
-    fn call_node(&self, func: Func, args: Vec<Node>, aux: Aux) -> Node {
-        Node::Call(Box::new(Call { func, args, aux }))
+    fn call_node(&self, func: Func, args: Vec<Node>, prepared: Prepared) -> Node {
+        Node::Call(Box::new(Call {
+            func,
+            args,
+            prepared,
+        }))
     }
 
+    /// A call of a function of the table: its arguments compiled, their types unified where
+    /// the function returns one of them, and what literal arguments allow prepared.
     fn call(&self, def: &FuncDef, args: &[&Ast], e: &Ast) -> Compiled {
-        let mut nodes = Vec::with_capacity(args.len());
-        let mut tys = Vec::with_capacity(args.len());
-        let mut aux = Aux::default();
-        for (i, a) in args.iter().enumerate() {
-            // strptime(x, ['%d/%m/%Y', '%Y-%m-%d']) tries each format in turn.
-            if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
-                if let Ast::Array(array) = a {
-                    let mut texts = Vec::new();
-                    for elem in &array.elem {
-                        let (n, _) = self.expr(elem)?;
-                        let Some(text) = lit_str(&n) else {
-                            return Err(self.err(elem, "strptime formats must be string literals"));
-                        };
-                        aux.formats.push(self.parse_format(text, elem)?);
-                        texts.push(text.to_string());
-                    }
-                    if texts.is_empty() {
-                        return Err(self.err(a, "strptime needs at least one format"));
-                    }
-                    nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
-                    tys.push(Ty::Text);
-                    continue;
-                }
-            }
-            let (n, t) = self.expr(a)?;
-            nodes.push(n);
-            tys.push(t);
-        }
+        let mut prepared = Prepared::default();
+        let (mut nodes, mut tys) = self.call_args(def, args, &mut prepared)?;
         let func = def.func;
         let mut ty = None;
         match func {
@@ -1092,73 +1171,129 @@ impl Compiler<'_> {
                 ty = Some(unified);
             }
             Func::NullIf => self.check_comparable(tys[0], tys[1], e)?,
-            Func::RegexpMatches | Func::RegexpFullMatch => {
-                if let Some(opts) = self.literal_options(&nodes, 2, args)? {
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let full = func == Func::RegexpFullMatch;
-                        let re =
-                            func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
-                    }
-                }
-            }
-            Func::RegexpReplace => {
-                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
-                    aux.global = opts.global;
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let re =
-                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
-                    }
-                }
-                if let Some(r) = lit_str(&nodes[2]) {
-                    aux.replacement = Some(func::translate_replacement(r));
-                }
-            }
-            Func::RegexpExtract => {
-                if let Some(opts) = self.literal_options(&nodes, 3, args)? {
-                    if let Some(p) = lit_str(&nodes[1]) {
-                        let re =
-                            func::build_regex(p, opts, false).map_err(|m| self.err(args[1], m))?;
-                        aux.regex = Some(re);
-                    }
-                }
-            }
-            Func::Strptime | Func::TryStrptime if aux.formats.is_empty() => {
+            Func::RegexpMatches
+            | Func::RegexpFullMatch
+            | Func::RegexpReplace
+            | Func::RegexpExtract => self.prepare_regex(func, &nodes, args, &mut prepared)?,
+            Func::Strptime | Func::TryStrptime if prepared.formats.is_empty() => {
                 if let Some(text) = lit_str(&nodes[1]) {
-                    aux.formats.push(self.parse_format(text, args[1])?);
+                    prepared.formats.push(self.parse_format(text, args[1])?);
                 }
             }
             Func::Strftime => {
-                // DuckDB also takes strftime(format, value).
-                if tys[0] == Ty::Text && matches!(tys[1], Ty::Date | Ty::Timestamp) {
-                    nodes.swap(0, 1);
-                    tys.swap(0, 1);
-                }
-                if let Some(text) = lit_str(&nodes[1]) {
-                    let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
-                    aux.formats.push(f);
-                }
-                if matches!(tys[0], Ty::Time | Ty::Int | Ty::Float | Ty::Bool) {
-                    return Err(self.err(
-                        e,
-                        format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
-                    ));
-                }
+                self.prepare_strftime(&mut nodes, &mut tys, args, &mut prepared, e)?
             }
             Func::DatePart | Func::DateDiff | Func::DateTrunc => {
                 if let Some(name) = lit_str(&nodes[0]) {
-                    aux.part = Some(func::parse_part(name).map_err(|m| self.err(args[0], m))?);
+                    prepared.part = Some(func::parse_part(name).map_err(|m| self.err(args[0], m))?);
                 }
             }
             Func::PartOf => {
-                aux.part =
+                prepared.part =
                     Some(Part::parse(def.name).expect("part functions are named after parts"))
             }
             _ => {}
         }
-        let ty = ty.unwrap_or_else(|| func::result_ty(func, &tys, aux.part));
-        Ok((self.call_node(func, nodes, aux), ty))
+        let ty = ty.unwrap_or_else(|| func::result_type(func, &tys, prepared.part));
+        Ok((self.call_node(func, nodes, prepared), ty))
+    }
+
+    /// The arguments of a call, compiled, with their types. A list of formats as `strptime`'s
+    /// second argument (`['%d/%m/%Y', '%Y-%m-%d']`, tried in turn) goes into `prepared`.
+    fn call_args(
+        &self,
+        def: &FuncDef,
+        args: &[&Ast],
+        prepared: &mut Prepared,
+    ) -> Result<(Vec<Node>, Vec<SqlType>), ExprError> {
+        let mut nodes = Vec::with_capacity(args.len());
+        let mut tys = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            if i == 1 && matches!(def.func, Func::Strptime | Func::TryStrptime) {
+                if let Ast::Array(array) = a {
+                    let mut texts = Vec::new();
+                    for elem in &array.elem {
+                        let (n, _) = self.expr(elem)?;
+                        let Some(text) = lit_str(&n) else {
+                            return Err(self.err(elem, "strptime formats must be string literals"));
+                        };
+                        prepared.formats.push(self.parse_format(text, elem)?);
+                        texts.push(text.to_string());
+                    }
+                    if texts.is_empty() {
+                        return Err(self.err(a, "strptime needs at least one format"));
+                    }
+                    nodes.push(Node::Lit(Value::Str(texts.join("', '").into())));
+                    tys.push(SqlType::Text);
+                    continue;
+                }
+            }
+            let (n, t) = self.expr(a)?;
+            nodes.push(n);
+            tys.push(t);
+        }
+        Ok((nodes, tys))
+    }
+
+    /// A regex function's literal pattern compiled once (with its literal options), and
+    /// `regexp_replace`'s literal replacement translated.
+    fn prepare_regex(
+        &self,
+        func: Func,
+        nodes: &[Node],
+        args: &[&Ast],
+        prepared: &mut Prepared,
+    ) -> Result<(), ExprError> {
+        let options_at = if func == Func::RegexpReplace || func == Func::RegexpExtract {
+            3
+        } else {
+            2
+        };
+        if let Some(opts) = self.literal_options(nodes, options_at, args)? {
+            if func == Func::RegexpReplace {
+                prepared.global = opts.global;
+            }
+            if let Some(p) = lit_str(&nodes[1]) {
+                let full = func == Func::RegexpFullMatch;
+                let re = func::build_regex(p, opts, full).map_err(|m| self.err(args[1], m))?;
+                prepared.regex = Some(re);
+            }
+        }
+        if func == Func::RegexpReplace {
+            if let Some(r) = lit_str(&nodes[2]) {
+                prepared.replacement = Some(func::translate_replacement(r));
+            }
+        }
+        Ok(())
+    }
+
+    /// `strftime`'s literal format compiled; DuckDB also takes `strftime(format, value)`.
+    fn prepare_strftime(
+        &self,
+        nodes: &mut [Node],
+        tys: &mut [SqlType],
+        args: &[&Ast],
+        prepared: &mut Prepared,
+        e: &Ast,
+    ) -> Result<(), ExprError> {
+        if tys[0] == SqlType::Text && matches!(tys[1], SqlType::Date | SqlType::Timestamp) {
+            nodes.swap(0, 1);
+            tys.swap(0, 1);
+        }
+        if let Some(text) = lit_str(&nodes[1]) {
+            let f = Format::new(text).map_err(|m| self.err(args[1], m))?;
+            prepared.formats.push(f);
+        }
+        if matches!(
+            tys[0],
+            SqlType::Time | SqlType::Int | SqlType::Float | SqlType::Bool
+        ) {
+            return Err(self.err(
+                e,
+                format!("strftime takes a DATE or TIMESTAMP, not {}", tys[0].name()),
+            ));
+        }
+        Ok(())
     }
 
     fn parse_format(&self, text: &str, at: &Ast) -> Result<Format, ExprError> {
@@ -1183,17 +1318,6 @@ impl Compiler<'_> {
                 None => Ok(None),
             },
         }
-    }
-}
-
-fn symbol(op: ArithOp) -> &'static str {
-    match op {
-        ArithOp::Add => "+",
-        ArithOp::Sub => "-",
-        ArithOp::Mul => "*",
-        ArithOp::Div => "/",
-        ArithOp::IntDiv => "//",
-        ArithOp::Mod => "%",
     }
 }
 

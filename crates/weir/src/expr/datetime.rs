@@ -3,12 +3,10 @@
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert::{
-    date_days, date_from_days, days_from_civil, time_micros, ts_from_micros, ts_micros,
-    MICROS_PER_DAY,
-};
+use super::convert::{self, date_days, date_from_days, time_micros, ts_from_micros, ts_micros};
 use super::value::write_i64;
 use super::Value;
+use crate::calendar::{self, days_from_civil, MICROS_PER_DAY};
 
 /// A date or time value a date function takes.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +17,23 @@ pub(crate) enum Temporal {
 }
 
 impl Temporal {
+    /// A date function's argument: a DATE, TIMESTAMP or TIME as it is, text read as a
+    /// TIMESTAMP (or a TIME when it is one); `None` for anything else.
+    pub(crate) fn from_value(v: &Value<'_>) -> Option<Temporal> {
+        match v {
+            Value::Date(d) => Some(Temporal::Date(*d)),
+            Value::Timestamp(t) => Some(Temporal::Timestamp(*t)),
+            Value::Time(t) => Some(Temporal::Time(*t)),
+            Value::Str(s) => {
+                if let Some(t) = convert::parse_timestamp(s.as_bytes()) {
+                    return Some(Temporal::Timestamp(t));
+                }
+                convert::parse_time(s.as_bytes()).map(Temporal::Time)
+            }
+            _ => None,
+        }
+    }
+
     fn date(self) -> Option<Date> {
         match self {
             Temporal::Date(d) => Some(d),
@@ -314,18 +329,11 @@ pub(crate) fn date_trunc(part: Part, t: Temporal) -> Result<DateTime, String> {
         Part::Microsecond => floor(1),
         Part::IsoYear => {
             let w = d.iso_week_date();
-            let jan4 = days_from_civil(i64::from(w.year()), 1, 4);
-            let monday = jan4 - weekday_monday_one(jan4) + 1;
-            date_from_days(monday)
+            date_from_days(calendar::iso_year_start(i64::from(w.year())))
                 .map(|d| d.to_datetime(Time::midnight()))
                 .ok_or_else(|| "date out of range".to_string())
         }
     }
-}
-
-/// ISO weekday (Monday 1 .. Sunday 7) of a day count since 1970-01-01 (a Thursday).
-fn weekday_monday_one(days: i64) -> i64 {
-    (days + 3).rem_euclid(7) + 1
 }
 
 /// One item of a compiled strftime/strptime format.
@@ -724,42 +732,8 @@ impl Parsed {
                 self.second = v;
                 (v, r)
             }
-            Spec::Micros | Spec::Millis | Spec::Nanos => {
-                let width = match spec {
-                    Spec::Micros => 6,
-                    Spec::Millis => 3,
-                    _ => 9,
-                };
-                let n = s
-                    .iter()
-                    .take(width)
-                    .take_while(|b| b.is_ascii_digit())
-                    .count();
-                let (v, r) = num(s, 1, width)?;
-                // A fraction: '5' with %g is 500 ms.
-                let scaled = v * 10i64.pow((width - n) as u32);
-                self.micros = match spec {
-                    Spec::Micros => scaled,
-                    Spec::Millis => scaled * 1000,
-                    _ => scaled / 1000,
-                };
-                (v, r)
-            }
-            Spec::UtcOffset => {
-                let sign = match s.first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                let (h, r) = num(&s[1..], 2, 2)?;
-                let r2 = r.strip_prefix(b":").unwrap_or(r);
-                let (m, r) = match num(r2, 2, 2) {
-                    Some((m, r)) => (m, r),
-                    None => (0, r),
-                };
-                self.offset_minutes = sign * (h * 60 + m);
-                (0, r)
-            }
+            Spec::Micros | Spec::Millis | Spec::Nanos => self.fraction(spec, s)?,
+            Spec::UtcOffset => self.utc_offset(s)?,
             Spec::DayOfYear { .. } => {
                 let (v, r) = num(s, 1, 3)?;
                 self.yday = Some(v);
@@ -773,6 +747,46 @@ impl Parsed {
         };
         let _ = v;
         Some(rest)
+    }
+
+    /// `%f`, `%g`, `%n`: a fraction of a second in micro-, milli- or nanoseconds.
+    fn fraction<'s>(&mut self, spec: Spec, s: &'s [u8]) -> Option<(i64, &'s [u8])> {
+        let width = match spec {
+            Spec::Micros => 6,
+            Spec::Millis => 3,
+            _ => 9,
+        };
+        let n = s
+            .iter()
+            .take(width)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let (v, r) = num(s, 1, width)?;
+        // A fraction: '5' with %g is 500 ms.
+        let scaled = v * 10i64.pow((width - n) as u32);
+        self.micros = match spec {
+            Spec::Micros => scaled,
+            Spec::Millis => scaled * 1000,
+            _ => scaled / 1000,
+        };
+        Some((v, r))
+    }
+
+    /// `%z`: a UTC offset, `+hh[:mm]` or `-hh[:mm]`.
+    fn utc_offset<'s>(&mut self, s: &'s [u8]) -> Option<(i64, &'s [u8])> {
+        let sign = match s.first()? {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return None,
+        };
+        let (h, r) = num(&s[1..], 2, 2)?;
+        let r2 = r.strip_prefix(b":").unwrap_or(r);
+        let (m, r) = match num(r2, 2, 2) {
+            Some((m, r)) => (m, r),
+            None => (0, r),
+        };
+        self.offset_minutes = sign * (h * 60 + m);
+        Some((0, r))
     }
 
     fn finish(&self) -> Option<DateTime> {

@@ -1,253 +1,48 @@
-//! The compiled tree and its evaluation.
+//! The evaluator: walks the compiled tree ([`Node`]) for every record.
 //!
-//! A [`Node`] tree is built once by the compiler; evaluation walks it for every record. Values
-//! borrow from the record and from the tree, so a node that selects, trims or compares text does
-//! not allocate. Errors are boxed to keep `Result<Value, _>` small on the success path.
+//! The tree is built once by the compiler; evaluation walks it for every record, one `match`
+//! on the node. Values borrow from the record and from the tree, so a node that selects, trims
+//! or compares text does not allocate. Errors are boxed to keep `Result<Value, _>` small on the
+//! success path.
+//!
+//! Function calls: the forms that decide which arguments to evaluate or skip NULLs
+//! (`coalesce`, `if`, `nullif`, `greatest`, `least`, `concat`, `concat_ws`) are evaluated here;
+//! for every other function the arguments are evaluated here and [`func::call`] computes it
+//! on the values, and a [`FuncError`] it returns becomes an [`EvalError`] naming the column
+//! of the argument at fault.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert::{self, IntWidth, Num};
-use super::datetime::Temporal;
-use super::func::Call;
+use super::convert::{self, Num};
+use super::func::{self, Func, FuncError, MAX_STRICT_ARGS};
 use super::like::LikePattern;
+use super::node::{ArithOp, Call, CastTarget, InStrings, Like, LikeSource, Node};
+use super::value::SqlType;
 use super::{EvalError, Value};
 use crate::record::{Record, ValueKind};
 
-pub(crate) type Fail = Box<EvalError>;
-pub(crate) type R<'r> = Result<Value<'r>, Fail>;
-
-/// A static type, known at compile time. Columns are `Text` (a JSON Lines field may still hold
-/// a number or a boolean at run time; conversions handle both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ty {
-    Null,
-    Bool,
-    Int,
-    Float,
-    Text,
-    Date,
-    Timestamp,
-    Time,
-}
-
-impl Ty {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Ty::Null => "NULL",
-            Ty::Bool => "BOOLEAN",
-            Ty::Int => "BIGINT",
-            Ty::Float => "DOUBLE",
-            Ty::Text => "VARCHAR",
-            Ty::Date => "DATE",
-            Ty::Timestamp => "TIMESTAMP",
-            Ty::Time => "TIME",
-        }
-    }
-
-    pub(crate) fn is_numeric(self) -> bool {
-        matches!(self, Ty::Int | Ty::Float)
-    }
-}
-
-/// The type a `CAST` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Target {
-    Int(IntWidth),
-    Float,
-    /// `DECIMAL(p, s)`, held as a DOUBLE rounded to `s` digits (an approximation).
-    Decimal {
-        precision: u8,
-        scale: u8,
-    },
-    Text,
-    Bool,
-    Date,
-    Timestamp,
-    Time,
-}
-
-impl Target {
-    pub(crate) fn ty(self) -> Ty {
-        match self {
-            Target::Int(_) => Ty::Int,
-            Target::Float | Target::Decimal { .. } => Ty::Float,
-            Target::Text => Ty::Text,
-            Target::Bool => Ty::Bool,
-            Target::Date => Ty::Date,
-            Target::Timestamp => Ty::Timestamp,
-            Target::Time => Ty::Time,
-        }
-    }
-
-    pub(crate) fn name(self) -> String {
-        match self {
-            Target::Int(w) => w.name().to_string(),
-            Target::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-            other => other.ty().name().to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CmpOp {
-    fn test(self, o: Ordering) -> bool {
-        match self {
-            CmpOp::Eq => o == Ordering::Equal,
-            CmpOp::Ne => o != Ordering::Equal,
-            CmpOp::Lt => o == Ordering::Less,
-            CmpOp::Le => o != Ordering::Greater,
-            CmpOp::Gt => o == Ordering::Greater,
-            CmpOp::Ge => o != Ordering::Less,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArithOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    IntDiv,
-    Mod,
-}
-
-impl ArithOp {
-    fn symbol(self) -> &'static str {
-        match self {
-            ArithOp::Add => "+",
-            ArithOp::Sub => "-",
-            ArithOp::Mul => "*",
-            ArithOp::Div => "/",
-            ArithOp::IntDiv => "//",
-            ArithOp::Mod => "%",
-        }
-    }
-
-    fn verb(self) -> &'static str {
-        match self {
-            ArithOp::Add => "addition",
-            ArithOp::Sub => "subtraction",
-            ArithOp::Mul => "multiplication",
-            ArithOp::Div | ArithOp::IntDiv => "division",
-            ArithOp::Mod => "modulo",
-        }
-    }
-}
-
-/// The pattern of a `LIKE`: compiled once when it is a literal.
-#[derive(Debug, Clone)]
-pub(crate) enum LikeSource {
-    Static(LikePattern),
-    Dynamic { pattern: Node, escape: Option<char> },
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Like {
-    pub(crate) expr: Node,
-    pub(crate) pattern: LikeSource,
-    pub(crate) case_insensitive: bool,
-    pub(crate) negated: bool,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Case {
-    /// `CASE x WHEN ...` compares `x` with each `WHEN` value; without it each is a condition.
-    pub(crate) operand: Option<Node>,
-    pub(crate) whens: Vec<(Node, Node)>,
-    pub(crate) otherwise: Option<Node>,
-}
-
-/// `x IN ('a', 'b', ...)` with only string literals: compared as bytes without converting.
-#[derive(Debug, Clone)]
-pub(crate) struct InStrings {
-    pub(crate) probe: Node,
-    /// Sorted, for binary search when the list is long.
-    pub(crate) strings: Vec<Box<str>>,
-    /// The same list as nodes, for a probe that is not text (a JSON number).
-    pub(crate) list: Vec<Node>,
-    pub(crate) has_null: bool,
-    pub(crate) negated: bool,
-}
-
-/// A compiled expression.
-#[derive(Debug, Clone)]
-pub(crate) enum Node {
-    Lit(Value<'static>),
-    Col(usize),
-    Not(Box<Node>),
-    And(Vec<Node>),
-    Or(Vec<Node>),
-    Cmp(CmpOp, Box<[Node; 2]>),
-    Arith(ArithOp, Box<[Node; 2]>),
-    Neg(Box<Node>),
-    Concat(Box<[Node; 2]>),
-    In {
-        probe: Box<Node>,
-        list: Vec<Node>,
-        negated: bool,
-    },
-    InStrings(Box<InStrings>),
-    Between {
-        args: Box<[Node; 3]>,
-        negated: bool,
-    },
-    Like(Box<Like>),
-    IsNull {
-        expr: Box<Node>,
-        negated: bool,
-    },
-    IsBool {
-        expr: Box<Node>,
-        want: bool,
-        negated: bool,
-    },
-    Distinct {
-        args: Box<[Node; 2]>,
-        negated: bool,
-    },
-    Case(Box<Case>),
-    Cast {
-        expr: Box<Node>,
-        to: Target,
-        lenient: bool,
-    },
-    /// An implicit conversion the compiler inserted to unify branch types.
-    Coerce {
-        expr: Box<Node>,
-        to: Ty,
-    },
-    Call(Box<Call>),
-}
+pub(crate) type BoxedEvalError = Box<EvalError>;
+pub(crate) type EvalResult<'r> = Result<Value<'r>, BoxedEvalError>;
 
 /// What evaluation needs besides the tree: the record and the column names for messages.
-pub(crate) struct Cx<'r> {
+pub(crate) struct EvalContext<'r> {
     rec: &'r Record<'r>,
     names: &'r [String],
     /// The longest text value the expression may build, in bytes.
     limit: usize,
 }
 
-impl<'r> Cx<'r> {
-    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String], limit: usize) -> Cx<'r> {
-        Cx { rec, names, limit }
+impl<'r> EvalContext<'r> {
+    pub(crate) fn new(rec: &'r Record<'r>, names: &'r [String], limit: usize) -> EvalContext<'r> {
+        EvalContext { rec, names, limit }
     }
 
     /// Fails when a text value of `len` bytes (built or about to be) is past the limit.
     #[inline]
-    pub(crate) fn bound(&self, len: u128) -> Result<(), Fail> {
+    pub(crate) fn bound(&self, len: u128) -> Result<(), BoxedEvalError> {
         if len > self.limit as u128 {
             return Err(self.too_large(len));
         }
@@ -255,7 +50,7 @@ impl<'r> Cx<'r> {
     }
 
     #[cold]
-    fn too_large(&self, len: u128) -> Fail {
+    fn too_large(&self, len: u128) -> BoxedEvalError {
         Box::new(EvalError {
             column: None,
             value: String::new(),
@@ -270,7 +65,7 @@ impl<'r> Cx<'r> {
 
     /// A column's value: text, NULL, or for JSON Lines a typed scalar.
     #[inline]
-    fn column(&self, i: usize) -> R<'r> {
+    fn column(&self, i: usize) -> EvalResult<'r> {
         let Some(bytes) = self.rec.get(i) else {
             return Ok(Value::Null);
         };
@@ -344,7 +139,7 @@ impl<'r> Cx<'r> {
         }
     }
 
-    fn json(&self, i: usize, bytes: &'r [u8]) -> R<'r> {
+    fn json(&self, i: usize, bytes: &'r [u8]) -> EvalResult<'r> {
         match bytes.first() {
             Some(b't') if bytes == b"true" => Ok(Value::Bool(true)),
             Some(b'f') if bytes == b"false" => Ok(Value::Bool(false)),
@@ -372,7 +167,7 @@ impl<'r> Cx<'r> {
     }
 
     #[cold]
-    fn utf8_error(&self, i: usize, bytes: &[u8]) -> Fail {
+    fn utf8_error(&self, i: usize, bytes: &[u8]) -> BoxedEvalError {
         let name = self.name(Some(i));
         Box::new(EvalError {
             column: name.cloned(),
@@ -387,7 +182,7 @@ impl<'r> Cx<'r> {
 
     /// `cannot convert 'abc' (column age) to BIGINT`, naming the column `node` reads.
     #[cold]
-    pub(crate) fn convert_error(&self, node: &Node, value: &str, to: &str) -> Fail {
+    pub(crate) fn convert_error(&self, node: &Node, value: &str, to: &str) -> BoxedEvalError {
         let name = self.name(node.origin());
         let message = match name {
             Some(n) => format!("cannot convert '{value}' (column {n}) to {to}"),
@@ -403,7 +198,13 @@ impl<'r> Cx<'r> {
 
     /// Another problem with a value, naming the column `node` reads when there is one.
     #[cold]
-    pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> Fail {
+    pub(crate) fn error(&self, node: &Node, value: &Value<'_>, message: String) -> BoxedEvalError {
+        self.error_with_text(node, value.to_text().into_owned(), message)
+    }
+
+    /// [`EvalContext::error`] with the value already as text.
+    #[cold]
+    fn error_with_text(&self, node: &Node, value: String, message: String) -> BoxedEvalError {
         let name = self.name(node.origin());
         let message = match name {
             Some(n) => format!("{message} (column {n})"),
@@ -411,14 +212,14 @@ impl<'r> Cx<'r> {
         };
         Box::new(EvalError {
             column: name.cloned(),
-            value: value.to_text().into_owned(),
+            value,
             message,
             too_large: false,
         })
     }
 
     /// A number for a comparison: text is read exactly (BIGINT when integral).
-    fn cmp_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
+    fn number_to_compare(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
         match v {
             Value::Int(i) => Ok(Num::Int(*i)),
             Value::Float(f) => Ok(Num::Float(*f)),
@@ -433,53 +234,18 @@ impl<'r> Cx<'r> {
         }
     }
 
-    /// A number for arithmetic and numeric functions: text is read as DOUBLE.
-    pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, Fail> {
-        match v {
-            Value::Int(i) => Ok(Num::Int(*i)),
-            Value::Float(f) => Ok(Num::Float(*f)),
-            Value::Str(s) => convert::parse_f64(s.as_bytes())
-                .map(Num::Float)
-                .ok_or_else(|| self.convert_error(node, s, "DOUBLE")),
-            other => Err(self.convert_error(node, &other.to_text(), "DOUBLE")),
-        }
-    }
-
-    /// An integer argument (a position, a count, a number of digits).
-    pub(crate) fn int_arg(&self, v: &Value<'_>, node: &Node) -> Result<i64, Fail> {
-        match v {
-            Value::Int(i) => Ok(*i),
-            Value::Float(f) => convert::float_to_int(*f, IntWidth::I64)
-                .ok_or_else(|| self.convert_error(node, &v.to_text(), "BIGINT")),
-            Value::Bool(b) => Ok(i64::from(*b)),
-            Value::Str(s) => convert::parse_int(s.as_bytes())
-                .ok_or_else(|| self.convert_error(node, s, "BIGINT")),
-            other => Err(self.convert_error(node, &other.to_text(), "BIGINT")),
-        }
-    }
-
-    /// A date, timestamp or time argument; text is read as a TIMESTAMP (or a TIME when it is
-    /// one), a DATE stays a DATE.
-    pub(crate) fn temporal(&self, v: &Value<'_>, node: &Node) -> Result<Temporal, Fail> {
-        match v {
-            Value::Date(d) => Ok(Temporal::Date(*d)),
-            Value::Timestamp(t) => Ok(Temporal::Timestamp(*t)),
-            Value::Time(t) => Ok(Temporal::Time(*t)),
-            Value::Str(s) => {
-                if let Some(t) = convert::parse_timestamp(s.as_bytes()) {
-                    return Ok(Temporal::Timestamp(t));
-                }
-                if let Some(t) = convert::parse_time(s.as_bytes()) {
-                    return Ok(Temporal::Time(t));
-                }
-                Err(self.convert_error(node, s, "TIMESTAMP"))
-            }
-            other => Err(self.convert_error(node, &other.to_text(), "TIMESTAMP")),
-        }
+    /// A number for arithmetic: text is read as DOUBLE.
+    pub(crate) fn arith_num(&self, v: &Value<'_>, node: &Node) -> Result<Num, BoxedEvalError> {
+        v.to_number()
+            .ok_or_else(|| self.convert_error(node, &v.to_text(), "DOUBLE"))
     }
 
     /// SQL truthiness of a value computed by `node`.
-    pub(crate) fn truthy(&self, v: &Value<'_>, node: &Node) -> Result<Option<bool>, Fail> {
+    pub(crate) fn truthy(
+        &self,
+        v: &Value<'_>,
+        node: &Node,
+    ) -> Result<Option<bool>, BoxedEvalError> {
         match v {
             Value::Null => Ok(None),
             Value::Bool(b) => Ok(Some(*b)),
@@ -500,7 +266,7 @@ impl<'r> Cx<'r> {
         b: &Value<'_>,
         na: &Node,
         nb: &Node,
-    ) -> Result<Option<Ordering>, Fail> {
+    ) -> Result<Option<Ordering>, BoxedEvalError> {
         use Value as V;
         let o = match (a, b) {
             (V::Null, _) | (_, V::Null) => return Ok(None),
@@ -512,21 +278,22 @@ impl<'r> Cx<'r> {
             (V::Time(x), V::Time(y)) => x.cmp(y),
             (V::Date(x), V::Timestamp(y)) => x.to_datetime(Time::midnight()).cmp(y),
             (V::Timestamp(x), V::Date(y)) => x.cmp(&y.to_datetime(Time::midnight())),
-            (V::Str(s), V::Bool(y)) => self.str_bool(s, na)?.cmp(y),
-            (V::Bool(x), V::Str(s)) => x.cmp(&self.str_bool(s, nb)?),
-            (V::Str(s), V::Date(y)) => self.str_date(s, na)?.cmp(y),
-            (V::Date(x), V::Str(s)) => x.cmp(&self.str_date(s, nb)?),
-            (V::Str(s), V::Timestamp(y)) => self.str_ts(s, na)?.cmp(y),
-            (V::Timestamp(x), V::Str(s)) => x.cmp(&self.str_ts(s, nb)?),
-            (V::Str(s), V::Time(y)) => self.str_time(s, na)?.cmp(y),
-            (V::Time(x), V::Str(s)) => x.cmp(&self.str_time(s, nb)?),
+            (V::Str(s), V::Bool(y)) => self.text_as_bool(s, na)?.cmp(y),
+            (V::Bool(x), V::Str(s)) => x.cmp(&self.text_as_bool(s, nb)?),
+            (V::Str(s), V::Date(y)) => self.text_as_date(s, na)?.cmp(y),
+            (V::Date(x), V::Str(s)) => x.cmp(&self.text_as_date(s, nb)?),
+            (V::Str(s), V::Timestamp(y)) => self.text_as_timestamp(s, na)?.cmp(y),
+            (V::Timestamp(x), V::Str(s)) => x.cmp(&self.text_as_timestamp(s, nb)?),
+            (V::Str(s), V::Time(y)) => self.text_as_time(s, na)?.cmp(y),
+            (V::Time(x), V::Str(s)) => x.cmp(&self.text_as_time(s, nb)?),
             (
                 V::Int(_) | V::Float(_) | V::Bool(_) | V::Str(_),
                 V::Int(_) | V::Float(_) | V::Bool(_),
             )
-            | (V::Int(_) | V::Float(_), V::Str(_)) => {
-                num_cmp(self.cmp_num(a, na)?, self.cmp_num(b, nb)?)
-            }
+            | (V::Int(_) | V::Float(_), V::Str(_)) => num_cmp(
+                self.number_to_compare(a, na)?,
+                self.number_to_compare(b, nb)?,
+            ),
             _ => {
                 return Err(self.error(
                     na,
@@ -538,78 +305,78 @@ impl<'r> Cx<'r> {
         Ok(Some(o))
     }
 
-    fn str_bool(&self, s: &str, node: &Node) -> Result<bool, Fail> {
+    fn text_as_bool(&self, s: &str, node: &Node) -> Result<bool, BoxedEvalError> {
         convert::parse_bool(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "BOOLEAN"))
     }
 
-    fn str_date(&self, s: &str, node: &Node) -> Result<Date, Fail> {
+    fn text_as_date(&self, s: &str, node: &Node) -> Result<Date, BoxedEvalError> {
         convert::parse_date(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "DATE"))
     }
 
-    fn str_ts(&self, s: &str, node: &Node) -> Result<DateTime, Fail> {
+    fn text_as_timestamp(&self, s: &str, node: &Node) -> Result<DateTime, BoxedEvalError> {
         convert::parse_timestamp(s.as_bytes())
             .ok_or_else(|| self.convert_error(node, s, "TIMESTAMP"))
     }
 
-    fn str_time(&self, s: &str, node: &Node) -> Result<Time, Fail> {
+    fn text_as_time(&self, s: &str, node: &Node) -> Result<Time, BoxedEvalError> {
         convert::parse_time(s.as_bytes()).ok_or_else(|| self.convert_error(node, s, "TIME"))
     }
 
     /// `CAST(v AS to)` with DuckDB's rules; gives `v` back when it does not convert.
-    fn cast(&self, v: Value<'r>, to: Target) -> Result<Value<'r>, Value<'r>> {
+    fn cast(&self, v: Value<'r>, to: CastTarget) -> Result<Value<'r>, Value<'r>> {
         match (v, to) {
             (Value::Null, _) => Ok(Value::Null),
-            (v, Target::Text) => Ok(Value::Str(v.into_text())),
+            (v, CastTarget::Text) => Ok(Value::Str(v.into_text())),
             (v, to) => cast_value(&v, to).ok_or(v),
         }
     }
 
     /// An implicit conversion to a unified branch type.
-    fn coerce(&self, v: Value<'r>, to: Ty, node: &Node) -> R<'r> {
+    fn coerce(&self, v: Value<'r>, to: SqlType, node: &Node) -> EvalResult<'r> {
         use Value as V;
         Ok(match (v, to) {
             (V::Null, _) => V::Null,
-            (V::Int(i), Ty::Float) => V::Float(i as f64),
-            (V::Str(s), Ty::Float | Ty::Int) => match convert::parse_f64(s.as_bytes()) {
+            (V::Int(i), SqlType::Float) => V::Float(i as f64),
+            (V::Str(s), SqlType::Float | SqlType::Int) => match convert::parse_f64(s.as_bytes()) {
                 Some(f) => V::Float(f),
                 None => return Err(self.convert_error(node, &s, "DOUBLE")),
             },
-            (v @ V::Str(_), Ty::Bool | Ty::Date | Ty::Timestamp | Ty::Time) => {
+            (v @ V::Str(_), SqlType::Bool | SqlType::Date | SqlType::Timestamp | SqlType::Time) => {
                 let target = match to {
-                    Ty::Bool => Target::Bool,
-                    Ty::Date => Target::Date,
-                    Ty::Timestamp => Target::Timestamp,
-                    _ => Target::Time,
+                    SqlType::Bool => CastTarget::Bool,
+                    SqlType::Date => CastTarget::Date,
+                    SqlType::Timestamp => CastTarget::Timestamp,
+                    _ => CastTarget::Time,
                 };
                 match self.cast(v, target) {
                     Ok(v) => v,
                     Err(v) => return Err(self.convert_error(node, &v.to_text(), to.name())),
                 }
             }
-            (V::Date(d), Ty::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+            (V::Date(d), SqlType::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
             (v, _) => v,
         })
     }
 }
 
 /// A cast to a non-text type, with DuckDB's rules; `None` when the value does not convert.
-fn cast_value(v: &Value<'_>, to: Target) -> Option<Value<'static>> {
+fn cast_value(v: &Value<'_>, to: CastTarget) -> Option<Value<'static>> {
     use Value as V;
     Some(match (v, to) {
-        (V::Str(s), Target::Int(w)) => {
+        (V::Str(s), CastTarget::Int(w)) => {
             V::Int(convert::parse_int(s.as_bytes()).and_then(|v| w.check(v))?)
         }
-        (V::Int(i), Target::Int(w)) => V::Int(w.check(*i)?),
-        (V::Float(f), Target::Int(w)) => V::Int(convert::float_to_int(*f, w)?),
-        (V::Bool(b), Target::Int(_)) => V::Int(i64::from(*b)),
-        (V::Str(s), Target::Float) => V::Float(convert::parse_f64(s.as_bytes())?),
-        (V::Int(i), Target::Float) => V::Float(*i as f64),
-        (V::Float(f), Target::Float) => V::Float(*f),
-        (V::Bool(b), Target::Float) => V::Float(f64::from(u8::from(*b))),
-        (V::Str(s), Target::Decimal { precision, scale }) => {
+        (V::Int(i), CastTarget::Int(w)) => V::Int(w.check(*i)?),
+        (V::Float(f), CastTarget::Int(w)) => V::Int(convert::float_to_int(*f, w)?),
+        (V::Bool(b), CastTarget::Int(_)) => V::Int(i64::from(*b)),
+        (V::Str(s), CastTarget::Float) => V::Float(convert::parse_f64(s.as_bytes())?),
+        (V::Int(i), CastTarget::Float) => V::Float(*i as f64),
+        (V::Float(f), CastTarget::Float) => V::Float(*f),
+        (V::Bool(b), CastTarget::Float) => V::Float(f64::from(u8::from(*b))),
+        (V::Str(s), CastTarget::Decimal { precision, scale }) => {
             V::Float(convert::parse_decimal(s.as_bytes(), precision, scale)?)
         }
-        (V::Int(_) | V::Float(_) | V::Bool(_), Target::Decimal { precision, scale }) => {
+        (V::Int(_) | V::Float(_) | V::Bool(_), CastTarget::Decimal { precision, scale }) => {
             let f = match v {
                 V::Int(i) => *i as f64,
                 V::Float(f) => *f,
@@ -617,19 +384,19 @@ fn cast_value(v: &Value<'_>, to: Target) -> Option<Value<'static>> {
             };
             V::Float(convert::round_decimal(f, precision, scale)?)
         }
-        (V::Str(s), Target::Bool) => V::Bool(convert::parse_bool(s.as_bytes())?),
-        (V::Bool(b), Target::Bool) => V::Bool(*b),
-        (V::Int(i), Target::Bool) => V::Bool(*i != 0),
-        (V::Float(f), Target::Bool) => V::Bool(*f != 0.0),
-        (V::Str(s), Target::Date) => V::Date(convert::parse_date(s.as_bytes())?),
-        (V::Date(d), Target::Date) => V::Date(*d),
-        (V::Timestamp(t), Target::Date) => V::Date(t.date()),
-        (V::Str(s), Target::Timestamp) => V::Timestamp(convert::parse_timestamp(s.as_bytes())?),
-        (V::Date(d), Target::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
-        (V::Timestamp(t), Target::Timestamp) => V::Timestamp(*t),
-        (V::Str(s), Target::Time) => V::Time(convert::parse_time(s.as_bytes())?),
-        (V::Timestamp(t), Target::Time) => V::Time(t.time()),
-        (V::Time(t), Target::Time) => V::Time(*t),
+        (V::Str(s), CastTarget::Bool) => V::Bool(convert::parse_bool(s.as_bytes())?),
+        (V::Bool(b), CastTarget::Bool) => V::Bool(*b),
+        (V::Int(i), CastTarget::Bool) => V::Bool(*i != 0),
+        (V::Float(f), CastTarget::Bool) => V::Bool(*f != 0.0),
+        (V::Str(s), CastTarget::Date) => V::Date(convert::parse_date(s.as_bytes())?),
+        (V::Date(d), CastTarget::Date) => V::Date(*d),
+        (V::Timestamp(t), CastTarget::Date) => V::Date(t.date()),
+        (V::Str(s), CastTarget::Timestamp) => V::Timestamp(convert::parse_timestamp(s.as_bytes())?),
+        (V::Date(d), CastTarget::Timestamp) => V::Timestamp(d.to_datetime(Time::midnight())),
+        (V::Timestamp(t), CastTarget::Timestamp) => V::Timestamp(*t),
+        (V::Str(s), CastTarget::Time) => V::Time(convert::parse_time(s.as_bytes())?),
+        (V::Timestamp(t), CastTarget::Time) => V::Time(t.time()),
+        (V::Time(t), CastTarget::Time) => V::Time(*t),
         _ => return None,
     })
 }
@@ -664,7 +431,7 @@ fn int_float_cmp(x: i64, y: f64) -> Ordering {
 }
 
 /// Three-valued AND of two truth values.
-fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+fn three_valued_and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     match (a, b) {
         (Some(false), _) | (_, Some(false)) => Some(false),
         (Some(true), Some(true)) => Some(true),
@@ -677,9 +444,13 @@ fn bool_value(b: Option<bool>) -> Value<'static> {
 }
 
 /// Compares two nodes. A column's text meets a string literal as bytes and a number literal
-/// as a number without UTF-8 validation first; everything else goes through [`Cx::compare`].
+/// as a number without UTF-8 validation first; everything else goes through [`EvalContext::compare`].
 #[inline]
-fn compare_nodes<'r>(a: &'r Node, b: &'r Node, cx: &Cx<'r>) -> Result<Option<Ordering>, Fail> {
+fn compare_nodes<'r>(
+    a: &'r Node,
+    b: &'r Node,
+    cx: &EvalContext<'r>,
+) -> Result<Option<Ordering>, BoxedEvalError> {
     match (a, b) {
         (Node::Col(i), Node::Lit(lit)) => {
             if let Some(o) = cx.column_vs_literal(*i, lit) {
@@ -719,7 +490,7 @@ fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl InStrings {
-    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    fn truth<'r>(&'r self, cx: &EvalContext<'r>) -> Result<Option<bool>, BoxedEvalError> {
         let text = match &self.probe {
             Node::Col(i) => cx.column_text(*i),
             _ => None,
@@ -770,14 +541,14 @@ impl InStrings {
 }
 
 impl Like {
-    fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    fn truth<'r>(&'r self, cx: &EvalContext<'r>) -> Result<Option<bool>, BoxedEvalError> {
         let v = self.expr.eval(cx)?;
         if v.is_null() {
             return Ok(None);
         }
         let text = v.into_text();
         let text = if self.case_insensitive {
-            super::func::lower(text)
+            func::lower(text)
         } else {
             text
         };
@@ -790,7 +561,7 @@ impl Like {
                 }
                 let mut ptext = pv.into_text();
                 if self.case_insensitive {
-                    ptext = super::func::lower(ptext);
+                    ptext = func::lower(ptext);
                 }
                 let p = LikePattern::new(&ptext, *escape)
                     .map_err(|m| cx.error(pattern, &Value::Str(ptext.clone()), m))?;
@@ -803,7 +574,7 @@ impl Like {
 
 impl Node {
     /// Evaluates the node for the record in `cx`.
-    pub(crate) fn eval<'r>(&'r self, cx: &Cx<'r>) -> R<'r> {
+    pub(crate) fn eval<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
         match self {
             Node::Lit(v) => Ok(v.borrowed()),
             Node::Col(i) => cx.column(*i),
@@ -901,7 +672,10 @@ impl Node {
     }
 
     /// Evaluates the node as a condition.
-    pub(crate) fn truth<'r>(&'r self, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+    pub(crate) fn truth<'r>(
+        &'r self,
+        cx: &EvalContext<'r>,
+    ) -> Result<Option<bool>, BoxedEvalError> {
         match self {
             Node::And(items) => three_valued(items, false, cx),
             Node::Or(items) => three_valued(items, true, cx),
@@ -940,7 +714,7 @@ impl Node {
                 let (l, h) = (lo.eval(cx)?, hi.eval(cx)?);
                 let ge = cx.compare(&v, &l, e, lo)?.map(|o| o != Ordering::Less);
                 let le = cx.compare(&v, &h, e, hi)?.map(|o| o != Ordering::Greater);
-                let r = and3(ge, le);
+                let r = three_valued_and(ge, le);
                 Ok(if *negated { r.map(|b| !b) } else { r })
             }
             Node::Like(like) => like.truth(cx),
@@ -965,19 +739,25 @@ impl Node {
         }
     }
 
-    fn cast<'r>(&'r self, expr: &'r Node, to: Target, lenient: bool, cx: &Cx<'r>) -> R<'r> {
+    fn cast<'r>(
+        &'r self,
+        expr: &'r Node,
+        to: CastTarget,
+        lenient: bool,
+        cx: &EvalContext<'r>,
+    ) -> EvalResult<'r> {
         // A column's text converts to a number or a date without UTF-8 validation first.
         if let Node::Col(i) = expr {
             if let Some(bytes) = cx.column_text(*i) {
                 let fast = match to {
-                    Target::Int(w) => Some(
+                    CastTarget::Int(w) => Some(
                         convert::parse_int(bytes)
                             .and_then(|v| w.check(v))
                             .map(Value::Int),
                     ),
-                    Target::Float => Some(convert::parse_f64(bytes).map(Value::Float)),
-                    Target::Date => Some(convert::parse_date(bytes).map(Value::Date)),
-                    Target::Timestamp => {
+                    CastTarget::Float => Some(convert::parse_f64(bytes).map(Value::Float)),
+                    CastTarget::Date => Some(convert::parse_date(bytes).map(Value::Date)),
+                    CastTarget::Timestamp => {
                         Some(convert::parse_timestamp(bytes).map(Value::Timestamp))
                     }
                     _ => None,
@@ -1004,7 +784,12 @@ impl Node {
         }
     }
 
-    fn arith<'r>(&'r self, op: ArithOp, args: &'r [Node; 2], cx: &Cx<'r>) -> R<'r> {
+    fn arith<'r>(
+        &'r self,
+        op: ArithOp,
+        args: &'r [Node; 2],
+        cx: &EvalContext<'r>,
+    ) -> EvalResult<'r> {
         let [a, b] = args;
         // A column's text and a number literal: no UTF-8 validation, no intermediate values.
         // NULLs and text that is not a number take the general path below (for the error).
@@ -1028,70 +813,13 @@ impl Node {
         if vb.is_null() {
             return Ok(Value::Null);
         }
-        // Date arithmetic: DATE ± days, DATE - DATE.
-        match (&va, &vb, op) {
-            (Value::Date(d), Value::Int(n), ArithOp::Add | ArithOp::Sub)
-            | (Value::Int(n), Value::Date(d), ArithOp::Add) => {
-                let n = if op == ArithOp::Sub {
-                    n.checked_neg()
-                } else {
-                    Some(*n)
-                };
-                let days = n.and_then(|n| convert::date_days(*d).checked_add(n));
-                return days
-                    .and_then(convert::date_from_days)
-                    .map(Value::Date)
-                    .ok_or_else(|| cx.error(self, &va, "date out of range".into()));
-            }
-            (Value::Date(x), Value::Date(y), ArithOp::Sub) => {
-                return Ok(Value::Int(convert::date_days(*x) - convert::date_days(*y)))
-            }
-            (Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _, _)
-            | (_, Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _) => {
-                return Err(cx.error(
-                    self,
-                    &va,
-                    format!(
-                        "cannot compute {} {} {}",
-                        va.type_name(),
-                        op.symbol(),
-                        vb.type_name()
-                    ),
-                ))
-            }
-            _ => {}
+        if let Some(result) = self.date_arith(op, &va, &vb, cx) {
+            return result;
         }
         let na = cx.arith_num(&va, a)?;
         let nb = cx.arith_num(&vb, b)?;
         match (na, nb) {
-            (Num::Int(x), Num::Int(y)) => {
-                let r = match op {
-                    ArithOp::Add => x.checked_add(y),
-                    ArithOp::Sub => x.checked_sub(y),
-                    ArithOp::Mul => x.checked_mul(y),
-                    ArithOp::Div => return Ok(Value::Float(x as f64 / y as f64)),
-                    ArithOp::IntDiv | ArithOp::Mod if y == 0 => {
-                        return Err(cx.error(
-                            self,
-                            &va,
-                            format!("division by zero in {x} {} {y}", op.symbol()),
-                        ))
-                    }
-                    ArithOp::IntDiv => x.checked_div(y),
-                    ArithOp::Mod => Some(x.wrapping_rem(y)),
-                };
-                r.map(Value::Int).ok_or_else(|| {
-                    cx.error(
-                        self,
-                        &va,
-                        format!(
-                            "Overflow in {} of BIGINT ({x} {} {y})",
-                            op.verb(),
-                            op.symbol()
-                        ),
-                    )
-                })
-            }
+            (Num::Int(x), Num::Int(y)) => self.int_arith(op, x, y, &va, cx),
             (x, y) => {
                 let (x, y) = (x.as_f64(), y.as_f64());
                 Ok(Value::Float(match op {
@@ -1110,73 +838,94 @@ impl Node {
         }
     }
 
-    /// Adds the columns the node reads to `out`.
-    pub(crate) fn columns(&self, out: &mut Vec<usize>) {
-        self.visit(&mut |n| {
-            if let Node::Col(i) = n {
-                out.push(*i);
+    /// Date arithmetic (DATE ± days, DATE - DATE), and the refusal of any other arithmetic on
+    /// dates and times; `None` when neither value is a date or time.
+    #[inline]
+    fn date_arith(
+        &self,
+        op: ArithOp,
+        va: &Value<'_>,
+        vb: &Value<'_>,
+        cx: &EvalContext<'_>,
+    ) -> Option<Result<Value<'static>, BoxedEvalError>> {
+        match (va, vb, op) {
+            (Value::Date(d), Value::Int(n), ArithOp::Add | ArithOp::Sub)
+            | (Value::Int(n), Value::Date(d), ArithOp::Add) => {
+                let n = if op == ArithOp::Sub {
+                    n.checked_neg()
+                } else {
+                    Some(*n)
+                };
+                let days = n.and_then(|n| convert::date_days(*d).checked_add(n));
+                Some(
+                    days.and_then(convert::date_from_days)
+                        .map(Value::Date)
+                        .ok_or_else(|| cx.error(self, va, "date out of range".into())),
+                )
             }
-        });
-    }
-
-    /// The one column the node reads, if it reads exactly one: the column named in errors.
-    pub(crate) fn origin(&self) -> Option<usize> {
-        let mut cols = Vec::new();
-        self.columns(&mut cols);
-        cols.sort_unstable();
-        cols.dedup();
-        match cols[..] {
-            [c] => Some(c),
+            (Value::Date(x), Value::Date(y), ArithOp::Sub) => Some(Ok(Value::Int(
+                convert::date_days(*x) - convert::date_days(*y),
+            ))),
+            (Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _, _)
+            | (_, Value::Date(_) | Value::Timestamp(_) | Value::Time(_), _) => Some(Err(cx.error(
+                self,
+                va,
+                format!(
+                    "cannot compute {} {} {}",
+                    va.type_name(),
+                    op.symbol(),
+                    vb.type_name()
+                ),
+            ))),
             _ => None,
         }
     }
 
-    fn visit(&self, f: &mut dyn FnMut(&Node)) {
-        f(self);
-        match self {
-            Node::Lit(_) | Node::Col(_) => {}
-            Node::Not(e) | Node::Neg(e) => e.visit(f),
-            Node::IsNull { expr, .. }
-            | Node::IsBool { expr, .. }
-            | Node::Cast { expr, .. }
-            | Node::Coerce { expr, .. } => expr.visit(f),
-            Node::And(items) | Node::Or(items) => items.iter().for_each(|n| n.visit(f)),
-            Node::Cmp(_, args) | Node::Arith(_, args) | Node::Concat(args) => {
-                args.iter().for_each(|n| n.visit(f))
+    /// BIGINT arithmetic: overflow and division by zero are errors, `/` is a DOUBLE division.
+    fn int_arith(
+        &self,
+        op: ArithOp,
+        x: i64,
+        y: i64,
+        va: &Value<'_>,
+        cx: &EvalContext<'_>,
+    ) -> EvalResult<'static> {
+        let r = match op {
+            ArithOp::Add => x.checked_add(y),
+            ArithOp::Sub => x.checked_sub(y),
+            ArithOp::Mul => x.checked_mul(y),
+            ArithOp::Div => return Ok(Value::Float(x as f64 / y as f64)),
+            ArithOp::IntDiv | ArithOp::Mod if y == 0 => {
+                return Err(cx.error(
+                    self,
+                    va,
+                    format!("division by zero in {x} {} {y}", op.symbol()),
+                ))
             }
-            Node::Distinct { args, .. } => args.iter().for_each(|n| n.visit(f)),
-            Node::Between { args, .. } => args.iter().for_each(|n| n.visit(f)),
-            Node::In { probe, list, .. } => {
-                probe.visit(f);
-                list.iter().for_each(|n| n.visit(f));
-            }
-            Node::InStrings(node) => node.probe.visit(f),
-            Node::Like(like) => {
-                like.expr.visit(f);
-                if let LikeSource::Dynamic { pattern, .. } = &like.pattern {
-                    pattern.visit(f);
-                }
-            }
-            Node::Case(case) => {
-                if let Some(o) = &case.operand {
-                    o.visit(f);
-                }
-                for (w, r) in &case.whens {
-                    w.visit(f);
-                    r.visit(f);
-                }
-                if let Some(o) = &case.otherwise {
-                    o.visit(f);
-                }
-            }
-            Node::Call(call) => call.args.iter().for_each(|n| n.visit(f)),
-        }
+            ArithOp::IntDiv => x.checked_div(y),
+            ArithOp::Mod => Some(x.wrapping_rem(y)),
+        };
+        r.map(Value::Int).ok_or_else(|| {
+            cx.error(
+                self,
+                va,
+                format!(
+                    "Overflow in {} of BIGINT ({x} {} {y})",
+                    op.verb(),
+                    op.symbol()
+                ),
+            )
+        })
     }
 }
 
 /// SQL's three-valued AND (`decisive` false) and OR (`decisive` true): the first item equal to
 /// `decisive` decides; otherwise any NULL makes the result NULL.
-fn three_valued<'r>(items: &'r [Node], decisive: bool, cx: &Cx<'r>) -> Result<Option<bool>, Fail> {
+fn three_valued<'r>(
+    items: &'r [Node],
+    decisive: bool,
+    cx: &EvalContext<'r>,
+) -> Result<Option<bool>, BoxedEvalError> {
     let mut unknown = false;
     for item in items {
         match item.truth(cx)? {
@@ -1186,4 +935,153 @@ fn three_valued<'r>(items: &'r [Node], decisive: bool, cx: &Cx<'r>) -> Result<Op
         }
     }
     Ok(if unknown { None } else { Some(!decisive) })
+}
+
+/// Function calls. The forms that choose which arguments to evaluate, or skip NULLs, are
+/// evaluated here (as xan's special functions are by its interpreter); every other function is
+/// strict: its arguments are evaluated here, then [`func::call`] computes it on the values.
+impl Call {
+    fn arg(&self, i: usize) -> &Node {
+        &self.args[i]
+    }
+
+    /// Evaluates the call for the record in `cx`.
+    pub(crate) fn eval<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        match self.func {
+            Func::Coalesce => {
+                for node in &self.args {
+                    let v = node.eval(cx)?;
+                    if !v.is_null() {
+                        return Ok(v);
+                    }
+                }
+                Ok(Value::Null)
+            }
+            Func::If => {
+                if self.arg(0).truth(cx)? == Some(true) {
+                    self.arg(1).eval(cx)
+                } else {
+                    self.arg(2).eval(cx)
+                }
+            }
+            Func::NullIf => {
+                let v = self.arg(0).eval(cx)?;
+                if v.is_null() {
+                    return Ok(v);
+                }
+                let w = self.arg(1).eval(cx)?;
+                if cx.compare(&v, &w, self.arg(0), self.arg(1))? == Some(Ordering::Equal) {
+                    return Ok(Value::Null);
+                }
+                Ok(v)
+            }
+            Func::Greatest | Func::Least => self.extreme(cx),
+            Func::Concat => self.concat(cx),
+            Func::ConcatWs => self.concat_ws(cx),
+            _ => self.strict(cx),
+        }
+    }
+
+    /// `greatest`/`least`: the largest or smallest value that is not NULL.
+    fn extreme<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let want = if self.func == Func::Greatest {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        };
+        let mut best: Option<(Value<'r>, &Node)> = None;
+        for node in &self.args {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            let better = match &best {
+                None => true,
+                Some((b, bn)) => cx.compare(&v, b, node, bn)? == Some(want),
+            };
+            if better {
+                best = Some((v, node));
+            }
+        }
+        Ok(best.map_or(Value::Null, |(v, _)| v))
+    }
+
+    /// `concat`: the arguments' text, NULLs skipped; one argument's text stays borrowed.
+    fn concat<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let mut first: Option<Cow<'r, str>> = None;
+        let mut out: Option<String> = None;
+        for node in &self.args {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            let t = v.into_text();
+            if let Some(o) = &mut out {
+                o.push_str(&t);
+            } else if let Some(f) = first.take() {
+                let mut o = f.into_owned();
+                o.push_str(&t);
+                out = Some(o);
+            } else {
+                first = Some(t);
+            }
+        }
+        Ok(Value::Str(match (out, first) {
+            (Some(o), _) => Cow::Owned(o),
+            (None, Some(f)) => f,
+            (None, None) => Cow::Borrowed(""),
+        }))
+    }
+
+    /// `concat_ws(separator, ...)`: the arguments' text between separators, NULLs skipped.
+    fn concat_ws<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let sep = self.arg(0).eval(cx)?;
+        if sep.is_null() {
+            return Ok(Value::Null);
+        }
+        let sep = sep.into_text();
+        let mut out = String::new();
+        let mut any = false;
+        for node in &self.args[1..] {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                continue;
+            }
+            if any {
+                out.push_str(&sep);
+            }
+            out.push_str(&v.to_text());
+            any = true;
+        }
+        Ok(Value::Str(Cow::Owned(out)))
+    }
+
+    /// A strict function: NULL when any argument is NULL, else computed on the values.
+    fn strict<'r>(&'r self, cx: &EvalContext<'r>) -> EvalResult<'r> {
+        let mut args: [Value<'r>; MAX_STRICT_ARGS] =
+            [Value::Null, Value::Null, Value::Null, Value::Null];
+        for (i, node) in self.args.iter().enumerate() {
+            let v = node.eval(cx)?;
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            args[i] = v;
+        }
+        func::call(self.func, args, self.args.len(), &self.prepared, cx.limit)
+            .map_err(|e| self.refused(cx, *e))
+    }
+
+    /// A function's refusal as an evaluation error, naming the column its argument reads.
+    #[cold]
+    fn refused(&self, cx: &EvalContext<'_>, e: FuncError) -> BoxedEvalError {
+        match e {
+            FuncError::Convert { arg, value, to } => cx.convert_error(&self.args[arg], &value, &to),
+            FuncError::Invalid {
+                arg,
+                value,
+                message,
+            } => cx.error_with_text(&self.args[arg], value, message),
+            FuncError::TooLarge(len) => cx.too_large(len),
+        }
+    }
 }

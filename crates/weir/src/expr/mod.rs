@@ -38,12 +38,18 @@
 //!   ZONE`; `%Z`, `%U`, `%W`, `%V`, `%G` are not parsed (they are formatted).
 //! - `**` is not parsed (sqlparser); `^` is exponentiation, as in DuckDB.
 
+// The layout, xan's moonblade's: `compile` turns SQL text into the tree of `node`, which `eval`
+// walks per record; `func` is the function table and the strict functions, by family, on
+// evaluated values (it never sees the tree or the evaluator); `value`, `convert`, `datetime`
+// and `like` are below them all. The children import one another without a cycle
+// (`contrib/tools/module_cycles.py --children crates/weir/src/expr`).
 mod compile;
 mod convert;
 mod datetime;
 mod eval;
 mod func;
 mod like;
+mod node;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -70,7 +76,7 @@ pub const DEFAULT_VALUE_LIMIT: usize = 64 << 20;
 /// What an [`Expr`] shares between its clones.
 struct Program {
     sql: String,
-    root: eval::Node,
+    root: node::Node,
     columns_used: Vec<usize>,
     /// The input column names, for error messages.
     names: Vec<String>,
@@ -100,7 +106,7 @@ impl Expr {
     /// The value borrows from the record (column text, slices of it) and from the expression
     /// (string literals), so evaluation allocates only when a function builds new text.
     pub fn eval<'r>(&'r self, record: &'r Record<'_>) -> Result<Value<'r>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names, self.limit);
+        let cx = eval::EvalContext::new(record, &self.program.names, self.limit);
         self.program.root.eval(&cx).map_err(|e| *e)
     }
 
@@ -109,7 +115,7 @@ impl Expr {
     /// A non-boolean result is converted as DuckDB does in `WHERE` (numbers are true when not
     /// zero, text must read as a boolean); a failure names the column the value came from.
     pub fn eval_truthy(&self, record: &Record<'_>) -> Result<Option<bool>, EvalError> {
-        let cx = eval::Cx::new(record, &self.program.names, self.limit);
+        let cx = eval::EvalContext::new(record, &self.program.names, self.limit);
         self.program.root.truth(&cx).map_err(|e| *e)
     }
 

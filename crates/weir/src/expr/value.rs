@@ -1,10 +1,10 @@
-//! The values expressions compute, and how they are written as text.
+//! The values expressions compute, their static types, and how they are written as text.
 
 use std::borrow::Cow;
 
 use jiff::civil::{Date, DateTime, Time};
 
-use super::convert;
+use super::convert::{self, IntWidth, Num};
 use super::EvalError;
 
 /// A SQL value. Text borrows from the record or the expression where it can.
@@ -30,6 +30,30 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
+    /// The number arithmetic and numeric functions read: text as DOUBLE; `None` for a value
+    /// that is not one.
+    #[inline]
+    pub(crate) fn to_number(&self) -> Option<Num> {
+        match self {
+            Value::Int(i) => Some(Num::Int(*i)),
+            Value::Float(f) => Some(Num::Float(*f)),
+            Value::Str(s) => convert::parse_f64(s.as_bytes()).map(Num::Float),
+            _ => None,
+        }
+    }
+
+    /// The integer a position, count or number of digits is read as; `None` when there is none.
+    #[inline]
+    pub(crate) fn to_integer(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Float(f) => convert::float_to_int(*f, IntWidth::I64),
+            Value::Bool(b) => Some(i64::from(*b)),
+            Value::Str(s) => convert::parse_int(s.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// SQL truthiness for WHERE/filter: `Some(true/false)`, `None` for NULL.
     ///
     /// As in DuckDB, a number is true when it is not zero and text must read as a boolean
@@ -166,6 +190,39 @@ impl std::fmt::Display for Value<'_> {
             Value::Null => f.write_str("NULL"),
             other => f.write_str(&other.to_text()),
         }
+    }
+}
+
+/// A static type, known at compile time. Columns are `Text` (a JSON Lines field may still hold
+/// a number or a boolean at run time; conversions handle both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SqlType {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Text,
+    Date,
+    Timestamp,
+    Time,
+}
+
+impl SqlType {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            SqlType::Null => "NULL",
+            SqlType::Bool => "BOOLEAN",
+            SqlType::Int => "BIGINT",
+            SqlType::Float => "DOUBLE",
+            SqlType::Text => "VARCHAR",
+            SqlType::Date => "DATE",
+            SqlType::Timestamp => "TIMESTAMP",
+            SqlType::Time => "TIME",
+        }
+    }
+
+    pub(crate) fn is_numeric(self) -> bool {
+        matches!(self, SqlType::Int | SqlType::Float)
     }
 }
 

@@ -12,52 +12,27 @@
 
 use regex::{CaptureLocations, Regex};
 
-/// Days since 0001-01-01 of a proleptic Gregorian date (Python's `toordinal() - 1`).
+use crate::calendar;
+
+/// Days since 0001-01-01 of a proleptic Gregorian date (Python's `toordinal() - 1`): the shared
+/// calendar's day number, from the schema's day 0.
 pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = m as i32;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    // 719162 days from 0001-01-01 to 1970-01-01; 719468 from 0000-03-01.
-    era * 146_097 + doe - 719_468 + 719_162
+    let days = calendar::days_from_civil(i64::from(y), i64::from(m), i64::from(d));
+    (days + calendar::DAYS_0001_TO_1970) as i32
 }
 
 /// The date of a day number from [`days_from_civil`].
 pub(crate) fn civil_from_days(days: i32) -> (i32, u32, u32) {
-    let z = days - 719_162 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn is_leap(y: i32) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
+    let (y, m, d) = calendar::civil_from_days(i64::from(days) - calendar::DAYS_0001_TO_1970);
+    (y as i32, m as u32, d as u32)
 }
 
 /// A Python `date(y, m, d)`: years 1 to 9999.
 pub(crate) fn date(y: i64, m: u32, d: u32) -> Option<i32> {
     let ok = (1..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1;
-    (ok && d <= days_in_month(y as i32, m)).then(|| days_from_civil(y as i32, m, d))
+    (ok && i64::from(d) <= calendar::days_in_month(y, i64::from(m)))
+        .then(|| days_from_civil(y as i32, m, d))
 }
-
-const DAY_MICROS: i64 = 86_400_000_000;
 
 /// A Python `datetime`: a day, the microseconds into it, and a UTC offset in seconds when aware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +56,7 @@ impl DateTime {
     /// Microseconds since 0001-01-01, in UTC when aware. Python cannot order an aware and a
     /// naive datetime (it raises); weir reads the naive one as UTC.
     pub(crate) fn instant(&self) -> i128 {
-        i128::from(self.days) * i128::from(DAY_MICROS) + i128::from(self.micros)
+        i128::from(self.days) * i128::from(calendar::MICROS_PER_DAY) + i128::from(self.micros)
             - i128::from(self.offset.unwrap_or(0)) * 1_000_000
     }
 
@@ -300,10 +275,10 @@ fn iso_date_uncommon(s: &[u8]) -> Option<(u32, u32, u32, usize)> {
         if !(1..=53).contains(&week) || !(1..=7).contains(&day) {
             return None;
         }
-        // Week 1 is the week with January 4th; weeks start on Monday.
-        // Day 0 (0001-01-01) was a Monday, so a day number modulo 7 counts from Monday.
-        let jan4 = date(i64::from(year), 1, 4)?;
-        let week1 = jan4 - jan4.rem_euclid(7);
+        // Week 1 is the week with January 4th; weeks start on Monday. Years 1 to 9999 only.
+        date(i64::from(year), 1, 4)?;
+        let week1 =
+            (calendar::iso_year_start(i64::from(year)) + calendar::DAYS_0001_TO_1970) as i32;
         week1 + (week as i32 - 1) * 7 + (day as i32 - 1)
     } else {
         if s.len() < pos + 3 {
@@ -311,7 +286,11 @@ fn iso_date_uncommon(s: &[u8]) -> Option<(u32, u32, u32, usize)> {
         }
         let ordinal = iso_int(&s[pos..pos + 3])?;
         pos += 3;
-        let max = if is_leap(year as i32) { 366 } else { 365 };
+        let max = if calendar::is_leap(i64::from(year)) {
+            366
+        } else {
+            365
+        };
         if ordinal < 1 || ordinal > max {
             return None;
         }

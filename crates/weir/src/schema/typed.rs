@@ -4,11 +4,11 @@
 use super::field::{Cell, Field, Kind, Scratch, Value};
 use super::number::{Num, Special};
 use super::Schema;
+use crate::calendar;
 use crate::record::ValueKind;
 
 /// Days from 0001-01-01 (the schema's day numbers) to 1970-01-01 (Arrow's).
-const UNIX_EPOCH_DAYS: i64 = 719_162;
-const DAY_MICROS: i64 = 86_400_000_000;
+const UNIX_EPOCH_DAYS: i64 = calendar::DAYS_0001_TO_1970;
 
 /// The type of a typed output column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl TypedField {
                 let offset = i64::from(dt.offset.unwrap_or(0)) * 1_000_000;
                 // Years 1 to 9999 in microseconds are far inside an i64.
                 let micros = days
-                    .checked_mul(DAY_MICROS)
+                    .checked_mul(calendar::MICROS_PER_DAY)
                     .and_then(|v| v.checked_add(dt.micros))
                     .and_then(|v| v.checked_sub(offset))
                     .ok_or_else(|| Unfit::Inexact("it is outside the timestamp range".into()))?;
