@@ -6,7 +6,11 @@
 instead (e.g. crates/weir/src/expr): an edge a -> b when a file of child a refers to child b
 through `crate::...`, `super::...` or `self::...` paths (grouped `use` braces included). A
 child using its parent (names defined or re-exported in DIR/mod.rs) is not an edge; the
-siblings must form a DAG, and any cycle is printed. Exits 1 when there is a cycle."""
+siblings must form a DAG, and any cycle is printed. Exits 1 when there is a cycle.
+
+`module_cycles.py --all SRC` checks every folder of a crate's src/ that way (SRC itself
+included, so the top level too) and prints each folder's cycles; exits 1 if any folder has
+one. This is the check issue 12 asks for: no cycle apart from a parent and its children."""
 import os, re, sys, itertools
 
 
@@ -98,6 +102,47 @@ def top_level_graph(root):
     return edges
 
 
+def cycles_of(edges):
+    """The strongly connected components of more than one module (Tarjan)."""
+    mods = sorted(set(edges) | {t for v in edges.values() for t in v})
+    idx, low, st, on, comps, c = {}, {}, [], set(), [], [0]
+
+    def sc(v):
+        idx[v] = low[v] = c[0]
+        c[0] += 1
+        st.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in idx:
+                sc(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], idx[w])
+        if low[v] == idx[v]:
+            comp = []
+            while True:
+                w = st.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            comps.append(comp)
+
+    for v in mods:
+        if v not in idx:
+            sc(v)
+    return [sorted(c) for c in comps if len(c) > 1]
+
+
+if len(sys.argv) > 2 and sys.argv[1] == '--all':
+    bad = 0
+    for dp, _, fs in sorted(os.walk(sys.argv[2])):
+        if not any(f.endswith('.rs') for f in fs):
+            continue
+        found = cycles_of(children_graph(dp))
+        print(f"{dp}: {found or 'no cycle'}")
+        bad += bool(found)
+    sys.exit(1 if bad else 0)
 children_mode = len(sys.argv) > 2 and sys.argv[1] == '--children'
 if children_mode:
     edges = children_graph(sys.argv[2])

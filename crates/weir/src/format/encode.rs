@@ -19,17 +19,8 @@
 use super::csv::CsvEncoder;
 use super::jsonl::{JsonEncoder, NotUtf8};
 use super::parquet::{ParquetLayout, RowEncoder};
-use super::{Dialect, Format, InvalidUtf8};
+use super::{Dialect, EncodeError, Format, InvalidUtf8};
 use crate::record::{Columns, Record, ValueKind};
-
-/// Why a record cannot be written in the output format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncodeError {
-    /// The index of the field that cannot be written, if one is to blame.
-    pub field: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// Encodes records in an output dialect.
 #[derive(Debug, Clone)]
@@ -85,16 +76,6 @@ pub fn check_columns(output: &Dialect, columns: &Columns) -> Result<(), String> 
         }
     }
     Ok(())
-}
-
-/// The error of a text field `i` that is not UTF-8 where the output needs UTF-8.
-pub(crate) fn not_utf8(i: usize) -> EncodeError {
-    EncodeError {
-        field: Some(i),
-        message: "the value is not UTF-8 text, which this output cannot hold (--invalid-utf8 \
-                  replace writes U+FFFD for the invalid bytes)"
-            .into(),
-    }
 }
 
 impl Encoder {
@@ -170,7 +151,7 @@ impl Encoder {
             Kind::Csv(enc, _) => enc.record_values(out, record.fields()),
             Kind::Jsonl(enc) => match enc.record(out, record.fields()) {
                 Ok(replaced) => self.replaced += u64::from(replaced),
-                Err(NotUtf8(i)) => return Err(not_utf8(i)),
+                Err(NotUtf8(i)) => return Err(EncodeError::not_utf8(i)),
             },
             Kind::Parquet(enc) => self.replaced += u64::from(enc.record(out, record)?),
             Kind::Lines => {

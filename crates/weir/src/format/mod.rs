@@ -265,3 +265,24 @@ impl Dialect {
                 || (self.delimiter == other.delimiter && self.quote == other.quote))
     }
 }
+
+/// Why a record cannot be written in the output format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError {
+    /// The index of the field that cannot be written, if one is to blame.
+    pub field: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl EncodeError {
+    /// The error of a text field `i` that is not UTF-8 where the output needs UTF-8.
+    pub(crate) fn not_utf8(i: usize) -> EncodeError {
+        EncodeError {
+            field: Some(i),
+            message: "the value is not UTF-8 text, which this output cannot hold (--invalid-utf8 \
+                      replace writes U+FFFD for the invalid bytes)"
+                .into(),
+        }
+    }
+}

@@ -36,7 +36,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{Type, TypePtr};
 
-use super::encode::EncodeError;
+use super::EncodeError;
 use crate::error::{Error, Result};
 use crate::record::{Columns, Record, ValueKind};
 use crate::schema::{ColumnType, Typed, TypedField, Unfit};
@@ -201,7 +201,7 @@ impl RowEncoder {
                         }
                         Err(_) => {
                             out.truncate(start);
-                            return Err(super::encode::not_utf8(i));
+                            return Err(EncodeError::not_utf8(i));
                         }
                     };
                     out.push(VALUE);
