@@ -12,7 +12,7 @@
 //! only one column writer exists at any moment, so memory follows neither the size of the
 //! values, nor the number of rows, nor the number of columns. The footer is written by weir
 //! (see `footer`): each column chunk's metadata is kept as the few bytes the footer holds,
-//! not as the Parquet crate's file writer keeps it (about 1.1 KiB a column).
+//! not as the Parquet crate's file writer keeps it (about 1.1 KiB of structs a column).
 //!
 //! Column types come from the Table Schema when one is given (see
 //! `transform::Chain::typed_fields`); every other column is text. All columns are
