@@ -547,8 +547,8 @@ impl ParquetSink {
         }
         file.binary(6, self.props.created_by().as_bytes());
         file.structs(7, layout.names.len());
-        for _ in &layout.names {
-            footer::type_order(file.out());
+        for ty in &layout.types {
+            footer::column_order(file.out(), *ty);
             piece(file.out())?;
         }
         file.end();
@@ -656,6 +656,7 @@ fn write_column<T: ParquetType>(
 mod tests {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::ArrowSchemaConverter;
+    use parquet::basic::ColumnOrder;
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::file::serialized_reader::ReadOptionsBuilder;
 
@@ -728,6 +729,21 @@ mod tests {
             *layout.parquet_schema()
         );
         assert_eq!(meta.file_metadata().num_rows(), rows as i64);
+        // The column orders the Parquet crate's writer gives these types.
+        for (i, column) in meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .enumerate()
+        {
+            let want = ColumnOrder::column_order_for_type(
+                column.logical_type_ref(),
+                column.converted_type(),
+                column.physical_type(),
+            );
+            assert_eq!(meta.file_metadata().column_order(i), want, "column {i}");
+        }
         let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
         assert_eq!(sizes, [2500, 2500, 2500, 1]);
         for (g, group) in meta.row_groups().iter().enumerate() {

@@ -300,10 +300,13 @@ pub(super) fn schema_column(out: &mut Vec<u8>, name: &str, ty: ColumnType) {
     e.end();
 }
 
-/// Appends a `ColumnOrder` union of TYPE_ORDER (min and max by the column's type's order,
-/// which tells readers that the statistics' `min_value` and `max_value` can be used).
-pub(super) fn type_order(out: &mut Vec<u8>) {
+/// Appends a column's `ColumnOrder` union, the one the Parquet crate gives its type (which
+/// tells readers how its statistics' `min_value` and `max_value` were ordered): IEEE 754 total
+/// order (field 2) for doubles, whose statistics the Parquet crate computes that way, else
+/// the type's own order (TYPE_ORDER, field 1).
+pub(super) fn column_order(out: &mut Vec<u8>, ty: ColumnType) {
     let mut union = Fields::new(out);
-    union.nested(1).end();
+    let order = if ty == ColumnType::Float64 { 2 } else { 1 };
+    union.nested(order).end();
     union.end();
 }
