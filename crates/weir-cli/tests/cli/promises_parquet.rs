@@ -313,7 +313,7 @@ fn parquet_memory_of_a_wide_file_is_within_twice_csv() {
     // writer still held its schema and each column chunk's metadata (about 1.7 KiB a column:
     // 64 MiB against CSV's 30 in a debug build). weir now writes the footer itself, keeping a
     // column chunk's metadata as the footer's bytes: 33 MiB against 30 in a debug build, 22
-    // against 17 in a release one (a million columns: 606 MiB against 386).
+    // against 17 in a release one (a million columns: 605 MiB against 386).
     let sb = Sandbox::new();
     let n = 20_000;
     let mut input = (0..n)

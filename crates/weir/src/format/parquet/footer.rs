@@ -8,8 +8,11 @@
 //! nothing of the size of Parquet's in-memory metadata is held for all columns at once.
 //!
 //! Only the structs and fields this writer needs are encoded, in the order and with the
-//! values the Parquet crate's own writer gives them (see `parquet::file::metadata::thrift`);
-//! the tests read files back with the Parquet crate, and the CLI tests with Arrow.
+//! values the Parquet crate's own writer gives them (see `parquet::file::metadata::thrift`),
+//! less three optional ones no reader needs here: a column chunk's page encoding statistics
+//! and size statistics, and a row group's ordinal. The tests read files back with the Parquet
+//! crate, the CLI tests with Arrow, and `contrib/tools/parquet_oracle.py` with pyarrow and
+//! DuckDB.
 
 use parquet::basic::Compression;
 use parquet::file::metadata::ColumnChunkMetaData;
