@@ -10,7 +10,9 @@
 //! writes the row group to the atomic sink (temporary file beside the target, renamed into
 //! place when the run succeeds) one column at a time, with the Parquet crate's column writers:
 //! only one column writer exists at any moment, so memory follows neither the size of the
-//! values, nor the number of rows, nor the number of columns.
+//! values, nor the number of rows, nor the number of columns. The footer is written by weir
+//! (see `footer`): each column chunk's metadata is kept as the few bytes the footer holds,
+//! not as the Parquet crate's file writer keeps it (about 1.1 KiB of structs a column).
 //!
 //! Column types come from the Table Schema when one is given (see
 //! `transform::Chain::typed_fields`); every other column is text. All columns are
@@ -18,7 +20,7 @@
 //! (see [`ParquetLayout::arrow_schema`]), so Arrow readers read back the same types; the
 //! Arrow schema itself is not stored in the file (a million columns would make it tens of MB).
 
-use std::io;
+use std::io::{self, Write as _};
 use std::sync::Arc;
 
 #[cfg(test)]
@@ -28,19 +30,21 @@ use parquet::basic::{
     Compression, LogicalType, Repetition, TimeUnit as ParquetTimeUnit, Type as PhysicalType,
     ZstdLevel,
 };
-use parquet::column::writer::ColumnWriterImpl;
+use parquet::column::writer::{ColumnCloseResult, ColumnWriterImpl};
 use parquet::data_type::{
     BoolType, ByteArray, ByteArrayType, DataType as ParquetType, DoubleType, Int32Type, Int64Type,
 };
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::{Type, TypePtr};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
+use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::{ColumnDescriptor, ColumnPath, Type, TypePtr};
 
 use super::EncodeError;
 use crate::error::{Error, Result};
 use crate::record::{Columns, Record, ValueKind};
 use crate::schema::{ColumnType, Typed, TypedField, Unfit};
 use crate::sink::SinkWriter;
+
+mod footer;
 
 /// Rows per row group at most. The footer holds an entry per row group and column until the
 /// end, so row groups are large enough for it to stay small.
@@ -54,11 +58,6 @@ pub const ROW_GROUP_BYTES: usize = 8 << 20;
 /// [`ROW_GROUP_BYTES`]: a row of a million columns takes megabytes, and a row group of one or
 /// two rows would give the footer an entry per column for every row or two.
 pub const GROUP_BYTES_PER_COLUMN: usize = 64;
-
-/// Columns past which the output is wide: it has no offset index (where each page starts, for
-/// readers that skip pages), which the writer holds for every column of every row group until
-/// the footer (232 bytes a column: 232 MB at a million columns).
-pub const WIDE_COLUMNS: usize = 10_000;
 
 /// Target size of a data page before compression; each column buffers one page.
 const PAGE_BYTES: usize = 32 << 10;
@@ -117,25 +116,7 @@ impl ParquetLayout {
             .names
             .iter()
             .zip(&self.types)
-            .map(|(name, ty)| {
-                let (physical, logical) = match ty {
-                    ColumnType::Utf8 => (PhysicalType::BYTE_ARRAY, Some(LogicalType::String)),
-                    ColumnType::Int64 => (PhysicalType::INT64, None),
-                    ColumnType::Float64 => (PhysicalType::DOUBLE, None),
-                    ColumnType::Boolean => (PhysicalType::BOOLEAN, None),
-                    ColumnType::Date32 => (PhysicalType::INT32, Some(LogicalType::Date)),
-                    ColumnType::TimestampMicros => (
-                        PhysicalType::INT64,
-                        Some(LogicalType::timestamp(false, ParquetTimeUnit::MICROS)),
-                    ),
-                };
-                let column = Type::primitive_type_builder(name, physical)
-                    .with_logical_type(logical)
-                    .with_repetition(Repetition::OPTIONAL)
-                    .build()
-                    .expect("a primitive type of a known kind");
-                Arc::new(column)
-            })
+            .map(|(name, ty)| column_type(name, *ty))
             .collect();
         let root = Type::group_type_builder("arrow_schema")
             .with_fields(fields)
@@ -280,14 +261,35 @@ impl io::Write for SinkAdapter {
     }
 }
 
-/// The committer's side: gathers a row group's rows and writes it one column at a time.
+/// What the footer will say of one row group: its column chunks, each encoded as the footer's
+/// bytes when its column was written (see [`footer::column_chunk`]).
+struct GroupMeta {
+    /// The columns' `ColumnChunk`s up to their metadata, one after the other.
+    chunks: Vec<u8>,
+    /// Where each column's bytes in [`GroupMeta::chunks`] end.
+    ends: Vec<u32>,
+    /// Bytes of each column's offset index, in [`ParquetSink::offset_indexes`] after those of
+    /// the columns (and row groups) before it.
+    index_lens: Vec<u32>,
+    rows: i64,
+    uncompressed: i64,
+    compressed: i64,
+    /// Where the row group's first page is.
+    file_offset: i64,
+}
+
+/// The committer's side: gathers a row group's rows, writes it one column at a time, and
+/// writes the file's footer.
 ///
-/// Only one column writer (with its page buffer and zstd context, about 20 KiB) exists at any
-/// moment, so a million columns cost no more writer memory than one; the Arrow writer this
-/// replaces opened a writer per column for every row group (20,000 columns peaked at 415 MiB).
+/// Pages are written by the Parquet crate's column writer, one at a time (with its page
+/// buffer and zstd context, about 20 KiB), so a million columns cost no more writer memory
+/// than one. The footer is weir's own (see [`footer`]): the Parquet crate's file writer held
+/// about 1.1 KiB a column (2 GiB for a million columns), where weir keeps each column chunk's
+/// metadata as the bytes the footer holds (about 60 a column and row group).
 pub(crate) struct ParquetSink {
-    writer: SerializedFileWriter<SinkAdapter>,
-    types: Vec<ColumnType>,
+    out: TrackedWrite<SinkAdapter>,
+    props: WriterPropertiesPtr,
+    layout: Arc<ParquetLayout>,
     /// The rows of the row group being gathered, as the workers wrote them.
     rows: Vec<u8>,
     /// Where each row of [`ParquetSink::rows`] starts.
@@ -295,11 +297,16 @@ pub(crate) struct ParquetSink {
     /// Row bytes at which the row group is written: [`ROW_GROUP_BYTES`], or more for a wide
     /// output (see [`GROUP_BYTES_PER_COLUMN`]).
     group_bytes: usize,
+    /// The written row groups, for the footer.
+    groups: Vec<GroupMeta>,
+    /// The columns' offset indexes (where each page is) of every row group written, in order,
+    /// written before the footer, where readers look for them.
+    offset_indexes: Vec<u8>,
 }
 
 impl ParquetSink {
     /// Starts a Parquet file in `sink` with the layout's columns.
-    pub(crate) fn new(sink: SinkWriter, layout: &ParquetLayout) -> Result<ParquetSink> {
+    pub(crate) fn new(sink: SinkWriter, layout: &Arc<ParquetLayout>) -> Result<ParquetSink> {
         let columns = layout.types.len();
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("level 1")))
@@ -308,30 +315,29 @@ impl ParquetSink {
             // footer is written; plain pages compressed with zstd are as small here.
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_offset_index_disabled(columns > WIDE_COLUMNS)
             .build();
-        let path = sink.path();
-        let adapter = SinkAdapter {
-            sink: Some(sink),
-            error: None,
-        };
-        let writer = SerializedFileWriter::new(adapter, layout.parquet_schema(), Arc::new(props))
-            .map_err(|e| Error::Write {
-            path,
-            source: io::Error::other(e),
-        })?;
-        Ok(ParquetSink {
-            writer,
-            types: layout.types.clone(),
+        let mut sink = ParquetSink {
+            out: TrackedWrite::new(SinkAdapter {
+                sink: Some(sink),
+                error: None,
+            }),
+            props: Arc::new(props),
+            layout: Arc::clone(layout),
             rows: Vec::new(),
             starts: Vec::new(),
             group_bytes: ROW_GROUP_BYTES.max(columns.saturating_mul(GROUP_BYTES_PER_COLUMN)),
-        })
+            groups: Vec::new(),
+            offset_indexes: Vec::new(),
+        };
+        if let Err(e) = sink.out.write_all(MAGIC) {
+            return Err(sink.fail(e.into()));
+        }
+        Ok(sink)
     }
 
     /// The error of a failed write: the sink's own when it failed, else the writer's.
     fn fail(&mut self, e: parquet::errors::ParquetError) -> Error {
-        let adapter = self.writer.inner_mut();
+        let adapter = self.out.inner_mut();
         adapter.error.take().unwrap_or_else(|| Error::Write {
             path: adapter
                 .sink
@@ -343,7 +349,7 @@ impl ParquetSink {
 
     /// Bytes written to the file so far.
     pub(crate) fn written(&self) -> u64 {
-        self.writer
+        self.out
             .inner()
             .sink
             .as_ref()
@@ -353,8 +359,10 @@ impl ParquetSink {
     /// Gathers the rows in `bytes` (whole rows, as the workers wrote them) and writes every
     /// row group that fills.
     pub(crate) fn write_rows(&mut self, mut bytes: &[u8]) -> Result<()> {
+        let layout = Arc::clone(&self.layout);
+        let types = &layout.types;
         while !bytes.is_empty() {
-            let len = row_len(&self.types, bytes);
+            let len = row_len(types, bytes);
             // A row that would take the row group past its bytes starts the next one, so the
             // buffer, allocated once at its full size, never doubles (only a row larger than
             // a whole row group grows it).
@@ -383,7 +391,7 @@ impl ParquetSink {
         // Text values are slices of the rows, not copies (the statistics copy their bounds).
         let rows = Bytes::from(std::mem::take(&mut self.rows));
         let mut cursors = std::mem::take(&mut self.starts);
-        let written = write_group(&mut self.writer, &self.types, &rows, &mut cursors);
+        let written = self.write_columns(&rows, &mut cursors);
         written.map_err(|e| self.fail(e))?;
         // The row buffers are reused; `rows` is freed (it is as large as a row group).
         cursors.clear();
@@ -391,21 +399,197 @@ impl ParquetSink {
         Ok(())
     }
 
+    /// Writes one row group of `rows`, whose rows start at `cursors`, and keeps what the
+    /// footer says of it.
+    fn write_columns(
+        &mut self,
+        rows: &Bytes,
+        cursors: &mut [usize],
+    ) -> parquet::errors::Result<()> {
+        let columns = self.layout.types.len();
+        let mut group = GroupMeta {
+            chunks: Vec::new(),
+            ends: Vec::with_capacity(columns),
+            index_lens: Vec::with_capacity(columns),
+            rows: cursors.len() as i64,
+            uncompressed: 0,
+            compressed: 0,
+            file_offset: self.out.bytes_written() as i64,
+        };
+        for (name, ty) in self.layout.names.iter().zip(&self.layout.types) {
+            let descr = Arc::new(ColumnDescriptor::new(
+                column_type(name, *ty),
+                1,
+                0,
+                ColumnPath::new(vec![name.clone()]),
+            ));
+            let pages = Box::new(SerializedPageWriter::new(&mut self.out));
+            let props = Arc::clone(&self.props);
+            let closed = match ty {
+                ColumnType::Utf8 => {
+                    let column = ColumnWriterImpl::<ByteArrayType>::new(descr, props, pages);
+                    write_column(column, rows, cursors, |at| {
+                        let len = u32::from_le_bytes(array(rows, at)) as usize;
+                        (
+                            ByteArray::from(rows.slice(at + 4..at + 4 + len)),
+                            at + 4 + len,
+                        )
+                    })
+                }
+                ColumnType::Int64 | ColumnType::TimestampMicros => {
+                    let column = ColumnWriterImpl::<Int64Type>::new(descr, props, pages);
+                    write_column(column, rows, cursors, |at| {
+                        (i64::from_le_bytes(array(rows, at)), at + 8)
+                    })
+                }
+                ColumnType::Float64 => {
+                    let column = ColumnWriterImpl::<DoubleType>::new(descr, props, pages);
+                    write_column(column, rows, cursors, |at| {
+                        (f64::from_le_bytes(array(rows, at)), at + 8)
+                    })
+                }
+                ColumnType::Boolean => {
+                    let column = ColumnWriterImpl::<BoolType>::new(descr, props, pages);
+                    write_column(column, rows, cursors, |at| (rows[at] != 0, at + 1))
+                }
+                ColumnType::Date32 => {
+                    let column = ColumnWriterImpl::<Int32Type>::new(descr, props, pages);
+                    write_column(column, rows, cursors, |at| {
+                        (i32::from_le_bytes(array(rows, at)), at + 4)
+                    })
+                }
+            }?;
+            // The column's metadata is kept as the footer's bytes at once, not as the
+            // Parquet crate's structs.
+            let meta = &closed.metadata;
+            group.uncompressed += meta.uncompressed_size();
+            group.compressed += meta.compressed_size();
+            footer::column_chunk(&mut group.chunks, *ty, name, meta);
+            group
+                .ends
+                .push(u32::try_from(group.chunks.len()).map_err(|_| {
+                    parquet::errors::ParquetError::General("row group metadata past 4 GiB".into())
+                })?);
+            if let Some(index) = &closed.offset_index {
+                let before = self.offset_indexes.len();
+                footer::offset_index(&mut self.offset_indexes, index);
+                group
+                    .index_lens
+                    .push((self.offset_indexes.len() - before) as u32);
+            }
+        }
+        group.chunks.shrink_to_fit();
+        self.groups.push(group);
+        Ok(())
+    }
+
     /// Writes the last row group and the footer, and returns the sink to commit.
     pub(crate) fn finish(mut self) -> Result<SinkWriter> {
         self.write_group()?;
-        // Writes the footer; the sink's own error, if it failed, is kept.
-        if let Err(e) = self.writer.finish() {
-            return Err(self.fail(e));
+        if let Err(e) = self.write_footer() {
+            return Err(self.fail(e.into()));
         }
-        // `finish` flushed everything to the sink; the writer is done with it.
         Ok(self
-            .writer
+            .out
             .inner_mut()
             .sink
             .take()
             .expect("the sink is taken once"))
     }
+
+    /// Writes the offset indexes and the footer (Thrift `FileMetaData`), streamed out in
+    /// pieces of about [`FOOTER_PIECE`] bytes.
+    fn write_footer(&mut self) -> io::Result<()> {
+        let mut at = self.out.bytes_written() as i64;
+        self.out.write_all(&self.offset_indexes)?;
+        self.offset_indexes = Vec::new();
+        let start = self.out.bytes_written();
+        let mut buf = Vec::with_capacity(2 * FOOTER_PIECE);
+        let out = &mut self.out;
+        let mut piece = |buf: &mut Vec<u8>| -> io::Result<()> {
+            if buf.len() >= FOOTER_PIECE {
+                out.write_all(buf)?;
+                buf.clear();
+            }
+            Ok(())
+        };
+        let layout = &*self.layout;
+        let mut file = footer::Fields::new(&mut buf);
+        // Version 1, as the Parquet crate writes by default.
+        file.i32(1, 1);
+        file.structs(2, layout.names.len() + 1);
+        footer::schema_root(file.out(), layout.names.len());
+        for (name, ty) in layout.names.iter().zip(&layout.types) {
+            footer::schema_column(file.out(), name, *ty);
+            piece(file.out())?;
+        }
+        file.i64(3, self.groups.iter().map(|g| g.rows).sum());
+        file.structs(4, self.groups.len());
+        for group in &self.groups {
+            let mut g = footer::Fields::new(file.out());
+            g.structs(1, group.ends.len());
+            let mut from = 0;
+            for (i, &end) in group.ends.iter().enumerate() {
+                g.out()
+                    .extend_from_slice(&group.chunks[from as usize..end as usize]);
+                from = end;
+                let index = group.index_lens.get(i).map(|&len| {
+                    let place = (at, len as i32);
+                    at += i64::from(len);
+                    place
+                });
+                footer::column_chunk_end(g.out(), index);
+                piece(g.out())?;
+            }
+            g.i64(2, group.uncompressed);
+            g.i64(3, group.rows);
+            g.i64(5, group.file_offset);
+            g.i64(6, group.compressed);
+            g.end();
+        }
+        file.binary(6, self.props.created_by().as_bytes());
+        file.structs(7, layout.names.len());
+        for ty in &layout.types {
+            footer::column_order(file.out(), *ty);
+            piece(file.out())?;
+        }
+        file.end();
+        out.write_all(&buf)?;
+        let len = self.out.bytes_written() - start;
+        let len = u32::try_from(len).map_err(|_| io::Error::other("a footer past 4 GiB"))?;
+        self.out.write_all(&len.to_le_bytes())?;
+        self.out.write_all(MAGIC)?;
+        // The tracked writer buffers.
+        self.out.flush()
+    }
+}
+
+/// The first and last bytes of a Parquet file.
+const MAGIC: &[u8; 4] = b"PAR1";
+
+/// Bytes of footer encoded before they are written out.
+const FOOTER_PIECE: usize = 64 << 10;
+
+/// The Parquet type of a column: nullable, of the physical and logical type the Arrow writer
+/// gives its Arrow type.
+fn column_type(name: &str, ty: ColumnType) -> TypePtr {
+    let (physical, logical) = match ty {
+        ColumnType::Utf8 => (PhysicalType::BYTE_ARRAY, Some(LogicalType::String)),
+        ColumnType::Int64 => (PhysicalType::INT64, None),
+        ColumnType::Float64 => (PhysicalType::DOUBLE, None),
+        ColumnType::Boolean => (PhysicalType::BOOLEAN, None),
+        ColumnType::Date32 => (PhysicalType::INT32, Some(LogicalType::Date)),
+        ColumnType::TimestampMicros => (
+            PhysicalType::INT64,
+            Some(LogicalType::timestamp(false, ParquetTimeUnit::MICROS)),
+        ),
+    };
+    let column = Type::primitive_type_builder(name, physical)
+        .with_logical_type(logical)
+        .with_repetition(Repetition::OPTIONAL)
+        .build()
+        .expect("a primitive type of a known kind");
+    Arc::new(column)
 }
 
 /// The length of the row at the start of `bytes`.
@@ -436,62 +620,18 @@ fn array<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     bytes[at..at + N].try_into().expect("N bytes")
 }
 
-/// Writes one row group of `rows`, whose rows start at `cursors`.
-fn write_group(
-    writer: &mut SerializedFileWriter<SinkAdapter>,
-    types: &[ColumnType],
-    rows: &Bytes,
-    cursors: &mut [usize],
-) -> parquet::errors::Result<()> {
-    let mut group = writer.next_row_group()?;
-    for ty in types {
-        let mut column = group
-            .next_column()?
-            .expect("the schema has a column per type");
-        match ty {
-            ColumnType::Utf8 => {
-                write_column(column.typed::<ByteArrayType>(), rows, cursors, |at| {
-                    let len = u32::from_le_bytes(array(rows, at)) as usize;
-                    (
-                        ByteArray::from(rows.slice(at + 4..at + 4 + len)),
-                        at + 4 + len,
-                    )
-                })
-            }
-            ColumnType::Int64 | ColumnType::TimestampMicros => {
-                write_column(column.typed::<Int64Type>(), rows, cursors, |at| {
-                    (i64::from_le_bytes(array(rows, at)), at + 8)
-                })
-            }
-            ColumnType::Float64 => {
-                write_column(column.typed::<DoubleType>(), rows, cursors, |at| {
-                    (f64::from_le_bytes(array(rows, at)), at + 8)
-                })
-            }
-            ColumnType::Boolean => write_column(column.typed::<BoolType>(), rows, cursors, |at| {
-                (rows[at] != 0, at + 1)
-            }),
-            ColumnType::Date32 => write_column(column.typed::<Int32Type>(), rows, cursors, |at| {
-                (i32::from_le_bytes(array(rows, at)), at + 4)
-            }),
-        }?;
-        column.close()?;
-    }
-    group.close()?;
-    Ok(())
-}
-
 /// Values handed to a column writer at a time: bounds the column's scratch vectors.
 const WRITE_BATCH: usize = 4096;
 
-/// Writes one column: the value at each cursor, read by `read` (given where the value starts
-/// past its tag, it returns the value and where the next one starts); moves each cursor past it.
+/// Writes one column and closes it: the value at each cursor, read by `read` (given where the
+/// value starts past its tag, it returns the value and where the next one starts); moves each
+/// cursor past it.
 fn write_column<T: ParquetType>(
-    writer: &mut ColumnWriterImpl<'_, T>,
+    mut writer: ColumnWriterImpl<'_, T>,
     rows: &[u8],
     cursors: &mut [usize],
     mut read: impl FnMut(usize) -> (T::T, usize),
-) -> parquet::errors::Result<()> {
+) -> parquet::errors::Result<ColumnCloseResult> {
     let batch = cursors.len().min(WRITE_BATCH);
     let mut values = Vec::with_capacity(batch);
     let mut levels = Vec::with_capacity(batch);
@@ -511,14 +651,201 @@ fn write_column<T: ParquetType>(
         }
         writer.write_batch(&values, Some(&levels), None)?;
     }
-    Ok(())
+    writer.close()
 }
 
 #[cfg(test)]
 mod tests {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::ArrowSchemaConverter;
+    use parquet::basic::ColumnOrder;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::file::serialized_reader::ReadOptionsBuilder;
 
     use super::*;
+    use crate::sink::Sink;
+
+    const TYPES: [ColumnType; 6] = [
+        ColumnType::Utf8,
+        ColumnType::Int64,
+        ColumnType::Float64,
+        ColumnType::Boolean,
+        ColumnType::Date32,
+        ColumnType::TimestampMicros,
+    ];
+
+    /// The binary row of row `r` (every seventh value of a column is null).
+    fn row(r: usize, out: &mut Vec<u8>) {
+        for (c, ty) in TYPES.iter().enumerate() {
+            if (r + c) % 7 == 0 {
+                out.push(NULL);
+                continue;
+            }
+            out.push(VALUE);
+            let v = r as i64 - 1000;
+            match ty {
+                ColumnType::Utf8 => {
+                    let text = format!("text {r} é {}", "x".repeat(r % 20));
+                    out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                    out.extend_from_slice(text.as_bytes());
+                }
+                ColumnType::Int64 => out.extend_from_slice(&(v * 1_000_003).to_le_bytes()),
+                ColumnType::Float64 => out.extend_from_slice(&(v as f64 / 8.0).to_le_bytes()),
+                ColumnType::Boolean => out.push(u8::from(r % 3 == 0)),
+                ColumnType::Date32 => out.extend_from_slice(&(v as i32).to_le_bytes()),
+                ColumnType::TimestampMicros => out.extend_from_slice(&(v << 20).to_le_bytes()),
+            }
+        }
+    }
+
+    #[test]
+    fn the_footer_is_read_back_as_written() {
+        // Several row groups (forced every 2,500 rows), one of them of a single row; pages of
+        // 32 KiB, so a column chunk has several and its offset index more than one entry.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let layout = Arc::new(ParquetLayout {
+            names: (0..TYPES.len()).map(|i| format!("c{i} ü")).collect(),
+            types: TYPES.to_vec(),
+            fields: vec![None; TYPES.len()],
+        });
+        let sink = Sink::from_arg(path.to_str().unwrap()).open().unwrap();
+        let mut writer = ParquetSink::new(sink, &layout).unwrap();
+        let rows = 7_501;
+        for r in 0..rows {
+            let mut bytes = Vec::new();
+            row(r, &mut bytes);
+            writer.write_rows(&bytes).unwrap();
+            if (r + 1) % 2500 == 0 {
+                writer.write_group().unwrap();
+            }
+        }
+        writer.finish().unwrap().commit().unwrap();
+
+        let file = std::fs::File::open(&path).unwrap();
+        let options = ReadOptionsBuilder::new().with_page_index().build();
+        let reader = SerializedFileReader::new_with_options(file, options).unwrap();
+        let meta = reader.metadata();
+        assert_eq!(
+            *meta.file_metadata().schema_descr().root_schema(),
+            *layout.parquet_schema()
+        );
+        assert_eq!(meta.file_metadata().num_rows(), rows as i64);
+        // The column orders the Parquet crate's writer gives these types.
+        for (i, column) in meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .enumerate()
+        {
+            let want = ColumnOrder::column_order_for_type(
+                column.logical_type_ref(),
+                column.converted_type(),
+                column.physical_type(),
+            );
+            assert_eq!(meta.file_metadata().column_order(i), want, "column {i}");
+        }
+        let sizes: Vec<i64> = meta.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, [2500, 2500, 2500, 1]);
+        for (g, group) in meta.row_groups().iter().enumerate() {
+            let first = g * 2500;
+            let in_group = first..first + group.num_rows() as usize;
+            for (c, chunk) in group.columns().iter().enumerate() {
+                let nulls = in_group.clone().filter(|r| (r + c) % 7 == 0).count();
+                let stats = chunk.statistics().expect("statistics");
+                assert_eq!(
+                    stats.null_count_opt(),
+                    Some(nulls as u64),
+                    "group {g} column {c}"
+                );
+                assert_eq!(chunk.num_values(), group.num_rows());
+                let index = meta.page_index_for_row_group(g);
+                let pages = index
+                    .offset_index(c)
+                    .expect("an offset index")
+                    .page_locations();
+                assert_eq!(pages[0].offset, chunk.data_page_offset());
+                if group.num_rows() > 1 && c == 0 {
+                    assert!(pages.len() > 1, "several pages of text");
+                }
+            }
+            // Integers: the least and greatest of the group's values, exactly.
+            let ints = &group.columns()[1];
+            let values = in_group.filter(|r| (r + 1) % 7 != 0);
+            let want = values.map(|r| (r as i64 - 1000) * 1_000_003);
+            let stats = ints.statistics().unwrap();
+            assert_eq!(
+                stats.min_bytes_opt().unwrap(),
+                want.clone().min().unwrap().to_le_bytes()
+            );
+            assert_eq!(
+                stats.max_bytes_opt().unwrap(),
+                want.max().unwrap().to_le_bytes()
+            );
+        }
+
+        // The values, read by the Arrow reader, are those written.
+        let file = std::fs::File::open(&path).unwrap();
+        let batches = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut want = Vec::new();
+        for r in 0..rows {
+            row(r, &mut want);
+        }
+        let mut got = Vec::new();
+        let mut read = 0;
+        for batch in batches {
+            let batch = batch.unwrap();
+            assert_eq!(*batch.schema(), layout.arrow_schema());
+            for r in 0..batch.num_rows() {
+                for (c, ty) in TYPES.iter().enumerate() {
+                    let column = batch.column(c);
+                    if column.is_null(r) {
+                        got.push(NULL);
+                        continue;
+                    }
+                    got.push(VALUE);
+                    use arrow_array::cast::AsArray;
+                    use arrow_array::types as t;
+                    match ty {
+                        ColumnType::Utf8 => {
+                            let text = column.as_string::<i32>().value(r);
+                            got.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                            got.extend_from_slice(text.as_bytes());
+                        }
+                        ColumnType::Int64 => got.extend_from_slice(
+                            &column.as_primitive::<t::Int64Type>().value(r).to_le_bytes(),
+                        ),
+                        ColumnType::Float64 => got.extend_from_slice(
+                            &column
+                                .as_primitive::<t::Float64Type>()
+                                .value(r)
+                                .to_le_bytes(),
+                        ),
+                        ColumnType::Boolean => got.push(u8::from(column.as_boolean().value(r))),
+                        ColumnType::Date32 => got.extend_from_slice(
+                            &column
+                                .as_primitive::<t::Date32Type>()
+                                .value(r)
+                                .to_le_bytes(),
+                        ),
+                        ColumnType::TimestampMicros => got.extend_from_slice(
+                            &column
+                                .as_primitive::<t::TimestampMicrosecondType>()
+                                .value(r)
+                                .to_le_bytes(),
+                        ),
+                    }
+                }
+            }
+            read += batch.num_rows();
+        }
+        assert_eq!(read, rows);
+        assert!(got == want, "the values read back differ");
+    }
 
     #[test]
     fn the_parquet_schema_is_the_arrow_writers() {
