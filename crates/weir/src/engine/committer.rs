@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::batch::{Batch, Fate, RejectCount, Slot};
 use super::keys::KeyMap;
 use super::stop::{recv_until_stopped, StopState};
-use super::worker::{Batch, Fate, RejectCount};
-use super::Slot;
 use crate::checkpoint::{self, Checkpoint, Counters, GateEntry, GateLog, Paths, Position, State};
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;

@@ -22,6 +22,7 @@
 //! supervision, the report); beside them `stop` (the stop handle), `resume` (checkpoints read
 //! back), `keys` (the gates' key tables) and `timed` (read timing).
 
+mod batch;
 mod builder;
 mod committer;
 mod explain;
@@ -49,23 +50,9 @@ use crate::error::Error;
 use crate::format::Dialect;
 use crate::report::Report;
 use crate::sink::{Sink, SinkWriter};
-use crate::split::Chunk;
 
 use builder::{resolve_dialect, resolve_output_dialect};
 use run::{finish_report, report_writer, run_inner};
-use worker::Batch;
-
-/// A chunk and the buffers its results go into; the unit of credit.
-#[derive(Default)]
-struct Slot {
-    chunk: Chunk,
-    batch: Batch,
-    worker: usize,
-    /// Offset in the whole input stream (all inputs) just after the chunk.
-    stream_end: u64,
-    /// Physical line in its input just after the chunk.
-    end_line: u64,
-}
 
 /// A configured pipeline, ready to run.
 pub struct Pipeline {

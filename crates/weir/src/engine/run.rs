@@ -20,15 +20,15 @@ use crate::source::{Source, SourceName};
 use crate::split::{Chunk, Oversized};
 use crate::transform::{Chain, Gate, OnPanic, Transform};
 
+use super::batch::Slot;
 use super::builder::{resolve_output_dialect, PipelineBuilder};
 use super::committer::{self, Committer, Output};
 use super::prologue::{check_header_text, watch_prologue, Prologue};
 use super::resume;
 use super::splitter::{Chunking, Inputs, RunSplitter};
-use super::stop::{StopHandle, StopState};
+use super::stop::{panic_message, StopHandle, StopState};
 use super::worker::worker_loop;
 use super::worker::{WorkerSpec, REJECTS_HEADER};
-use super::Slot;
 
 /// Sets a report's final status, time and rates (`error`: what stopped the run, if it did).
 pub(super) fn finish_report(report: &mut Report, started: Instant, error: Option<&Error>) {
@@ -444,13 +444,6 @@ pub(super) fn pipeline_identity(
         text.push_str(&format!("step {}: {}\n", step.name(), step.describe()));
     }
     text
-}
-
-pub(super) fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// Opens an output; a named pipe on its own thread, so that a stop request or the time limit

@@ -13,10 +13,10 @@ use crate::report::Progress;
 use crate::source::{Source, SourceName};
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
 
+use super::batch::Slot;
 use super::prologue::read_header;
 use super::stop::{recv_until_stopped, StopState};
 use super::timed::{self};
-use super::Slot;
 
 /// How a run cuts its inputs into chunks: the same for every input, and for a resumed or
 /// sharded start.

@@ -1,6 +1,5 @@
 //! Workers: decode a chunk, run the chain on each record, encode output and rejects.
 
-use std::borrow::Cow;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -12,135 +11,13 @@ use crate::format::encode::Encoder;
 use crate::format::jsonl::{JsonDecoder, Lines, NotText};
 use crate::format::skim::{skim, Skimmed};
 use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
-use crate::report::{FirstReject, Progress, WorkerReport};
+use crate::report::{Progress, WorkerReport};
 use crate::source::SourceName;
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
 
-use super::run::panic_message;
-use super::stop::{recv_until_stopped, StopState};
-use super::Slot;
-
-/// A worker's output for one chunk; travels with the chunk to the committer.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// Encoded output records.
-    pub out: Vec<u8>,
-    /// Encoded rejects rows.
-    pub rejects: Vec<u8>,
-    /// Records decoded.
-    pub read: u64,
-    /// Records written.
-    pub written: u64,
-    /// Records filtered.
-    pub filtered: u64,
-    /// Records rejected.
-    pub rejected: u64,
-    /// Text values of written records that were written with U+FFFD in place of what was not
-    /// Unicode text (`--invalid-utf8 replace`).
-    pub replaced: u64,
-    /// Rejects by error name and field, each with its first record in this batch.
-    pub reject_counts: Vec<RejectCount>,
-    /// Records that claimed ordered gates, in input order, for the committer to decide.
-    pub gated: Vec<Gated>,
-    /// The claims of `gated` records: (gate index, key hash).
-    pub claims: Vec<(u32, u128)>,
-    /// An error that must stop the run when the committer reaches this batch (so the first
-    /// one in input order is the one reported).
-    pub fatal: Option<crate::error::Error>,
-}
-
-/// How many records of a batch were rejected with one error in one field, and the first of
-/// them (kept once per kind and batch, so the per-record cost is a short search).
-#[derive(Debug, Clone)]
-pub struct RejectCount {
-    /// The error name.
-    pub error: Cow<'static, str>,
-    /// The field these rejects name, if any.
-    pub field: Option<String>,
-    /// How many.
-    pub count: u64,
-    /// The first of them in the batch.
-    pub first: FirstReject,
-}
-
-/// What the worker did with a record that claimed ordered gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fate {
-    /// Written to the output.
-    Written,
-    /// Filtered.
-    Filtered,
-    /// Rejected; the index of its error in `Batch::reject_counts`.
-    Rejected(usize),
-}
-
-/// A record whose fate the committer may still change: where its bytes are in the batch.
-#[derive(Debug, Clone)]
-pub struct Gated {
-    /// Its claims: `Batch::claims[claims.0..claims.1]`, in chain order.
-    pub claims: (usize, usize),
-    /// What the worker did with it.
-    pub fate: Fate,
-    /// Its bytes in `Batch::out` (empty unless written).
-    pub out: (usize, usize),
-    /// Its row in `Batch::rejects` (empty unless rejected); `.0` is where it stands in order.
-    pub rejects: (usize, usize),
-    /// Its raw bytes in the chunk.
-    pub raw: (usize, usize),
-    /// Its first line.
-    pub line: u64,
-    /// Its input byte offset.
-    pub offset: u64,
-}
-
-impl Batch {
-    fn clear(&mut self) {
-        self.out.clear();
-        self.rejects.clear();
-        self.read = 0;
-        self.written = 0;
-        self.filtered = 0;
-        self.rejected = 0;
-        self.replaced = 0;
-        self.reject_counts.clear();
-        self.gated.clear();
-        self.claims.clear();
-        self.fatal = None;
-    }
-
-    /// Counts a reject of the record at `line` / `offset`; returns its index in
-    /// `reject_counts`.
-    pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
-        self.rejected += 1;
-        let field = r.field.as_deref();
-        match self
-            .reject_counts
-            .iter()
-            .position(|c| c.error == r.error && c.field.as_deref() == field)
-        {
-            Some(i) => {
-                self.reject_counts[i].count += 1;
-                i
-            }
-            None => {
-                self.reject_counts.push(RejectCount {
-                    error: r.error.clone(),
-                    field: r.field.clone(),
-                    count: 1,
-                    first: FirstReject {
-                        file: file.to_string(),
-                        line,
-                        byte_offset: offset,
-                        field: r.field.clone(),
-                        message: r.message.clone(),
-                    },
-                });
-                self.reject_counts.len() - 1
-            }
-        }
-    }
-}
+use super::batch::{Batch, Fate, Gated, Slot};
+use super::stop::{panic_message, recv_until_stopped, StopState};
 
 /// Everything a worker needs that does not change during a run.
 #[derive(Clone)]
