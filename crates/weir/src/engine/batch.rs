@@ -3,6 +3,7 @@
 //! records whose fate the committer's ordered gates may still change.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::report::FirstReject;
 use crate::split::Chunk;
@@ -29,16 +30,16 @@ pub struct Batch {
     /// Encoded rejects rows.
     pub rejects: Vec<u8>,
     /// Records decoded.
-    pub read: u64,
+    pub records_read: u64,
     /// Records written.
-    pub written: u64,
+    pub records_written: u64,
     /// Records filtered.
-    pub filtered: u64,
+    pub records_filtered: u64,
     /// Records rejected.
-    pub rejected: u64,
+    pub records_rejected: u64,
     /// Text values of written records that were written with U+FFFD in place of what was not
     /// Unicode text (`--invalid-utf8 replace`).
-    pub replaced: u64,
+    pub values_replaced: u64,
     /// Rejects by error name and field, each with its first record in this batch.
     pub reject_counts: Vec<RejectCount>,
     /// Records that claimed ordered gates, in input order, for the committer to decide.
@@ -78,16 +79,17 @@ pub enum Fate {
 /// A record whose fate the committer may still change: where its bytes are in the batch.
 #[derive(Debug, Clone)]
 pub struct Gated {
-    /// Its claims: `Batch::claims[claims.0..claims.1]`, in chain order.
-    pub claims: (usize, usize),
+    /// Where its claims are in `Batch::claims`, in chain order.
+    pub claims: Range<usize>,
     /// What the worker did with it.
     pub fate: Fate,
     /// Its bytes in `Batch::out` (empty unless written).
-    pub out: (usize, usize),
-    /// Its row in `Batch::rejects` (empty unless rejected); `.0` is where it stands in order.
-    pub rejects: (usize, usize),
+    pub out: Range<usize>,
+    /// Its row in `Batch::rejects` (empty unless rejected); `start` is where it stands in
+    /// order.
+    pub rejects: Range<usize>,
     /// Its raw bytes in the chunk.
-    pub raw: (usize, usize),
+    pub raw: Range<usize>,
     /// Its first line.
     pub line: u64,
     /// Its input byte offset.
@@ -99,11 +101,11 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.out.clear();
         self.rejects.clear();
-        self.read = 0;
-        self.written = 0;
-        self.filtered = 0;
-        self.rejected = 0;
-        self.replaced = 0;
+        self.records_read = 0;
+        self.records_written = 0;
+        self.records_filtered = 0;
+        self.records_rejected = 0;
+        self.values_replaced = 0;
         self.reject_counts.clear();
         self.gated.clear();
         self.claims.clear();
@@ -113,7 +115,7 @@ impl Batch {
     /// Counts a reject of the record at `line` / `offset`; returns its index in
     /// `reject_counts`.
     pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
-        self.rejected += 1;
+        self.records_rejected += 1;
         let field = r.field.as_deref();
         match self
             .reject_counts

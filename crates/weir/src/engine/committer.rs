@@ -12,7 +12,9 @@ use crossbeam_channel::{Receiver, Sender};
 use super::batch::{Batch, Fate, RejectCount, Slot};
 use super::keys::KeyMap;
 use super::stop::{recv_until_stopped, StopState};
-use crate::checkpoint::{self, Checkpoint, Counters, GateEntry, GateLog, Paths, Position, State};
+use crate::checkpoint::{
+    self, Checkpoint, CommittedCounts, GateEntry, GateLog, Paths, Position, State,
+};
 use crate::error::{Error, Result};
 use crate::format::csv::CsvEncoder;
 use crate::format::parquet::ParquetSink;
@@ -220,7 +222,7 @@ pub(crate) struct Committer {
     /// The report's counters over the batches written (a checkpoint records them as they
     /// are). In unordered mode batches come in any order: the first reject of an error is the
     /// one of the earliest batch.
-    counts: Counters,
+    counts: CommittedCounts,
     /// Time spent writing and flushing.
     write_time: Duration,
     last_flush: Instant,
@@ -259,7 +261,7 @@ impl Committer {
             progress,
             waiting: BTreeMap::new(),
             next_seq: 0,
-            counts: Counters::default(),
+            counts: CommittedCounts::default(),
             write_time: Duration::ZERO,
             last_flush: Instant::now(),
             checkpoints: None,
@@ -291,10 +293,13 @@ impl Committer {
                 }
             }
             let p = &self.progress;
-            p.records_read.store(c.read, Ordering::Relaxed);
-            p.records_written.store(c.written, Ordering::Relaxed);
-            p.records_filtered.store(c.filtered, Ordering::Relaxed);
-            p.records_rejected.store(c.rejected, Ordering::Relaxed);
+            p.records_read.store(c.records_read, Ordering::Relaxed);
+            p.records_written
+                .store(c.records_written, Ordering::Relaxed);
+            p.records_filtered
+                .store(c.records_filtered, Ordering::Relaxed);
+            p.records_rejected
+                .store(c.records_rejected, Ordering::Relaxed);
         }
         self.checkpoints = Some(checkpoints);
     }
@@ -326,7 +331,7 @@ impl Committer {
         c.rejects_hash = checkpoint::digest_hex(self.rejects.as_ref().and_then(SinkWriter::digest));
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
-        c.counters = Counters {
+        c.counters = CommittedCounts {
             heads: self
                 .gates
                 .iter()
@@ -342,7 +347,7 @@ impl Committer {
         self.write_time += cp.last - t;
         tracing::debug!(
             offset = c.position.offset,
-            records = self.counts.read,
+            records = self.counts.records_read,
             "checkpoint taken"
         );
         Ok(())
@@ -422,19 +427,23 @@ impl Committer {
             r.write_all(&b.rejects)?;
         }
         self.write_time += t.elapsed();
-        self.counts.read += b.read;
-        self.counts.written += b.written;
-        self.counts.filtered += b.filtered;
-        self.counts.rejected += b.rejected;
-        self.counts.values_replaced += b.replaced;
+        self.counts.records_read += b.records_read;
+        self.counts.records_written += b.records_written;
+        self.counts.records_filtered += b.records_filtered;
+        self.counts.records_rejected += b.records_rejected;
+        self.counts.values_replaced += b.values_replaced;
         for c in b.reject_counts.iter().filter(|c| c.count > 0) {
             *self
                 .counts
-                .reject_counts
+                .rejects_by_error
                 .entry(c.error.to_string())
                 .or_default() += c.count;
             if let Some(field) = &c.field {
-                *self.counts.reject_fields.entry(field.clone()).or_default() += c.count;
+                *self
+                    .counts
+                    .rejects_by_field
+                    .entry(field.clone())
+                    .or_default() += c.count;
             }
             let seq = slot.chunk.seq;
             match self.counts.first_rejects.get_mut(c.error.as_ref()) {
@@ -450,7 +459,7 @@ impl Committer {
         self.counts.chunks += 1;
         tracing::trace!(
             seq = slot.chunk.seq,
-            records = b.read,
+            records = b.records_read,
             bytes = b.out.len(),
             "batch written"
         );
@@ -467,10 +476,13 @@ impl Committer {
             self.last_position = Some(position);
         }
         let p = &self.progress;
-        p.records_read.fetch_add(b.read, Ordering::Relaxed);
-        p.records_written.fetch_add(b.written, Ordering::Relaxed);
-        p.records_filtered.fetch_add(b.filtered, Ordering::Relaxed);
-        p.records_rejected.fetch_add(b.rejected, Ordering::Relaxed);
+        p.records_read.fetch_add(b.records_read, Ordering::Relaxed);
+        p.records_written
+            .fetch_add(b.records_written, Ordering::Relaxed);
+        p.records_filtered
+            .fetch_add(b.records_filtered, Ordering::Relaxed);
+        p.records_rejected
+            .fetch_add(b.records_rejected, Ordering::Relaxed);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             let t = Instant::now();
             self.out.flush()?;
@@ -494,7 +506,7 @@ impl Committer {
         let mut changed = false;
         for g in &b.gated {
             let mut verdict = None;
-            for &(gate, key) in &b.claims[g.claims.0..g.claims.1] {
+            for &(gate, key) in &b.claims[g.claims.clone()] {
                 let state = &mut self.gates[gate as usize];
                 verdict = state.decide(key, g.line)?;
                 if verdict.is_some() {
@@ -511,23 +523,24 @@ impl Committer {
                 continue;
             }
             changed = true;
-            self.out_scratch.extend_from_slice(&b.out[out_pos..g.out.0]);
-            out_pos = g.out.1;
+            self.out_scratch
+                .extend_from_slice(&b.out[out_pos..g.out.start]);
+            out_pos = g.out.end;
             self.rejects_scratch
-                .extend_from_slice(&b.rejects[rej_pos..g.rejects.0]);
-            rej_pos = g.rejects.1;
+                .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
+            rej_pos = g.rejects.end;
             match g.fate {
-                Fate::Written => b.written -= 1,
-                Fate::Filtered => b.filtered -= 1,
+                Fate::Written => b.records_written -= 1,
+                Fate::Filtered => b.records_filtered -= 1,
                 Fate::Rejected(i) => {
-                    b.rejected -= 1;
+                    b.records_rejected -= 1;
                     b.reject_counts[i].count -= 1;
                 }
             }
             match verdict {
-                Verdict::Filter => b.filtered += 1,
+                Verdict::Filter => b.records_filtered += 1,
                 Verdict::Reject { field, message } => {
-                    b.rejected += 1;
+                    b.records_rejected += 1;
                     match b
                         .reject_counts
                         .iter_mut()
@@ -555,7 +568,7 @@ impl Committer {
                         field.as_bytes(),
                         b"unique-error",
                         message.as_bytes(),
-                        &input[g.raw.0..g.raw.1],
+                        &input[g.raw.clone()],
                     ];
                     self.rejects_enc.record(&mut self.rejects_scratch, row);
                 }

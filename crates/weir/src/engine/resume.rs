@@ -152,7 +152,7 @@ impl ResumePlan {
             from_input: input_names.get(p.source).cloned().unwrap_or_default(),
             from_line: p.line.max(1),
             from_offset: p.offset,
-            records_before: cp.map_or(0, |c| c.counters.read),
+            records_before: cp.map_or(0, |c| c.counters.records_read),
         });
     }
 }

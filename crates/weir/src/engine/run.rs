@@ -943,7 +943,7 @@ fn resume_splitter(
     tracing::info!(
         line = p.line,
         offset = p.offset,
-        records = cp.counters.read,
+        records = cp.counters.records_read,
         "resuming {} from the checkpoint",
         source_names[p.source]
     );

@@ -1,5 +1,6 @@
 //! Workers: decode a chunk, run the chain on each record, encode output and rejects.
 
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,7 @@ pub struct Worker {
     raw_ok: bool,
     rejects_enc: CsvEncoder,
     /// Raw input span waiting to be copied to the output (coalesced passthrough).
-    pending: Option<(usize, usize)>,
+    pending: Option<Range<usize>>,
     /// Values of the current record its decoder replaced with U+FFFD (counted if written).
     replaced: u64,
     /// A key of the current JSON Lines record that is not a column, kept by `--ragged keep`:
@@ -94,7 +95,7 @@ impl Worker {
         self.rec.set_base(chunk.offset);
         if let Some(o) = &chunk.oversized {
             // The splitter skipped a record too long to hold; it is the chunk's only content.
-            batch.read += 1;
+            batch.records_read += 1;
             let r = oversized_reject(o.len, self.spec.max_record_size);
             let name = self.spec.source_names[chunk.source].as_str();
             encode_reject(
@@ -268,8 +269,8 @@ impl Worker {
             && s.canonical
             && s.end - s.start + s.term_len <= self.spec.max_record_size
         {
-            batch.read += 1;
-            batch.written += 1;
+            batch.records_read += 1;
+            batch.records_written += 1;
             copy_raw(
                 &mut self.pending,
                 input,
@@ -330,7 +331,7 @@ impl Worker {
         if self.rec.raw_len() > self.spec.max_record_size {
             // The splitter bounds memory; records shorter than a chunk are caught here.
             if self.spec.oversized == Oversized::Reject {
-                batch.read += 1;
+                batch.records_read += 1;
                 let r = oversized_reject(self.rec.raw_len() as u64, self.spec.max_record_size);
                 let record = Record::new(&chunk.data, &mut self.rec);
                 let (line, offset) = (record.line(), record.byte_offset());
@@ -349,7 +350,7 @@ impl Worker {
             });
             return;
         }
-        batch.read += 1;
+        batch.records_read += 1;
         let reject = reject.or_else(|| self.width_reject());
         let input = &chunk.data[..];
         let outcome = match reject {
@@ -388,14 +389,14 @@ impl Worker {
         let fate = match outcome {
             Outcome::Keep => match self.encode(input, batch, kept_extra) {
                 Ok(()) => {
-                    batch.written += 1;
-                    batch.replaced += replaced + self.encoder.take_replaced();
+                    batch.records_written += 1;
+                    batch.values_replaced += replaced + self.encoder.take_replaced();
                     Fate::Written
                 }
                 Err(r) => Fate::Rejected(self.write_reject(chunk, batch, &r)),
             },
             Outcome::Filter => {
-                batch.filtered += 1;
+                batch.records_filtered += 1;
                 Fate::Filtered
             }
             Outcome::Reject(r) => {
@@ -410,11 +411,11 @@ impl Worker {
             let record = Record::new(input, &mut self.rec);
             let raw_start = record.raw().as_ptr() as usize - input.as_ptr() as usize;
             batch.gated.push(Gated {
-                claims: (c0, batch.claims.len()),
+                claims: c0..batch.claims.len(),
                 fate,
-                out: (out0, batch.out.len()),
-                rejects: (rej0, batch.rejects.len()),
-                raw: (raw_start, raw_start + record.raw().len()),
+                out: out0..batch.out.len(),
+                rejects: rej0..batch.rejects.len(),
+                raw: raw_start..raw_start + record.raw().len(),
                 line: record.line(),
                 offset: record.byte_offset(),
             });
@@ -549,17 +550,17 @@ fn encode_reject(
 /// Records ending in `\n` that follow each other are gathered into one pending span and
 /// copied with a single `extend_from_slice` when the run of them ends.
 fn copy_raw(
-    pending: &mut Option<(usize, usize)>,
+    pending: &mut Option<Range<usize>>,
     input: &[u8],
     out: &mut Vec<u8>,
     (start, end, term): (usize, usize, usize),
 ) {
     if term == 1 && input[end] == b'\n' {
         match pending {
-            Some((_, pend)) if *pend == start => *pend = end + 1,
+            Some(span) if span.end == start => span.end = end + 1,
             _ => {
                 flush(pending, input, out);
-                *pending = Some((start, end + 1));
+                *pending = Some(start..end + 1);
             }
         }
     } else {
@@ -569,9 +570,9 @@ fn copy_raw(
     }
 }
 
-fn flush(pending: &mut Option<(usize, usize)>, input: &[u8], out: &mut Vec<u8>) {
-    if let Some((s, e)) = pending.take() {
-        out.extend_from_slice(&input[s..e]);
+fn flush(pending: &mut Option<Range<usize>>, input: &[u8], out: &mut Vec<u8>) {
+    if let Some(span) = pending.take() {
+        out.extend_from_slice(&input[span]);
     }
 }
 
@@ -617,7 +618,7 @@ pub(super) fn worker_loop(
         busy += t.elapsed();
         progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
         report.chunks += 1;
-        report.records += slot.batch.read;
+        report.records += slot.batch.records_read;
         slot.worker = id;
         if tx.send(slot).is_err() {
             break;
