@@ -1,7 +1,15 @@
-//! One run, from the checks before reading to the commit: the outputs checked and opened,
-//! the threads spawned and supervised, the report finished and committed with the outputs.
+//! One run, from the checks before reading to the commit, in steps that [`run_inner`] calls
+//! in turn:
+//!
+//! - [`prepare`]: the checks before reading (outputs, a resumable run's checkpoint,
+//!   destinations), the first input opened and its prologue read, the chain bound;
+//! - [`choose_start`]: where the splitter starts (the beginning, a shard's range, a checkpoint);
+//! - [`open_outputs`]: the output and rejects opened (or a resumable run's partial files);
+//! - [`spawn`]: the slots, the queues and the threads;
+//! - [`supervise`]: the caller's thread until the committer is done (time limit, stop, observer);
+//! - [`finish`]: the threads joined into the report, the outputs committed with it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
@@ -21,10 +29,10 @@ use crate::split::{Chunk, Oversized};
 use crate::transform::{Chain, Gate, OnPanic, Transform};
 
 use super::batch::Slot;
-use super::builder::{resolve_output_dialect, PipelineBuilder};
+use super::builder::{resolve_output_dialect, Observer, PipelineBuilder, ShardRange};
 use super::committer::{self, Committer, Output};
 use super::prologue::{check_header_text, watch_prologue, Prologue};
-use super::resume;
+use super::resume::{self, ResumeStart};
 use super::splitter::{Chunking, Inputs, RunSplitter};
 use super::stop::{panic_message, StopHandle, StopState};
 use super::worker::worker_loop;
@@ -68,6 +76,8 @@ pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> 
     Ok(w)
 }
 
+/// One run, step by step; see the module documentation. `Ok` with nothing committed only for
+/// a resumable run whose output was complete already.
 pub(super) fn run_inner(
     cfg: PipelineBuilder,
     dialect: Dialect,
@@ -75,258 +85,464 @@ pub(super) fn run_inner(
     report: &mut Report,
     report_sink: Option<&Sink>,
 ) -> Result<()> {
-    let output_dialect = resolve_output_dialect(&cfg, &dialect);
-    let PipelineBuilder {
-        source,
-        more_sources,
-        sink,
-        rejects,
-        chain,
-        workers,
-        chunk_size,
-        max_record_size,
-        ordered,
-        ragged,
-        oversized,
-        durable,
-        compression_level,
-        timeout,
-        stop,
-        mut observer,
-        on_panic,
-        invalid_utf8,
-        resumable,
-        shard,
-        digests,
-        ..
-    } = cfg;
-    check_outputs(&sink, rejects.as_ref(), report_sink, &source, &more_sources)?;
-    // A resumable run checks its checkpoint before it reads or writes anything.
-    let resume = match &resumable {
-        Some(r) => {
-            let identity = pipeline_identity(
-                &chain,
-                &dialect,
-                &output_dialect,
-                ragged,
-                oversized,
-                max_record_size,
-                on_panic,
-                invalid_utf8,
-            );
-            let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
-            match prepare_resume(
-                r,
-                &identity,
-                (&sink, rejects.as_ref()),
-                &sources,
-                &output_dialect,
-                report,
-            )? {
-                Some(plan) => Some(plan),
-                None => return Ok(()),
-            }
+    let Some(prepared) = prepare(cfg, dialect, started, report, report_sink)? else {
+        return Ok(()); // a resumable run whose output is complete: nothing to do
+    };
+    let Prepared {
+        mut settings,
+        destinations,
+        opening,
+        header_raw,
+        resume,
+        stale,
+        progress,
+        bytes_total,
+        chunking,
+        spec,
+        gates,
+    } = prepared;
+    let start = choose_start(opening, resume.as_ref(), chunking, &progress, &spec)?;
+    let outputs = open_outputs(
+        destinations,
+        resume.as_ref(),
+        &settings,
+        start.bounds.fresh,
+        header_raw.as_deref(),
+        &spec,
+    )?;
+    let threads = spawn(
+        &settings,
+        spec,
+        start.reading,
+        outputs,
+        &gates,
+        resume,
+        &progress,
+    )?;
+    supervise(&threads, &mut settings, &progress, bytes_total, report)?;
+    finish(
+        threads,
+        &settings,
+        &progress,
+        start.bounds,
+        report,
+        report_sink,
+    )?;
+    if let Some(stale) = stale {
+        stale.remove_all();
+    }
+    tracing::info!(
+        read = report.records_read,
+        written = report.records_written,
+        filtered = report.records_filtered,
+        rejected = report.records_rejected,
+        "outputs committed"
+    );
+    Ok(())
+}
+
+/// What the steps after [`prepare`] read of the builder's settings.
+struct Settings {
+    workers: usize,
+    /// Whether batches are taken in input order: asked for, or needed by ordered gates or by
+    /// checkpoints (which record an input prefix).
+    ordered: bool,
+    durable: bool,
+    compression_level: Option<i32>,
+    digests: bool,
+    started: Instant,
+    deadline: Option<Instant>,
+    stop: StopHandle,
+    observer: Option<(Duration, Observer)>,
+    resumable: Option<Resumable>,
+}
+
+impl Settings {
+    /// Takes what the later steps read of the builder's settings (its observer and resumable
+    /// settings move here).
+    fn take(cfg: &mut PipelineBuilder, started: Instant) -> Settings {
+        Settings {
+            workers: cfg.workers,
+            ordered: cfg.ordered,
+            durable: cfg.durable,
+            compression_level: cfg.compression_level,
+            digests: cfg.digests,
+            started,
+            deadline: cfg.timeout.map(|t| started + t),
+            stop: cfg.stop.clone(),
+            observer: cfg.observer.take(),
+            resumable: cfg.resumable.take(),
         }
+    }
+}
+
+/// Where the output and rejects go.
+struct Destinations {
+    sink: Sink,
+    rejects: Option<Sink>,
+}
+
+/// The first input, opened with its prologue read, and the inputs after it.
+struct Opening {
+    /// Positioned after the header (or the first chunk, if read).
+    splitter: RunSplitter,
+    /// The first data chunk, when the prologue read it to learn the columns.
+    first: Option<Chunk>,
+    more_sources: Vec<Source>,
+    /// A shard's range of the first input.
+    shard: Option<ShardRange>,
+}
+
+/// A run once every check before writing has passed: its inputs open, its chain bound, no
+/// output yet.
+struct Prepared {
+    settings: Settings,
+    destinations: Destinations,
+    opening: Opening,
+    /// The header row's fields as read.
+    header_raw: Option<Vec<RawField>>,
+    /// What a resumable run starts from.
+    resume: Option<ResumeStart>,
+    /// A run that is not resumable replaces the output, and with it any resumable run's files.
+    stale: Option<checkpoint::Paths>,
+    progress: Arc<Progress>,
+    /// The size of all the inputs, when each has one.
+    bytes_total: Option<u64>,
+    chunking: Chunking,
+    /// The workers' settings, the bound chain and the columns.
+    spec: WorkerSpec,
+    gates: Vec<Gate>,
+}
+
+/// Checks what can be checked before reading or writing (the outputs, a resumable run's
+/// checkpoint, the destinations), opens the first input and reads its prologue, and binds the
+/// chain to its columns. `None` when a resumable run's output is complete already.
+fn prepare(
+    mut cfg: PipelineBuilder,
+    dialect: Dialect,
+    started: Instant,
+    report: &mut Report,
+    report_sink: Option<&Sink>,
+) -> Result<Option<Prepared>> {
+    let output_dialect = resolve_output_dialect(&cfg, &dialect);
+    let (sink, rejects) = (&cfg.sink, cfg.rejects.as_ref());
+    check_outputs(sink, rejects, report_sink, &cfg.source, &cfg.more_sources)?;
+    // A resumable run checks its checkpoint before it reads or writes anything.
+    let resume = match &cfg.resumable {
+        Some(r) => match prepare_resume(r, &cfg, &dialect, &output_dialect, report)? {
+            Some(start) => Some(start),
+            None => return Ok(None),
+        },
         None => None,
     };
-    // A run that is not resumable replaces the output, and with it any resumable run's files.
-    let stale = match (&resume, &sink) {
-        (None, Sink::Path(p)) => {
-            let rejects = match &rejects {
-                Some(Sink::Path(r)) => Some(r.as_path()),
-                _ => None,
-            };
-            Some(checkpoint::Paths::new(p, rejects))
-        }
-        _ => None,
-    };
-    // A missing or read-only destination is found before any input is read.
-    sink.check_destination()?;
-    if let Some(r) = &rejects {
-        r.check_destination()?;
-    }
-    let source_name = source.name();
-    let (mut source_names, mut bytes_total) = measure_inputs(&more_sources)?;
-    source_names.insert(0, source_name.clone());
-    let progress = Arc::new(Progress::default());
-    let (reader, first_size) = source.open_counted(&progress)?;
-    bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
+    let stale = check_destinations(sink, rejects, resume.is_some())?;
+    let settings = Settings::take(&mut cfg, started);
     let chunking = Chunking {
         dialect,
-        chunk_size,
-        max_record_size,
-        oversized,
+        chunk_size: cfg.chunk_size,
+        max_record_size: cfg.max_record_size,
+        oversized: cfg.oversized,
     };
-    let splitter = chunking.splitter(reader, &progress, source_name.clone());
-    let deadline = timeout.map(|t| started + t);
-    let prologue = watch_prologue(splitter, dialect, deadline, &stop)?;
-
+    let (mut source_names, bytes_total) = measure_inputs(&cfg.more_sources)?;
+    source_names.insert(0, cfg.source.name());
+    let progress = Arc::new(Progress::default());
+    let (reader, first_size) = cfg.source.open_counted(&progress)?;
+    let bytes_total = bytes_total.zip(first_size).map(|(a, b)| a + b);
+    let splitter = chunking.splitter(reader, &progress, source_names[0].clone());
+    let prologue = watch_prologue(splitter, dialect, settings.deadline, &settings.stop)?;
     tracing::info!(
         inputs = source_names.len(),
         format = %dialect.format,
-        workers,
-        chunk_size,
-        ordered,
+        workers = settings.workers,
+        chunk_size = cfg.chunk_size,
+        ordered = settings.ordered,
         "run starts on {}",
         source_names[0]
     );
     tracing::debug!(columns = ?prologue.columns.names(), "input columns");
     // Bind the chain before any output exists: a usage error must leave nothing behind.
     let (chain, output_columns, gates) = bind_chain(
-        chain,
+        cfg.chain,
         &prologue,
         &output_dialect,
-        max_record_size,
-        invalid_utf8,
-        shard.is_some(),
+        cfg.max_record_size,
+        cfg.invalid_utf8,
+        cfg.shard.is_some(),
     )?;
     // Gates decide in input order, so batches are taken in order when there are any.
     // A checkpoint records an input prefix, so resumable runs are ordered too.
-    let ordered = ordered || !gates.is_empty() || resume.is_some();
-    report.ordered = ordered;
-
+    let mut settings = settings;
+    settings.ordered |= !gates.is_empty() || resume.is_some();
+    report.ordered = settings.ordered;
     // A Parquet output's column types are fixed before anything is written.
     let parquet = (output_dialect.format == Format::Parquet).then(|| {
-        Arc::new(ParquetLayout::new(
-            &output_columns,
-            chain.typed_fields(&output_columns),
-        ))
+        let fields = chain.typed_fields(&output_columns);
+        Arc::new(ParquetLayout::new(&output_columns, fields))
     });
-    // Where the splitter starts: the beginning, or a resumed run's checkpoint (checked
-    // against the input's bytes before any output file is touched).
-    let from = resume
-        .as_ref()
-        .and_then(|p| p.from.as_ref().map(|cp| (p, cp)));
-    let shard_start = shard.as_ref().map(|r| (r.start, r.line));
-    let (splitter, first, rest, first_index, first_base) = match (from, shard) {
+    let spec = WorkerSpec {
+        dialect,
+        output_dialect,
+        input_columns: prologue.columns,
+        output_columns,
+        ragged: cfg.ragged,
+        oversized: cfg.oversized,
+        chain,
+        source_names,
+        max_record_size: cfg.max_record_size,
+        parquet,
+        on_panic: cfg.on_panic,
+        invalid_utf8: cfg.invalid_utf8,
+    };
+    let opening = Opening {
+        splitter: prologue.splitter,
+        first: prologue.first,
+        more_sources: cfg.more_sources,
+        shard: cfg.shard,
+    };
+    Ok(Some(Prepared {
+        settings,
+        destinations: Destinations {
+            sink: cfg.sink,
+            rejects: cfg.rejects,
+        },
+        opening,
+        header_raw: prologue.header_raw,
+        resume,
+        stale,
+        progress,
+        bytes_total,
+        chunking,
+        spec,
+        gates,
+    }))
+}
+
+/// Finds a missing or read-only destination before any input is read. Returns the files of a
+/// resumable run to the same output, which a run that is not resumable replaces.
+fn check_destinations(
+    sink: &Sink,
+    rejects: Option<&Sink>,
+    resumable: bool,
+) -> Result<Option<checkpoint::Paths>> {
+    sink.check_destination()?;
+    if let Some(r) = rejects {
+        r.check_destination()?;
+    }
+    Ok(match sink {
+        Sink::Path(p) if !resumable => Some(checkpoint::Paths::new(p, path_of(rejects))),
+        _ => None,
+    })
+}
+
+/// A local file's path, if the sink is one.
+fn path_of(sink: Option<&Sink>) -> Option<&Path> {
+    match sink {
+        Some(Sink::Path(p)) => Some(p.as_path()),
+        _ => None,
+    }
+}
+
+/// Where the splitter starts, and the bounds of what the run reads for the report.
+struct Start {
+    reading: Reading,
+    bounds: Bounds,
+}
+
+/// What the splitter thread reads: from `splitter`'s position (after `first`, when the
+/// prologue read it), then `inputs`.
+struct Reading {
+    splitter: RunSplitter,
+    first: Option<Chunk>,
+    inputs: Inputs,
+}
+
+/// Where a run's reading starts, for the report.
+#[derive(Clone, Copy)]
+struct Bounds {
+    /// Whether the run starts from the beginning (not from a checkpoint): it writes headers.
+    fresh: bool,
+    /// Where the data starts: what a fresh run without data chunks has read and committed.
+    data_start: u64,
+    /// A shard's first record: its offset and line.
+    shard_start: Option<(u64, u64)>,
+}
+
+/// Chooses where the splitter starts: the first input after its prologue, a shard's range,
+/// or a resumed run's checkpoint (checked against the input's bytes before any output file is
+/// touched).
+fn choose_start(
+    opening: Opening,
+    resume: Option<&ResumeStart>,
+    chunking: Chunking,
+    progress: &Progress,
+    spec: &WorkerSpec,
+) -> Result<Start> {
+    let names = &spec.source_names;
+    let from = resume.and_then(|r| r.from.as_ref().map(|cp| (r, cp)));
+    let shard_start = opening.shard.as_ref().map(|r| (r.start, r.line));
+    // The inputs after the one the splitter starts in, that one's index and the offset of its
+    // byte 0 in the whole stream.
+    let inputs = |rest, first_index, first_base| Inputs {
+        rest,
+        first_index,
+        first_base,
+        header: spec.input_columns.clone(),
+        chunking,
+        first_name: names[0].clone(),
+    };
+    let reading = match (from, opening.shard) {
         (None, Some(range)) => {
             // A shard: the header came from the input's start; the records from its range.
-            let mut splitter = chunking.splitter(range.reader, &progress, source_name.clone());
+            let mut splitter = chunking.splitter(range.reader, progress, names[0].clone());
             splitter.resume_at(range.start, range.line, 0);
             splitter.end_at(range.end);
-            (splitter, None, Vec::new(), 0, 0)
+            Reading {
+                splitter,
+                first: None,
+                inputs: inputs(Vec::new(), 0, 0),
+            }
         }
-        (None, None) => (prologue.splitter, prologue.first, more_sources, 0, 0),
-        (Some((plan, cp)), _) => {
-            let (splitter, rest, index, base) =
-                resume_splitter(plan, cp, &chunking, &progress, &source_names, more_sources)?;
-            (splitter, None, rest, index, base)
+        (None, None) => Reading {
+            splitter: opening.splitter,
+            first: opening.first,
+            inputs: inputs(opening.more_sources, 0, 0),
+        },
+        (Some((resume, cp)), _) => {
+            let p = &cp.position;
+            let splitter = resume_splitter(resume, cp, &chunking, progress, names)?;
+            let rest = opening.more_sources.into_iter().skip(p.source).collect();
+            Reading {
+                splitter,
+                first: None,
+                inputs: inputs(rest, p.source, p.stream_offset - p.offset),
+            }
         }
     };
-    let fresh = from.is_none();
-    // Where the data starts: what a run without data chunks has read (and committed).
-    let data_start = splitter.offset();
-    let (mut out, mut rejects_out) = match &resume {
-        None => open_outputs(
-            (sink, rejects),
-            compression_level,
-            durable,
-            digests,
-            deadline,
-            &stop,
-        )?,
-        Some(plan) => open_partials(plan, compression_level, fresh)?,
+    Ok(Start {
+        bounds: Bounds {
+            fresh: from.is_none(),
+            data_start: reading.splitter.offset(),
+            shard_start,
+        },
+        reading,
+    })
+}
+
+/// Opens the output and the rejects: a fresh run's, or a resumable run's partial files cut
+/// back to its checkpoint; a Parquet output wrapped to gather its rows. A `fresh` run (from
+/// the beginning) writes the headers (`header_raw`: the input's header row as read, if any).
+fn open_outputs(
+    destinations: Destinations,
+    resume: Option<&ResumeStart>,
+    settings: &Settings,
+    fresh: bool,
+    header_raw: Option<&[RawField]>,
+    spec: &WorkerSpec,
+) -> Result<(Output, Option<SinkWriter>)> {
+    let (mut out, rejects_out) = match resume {
+        None => open_fresh(destinations, settings)?,
+        Some(resume) => open_partials(resume, settings.compression_level, fresh)?,
     };
     if fresh {
-        write_header(
-            &mut out,
-            (prologue.header_raw.as_deref(), &prologue.columns),
-            &output_columns,
-            &output_dialect,
-            &dialect,
-        )?;
+        write_header(&mut out, header_raw, spec)?;
     }
-    let out = match &parquet {
+    let out = match &spec.parquet {
         Some(layout) => Output::Parquet(Box::new(ParquetSink::new(out, layout)?)),
         None => Output::Bytes(out),
     };
+    Ok((out, rejects_out))
+}
 
-    let slots = workers * 2 + 2;
-    let state = Arc::new(StopState::new(stop));
+/// A run's threads once spawned, and what the supervisor and [`finish`] need of them.
+struct Threads {
+    state: Arc<StopState>,
+    /// Says when the splitter is done.
+    splitter_done: Receiver<()>,
+    workers: Vec<thread::JoinHandle<WorkerReport>>,
+    /// The work queue, only for its length (the observer's queued chunks).
+    work_probe: Receiver<Slot>,
+    slots: usize,
+    /// Joined, gives the committer back (to commit, or to report from).
+    committer: thread::JoinHandle<Committer>,
+    /// Says when the committer is done.
+    committer_done: Receiver<()>,
+}
+
+/// Makes the slots and queues and starts the splitter, the workers and the committer (given
+/// a resumable run's checkpointing).
+fn spawn(
+    settings: &Settings,
+    spec: WorkerSpec,
+    reading: Reading,
+    (out, rejects_out): (Output, Option<SinkWriter>),
+    gates: &[Gate],
+    resume: Option<ResumeStart>,
+    progress: &Arc<Progress>,
+) -> Result<Threads> {
+    let slots = settings.workers * 2 + 2;
+    let state = Arc::new(StopState::new(settings.stop.clone()));
     let (pool_tx, pool_rx) = bounded::<Slot>(slots);
     for _ in 0..slots {
         pool_tx.send(Slot::default()).expect("pool has room");
     }
     let (work_tx, work_rx) = bounded::<Slot>(slots);
     let (commit_tx, commit_rx) = bounded::<Slot>(slots);
-
-    let spec = WorkerSpec {
-        dialect,
-        output_dialect,
-        input_columns: prologue.columns.clone(),
-        output_columns,
-        ragged,
-        oversized,
-        chain,
-        source_names: source_names.clone(),
-        max_record_size,
-        parquet,
-        on_panic,
-        invalid_utf8,
-    };
-
-    let split_done_rx = spawn_splitter(
-        splitter,
-        first,
-        Inputs {
-            rest,
-            first_index,
-            first_base,
-            header: prologue.columns.clone(),
-            chunking,
-            first_name: source_name,
-        },
-        (&pool_rx, &work_tx),
-        &state,
-        &progress,
-    );
+    let splitter_done = spawn_splitter(reading, (&pool_rx, &work_tx), &state, progress);
     drop(work_tx);
-
-    let worker_handles = spawn_workers(workers, &spec, (&work_rx, &commit_tx), &state, &progress);
+    let workers = spawn_workers(
+        settings.workers,
+        &spec,
+        (&work_rx, &commit_tx),
+        &state,
+        progress,
+    );
     drop(commit_tx);
-    let work_probe = work_rx;
-
     let mut committer = Committer::new(
-        ordered,
+        settings.ordered,
         out,
-        rejects_out.take(),
+        rejects_out,
         pool_tx,
         progress.clone(),
-        &gates,
-        source_names.clone(),
+        gates,
+        spec.source_names.clone(),
     );
-    if let Some(plan) = resume {
-        resume_committer(&mut committer, &plan, resumable.as_ref())?;
+    if let Some(resume) = resume {
+        resume_committer(&mut committer, &resume, settings.resumable.as_ref())?;
     }
-    let (committer, done_rx) = spawn_committer(committer, commit_rx, &state);
+    let (committer, committer_done) = spawn_committer(committer, commit_rx, &state);
+    Ok(Threads {
+        state,
+        splitter_done,
+        workers,
+        work_probe: work_rx,
+        slots,
+        committer,
+        committer_done,
+    })
+}
 
-    supervise(
-        &done_rx,
-        deadline,
-        &state,
-        observer.as_mut(),
-        started,
-        &progress,
-        (&work_probe, slots, workers, bytes_total),
-        report,
-    )?;
-
-    let committer = match committer.join() {
+/// Once the committer is done: the threads joined into the report and, unless the run
+/// stopped, the outputs committed with the report.
+fn finish(
+    threads: Threads,
+    settings: &Settings,
+    progress: &Progress,
+    bounds: Bounds,
+    report: &mut Report,
+    report_sink: Option<&Sink>,
+) -> Result<()> {
+    let state = threads.state;
+    let committer = match threads.committer.join() {
         Ok(c) => c,
         Err(p) => return Err(Error::Panic(panic_message(p))),
     };
-    join_workers(worker_handles, &state, report);
+    join_workers(threads.workers, &state, report);
     // The splitter may be blocked reading a pipe; it holds no output, so it is not waited for
     // beyond a moment once the run is over.
-    let _ = split_done_rx.recv_timeout(Duration::from_millis(200));
-
-    fill_report(
-        report,
-        &committer,
-        &progress,
-        fresh.then_some(data_start),
-        shard_start,
-    );
+    let _ = threads
+        .splitter_done
+        .recv_timeout(Duration::from_millis(200));
+    fill_report(report, &committer, progress, bounds);
     if let Some(e) = state.take_error() {
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
@@ -341,22 +557,11 @@ pub(super) fn run_inner(
             return Ok(None);
         };
         let mut done = report.clone();
-        finish_report(&mut done, started, None);
+        finish_report(&mut done, settings.started, None);
         let mut w = report_writer(r, &done)?;
-        w.set_durable(durable);
+        w.set_durable(settings.durable);
         Ok(Some(w))
-    })?;
-    if let Some(stale) = stale {
-        stale.remove_all();
-    }
-    tracing::info!(
-        read = report.records_read,
-        written = report.records_written,
-        filtered = report.records_filtered,
-        rejected = report.records_rejected,
-        "outputs committed"
-    );
-    Ok(())
+    })
 }
 
 /// Before anything is read: finishes a crashed run's commit to the same output and removes
@@ -392,11 +597,7 @@ pub(super) fn check_outputs(
     if let (Sink::Path(_) | Sink::Url(_), Some((out, object))) = (sink, targets.first()) {
         let (out, object) = (out.as_path(), *object);
         if !object {
-            let rejects = match rejects {
-                Some(Sink::Path(r)) => Some(r.as_path()),
-                _ => None,
-            };
-            let files = checkpoint::Paths::new(out, rejects);
+            let files = checkpoint::Paths::new(out, path_of(rejects));
             writes.push(Place::internal("checkpoint", &files.checkpoint));
             writes.push(Place::internal("partial output", &files.output_partial));
             writes.push(Place::internal("key log", &files.gates));
@@ -508,26 +709,30 @@ fn measure_inputs(more_sources: &[Source]) -> Result<(Vec<SourceName>, Option<u6
 /// The supervising loop, on the caller's thread until the committer is done: the time limit,
 /// outside stop requests, the observer. After a stop, a committer stuck in a write is not
 /// waited for beyond [`COMMITTER_GRACE`]: the stop is reported without it.
-#[allow(clippy::too_many_arguments)]
 fn supervise(
-    done_rx: &Receiver<()>,
-    deadline: Option<Instant>,
-    state: &StopState,
-    mut observer: Option<&mut (Duration, super::Observer)>,
-    started: Instant,
+    threads: &Threads,
+    settings: &mut Settings,
     progress: &Progress,
-    (work_probe, slots, workers, bytes_total): (&Receiver<Slot>, usize, usize, Option<u64>),
+    bytes_total: Option<u64>,
     report: &mut Report,
 ) -> Result<()> {
-    let mut next_observe = observer.as_ref().map(|(every, _)| started + *every);
+    let started = settings.started;
+    let state = &threads.state;
+    let mut next_observe = settings
+        .observer
+        .as_ref()
+        .map(|(every, _)| started + *every);
     let mut stopped_at = None;
     loop {
-        match done_rx.recv_timeout(Duration::from_millis(50)) {
+        match threads
+            .committer_done
+            .recv_timeout(Duration::from_millis(50))
+        {
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {}
         }
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        if settings.deadline.is_some_and(|d| now >= d) {
             state.stop(crate::StopReason::TimedOut);
         }
         if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
@@ -545,11 +750,12 @@ fn supervise(
                 .take_error()
                 .unwrap_or(Error::Stopped(crate::StopReason::Interrupted)));
         }
-        if let (Some(at), Some((every, f))) = (next_observe, observer.as_deref_mut()) {
+        if let (Some(at), Some((every, f))) = (next_observe, settings.observer.as_mut()) {
             if now >= at {
                 progress
                     .queued_chunks
-                    .store(work_probe.len(), Ordering::Relaxed);
+                    .store(threads.work_probe.len(), Ordering::Relaxed);
+                let (slots, workers) = (threads.slots, settings.workers);
                 f(&progress.snapshot(now - started, bytes_total, slots, workers));
                 next_observe = Some(now + *every);
             }
@@ -598,24 +804,19 @@ fn join_workers(
     }
 }
 
-/// The report's counts, bytes and stage times once the threads are done: a run without data
-/// chunks has read and committed up to `data_start` (a fresh run's, where its data begins); a
-/// shard's bytes and lines are those of its range.
-fn fill_report(
-    report: &mut Report,
-    committer: &Committer,
-    progress: &Progress,
-    data_start: Option<u64>,
-    shard_start: Option<(u64, u64)>,
-) {
+/// The report's counts, bytes and stage times once the threads are done: a fresh run without
+/// data chunks has read and committed up to where its data begins; a shard's bytes and lines
+/// are those of its range.
+fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, bounds: Bounds) {
     committer.fill_report(report);
     report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
-    if let (0, Some(data_start)) = (report.chunks, data_start) {
+    if let (0, true) = (report.chunks, bounds.fresh) {
+        let data_start = bounds.data_start;
         // Only a header (or nothing): every record, of none, is committed after it.
         report.bytes_read = report.bytes_read.max(data_start);
         report.committed_offset = report.committed_offset.max(data_start);
     }
-    if let Some((start, line)) = shard_start {
+    if let Some((start, line)) = bounds.shard_start {
         // Where the shard ended: after its last record (its start when it owned none).
         let (end, end_line) = committer.committed_end().unwrap_or((start, line));
         report.bytes_read = end - start;
@@ -643,11 +844,11 @@ type RawField = (Vec<u8>, ValueKind);
 /// Writes the output's header row (nothing for formats without one).
 fn write_header(
     out: &mut SinkWriter,
-    (header_raw, input_columns): (Option<&[RawField]>, &Columns),
-    output_columns: &Columns,
-    output_dialect: &Dialect,
-    dialect: &Dialect,
+    header_raw: Option<&[RawField]>,
+    spec: &WorkerSpec,
 ) -> Result<()> {
+    let input_columns = &spec.input_columns;
+    let output_columns = &spec.output_columns;
     // Input columns keep the header's fields as read (bytes that are not UTF-8, a quoted
     // empty name), whatever the steps did to the other columns; new or renamed ones are
     // written as named.
@@ -670,7 +871,7 @@ fn write_header(
             .collect::<Vec<_>>()
     });
     let mut header = Vec::new();
-    Encoder::new(output_dialect, dialect, output_columns).header(
+    Encoder::new(&spec.output_dialect, &spec.dialect, output_columns).header(
         &mut header,
         output_columns,
         raw.as_deref(),
@@ -682,14 +883,18 @@ fn write_header(
 }
 
 /// Opens a fresh run's output and rejects (with the rejects' header).
-fn open_outputs(
-    (sink, rejects): (Sink, Option<Sink>),
-    compression_level: Option<i32>,
-    durable: bool,
-    digests: bool,
-    deadline: Option<Instant>,
-    stop: &StopHandle,
+fn open_fresh(
+    Destinations { sink, rejects }: Destinations,
+    settings: &Settings,
 ) -> Result<(SinkWriter, Option<SinkWriter>)> {
+    let Settings {
+        compression_level,
+        durable,
+        digests,
+        deadline,
+        ref stop,
+        ..
+    } = *settings;
     let mut out = open_watched(sink, compression_level, deadline, stop)?;
     out.set_durable(durable);
     if digests {
@@ -713,12 +918,12 @@ fn open_outputs(
 /// Opens a resumable run's partial output and rejects, cut back to (and checked against) what
 /// its checkpoint counts; the rejects' header for a fresh start.
 fn open_partials(
-    plan: &resume::ResumePlan,
+    resume: &ResumeStart,
     compression_level: Option<i32>,
     fresh: bool,
 ) -> Result<(SinkWriter, Option<SinkWriter>)> {
-    let cp = plan.from.as_ref();
-    for target in std::iter::once(&plan.paths.output).chain(&plan.paths.rejects) {
+    let cp = resume.from.as_ref();
+    for target in std::iter::once(&resume.paths.output).chain(&resume.paths.rejects) {
         crate::sink::compression_for(target, compression_level)?;
     }
     // Each partial file keeps what the checkpoint counts (its length as stored, and
@@ -728,7 +933,7 @@ fn open_partials(
         let (file, digest) = checkpoint::open_partial_verified(
             path,
             keep.map(|k| (k.0, k.2)),
-            &plan.paths.checkpoint,
+            &resume.paths.checkpoint,
         )?;
         let written = keep.map_or(0, |k| k.1);
         SinkWriter::partial(
@@ -741,11 +946,11 @@ fn open_partials(
         )
     };
     let out = partial(
-        &plan.paths.output_partial,
-        &plan.paths.output,
+        &resume.paths.output_partial,
+        &resume.paths.output,
         cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
     )?;
-    let rejects_out = match (&plan.paths.rejects_partial, &plan.paths.rejects) {
+    let rejects_out = match (&resume.paths.rejects_partial, &resume.paths.rejects) {
         (Some(path), Some(target)) => {
             let mut w = partial(
                 path,
@@ -767,9 +972,11 @@ fn open_partials(
 /// unwinding would drop the work queue's sender, which the workers and the committer take for
 /// the input's end.
 fn spawn_splitter(
-    mut splitter: RunSplitter,
-    first: Option<Chunk>,
-    inputs: Inputs,
+    Reading {
+        mut splitter,
+        first,
+        inputs,
+    }: Reading,
     (pool_rx, work_tx): (&Receiver<Slot>, &Sender<Slot>),
     state: &Arc<StopState>,
     progress: &Arc<Progress>,
@@ -827,20 +1034,24 @@ fn spawn_workers(
 /// checked), and what the checkpoint counts so far.
 fn resume_committer(
     c: &mut Committer,
-    plan: &resume::ResumePlan,
+    resume: &ResumeStart,
     resumable: Option<&Resumable>,
 ) -> Result<()> {
-    let cp = plan.from.as_ref();
+    let cp = resume.from.as_ref();
     let (log, keys) = checkpoint::GateLog::open(
-        &plan.paths.gates,
+        &resume.paths.gates,
         cp.map(|c| (c.gates_len, c.gates_hash.as_str())),
-        &plan.paths.checkpoint,
+        &resume.paths.checkpoint,
     )?;
     let every = resumable.map_or(Duration::ZERO, |r| r.every);
-    let base = Checkpoint::new(plan.pipeline.clone(), plan.inputs.clone(), &plan.paths);
+    let base = Checkpoint::new(
+        resume.pipeline.clone(),
+        resume.inputs.clone(),
+        &resume.paths,
+    );
     c.checkpointed(
         committer::Checkpointer {
-            paths: plan.paths.clone(),
+            paths: resume.paths.clone(),
             base,
             every,
             last: Instant::now(),
@@ -887,55 +1098,66 @@ fn bind_chain(
     Ok((chain, output_columns, gates))
 }
 
-/// A resumable run's plan from its checkpoint, or `None` when the output is complete already
-/// (the report then says so, and there is nothing to do).
+/// A resumable run's start from its checkpoint, checked against this run's pipeline, inputs
+/// and outputs; `None` when the output is complete already (the report then says so, and
+/// there is nothing to do).
 fn prepare_resume(
     resumable: &Resumable,
-    identity: &str,
-    (sink, rejects): (&Sink, Option<&Sink>),
-    sources: &[&Source],
+    cfg: &PipelineBuilder,
+    dialect: &Dialect,
     output_dialect: &Dialect,
     report: &mut Report,
-) -> Result<Option<resume::ResumePlan>> {
-    let plan = resume::ResumePlan::prepare(
+) -> Result<Option<ResumeStart>> {
+    let identity = pipeline_identity(
+        &cfg.chain,
+        dialect,
+        output_dialect,
+        cfg.ragged,
+        cfg.oversized,
+        cfg.max_record_size,
+        cfg.on_panic,
+        cfg.invalid_utf8,
+    );
+    let sources: Vec<&Source> = std::iter::once(&cfg.source)
+        .chain(&cfg.more_sources)
+        .collect();
+    let start = ResumeStart::prepare(
         resumable,
-        identity,
-        sink,
-        rejects,
-        sources,
+        &identity,
+        &cfg.sink,
+        cfg.rejects.as_ref(),
+        &sources,
         output_dialect.format,
     )?;
     let names: Vec<String> = sources.iter().map(|s| s.name().to_string()).collect();
-    plan.outcome(report, &names);
-    if let Some(cp) = &plan.complete {
+    start.outcome(report, &names);
+    if let Some(cp) = &start.complete {
         resume::fill_complete(report, cp);
         tracing::info!("the output is complete: nothing to do");
         return Ok(None);
     }
-    Ok(Some(plan))
+    Ok(Some(start))
 }
 
 /// A resumed run's splitter, positioned at its checkpoint in the input it had reached (checked
-/// against that input's bytes), and the inputs after it, that input's index and the offset of
-/// its byte 0 in the whole stream.
+/// against that input's bytes).
 fn resume_splitter(
-    plan: &resume::ResumePlan,
+    resume: &ResumeStart,
     cp: &Checkpoint,
     chunking: &Chunking,
     progress: &Progress,
     source_names: &[SourceName],
-    more_sources: Vec<Source>,
-) -> Result<(RunSplitter, Vec<Source>, usize, u64)> {
+) -> Result<RunSplitter> {
     let p = &cp.position;
-    let before: u64 = plan.inputs[..p.source].iter().map(|i| i.size).sum();
+    let before: u64 = resume.inputs[..p.source].iter().map(|i| i.size).sum();
     progress.source_bytes_read.store(before, Ordering::Relaxed);
     progress
         .bytes_read
         .store(p.stream_offset, Ordering::Relaxed);
     let reader = checkpoint::open_at(
-        &plan.input_paths[p.source],
+        &resume.input_paths[p.source],
         p,
-        &plan.paths.checkpoint,
+        &resume.paths.checkpoint,
         progress,
     )?;
     let mut splitter = chunking.splitter(reader, progress, source_names[p.source].clone());
@@ -947,8 +1169,7 @@ fn resume_splitter(
         "resuming {} from the checkpoint",
         source_names[p.source]
     );
-    let rest = more_sources.into_iter().skip(p.source).collect();
-    Ok((splitter, rest, p.source, p.stream_offset - p.offset))
+    Ok(splitter)
 }
 
 /// Starts the committer's thread; the returned channel says when it is done, and joining the
