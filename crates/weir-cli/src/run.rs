@@ -119,7 +119,7 @@ pub fn explain(args: RunArgs, matches: &ArgMatches) -> u8 {
     }
 }
 
-fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
+fn render_plan(plan: &weir::Explain, cfg: &RunConfig) -> String {
     let mut s = format!(
         "input   {} ({}, {} columns): {}\n",
         plan.input,

@@ -74,7 +74,7 @@ pub mod units;
 
 pub use compress::Compression;
 pub use engine::{
-    sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
+    sample, Explain, ExplainStep, Failure, Observer, Pipeline, PipelineBuilder, StopHandle,
 };
 pub use error::{Error, Result, StopReason};
 pub use format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, ValueKind};

@@ -39,7 +39,7 @@ mod timed;
 mod worker;
 
 pub use builder::{Observer, PipelineBuilder};
-pub use explain::{Plan, PlanStep};
+pub use explain::{Explain, ExplainStep};
 pub use prologue::sample;
 pub use stop::StopHandle;
 pub use worker::REJECTS_HEADER;
