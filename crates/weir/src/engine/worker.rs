@@ -9,7 +9,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::error::Error;
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
-use crate::format::jsonl::{JsonDecoder, Lines, NotText};
+use crate::format::jsonl::{JsonDecoder, KeyCheck, Lines, NotText};
 use crate::format::skim::{skim, Skimmed};
 use crate::format::{Columns, Dialect, Format, InvalidUtf8, Ragged, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, WorkerReport};
@@ -141,59 +141,7 @@ impl Worker {
                                 e.at - start + 1
                             ),
                         )),
-                        Ok(check) => {
-                            let ragged = self.spec.ragged;
-                            if let Some(key) = &check.duplicate {
-                                Some(Reject::new(
-                                    "duplicate-key",
-                                    Some(key.clone()),
-                                    format!(
-                                        "key '{key}' appears more than once in the object \
-                                         (which of its values is meant is not known)"
-                                    ),
-                                ))
-                            } else if let Some(bad) = check
-                                .not_text
-                                .as_ref()
-                                .filter(|_| self.spec.invalid_utf8 == InvalidUtf8::Reject)
-                            {
-                                Some(not_text_reject(bad))
-                            } else if let Some(key) =
-                                check.extra.as_ref().filter(|_| !ragged.accepts_long())
-                            {
-                                Some(Reject::new(
-                                    "extra-cell",
-                                    Some(key.clone()),
-                                    format!("key '{key}' is not a column of the first record"),
-                                ))
-                            } else if let Some(i) =
-                                check.missing.filter(|_| !ragged.accepts_short())
-                            {
-                                let missing = self.spec.input_columns.names()[i].clone();
-                                Some(Reject::new(
-                                    "missing-cell",
-                                    Some(missing.clone()),
-                                    format!("key '{missing}' is missing"),
-                                ))
-                            } else {
-                                // Padded or truncated: written as decoded (absent keys null,
-                                // unknown keys gone), not as the raw line.
-                                if ragged != Ragged::Keep
-                                    && (check.extra.is_some() || check.missing.is_some())
-                                {
-                                    self.rec.mark_changed();
-                                }
-                                if check.not_text.is_some() {
-                                    // Replaced: the raw line is not what is written.
-                                    self.rec.mark_changed();
-                                    self.replaced = u64::from(check.replaced);
-                                }
-                                if ragged == Ragged::Keep {
-                                    self.kept_extra = check.extra;
-                                }
-                                None
-                            }
-                        }
+                        Ok(check) => self.json_reject(check),
                     };
                     self.handle(chunk, batch, reject);
                 }
@@ -211,6 +159,59 @@ impl Worker {
             }
         }
         self.flush_pending(input, batch);
+    }
+
+    /// Whether a decoded JSON Lines record is a reject (a duplicate key, a value that is not
+    /// text, a ragged record `--ragged` refuses); otherwise marks it changed where it is not
+    /// written as its raw line (padded, truncated, replaced) and keeps what `--ragged keep`
+    /// needs.
+    #[inline]
+    fn json_reject(&mut self, check: KeyCheck) -> Option<Reject> {
+        let ragged = self.spec.ragged;
+        if let Some(key) = &check.duplicate {
+            Some(Reject::new(
+                "duplicate-key",
+                Some(key.clone()),
+                format!(
+                    "key '{key}' appears more than once in the object \
+                     (which of its values is meant is not known)"
+                ),
+            ))
+        } else if let Some(bad) = check
+            .not_text
+            .as_ref()
+            .filter(|_| self.spec.invalid_utf8 == InvalidUtf8::Reject)
+        {
+            Some(not_text_reject(bad))
+        } else if let Some(key) = check.extra.as_ref().filter(|_| !ragged.accepts_long()) {
+            Some(Reject::new(
+                "extra-cell",
+                Some(key.clone()),
+                format!("key '{key}' is not a column of the first record"),
+            ))
+        } else if let Some(i) = check.missing.filter(|_| !ragged.accepts_short()) {
+            let missing = self.spec.input_columns.names()[i].clone();
+            Some(Reject::new(
+                "missing-cell",
+                Some(missing.clone()),
+                format!("key '{missing}' is missing"),
+            ))
+        } else {
+            // Padded or truncated: written as decoded (absent keys null,
+            // unknown keys gone), not as the raw line.
+            if ragged != Ragged::Keep && (check.extra.is_some() || check.missing.is_some()) {
+                self.rec.mark_changed();
+            }
+            if check.not_text.is_some() {
+                // Replaced: the raw line is not what is written.
+                self.rec.mark_changed();
+                self.replaced = u64::from(check.replaced);
+            }
+            if ragged == Ragged::Keep {
+                self.kept_extra = check.extra;
+            }
+            None
+        }
     }
 
     /// Decodes up to `limit` records of a chunk into owned text rows (`None` for NULL), for
