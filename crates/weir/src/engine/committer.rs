@@ -92,6 +92,13 @@ pub(crate) struct Checkpointer {
     pub gates: GateLog,
 }
 
+/// A record boundary in an input: its byte offset and the line that starts there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Boundary {
+    pub(crate) offset: u64,
+    pub(crate) line: u64,
+}
+
 /// How often buffered sinks (stdout, library writers) are flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
@@ -361,10 +368,12 @@ impl Committer {
         Ok(())
     }
 
-    /// The input offset and line just after the last batch committed in order, if any.
-    pub(crate) fn committed_end(&self) -> Option<(u64, u64)> {
-        self.committed_line
-            .map(|line| (self.counts.committed_offset, line))
+    /// Where the input continues after the last batch committed in order, if any.
+    pub(crate) fn committed_end(&self) -> Option<Boundary> {
+        self.committed_line.map(|line| Boundary {
+            offset: self.counts.committed_offset,
+            line,
+        })
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {

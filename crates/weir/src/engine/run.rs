@@ -30,8 +30,8 @@ use crate::transform::{Chain, Gate, OnPanic, Transform};
 
 use super::batch::Slot;
 use super::builder::{resolve_output_dialect, Observer, PipelineBuilder, ShardRange};
-use super::committer::{self, Committer, Output};
-use super::prologue::{check_header_text, watch_prologue, Prologue};
+use super::committer::{self, Boundary, Committer, Output};
+use super::prologue::{check_header_text, watch_prologue, Prologue, RawField};
 use super::resume::{self, ResumeStart};
 use super::splitter::{Chunking, Inputs, RunSplitter};
 use super::stop::{panic_message, StopHandle, StopState};
@@ -363,8 +363,8 @@ struct Bounds {
     fresh: bool,
     /// Where the data starts: what a fresh run without data chunks has read and committed.
     data_start: u64,
-    /// A shard's first record: its offset and line.
-    shard_start: Option<(u64, u64)>,
+    /// A shard's first record.
+    shard_start: Option<Boundary>,
 }
 
 /// Chooses where the splitter starts: the first input after its prologue, a shard's range,
@@ -379,7 +379,10 @@ fn choose_start(
 ) -> Result<Start> {
     let names = &spec.source_names;
     let from = resume.and_then(|r| r.from.as_ref().map(|cp| (r, cp)));
-    let shard_start = opening.shard.as_ref().map(|r| (r.start, r.line));
+    let shard_start = opening.shard.as_ref().map(|r| Boundary {
+        offset: r.start,
+        line: r.line,
+    });
     // The inputs after the one the splitter starts in, that one's index and the offset of its
     // byte 0 in the whole stream.
     let inputs = |rest, first_index, first_base| Inputs {
@@ -816,14 +819,14 @@ fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, 
         report.bytes_read = report.bytes_read.max(data_start);
         report.committed_offset = report.committed_offset.max(data_start);
     }
-    if let Some((start, line)) = bounds.shard_start {
+    if let Some(start) = bounds.shard_start {
         // Where the shard ended: after its last record (its start when it owned none).
-        let (end, end_line) = committer.committed_end().unwrap_or((start, line));
-        report.bytes_read = end - start;
+        let end = committer.committed_end().unwrap_or(start);
+        report.bytes_read = end.offset - start.offset;
         report.shard = Some(crate::shard::ShardInfo {
-            start,
-            end,
-            lines: end_line - line,
+            start: start.offset,
+            end: end.offset,
+            lines: end.line - start.line,
             ..Default::default()
         });
     }
@@ -837,9 +840,6 @@ fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, 
     // Reads made for the header happen outside `split_nanos`; never show a negative scan.
     report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
 }
-
-/// A header field as read: its bytes and how it was quoted.
-type RawField = (Vec<u8>, ValueKind);
 
 /// Writes the output's header row (nothing for formats without one).
 fn write_header(
@@ -915,6 +915,17 @@ fn open_fresh(
     Ok((out, rejects_out))
 }
 
+/// What a checkpoint counts of one partial file.
+#[derive(Clone, Copy)]
+struct Kept<'a> {
+    /// Its length as stored.
+    len: u64,
+    /// The bytes written to it before compression.
+    written: u64,
+    /// The xxh64 of what it stores, as hex.
+    hash: &'a str,
+}
+
 /// Opens a resumable run's partial output and rejects, cut back to (and checked against) what
 /// its checkpoint counts; the rejects' header for a fresh start.
 fn open_partials(
@@ -926,16 +937,15 @@ fn open_partials(
     for target in std::iter::once(&resume.paths.output).chain(&resume.paths.rejects) {
         crate::sink::compression_for(target, compression_level)?;
     }
-    // Each partial file keeps what the checkpoint counts (its length as stored, and
-    // the bytes written before compression,
-    // and the digest of what it keeps, checked: an edit inside it is a refusal).
-    let partial = |path: &PathBuf, target: &PathBuf, keep: Option<(u64, u64, &str)>| {
+    // Each partial file keeps what the checkpoint counts, its digest checked: an edit inside
+    // it is a refusal.
+    let partial = |path: &PathBuf, target: &PathBuf, keep: Option<Kept<'_>>| {
         let (file, digest) = checkpoint::open_partial_verified(
             path,
-            keep.map(|k| (k.0, k.2)),
+            keep.map(|k| (k.len, k.hash)),
             &resume.paths.checkpoint,
         )?;
-        let written = keep.map_or(0, |k| k.1);
+        let written = keep.map_or(0, |k| k.written);
         SinkWriter::partial(
             file,
             path.clone(),
@@ -948,14 +958,22 @@ fn open_partials(
     let out = partial(
         &resume.paths.output_partial,
         &resume.paths.output,
-        cp.map(|c| (c.output_len, c.output_written, c.output_hash.as_str())),
+        cp.map(|c| Kept {
+            len: c.output_len,
+            written: c.output_written,
+            hash: &c.output_hash,
+        }),
     )?;
     let rejects_out = match (&resume.paths.rejects_partial, &resume.paths.rejects) {
         (Some(path), Some(target)) => {
             let mut w = partial(
                 path,
                 target,
-                cp.map(|c| (c.rejects_len, c.rejects_written, c.rejects_hash.as_str())),
+                cp.map(|c| Kept {
+                    len: c.rejects_len,
+                    written: c.rejects_written,
+                    hash: &c.rejects_hash,
+                }),
             )?;
             if fresh {
                 w.write_all(REJECTS_HEADER)?;

@@ -97,7 +97,8 @@ impl Inputs {
             let mut splitter = self.chunking.splitter(reader, progress, name.clone());
             splitter.set_next_seq(seq);
             if dialect.has_header() {
-                if let Some((_, names)) = read_header(&mut splitter, &dialect)? {
+                if let Some(header) = read_header(&mut splitter, &dialect)? {
+                    let names = header.names;
                     if names != self.header.names() {
                         return Err(Error::HeaderMismatch {
                             source_name: name,
