@@ -48,6 +48,9 @@ def paths_in(src):
     for m in re.finditer(r'\b((?:crate|super|self)(?:::(?:super|self))*)::', src):
         head = m.group(1).split('::')
         rest = src[m.end():]
+        more = re.match(r'(?:[A-Za-z_][A-Za-z0-9_]*::)*', rest).group(0)
+        head = head + more.split('::')[:-1]
+        rest = rest[len(more):]
         if rest.startswith('{'):
             depth, j = 0, 0
             for j, ch in enumerate(rest):
