@@ -15,14 +15,15 @@
 //! The caller's thread supervises: it enforces the time limit, watches the stop handle and
 //! calls the observer; it never touches the data.
 //!
-//! One file a stage: `builder` (every setting and its default), `explain` (the plan without a
-//! run), `prologue` (the header and the columns, before any output exists; `sample`),
-//! `splitter` (the splitter thread), `worker` (a worker and its loop), `batch` (the slot and
-//! the batch a worker hands the committer), `gate` (the ordered gates `head`, `dedupe` and
-//! `unique`, a file each), `committer` (the only writer: order, checkpoints, the commit), `run`
-//! (one run: checks, outputs, threads, supervision, the report); beside them `stop` (the stop
-//! handle), `resume` (checkpoints read back), `keys` (the gates' key tables) and `timed` (read
-//! timing). Siblings import one way (`contrib/tools/module_cycles.py --children`).
+//! One file a stage: `builder` (every setting and its default), `explain` (what a pipeline will
+//! do, without a run), `prologue` (the header and the columns, before any output exists;
+//! `sample`), `splitter` (the splitter thread), `worker` (a worker and its loop), `batch` (the
+//! slot and the batch a worker hands the committer), `gate` (the ordered gates `head`,
+//! `dedupe` and `unique`, a file each), `committer` (the only writer: order, checkpoints, the
+//! commit), `run` (one run, a file a step: prepare, choose the start, open the outputs, spawn
+//! and supervise the threads, finish); beside them `stop` (the stop handle), `resume`
+//! (checkpoints read back), `keys` (the gates' key tables) and `timed` (read timing). Siblings
+//! import one way (`contrib/tools/module_cycles.py --children`).
 
 mod batch;
 mod builder;
