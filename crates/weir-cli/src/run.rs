@@ -89,7 +89,7 @@ pub fn explain(args: RunArgs, matches: &ArgMatches) -> Exit {
     }
 }
 
-fn render_plan(plan: &weir::Plan, cfg: &RunConfig) -> String {
+fn render_plan(plan: &weir::Explain, cfg: &RunConfig) -> String {
     let mut s = format!(
         "input   {} ({}, {} columns): {}\n",
         plan.input,

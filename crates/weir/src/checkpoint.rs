@@ -153,17 +153,24 @@ pub(crate) struct Position {
     pub tail_hash: String,
 }
 
-/// The report's counters as committed.
+/// The report's counts over the batches committed, as a checkpoint keeps them (the fields
+/// are named as the report's; the names in the file are the older short ones).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Counters {
-    pub read: u64,
-    pub written: u64,
-    pub filtered: u64,
-    pub rejected: u64,
+pub(crate) struct CommittedCounts {
+    #[serde(rename = "read")]
+    pub records_read: u64,
+    #[serde(rename = "written")]
+    pub records_written: u64,
+    #[serde(rename = "filtered")]
+    pub records_filtered: u64,
+    #[serde(rename = "rejected")]
+    pub records_rejected: u64,
     pub chunks: u64,
     pub committed_offset: u64,
-    pub reject_counts: BTreeMap<String, u64>,
-    pub reject_fields: BTreeMap<String, u64>,
+    #[serde(rename = "reject_counts")]
+    pub rejects_by_error: BTreeMap<String, u64>,
+    #[serde(rename = "reject_fields")]
+    pub rejects_by_field: BTreeMap<String, u64>,
     /// Text values written with U+FFFD (`--invalid-utf8 replace`); absent in older checkpoints.
     #[serde(default)]
     pub values_replaced: u64,
@@ -173,15 +180,15 @@ pub(crate) struct Counters {
     pub heads: Vec<u64>,
 }
 
-impl Counters {
+impl CommittedCounts {
     /// Puts the counters in a report.
     pub fn fill_report(&self, report: &mut Report) {
-        report.records_read = self.read;
-        report.records_written = self.written;
-        report.records_filtered = self.filtered;
-        report.records_rejected = self.rejected;
-        report.rejects_by_error = self.reject_counts.clone();
-        report.rejects_by_field = self.reject_fields.clone();
+        report.records_read = self.records_read;
+        report.records_written = self.records_written;
+        report.records_filtered = self.records_filtered;
+        report.records_rejected = self.records_rejected;
+        report.rejects_by_error = self.rejects_by_error.clone();
+        report.rejects_by_field = self.rejects_by_field.clone();
         report.values_replaced = self.values_replaced;
         report.first_rejects = self
             .first_rejects
@@ -218,7 +225,7 @@ pub(crate) struct Checkpoint {
     pub rejects_hash: String,
     pub gates_len: u64,
     pub gates_hash: String,
-    pub counters: Counters,
+    pub counters: CommittedCounts,
 }
 
 pub(crate) fn hash_hex(bytes: &[u8]) -> String {
@@ -301,7 +308,7 @@ impl Checkpoint {
             rejects_hash: String::new(),
             gates_len: 0,
             gates_hash: String::new(),
-            counters: Counters::default(),
+            counters: CommittedCounts::default(),
         }
     }
 
@@ -741,7 +748,7 @@ mod tests {
             rejects_hash: String::new(),
             gates_len: 0,
             gates_hash: String::new(),
-            counters: Counters::default(),
+            counters: CommittedCounts::default(),
         }
     }
 

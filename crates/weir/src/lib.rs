@@ -155,7 +155,7 @@ mod units;
 
 pub use compress::Compression;
 pub use engine::{
-    sample, Failure, Observer, Pipeline, PipelineBuilder, Plan, PlanStep, StopHandle,
+    sample, Explain, ExplainStep, Failure, Observer, Pipeline, PipelineBuilder, StopHandle,
 };
 pub use error::{BindError, Error, Result, SourceName, StopReason};
 pub use format::{Dialect, Format, InvalidUtf8, Ragged};

@@ -1,7 +1,7 @@
-//! The committer: the only writer. Puts batches in input order (or not, if asked), writes them,
-//! returns their slots to the pool, and commits the outputs at the end.
+//! The committer: the only writer. Puts batches in input order (or not, if asked), has the
+//! ordered gates (`super::gate`) decide their gated records, writes them, returns their slots
+//! to the pool, takes a resumable run's checkpoints, and commits the outputs at the end.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,131 +9,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::keys::KeyMap;
+use super::batch::Slot;
+use super::gate::Gates;
 use super::stop::{recv_until_stopped, StopState};
-use super::worker::{Batch, Fate, RejectCount};
-use super::Slot;
-use crate::checkpoint::{self, Checkpoint, Counters, GateEntry, GateLog, Paths, Position, State};
+use crate::checkpoint::{
+    self, Checkpoint, CommittedCounts, GateEntry, GateLog, Paths, Position, State,
+};
 use crate::error::{Error, Result, SourceName};
-use crate::format::csv::CsvEncoder;
 use crate::format::parquet::ParquetSink;
-use crate::format::{Dialect, Format};
-use crate::report::{FirstReject, Progress, Report};
+use crate::report::{Progress, Report};
 use crate::sink::SinkWriter;
 use crate::transform::Gate;
-
-/// The committer's side of an ordered gate.
-enum GateState {
-    Head {
-        limit: u64,
-        passed: u64,
-    },
-    Dedupe {
-        seen: KeyMap<()>,
-        max_keys: usize,
-    },
-    Unique {
-        first_line: KeyMap<u64>,
-        field: String,
-        max_keys: usize,
-    },
-}
-
-/// What a gate decided about a record that the worker had kept.
-enum Verdict {
-    Filter,
-    Reject { field: String, message: String },
-}
-
-impl GateState {
-    fn new(gate: &Gate) -> GateState {
-        match gate {
-            Gate::Head(n) => GateState::Head {
-                limit: *n,
-                passed: 0,
-            },
-            Gate::Dedupe { max_keys } => GateState::Dedupe {
-                seen: KeyMap::new(),
-                max_keys: *max_keys,
-            },
-            Gate::Unique { field, max_keys } => GateState::Unique {
-                first_line: KeyMap::new(),
-                field: field.clone(),
-                max_keys: *max_keys,
-            },
-        }
-    }
-
-    /// Whether the gate remembers keys (which a resumable run logs).
-    fn keeps_keys(&self) -> bool {
-        !matches!(self, GateState::Head { .. })
-    }
-
-    /// Registers a key a checkpointed run had registered.
-    fn restore(&mut self, key: u128, line: u64) {
-        match self {
-            GateState::Head { .. } => {}
-            GateState::Dedupe { seen, .. } => {
-                seen.insert(key, ());
-            }
-            GateState::Unique { first_line, .. } => {
-                first_line.insert(key, line);
-            }
-        }
-    }
-
-    fn decide(&mut self, key: u128, line: u64) -> Result<Option<Verdict>> {
-        // Not a usage error: the pipeline is valid, this input has more keys than it allows.
-        let too_many = |max_keys: usize, step: &'static str| Error::TooManyKeys {
-            step,
-            bound: match step {
-                "dedupe" => "raise it with the step's max_keys or --dedupe-max-keys",
-                _ => "fixed for a schema's unique and primary keys",
-            },
-            bytes_per_key: if step == "dedupe" { 28 } else { 41 },
-            max_keys,
-            line,
-        };
-        match self {
-            GateState::Head { limit, passed } => {
-                if *passed >= *limit {
-                    return Ok(Some(Verdict::Filter));
-                }
-                *passed += 1;
-                Ok(None)
-            }
-            GateState::Dedupe { seen, max_keys } => {
-                if seen.get(key).is_some() {
-                    return Ok(Some(Verdict::Filter));
-                }
-                if seen.len() >= *max_keys {
-                    return Err(too_many(*max_keys, "dedupe"));
-                }
-                seen.insert(key, ());
-                Ok(None)
-            }
-            GateState::Unique {
-                first_line,
-                field,
-                max_keys,
-            } => {
-                if let Some(first) = first_line.get(key) {
-                    return Ok(Some(Verdict::Reject {
-                        field: field.clone(),
-                        message: format!(
-                            "the value of '{field}' must be unique: it repeats the record at line {first}"
-                        ),
-                    }));
-                }
-                if first_line.len() >= *max_keys {
-                    return Err(too_many(*max_keys, "unique"));
-                }
-                first_line.insert(key, line);
-                Ok(None)
-            }
-        }
-    }
-}
 
 /// Where the committer writes the output: bytes as the workers encoded them, or Parquet, whose
 /// rows the committer gathers into column batches.
@@ -205,6 +91,13 @@ pub(crate) struct Checkpointer {
     pub gates: GateLog,
 }
 
+/// A record boundary in an input: its byte offset and the line that starts there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Boundary {
+    pub(crate) offset: u64,
+    pub(crate) line: u64,
+}
+
 /// How often buffered sinks (stdout, library writers) are flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
@@ -220,15 +113,12 @@ pub(crate) struct Committer {
     /// The report's counters over the batches written (a checkpoint records them as they
     /// are). In unordered mode batches come in any order: the first reject of an error is the
     /// one of the earliest batch.
-    counts: Counters,
+    counts: CommittedCounts,
     /// Time spent writing and flushing.
     write_time: Duration,
     last_flush: Instant,
-    gates: Vec<GateState>,
-    source_names: Vec<SourceName>,
-    rejects_enc: CsvEncoder,
-    out_scratch: Vec<u8>,
-    rejects_scratch: Vec<u8>,
+    /// The ordered gates, deciding the gated records of each batch in input order.
+    gates: Gates,
     checkpoints: Option<Checkpointer>,
     /// Where the input continues after the last batch written (resumable runs).
     last_position: Option<Position>,
@@ -247,11 +137,7 @@ impl Committer {
         source_names: Vec<SourceName>,
     ) -> Committer {
         Committer {
-            gates: gates.iter().map(GateState::new).collect(),
-            source_names,
-            rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
-            out_scratch: Vec::new(),
-            rejects_scratch: Vec::new(),
+            gates: Gates::new(gates, source_names),
             ordered,
             out,
             rejects,
@@ -259,7 +145,7 @@ impl Committer {
             progress,
             waiting: BTreeMap::new(),
             next_seq: 0,
-            counts: Counters::default(),
+            counts: CommittedCounts::default(),
             write_time: Duration::ZERO,
             last_flush: Instant::now(),
             checkpoints: None,
@@ -280,21 +166,15 @@ impl Committer {
             self.counts = c.clone();
             self.next_seq = cp.position.seq;
             self.last_position = Some(cp.position.clone());
-            for (gate, passed) in self.gates.iter_mut().zip(&c.heads) {
-                if let GateState::Head { passed: p, .. } = gate {
-                    *p = *passed;
-                }
-            }
-            for (gate, line, key) in keys {
-                if let Some(g) = self.gates.get_mut(gate as usize) {
-                    g.restore(key, line);
-                }
-            }
+            self.gates.restore(&c.heads, keys);
             let p = &self.progress;
-            p.records_read.store(c.read, Ordering::Relaxed);
-            p.records_written.store(c.written, Ordering::Relaxed);
-            p.records_filtered.store(c.filtered, Ordering::Relaxed);
-            p.records_rejected.store(c.rejected, Ordering::Relaxed);
+            p.records_read.store(c.records_read, Ordering::Relaxed);
+            p.records_written
+                .store(c.records_written, Ordering::Relaxed);
+            p.records_filtered
+                .store(c.records_filtered, Ordering::Relaxed);
+            p.records_rejected
+                .store(c.records_rejected, Ordering::Relaxed);
         }
         self.checkpoints = Some(checkpoints);
     }
@@ -326,15 +206,8 @@ impl Committer {
         c.rejects_hash = checkpoint::digest_hex(self.rejects.as_ref().and_then(SinkWriter::digest));
         c.gates_len = gates_len;
         c.gates_hash = gates_hash;
-        c.counters = Counters {
-            heads: self
-                .gates
-                .iter()
-                .map(|g| match g {
-                    GateState::Head { passed, .. } => *passed,
-                    _ => 0,
-                })
-                .collect(),
+        c.counters = CommittedCounts {
+            heads: self.gates.heads(),
             ..self.counts.clone()
         };
         c.store(&cp.paths.checkpoint)?;
@@ -342,7 +215,7 @@ impl Committer {
         self.write_time += cp.last - t;
         tracing::debug!(
             offset = c.position.offset,
-            records = self.counts.read,
+            records = self.counts.records_read,
             "checkpoint taken"
         );
         Ok(())
@@ -413,7 +286,9 @@ impl Committer {
             return Err(e);
         }
         if !slot.batch.gated.is_empty() {
-            self.apply_gates(&mut slot.batch, &slot.chunk.data, slot.chunk.source)?;
+            let log = self.checkpoints.as_mut().map(|cp| &mut cp.gates);
+            let (batch, chunk) = (&mut slot.batch, &slot.chunk);
+            self.gates.apply(batch, &chunk.data, chunk.source, log)?;
         }
         let b = &slot.batch;
         let t = Instant::now();
@@ -422,19 +297,23 @@ impl Committer {
             r.write_all(&b.rejects)?;
         }
         self.write_time += t.elapsed();
-        self.counts.read += b.read;
-        self.counts.written += b.written;
-        self.counts.filtered += b.filtered;
-        self.counts.rejected += b.rejected;
-        self.counts.values_replaced += b.replaced;
+        self.counts.records_read += b.records_read;
+        self.counts.records_written += b.records_written;
+        self.counts.records_filtered += b.records_filtered;
+        self.counts.records_rejected += b.records_rejected;
+        self.counts.values_replaced += b.values_replaced;
         for c in b.reject_counts.iter().filter(|c| c.count > 0) {
             *self
                 .counts
-                .reject_counts
+                .rejects_by_error
                 .entry(c.error.to_string())
                 .or_default() += c.count;
             if let Some(field) = &c.field {
-                *self.counts.reject_fields.entry(field.clone()).or_default() += c.count;
+                *self
+                    .counts
+                    .rejects_by_field
+                    .entry(field.clone())
+                    .or_default() += c.count;
             }
             let seq = slot.chunk.seq;
             match self.counts.first_rejects.get_mut(c.error.as_ref()) {
@@ -450,7 +329,7 @@ impl Committer {
         self.counts.chunks += 1;
         tracing::trace!(
             seq = slot.chunk.seq,
-            records = b.read,
+            records = b.records_read,
             bytes = b.out.len(),
             "batch written"
         );
@@ -467,10 +346,13 @@ impl Committer {
             self.last_position = Some(position);
         }
         let p = &self.progress;
-        p.records_read.fetch_add(b.read, Ordering::Relaxed);
-        p.records_written.fetch_add(b.written, Ordering::Relaxed);
-        p.records_filtered.fetch_add(b.filtered, Ordering::Relaxed);
-        p.records_rejected.fetch_add(b.rejected, Ordering::Relaxed);
+        p.records_read.fetch_add(b.records_read, Ordering::Relaxed);
+        p.records_written
+            .fetch_add(b.records_written, Ordering::Relaxed);
+        p.records_filtered
+            .fetch_add(b.records_filtered, Ordering::Relaxed);
+        p.records_rejected
+            .fetch_add(b.records_rejected, Ordering::Relaxed);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             let t = Instant::now();
             self.out.flush()?;
@@ -485,96 +367,12 @@ impl Committer {
         Ok(())
     }
 
-    /// Decides the gated records of a batch in input order, cutting the bytes of those a gate
-    /// stops out of the batch's output or rejects and fixing the counts.
-    fn apply_gates(&mut self, b: &mut Batch, input: &[u8], source: usize) -> Result<()> {
-        self.out_scratch.clear();
-        self.rejects_scratch.clear();
-        let (mut out_pos, mut rej_pos) = (0, 0);
-        let mut changed = false;
-        for g in &b.gated {
-            let mut verdict = None;
-            for &(gate, key) in &b.claims[g.claims.0..g.claims.1] {
-                let state = &mut self.gates[gate as usize];
-                verdict = state.decide(key, g.line)?;
-                if verdict.is_some() {
-                    break;
-                }
-                if let Some(cp) = self.checkpoints.as_mut().filter(|_| state.keeps_keys()) {
-                    cp.gates.push((gate, g.line, key));
-                }
-            }
-            let Some(verdict) = verdict else { continue };
-            if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)) {
-                // A record already rejected keeps its first reason (frictionless lists a row's
-                // cell errors before its unique-error); its key was still registered.
-                continue;
-            }
-            changed = true;
-            self.out_scratch.extend_from_slice(&b.out[out_pos..g.out.0]);
-            out_pos = g.out.1;
-            self.rejects_scratch
-                .extend_from_slice(&b.rejects[rej_pos..g.rejects.0]);
-            rej_pos = g.rejects.1;
-            match g.fate {
-                Fate::Written => b.written -= 1,
-                Fate::Filtered => b.filtered -= 1,
-                Fate::Rejected(i) => {
-                    b.rejected -= 1;
-                    b.reject_counts[i].count -= 1;
-                }
-            }
-            match verdict {
-                Verdict::Filter => b.filtered += 1,
-                Verdict::Reject { field, message } => {
-                    b.rejected += 1;
-                    match b
-                        .reject_counts
-                        .iter_mut()
-                        .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(&field))
-                    {
-                        Some(c) => c.count += 1,
-                        None => b.reject_counts.push(RejectCount {
-                            error: Cow::Borrowed("unique-error"),
-                            field: Some(field.clone()),
-                            count: 1,
-                            first: FirstReject {
-                                file: self.source_names[source].as_str().to_string(),
-                                line: g.line,
-                                byte_offset: g.offset,
-                                field: Some(field.clone()),
-                                message: message.clone(),
-                            },
-                        }),
-                    }
-                    let (line, offset) = (g.line.to_string(), g.offset.to_string());
-                    let row: [&[u8]; 7] = [
-                        self.source_names[source].as_str().as_bytes(),
-                        line.as_bytes(),
-                        offset.as_bytes(),
-                        field.as_bytes(),
-                        b"unique-error",
-                        message.as_bytes(),
-                        &input[g.raw.0..g.raw.1],
-                    ];
-                    self.rejects_enc.record(&mut self.rejects_scratch, row);
-                }
-            }
-        }
-        if changed {
-            self.out_scratch.extend_from_slice(&b.out[out_pos..]);
-            self.rejects_scratch
-                .extend_from_slice(&b.rejects[rej_pos..]);
-            std::mem::swap(&mut b.out, &mut self.out_scratch);
-            std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
-        }
-        Ok(())
-    }
-
-    /// The input offset and line just after the last batch committed in order, if any.
-    pub(crate) fn committed_end(&self) -> Option<(u64, u64)> {
-        self.committed_line
-            .map(|line| (self.counts.committed_offset, line))
+    /// Where the input continues after the last batch committed in order, if any.
+    pub(crate) fn committed_end(&self) -> Option<Boundary> {
+        self.committed_line.map(|line| Boundary {
+            offset: self.counts.committed_offset,
+            line,
+        })
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {

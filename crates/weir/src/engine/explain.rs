@@ -1,4 +1,5 @@
-//! What a pipeline will do, step by step, without running it: the plan `weir explain` prints.
+//! What a pipeline will do, step by step, without running it: the [`Explain`] that
+//! `weir explain` prints (named apart from `weir plan`'s [`crate::shard::ShardPlan`]).
 
 use std::io::BufReader;
 
@@ -12,9 +13,9 @@ use super::builder::{resolve_dialect, resolve_output_dialect};
 use super::prologue::watch_prologue;
 use super::Pipeline;
 
-/// What a pipeline will do, step by step: the compiled plan `weir explain` prints.
+/// What a pipeline will do, step by step: the compiled pipeline `weir explain` prints.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Plan {
+pub struct Explain {
     /// The input's name.
     pub input: String,
     /// The input dialect's format.
@@ -24,16 +25,16 @@ pub struct Plan {
     /// The columns of the input.
     pub input_columns: Columns,
     /// Each step with the columns it produces.
-    pub steps: Vec<PlanStep>,
+    pub steps: Vec<ExplainStep>,
     /// Whether output keeps input order.
     pub ordered: bool,
     /// Worker threads.
     pub workers: usize,
 }
 
-/// One step of a [`Plan`].
+/// One step of an [`Explain`].
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct PlanStep {
+pub struct ExplainStep {
     /// The step's name.
     pub name: String,
     /// What it does.
@@ -46,9 +47,9 @@ pub struct PlanStep {
 
 impl Pipeline {
     /// Compiles the pipeline against the input's columns, reading only its start (the header,
-    /// or the first chunk for JSON Lines), and returns the plan. Every usage error a run would
-    /// report (unknown column, bad expression) is reported here.
-    pub fn plan(self) -> Result<Plan> {
+    /// or the first chunk for JSON Lines), and returns what it will do, step by step. Every
+    /// usage error a run would report (unknown column, bad expression) is reported here.
+    pub fn plan(self) -> Result<Explain> {
         let cfg = self.cfg;
         let dialect = resolve_dialect(&cfg);
         let output_dialect = resolve_output_dialect(&cfg, &dialect);
@@ -71,7 +72,7 @@ impl Pipeline {
             })?;
             let ordered_gate = !step.gates().is_empty();
             gated |= ordered_gate;
-            steps.push(PlanStep {
+            steps.push(ExplainStep {
                 name: step.name().to_string(),
                 detail: step.describe(),
                 columns: columns.clone(),
@@ -81,7 +82,7 @@ impl Pipeline {
         if !prologue.columns.is_empty() {
             check_columns(&output_dialect, &columns).map_err(Error::Config)?;
         }
-        Ok(Plan {
+        Ok(Explain {
             input,
             format: dialect.format,
             output_format: output_dialect.format,

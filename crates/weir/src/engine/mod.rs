@@ -15,16 +15,21 @@
 //! The caller's thread supervises: it enforces the time limit, watches the stop handle and
 //! calls the observer; it never touches the data.
 //!
-//! One file a stage: `builder` (every setting and its default), `explain` (the plan without a
-//! run), `prologue` (the header and the columns, before any output exists; `sample`),
-//! `splitter` (the splitter thread), `worker` (a worker and its loop), `committer` (the only
-//! writer: order, gates, checkpoints, the commit), `run` (one run: checks, outputs, threads,
-//! supervision, the report); beside them `stop` (the stop handle), `resume` (checkpoints read
-//! back), `keys` (the gates' key tables) and `timed` (read timing).
+//! One file a stage: `builder` (every setting and its default), `explain` (what a pipeline will
+//! do, without a run), `prologue` (the header and the columns, before any output exists;
+//! `sample`), `splitter` (the splitter thread), `worker` (a worker and its loop), `batch` (the
+//! slot and the batch a worker hands the committer), `gate` (the ordered gates `head`,
+//! `dedupe` and `unique`, a file each), `committer` (the only writer: order, checkpoints, the
+//! commit), `run` (one run, a file a step: prepare, choose the start, open the outputs, spawn
+//! and supervise the threads, finish); beside them `stop` (the stop handle), `resume`
+//! (checkpoints read back), `keys` (the gates' key tables) and `timed` (read timing). Siblings
+//! import one way (`contrib/tools/module_cycles.py --children`).
 
+mod batch;
 mod builder;
 mod committer;
 mod explain;
+mod gate;
 mod keys;
 mod prologue;
 mod resume;
@@ -35,7 +40,7 @@ mod timed;
 mod worker;
 
 pub use builder::{Observer, PipelineBuilder};
-pub use explain::{Plan, PlanStep};
+pub use explain::{Explain, ExplainStep};
 pub use prologue::sample;
 pub use stop::StopHandle;
 pub use worker::REJECTS_HEADER;
@@ -49,23 +54,9 @@ use crate::error::Error;
 use crate::format::Dialect;
 use crate::report::Report;
 use crate::sink::{Sink, SinkWriter};
-use crate::split::Chunk;
 
 use builder::{resolve_dialect, resolve_output_dialect};
 use run::{finish_report, report_writer, run_inner};
-use worker::Batch;
-
-/// A chunk and the buffers its results go into; the unit of credit.
-#[derive(Default)]
-struct Slot {
-    chunk: Chunk,
-    batch: Batch,
-    worker: usize,
-    /// Offset in the whole input stream (all inputs) just after the chunk.
-    stream_end: u64,
-    /// Physical line in its input just after the chunk.
-    end_line: u64,
-}
 
 /// A configured pipeline, ready to run.
 pub struct Pipeline {

@@ -28,7 +28,7 @@ pub(super) struct Prologue {
     pub(super) columns: Columns,
     pub(super) first: Option<Chunk>,
     /// The header row's fields as read (names may not be valid UTF-8).
-    pub(super) header_raw: Option<Vec<(Vec<u8>, ValueKind)>>,
+    pub(super) header_raw: Option<Vec<RawField>>,
 }
 
 impl Prologue {
@@ -43,8 +43,16 @@ impl Prologue {
     }
 }
 
-/// The header row's fields as read and their names.
-pub(super) type Header = (Vec<(Vec<u8>, ValueKind)>, Vec<String>);
+/// A header field as read: its bytes and how it was quoted.
+pub(super) type RawField = (Vec<u8>, ValueKind);
+
+/// A header row as read.
+pub(crate) struct Header {
+    /// Its fields as read (names may not be valid UTF-8).
+    pub(crate) fields: Vec<RawField>,
+    /// Its fields as column names (anything not UTF-8 replaced).
+    pub(crate) names: Vec<String>,
+}
 
 /// Reads a CSV header: the first record, after any blank lines (as readers skip them). `None`
 /// for an input with no record at all.
@@ -61,13 +69,12 @@ pub(crate) fn read_header<R: Read>(
         let mut dec = CsvDecoder::new(&chunk.data, dialect, chunk.first_line);
         if dec.next_record(&mut buf) {
             let rec = Record::new(&chunk.data, &mut buf);
-            let fields: Vec<(Vec<u8>, ValueKind)> =
-                rec.fields().map(|(b, k)| (b.to_vec(), k)).collect();
+            let fields: Vec<RawField> = rec.fields().map(|(b, k)| (b.to_vec(), k)).collect();
             let names = fields
                 .iter()
                 .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
                 .collect();
-            return Ok(Some((fields, names)));
+            return Ok(Some(Header { fields, names }));
         }
     }
 }
@@ -111,11 +118,11 @@ pub(super) fn read_prologue(
     match dialect.format {
         Format::Csv | Format::Tsv if dialect.header => match read_header(&mut splitter, dialect)? {
             None => Ok(Prologue::empty(splitter)),
-            Some((fields, names)) => Ok(Prologue {
-                columns: Columns::new(names),
+            Some(header) => Ok(Prologue {
+                columns: Columns::new(header.names),
                 splitter,
                 first: None,
-                header_raw: Some(fields),
+                header_raw: Some(header.fields),
             }),
         },
         Format::Csv | Format::Tsv => {

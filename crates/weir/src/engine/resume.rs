@@ -12,7 +12,7 @@ use crate::sink::Sink;
 use crate::source::Source;
 
 /// What a resumable run starts from.
-pub(super) struct ResumePlan {
+pub(super) struct ResumeStart {
     pub paths: Paths,
     /// The pipeline's identity (a hash).
     pub pipeline: String,
@@ -41,7 +41,7 @@ fn plain_file(sink: &Sink, what: &str) -> Result<PathBuf> {
     Ok(path.clone())
 }
 
-impl ResumePlan {
+impl ResumeStart {
     /// Reads and checks the checkpoint for `sink`, finishing an interrupted commit.
     /// `pipeline` describes everything that shapes the output.
     pub(super) fn prepare(
@@ -51,7 +51,7 @@ impl ResumePlan {
         rejects: Option<&Sink>,
         sources: &[&Source],
         output_format: Format,
-    ) -> Result<ResumePlan> {
+    ) -> Result<ResumeStart> {
         let output = plain_file(sink, "output")?;
         if output_format == Format::Parquet {
             return Err(Error::Config(
@@ -71,7 +71,7 @@ impl ResumePlan {
             })
             .collect();
         let pipeline = checkpoint::hash_hex(format!("{pipeline}\n{}", r.fingerprint).as_bytes());
-        let mut plan = ResumePlan {
+        let mut start = ResumeStart {
             paths,
             pipeline,
             inputs,
@@ -79,21 +79,21 @@ impl ResumePlan {
             from: None,
             complete: None,
         };
-        let cp_path = plan.paths.checkpoint.clone();
+        let cp_path = start.paths.checkpoint.clone();
         let Some(mut cp) = Checkpoint::load(&cp_path)? else {
             tracing::info!(
                 "no checkpoint at {}: starting from the beginning",
                 cp_path.display()
             );
-            return Ok(plan);
+            return Ok(start);
         };
-        cp.check_identity(&cp_path, &plan.pipeline, &plan.inputs, &plan.paths)?;
+        cp.check_identity(&cp_path, &start.pipeline, &start.inputs, &start.paths)?;
         match cp.state {
-            State::Running => plan.from = Some(cp),
+            State::Running => start.from = Some(cp),
             State::Committing => {
                 // The crash came between the last checkpoint and the renames: finish them.
                 let mut pairs = Vec::new();
-                if let (Some(p), Some(t)) = (&plan.paths.rejects_partial, &plan.paths.rejects) {
+                if let (Some(p), Some(t)) = (&start.paths.rejects_partial, &start.paths.rejects) {
                     pairs.push((
                         p.clone(),
                         t.clone(),
@@ -102,7 +102,7 @@ impl ResumePlan {
                     ));
                 }
                 pairs.push((
-                    plan.paths.output_partial.clone(),
+                    start.paths.output_partial.clone(),
                     output.clone(),
                     cp.output_len,
                     cp.output_hash.clone(),
@@ -112,11 +112,11 @@ impl ResumePlan {
                 }
                 cp.state = State::Complete;
                 cp.store(&cp_path)?;
-                let _ = fs::remove_file(&plan.paths.gates);
-                plan.complete = Some(cp);
+                let _ = fs::remove_file(&start.paths.gates);
+                start.complete = Some(cp);
             }
             State::Complete => {
-                for target in [Some(&output), plan.paths.rejects.as_ref()]
+                for target in [Some(&output), start.paths.rejects.as_ref()]
                     .into_iter()
                     .flatten()
                 {
@@ -131,11 +131,11 @@ impl ResumePlan {
                         ));
                     }
                 }
-                let _ = fs::remove_file(&plan.paths.gates);
-                plan.complete = Some(cp);
+                let _ = fs::remove_file(&start.paths.gates);
+                start.complete = Some(cp);
             }
         }
-        Ok(plan)
+        Ok(start)
     }
 
     /// What the report says of how the run began.
@@ -152,7 +152,7 @@ impl ResumePlan {
             from_input: input_names.get(p.source).cloned().unwrap_or_default(),
             from_line: p.line.max(1),
             from_offset: p.offset,
-            records_before: cp.map_or(0, |c| c.counters.read),
+            records_before: cp.map_or(0, |c| c.counters.records_read),
         });
     }
 }

@@ -14,10 +14,10 @@ use crate::report::Progress;
 use crate::source::Source;
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
 
+use super::batch::Slot;
 use super::prologue::read_header;
 use super::stop::{recv_until_stopped, StopState};
-use super::timed;
-use super::Slot;
+use super::timed::{self};
 
 /// How a run cuts its inputs into chunks: the same for every input, and for a resumed or
 /// sharded start.
@@ -98,7 +98,8 @@ impl Inputs {
             let mut splitter = self.chunking.splitter(reader, progress, name.clone());
             splitter.set_next_seq(seq);
             if dialect.has_header() {
-                if let Some((_, names)) = read_header(&mut splitter, &dialect)? {
+                if let Some(header) = read_header(&mut splitter, &dialect)? {
+                    let names = header.names;
                     if names != self.header.names() {
                         return Err(Error::HeaderMismatch {
                             source_name: name,

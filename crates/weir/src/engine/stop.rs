@@ -101,3 +101,11 @@ impl StopState {
         failure.or_else(|| self.handle.reason().map(Error::Stopped))
     }
 }
+
+/// The message of a caught panic, for the error it becomes.
+pub(crate) fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -1,6 +1,6 @@
 //! Workers: decode a chunk, run the chain on each record, encode output and rejects.
 
-use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -9,139 +9,17 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::error::{Error, SourceName};
 use crate::format::csv::{CsvDecoder, CsvEncoder};
 use crate::format::encode::Encoder;
-use crate::format::jsonl::{JsonDecoder, NotText};
+use crate::format::jsonl::{JsonDecoder, KeyCheck, NotText};
 use crate::format::lines::Lines;
 use crate::format::skim::{skim, Skimmed};
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::record::{Columns, Record, RecordBuf, ValueKind};
-use crate::report::{FirstReject, Progress, WorkerReport};
+use crate::report::{Progress, WorkerReport};
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
 
-use super::run::panic_message;
-use super::stop::{recv_until_stopped, StopState};
-use super::Slot;
-
-/// A worker's output for one chunk; travels with the chunk to the committer.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// Encoded output records.
-    pub out: Vec<u8>,
-    /// Encoded rejects rows.
-    pub rejects: Vec<u8>,
-    /// Records decoded.
-    pub read: u64,
-    /// Records written.
-    pub written: u64,
-    /// Records filtered.
-    pub filtered: u64,
-    /// Records rejected.
-    pub rejected: u64,
-    /// Text values of written records that were written with U+FFFD in place of what was not
-    /// Unicode text (`--invalid-utf8 replace`).
-    pub replaced: u64,
-    /// Rejects by error name and field, each with its first record in this batch.
-    pub reject_counts: Vec<RejectCount>,
-    /// Records that claimed ordered gates, in input order, for the committer to decide.
-    pub gated: Vec<Gated>,
-    /// The claims of `gated` records: (gate index, key hash).
-    pub claims: Vec<(u32, u128)>,
-    /// An error that must stop the run when the committer reaches this batch (so the first
-    /// one in input order is the one reported).
-    pub fatal: Option<crate::error::Error>,
-}
-
-/// How many records of a batch were rejected with one error in one field, and the first of
-/// them (kept once per kind and batch, so the per-record cost is a short search).
-#[derive(Debug, Clone)]
-pub struct RejectCount {
-    /// The error name.
-    pub error: Cow<'static, str>,
-    /// The field these rejects name, if any.
-    pub field: Option<String>,
-    /// How many.
-    pub count: u64,
-    /// The first of them in the batch.
-    pub first: FirstReject,
-}
-
-/// What the worker did with a record that claimed ordered gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fate {
-    /// Written to the output.
-    Written,
-    /// Filtered.
-    Filtered,
-    /// Rejected; the index of its error in `Batch::reject_counts`.
-    Rejected(usize),
-}
-
-/// A record whose fate the committer may still change: where its bytes are in the batch.
-#[derive(Debug, Clone)]
-pub struct Gated {
-    /// Its claims: `Batch::claims[claims.0..claims.1]`, in chain order.
-    pub claims: (usize, usize),
-    /// What the worker did with it.
-    pub fate: Fate,
-    /// Its bytes in `Batch::out` (empty unless written).
-    pub out: (usize, usize),
-    /// Its row in `Batch::rejects` (empty unless rejected); `.0` is where it stands in order.
-    pub rejects: (usize, usize),
-    /// Its raw bytes in the chunk.
-    pub raw: (usize, usize),
-    /// Its first line.
-    pub line: u64,
-    /// Its input byte offset.
-    pub offset: u64,
-}
-
-impl Batch {
-    fn clear(&mut self) {
-        self.out.clear();
-        self.rejects.clear();
-        self.read = 0;
-        self.written = 0;
-        self.filtered = 0;
-        self.rejected = 0;
-        self.replaced = 0;
-        self.reject_counts.clear();
-        self.gated.clear();
-        self.claims.clear();
-        self.fatal = None;
-    }
-
-    /// Counts a reject of the record at `line` / `offset`; returns its index in
-    /// `reject_counts`.
-    pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
-        self.rejected += 1;
-        let field = r.field.as_deref();
-        match self
-            .reject_counts
-            .iter()
-            .position(|c| c.error == r.error && c.field.as_deref() == field)
-        {
-            Some(i) => {
-                self.reject_counts[i].count += 1;
-                i
-            }
-            None => {
-                self.reject_counts.push(RejectCount {
-                    error: r.error.clone(),
-                    field: r.field.clone(),
-                    count: 1,
-                    first: FirstReject {
-                        file: file.to_string(),
-                        line,
-                        byte_offset: offset,
-                        field: r.field.clone(),
-                        message: r.message.clone(),
-                    },
-                });
-                self.reject_counts.len() - 1
-            }
-        }
-    }
-}
+use super::batch::{Batch, Fate, Gated, Slot};
+use super::stop::{panic_message, recv_until_stopped, StopState};
 
 /// Everything a worker needs that does not change during a run.
 #[derive(Clone)]
@@ -177,7 +55,7 @@ pub struct Worker {
     raw_ok: bool,
     rejects_enc: CsvEncoder,
     /// Raw input span waiting to be copied to the output (coalesced passthrough).
-    pending: Option<(usize, usize)>,
+    pending: Option<Range<usize>>,
     /// Values of the current record its decoder replaced with U+FFFD (counted if written).
     replaced: u64,
     /// A key of the current JSON Lines record that is not a column, kept by `--ragged keep`:
@@ -218,7 +96,7 @@ impl Worker {
         self.rec.set_base(chunk.offset);
         if let Some(o) = &chunk.oversized {
             // The splitter skipped a record too long to hold; it is the chunk's only content.
-            batch.read += 1;
+            batch.records_read += 1;
             let r = oversized_reject(o.len, self.spec.max_record_size);
             let name = self.spec.source_names[chunk.source].as_str();
             encode_reject(
@@ -264,59 +142,7 @@ impl Worker {
                                 e.at - start + 1
                             ),
                         )),
-                        Ok(check) => {
-                            let ragged = self.spec.ragged;
-                            if let Some(key) = &check.duplicate {
-                                Some(Reject::new(
-                                    "duplicate-key",
-                                    Some(key.clone()),
-                                    format!(
-                                        "key '{key}' appears more than once in the object \
-                                         (which of its values is meant is not known)"
-                                    ),
-                                ))
-                            } else if let Some(bad) = check
-                                .not_text
-                                .as_ref()
-                                .filter(|_| self.spec.invalid_utf8 == InvalidUtf8::Reject)
-                            {
-                                Some(not_text_reject(bad))
-                            } else if let Some(key) =
-                                check.extra.as_ref().filter(|_| !ragged.accepts_long())
-                            {
-                                Some(Reject::new(
-                                    "extra-cell",
-                                    Some(key.clone()),
-                                    format!("key '{key}' is not a column of the first record"),
-                                ))
-                            } else if let Some(i) =
-                                check.missing.filter(|_| !ragged.accepts_short())
-                            {
-                                let missing = self.spec.input_columns.names()[i].clone();
-                                Some(Reject::new(
-                                    "missing-cell",
-                                    Some(missing.clone()),
-                                    format!("key '{missing}' is missing"),
-                                ))
-                            } else {
-                                // Padded or truncated: written as decoded (absent keys null,
-                                // unknown keys gone), not as the raw line.
-                                if ragged != Ragged::Keep
-                                    && (check.extra.is_some() || check.missing.is_some())
-                                {
-                                    self.rec.mark_changed();
-                                }
-                                if check.not_text.is_some() {
-                                    // Replaced: the raw line is not what is written.
-                                    self.rec.mark_changed();
-                                    self.replaced = u64::from(check.replaced);
-                                }
-                                if ragged == Ragged::Keep {
-                                    self.kept_extra = check.extra;
-                                }
-                                None
-                            }
-                        }
+                        Ok(check) => self.json_reject(check),
                     };
                     self.handle(chunk, batch, reject);
                 }
@@ -334,6 +160,59 @@ impl Worker {
             }
         }
         self.flush_pending(input, batch);
+    }
+
+    /// Whether a decoded JSON Lines record is a reject (a duplicate key, a value that is not
+    /// text, a ragged record `--ragged` refuses); otherwise marks it changed where it is not
+    /// written as its raw line (padded, truncated, replaced) and keeps what `--ragged keep`
+    /// needs.
+    #[inline]
+    fn json_reject(&mut self, check: KeyCheck) -> Option<Reject> {
+        let ragged = self.spec.ragged;
+        if let Some(key) = &check.duplicate {
+            Some(Reject::new(
+                "duplicate-key",
+                Some(key.clone()),
+                format!(
+                    "key '{key}' appears more than once in the object \
+                     (which of its values is meant is not known)"
+                ),
+            ))
+        } else if let Some(bad) = check
+            .not_text
+            .as_ref()
+            .filter(|_| self.spec.invalid_utf8 == InvalidUtf8::Reject)
+        {
+            Some(not_text_reject(bad))
+        } else if let Some(key) = check.extra.as_ref().filter(|_| !ragged.accepts_long()) {
+            Some(Reject::new(
+                "extra-cell",
+                Some(key.clone()),
+                format!("key '{key}' is not a column of the first record"),
+            ))
+        } else if let Some(i) = check.missing.filter(|_| !ragged.accepts_short()) {
+            let missing = self.spec.input_columns.names()[i].clone();
+            Some(Reject::new(
+                "missing-cell",
+                Some(missing.clone()),
+                format!("key '{missing}' is missing"),
+            ))
+        } else {
+            // Padded or truncated: written as decoded (absent keys null,
+            // unknown keys gone), not as the raw line.
+            if ragged != Ragged::Keep && (check.extra.is_some() || check.missing.is_some()) {
+                self.rec.mark_changed();
+            }
+            if check.not_text.is_some() {
+                // Replaced: the raw line is not what is written.
+                self.rec.mark_changed();
+                self.replaced = u64::from(check.replaced);
+            }
+            if ragged == Ragged::Keep {
+                self.kept_extra = check.extra;
+            }
+            None
+        }
     }
 
     /// Decodes up to `limit` records of a chunk into owned text rows (`None` for NULL), for
@@ -392,8 +271,8 @@ impl Worker {
             && s.canonical
             && s.end - s.start + s.term_len <= self.spec.max_record_size
         {
-            batch.read += 1;
-            batch.written += 1;
+            batch.records_read += 1;
+            batch.records_written += 1;
             copy_raw(
                 &mut self.pending,
                 input,
@@ -454,7 +333,7 @@ impl Worker {
         if self.rec.raw_len() > self.spec.max_record_size {
             // The splitter bounds memory; records shorter than a chunk are caught here.
             if self.spec.oversized == Oversized::Reject {
-                batch.read += 1;
+                batch.records_read += 1;
                 let r = oversized_reject(self.rec.raw_len() as u64, self.spec.max_record_size);
                 let record = Record::new(&chunk.data, &mut self.rec);
                 let (line, offset) = (record.line(), record.byte_offset());
@@ -473,7 +352,7 @@ impl Worker {
             });
             return;
         }
-        batch.read += 1;
+        batch.records_read += 1;
         let reject = reject.or_else(|| self.width_reject());
         let input = &chunk.data[..];
         let outcome = match reject {
@@ -512,14 +391,14 @@ impl Worker {
         let fate = match outcome {
             Outcome::Keep => match self.encode(input, batch, kept_extra) {
                 Ok(()) => {
-                    batch.written += 1;
-                    batch.replaced += replaced + self.encoder.take_replaced();
+                    batch.records_written += 1;
+                    batch.values_replaced += replaced + self.encoder.take_replaced();
                     Fate::Written
                 }
                 Err(r) => Fate::Rejected(self.write_reject(chunk, batch, &r)),
             },
             Outcome::Filter => {
-                batch.filtered += 1;
+                batch.records_filtered += 1;
                 Fate::Filtered
             }
             Outcome::Reject(r) => {
@@ -534,11 +413,11 @@ impl Worker {
             let record = Record::new(input, &mut self.rec);
             let raw_start = record.raw().as_ptr() as usize - input.as_ptr() as usize;
             batch.gated.push(Gated {
-                claims: (c0, batch.claims.len()),
+                claims: c0..batch.claims.len(),
                 fate,
-                out: (out0, batch.out.len()),
-                rejects: (rej0, batch.rejects.len()),
-                raw: (raw_start, raw_start + record.raw().len()),
+                out: out0..batch.out.len(),
+                rejects: rej0..batch.rejects.len(),
+                raw: raw_start..raw_start + record.raw().len(),
                 line: record.line(),
                 offset: record.byte_offset(),
             });
@@ -673,17 +552,17 @@ fn encode_reject(
 /// Records ending in `\n` that follow each other are gathered into one pending span and
 /// copied with a single `extend_from_slice` when the run of them ends.
 fn copy_raw(
-    pending: &mut Option<(usize, usize)>,
+    pending: &mut Option<Range<usize>>,
     input: &[u8],
     out: &mut Vec<u8>,
     (start, end, term): (usize, usize, usize),
 ) {
     if term == 1 && input[end] == b'\n' {
         match pending {
-            Some((_, pend)) if *pend == start => *pend = end + 1,
+            Some(span) if span.end == start => span.end = end + 1,
             _ => {
                 flush(pending, input, out);
-                *pending = Some((start, end + 1));
+                *pending = Some(start..end + 1);
             }
         }
     } else {
@@ -693,9 +572,9 @@ fn copy_raw(
     }
 }
 
-fn flush(pending: &mut Option<(usize, usize)>, input: &[u8], out: &mut Vec<u8>) {
-    if let Some((s, e)) = pending.take() {
-        out.extend_from_slice(&input[s..e]);
+fn flush(pending: &mut Option<Range<usize>>, input: &[u8], out: &mut Vec<u8>) {
+    if let Some(span) = pending.take() {
+        out.extend_from_slice(&input[span]);
     }
 }
 
@@ -741,7 +620,7 @@ pub(super) fn worker_loop(
         busy += t.elapsed();
         progress.busy_workers.fetch_sub(1, Ordering::Relaxed);
         report.chunks += 1;
-        report.records += slot.batch.read;
+        report.records += slot.batch.records_read;
         slot.worker = id;
         if tx.send(slot).is_err() {
             break;

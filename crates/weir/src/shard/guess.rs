@@ -112,95 +112,131 @@ pub fn guess_start(
             ))
         }
         Framing::Quoted { quote, delimiter } => {
-            let mut candidates = Vec::new();
-            for quoted in [false, true] {
-                let mut scanner = QuoteScanner::starting_at(from, quoted);
-                let at = match scanner.scan(window, quote, delimiter, eof, Cut::First) {
-                    Some(at) => Some(at),
-                    None if eof && scanner.unterminated_quote().is_none() => Some(window.len()),
-                    None if eof => None,
-                    None => {
-                        if window.len() - from < GUESS_WINDOW * 4 {
-                            return None; // not decided yet: read on
-                        }
-                        None // no record end within the window on this hypothesis
-                    }
-                };
-                let mut c = Candidate {
-                    hypothesis: if quoted {
-                        "inside-quotes"
-                    } else {
-                        "outside-quotes"
-                    }
-                    .into(),
-                    start: at.map(|a| window_at + a as u64),
-                    ..Default::default()
-                };
-                if let Some(mut pos) = at {
-                    let limit = (pos + GUESS_WINDOW).min(window.len());
-                    while c.records < GUESS_RECORDS as u64 && pos < limit {
-                        let (len, n, stray) = parse_record(&window[pos..], quote, delimiter);
-                        let len = match len {
-                            Some(len) => len,
-                            // The last record of the input, or one the window cuts.
-                            None if eof && window.len() - pos < GUESS_WINDOW => window.len() - pos,
-                            None => break,
-                        };
-                        c.records += 1;
-                        c.stray_quotes += stray;
-                        if stray == 0 && fields.is_none_or(|f| f == n) {
-                            c.well_formed += 1;
-                        }
-                        pos += len;
-                    }
-                }
-                candidates.push(c);
-            }
-            let score = |c: &Candidate| {
-                // Well-formed share (in thousandths), then fewer stray quotes.
-                let share = (c.well_formed * 1000).checked_div(c.records).unwrap_or(500);
-                (c.start.is_some(), share, u64::MAX - c.stray_quotes)
+            let w = CsvWindow {
+                bytes: window,
+                at: window_at,
+                eof,
+                quote,
+                delimiter,
+                fields,
             };
-            // Two different starts: follow both parses until they reach the same record
-            // boundary (from there on they are one parse). The right one met only the data's own
-            // bad records on the way; the wrong one usually also the garbage of its resync.
-            let met = match (candidates[0].start, candidates[1].start) {
-                (Some(a), Some(b)) if a != b => {
-                    let at = |x: u64| (x - window_at) as usize;
-                    meet(window, at(a), at(b), quote, delimiter, fields)
+            let out = w.candidate(from, false)?;
+            let inside = w.candidate(from, true)?;
+            Some(w.choose(vec![out, inside]))
+        }
+    }
+}
+
+/// A window of CSV input judged for where a record starts: its bytes from `at` (`eof`: they
+/// reach the input's end), the dialect's quote and delimiter, and the header's field count.
+struct CsvWindow<'a> {
+    bytes: &'a [u8],
+    at: u64,
+    eof: bool,
+    quote: u8,
+    delimiter: u8,
+    fields: Option<usize>,
+}
+
+impl CsvWindow<'_> {
+    /// What the hypothesis that the byte before `from` is `quoted` (or not) finds: the first
+    /// record start it leads to and how the records after it parse. `None`: not decided yet
+    /// (read a longer window).
+    fn candidate(&self, from: usize, quoted: bool) -> Option<Candidate> {
+        let (window, eof) = (self.bytes, self.eof);
+        let (quote, delimiter) = (self.quote, self.delimiter);
+        let mut scanner = QuoteScanner::starting_at(from, quoted);
+        let at = match scanner.scan(window, quote, delimiter, eof, Cut::First) {
+            Some(at) => Some(at),
+            None if eof && scanner.unterminated_quote().is_none() => Some(window.len()),
+            None if eof => None,
+            None => {
+                if window.len() - from < GUESS_WINDOW * 4 {
+                    return None; // not decided yet: read on
                 }
-                _ => None,
-            };
-            if let Some((_, bad_out, bad_in)) = met {
-                candidates[0].bad_before_meeting = Some(bad_out);
-                candidates[1].bad_before_meeting = Some(bad_in);
+                None // no record end within the window on this hypothesis
             }
-            let (out, inside) = (&candidates[0], &candidates[1]);
-            let (start, hypothesis) = if out.start == inside.start {
-                (out.start, "agree")
-            } else if let Some((_, bad_out, bad_in)) = met {
-                if bad_in < bad_out {
-                    (inside.start, "inside-quotes")
-                } else {
-                    (out.start, "outside-quotes")
+        };
+        let mut c = Candidate {
+            hypothesis: if quoted {
+                "inside-quotes"
+            } else {
+                "outside-quotes"
+            }
+            .into(),
+            start: at.map(|a| self.at + a as u64),
+            ..Default::default()
+        };
+        if let Some(mut pos) = at {
+            let limit = (pos + GUESS_WINDOW).min(window.len());
+            while c.records < GUESS_RECORDS as u64 && pos < limit {
+                let (len, n, stray) = parse_record(&window[pos..], quote, delimiter);
+                let len = match len {
+                    Some(len) => len,
+                    // The last record of the input, or one the window cuts.
+                    None if eof && window.len() - pos < GUESS_WINDOW => window.len() - pos,
+                    None => break,
+                };
+                c.records += 1;
+                c.stray_quotes += stray;
+                if stray == 0 && self.fields.is_none_or(|f| f == n) {
+                    c.well_formed += 1;
                 }
-            } else if score(inside) > score(out) {
+                pos += len;
+            }
+        }
+        Some(c)
+    }
+
+    /// The start kept of the two hypotheses' `candidates` (outside quotes, then inside), and
+    /// why.
+    fn choose(&self, mut candidates: Vec<Candidate>) -> (u64, StartGuess) {
+        let (window, window_at) = (self.bytes, self.at);
+        let (quote, delimiter, fields) = (self.quote, self.delimiter, self.fields);
+        let score = |c: &Candidate| {
+            // Well-formed share (in thousandths), then fewer stray quotes.
+            let share = (c.well_formed * 1000).checked_div(c.records).unwrap_or(500);
+            (c.start.is_some(), share, u64::MAX - c.stray_quotes)
+        };
+        // Two different starts: follow both parses until they reach the same record
+        // boundary (from there on they are one parse). The right one met only the data's own
+        // bad records on the way; the wrong one usually also the garbage of its resync.
+        let met = match (candidates[0].start, candidates[1].start) {
+            (Some(a), Some(b)) if a != b => {
+                let at = |x: u64| (x - window_at) as usize;
+                meet(window, at(a), at(b), quote, delimiter, fields)
+            }
+            _ => None,
+        };
+        if let Some((_, bad_out, bad_in)) = met {
+            candidates[0].bad_before_meeting = Some(bad_out);
+            candidates[1].bad_before_meeting = Some(bad_in);
+        }
+        let (out, inside) = (&candidates[0], &candidates[1]);
+        let (start, hypothesis) = if out.start == inside.start {
+            (out.start, "agree")
+        } else if let Some((_, bad_out, bad_in)) = met {
+            if bad_in < bad_out {
                 (inside.start, "inside-quotes")
             } else {
                 (out.start, "outside-quotes")
-            };
-            // Neither hypothesis ends a record before the input ends: the shard starts at the
-            // end and owns nothing (the shard before it reads to the end).
-            let start = start.unwrap_or(window_at + window.len() as u64);
-            Some((
-                start,
-                StartGuess {
-                    hypothesis: hypothesis.into(),
-                    candidates,
-                    met_at: met.map(|(at, _, _)| window_at + at as u64),
-                },
-            ))
-        }
+            }
+        } else if score(inside) > score(out) {
+            (inside.start, "inside-quotes")
+        } else {
+            (out.start, "outside-quotes")
+        };
+        // Neither hypothesis ends a record before the input ends: the shard starts at the
+        // end and owns nothing (the shard before it reads to the end).
+        let start = start.unwrap_or(window_at + window.len() as u64);
+        (
+            start,
+            StartGuess {
+                hypothesis: hypothesis.into(),
+                candidates,
+                met_at: met.map(|(at, _, _)| window_at + at as u64),
+            },
+        )
     }
 }
 

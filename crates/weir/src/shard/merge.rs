@@ -137,10 +137,32 @@ pub fn merge(
     if !missing.is_empty() {
         return Ok(MergeOutcome::Missing(missing));
     }
+    match prove(dir, &plan, &mut seen, &mut repair)? {
+        Proof::Proven { repairs } => write_merged(dir, &plan, &seen, concat, repairs),
+        Proof::Stopped(outcome) => Ok(outcome),
+    }
+}
+
+/// How proving the chain of starts ended.
+enum Proof {
+    /// Every shard is done and starts where the one before it ended; the shards re-run on the
+    /// way.
+    Proven { repairs: Vec<usize> },
+    /// The shards cannot be merged as they are: what the merge answers.
+    Stopped(MergeOutcome),
+}
+
+/// Proves the chain, input by input, left to right: each shard of a splittable input starts
+/// where the one before it ended, the last ends at the input's end, and each done shard's files
+/// are the ones it wrote. A wrong start or damaged files are re-run through `repair` when given.
+fn prove(
+    dir: &OutDir,
+    plan: &ShardPlan,
+    seen: &mut [Option<Seen>],
+    repair: &mut Option<Repairer<'_>>,
+) -> Result<Proof> {
     let count = plan.shards.len();
-    let mut repairs = Vec::new();
-    let mut wanted = Vec::new();
-    // Prove the chain, input by input, left to right.
+    let (mut repairs, mut wanted) = (Vec::new(), Vec::new());
     let mut expected: Option<u64> = None;
     for k in 0..count {
         let shard = plan.shards[k];
@@ -156,101 +178,137 @@ pub fn merge(
         let Some(want) = expected else {
             continue; // an earlier shard of this input is still to be repaired
         };
-        let info = match &seen[k] {
-            Some(Seen::Done(_, i)) | Some(Seen::Failed(_, i)) => i.clone(),
-            None => unreachable!("missing shards returned above"),
-        };
-        let proven = !input.splittable || info.start == want;
-        if !proven {
-            let r = repair_of(k, &info, want);
-            match repair.as_mut() {
-                Some(run) => {
-                    tracing::info!(
-                        shard = k,
-                        guessed = info.start,
-                        start = want,
-                        "re-running a shard whose start was guessed wrong"
-                    );
-                    run(&r)?;
-                    repairs.push(k);
-                    let (_, again, _) = load_shards(dir)?;
-                    seen[k] = again.into_iter().nth(k).flatten();
-                    let now = match &seen[k] {
-                        Some(Seen::Done(_, i)) | Some(Seen::Failed(_, i)) => i.start,
-                        None => u64::MAX,
-                    };
-                    if now != want {
-                        return Err(Error::Shard(format!(
-                            "shard {k} re-run from byte {want} reports start {now}: the repair \
-                             did not take"
-                        )));
-                    }
-                }
-                None => {
-                    wanted.push(r);
-                    expected = None;
-                    continue;
-                }
+        let info = shard_info(&seen[k]);
+        if input.splittable && info.start != want {
+            let r = repair_of(k, info, want);
+            let Some(run) = repair.as_mut() else {
+                wanted.push(r);
+                expected = None;
+                continue;
+            };
+            tracing::info!(
+                shard = k,
+                guessed = info.start,
+                start = want,
+                "re-running a shard whose start was guessed wrong"
+            );
+            rerun(dir, seen, &r, run)?;
+            repairs.push(k);
+            let now = match &seen[k] {
+                Some(Seen::Done(_, i) | Seen::Failed(_, i)) => i.start,
+                None => u64::MAX,
+            };
+            if now != want {
+                return Err(Error::Shard(format!(
+                    "shard {k} re-run from byte {want} reports start {now}: the repair did not \
+                     take"
+                )));
             }
         }
-        match &seen[k] {
-            Some(Seen::Failed(report, info)) => {
-                let base = lines_before(&plan, &seen, k);
-                let message = match info.error_line {
-                    Some(line) => format!(
-                        "shard {k} failed at line {} of {}: {}",
-                        line + base,
-                        input.name,
-                        report.error.as_deref().unwrap_or("unknown error")
-                    ),
-                    None => format!(
-                        "shard {k} failed: {}",
-                        report.error.as_deref().unwrap_or("unknown error")
-                    ),
-                };
-                return Ok(MergeOutcome::Failed { index: k, message });
-            }
-            Some(Seen::Done(_, info)) => {
-                expected = Some(info.end);
-                let last_of_input = k + 1 == count || plan.shards[k + 1].input != shard.input;
-                if last_of_input && input.splittable && info.end != input.size {
-                    return Err(Error::Shard(format!(
-                        "shard {k}, the last of {}, ended at byte {} of {}: the input changed \
-                         since the plan",
-                        input.name, info.end, input.size
-                    )));
-                }
-                if let Some(why) = damage(dir, info)? {
-                    // Its files are not the ones it wrote: only re-running it makes them
-                    // again, and only --repair does that here.
-                    let Some(run) = repair.as_mut() else {
-                        return Ok(MergeOutcome::Missing(vec![(k, why)]));
-                    };
-                    tracing::info!(shard = k, "re-running a shard whose files changed: {why}");
-                    eprintln!("weir: shard {k}: {why}: re-running it");
-                    run(&repair_of(k, info, info.start))?;
-                    repairs.push(k);
-                    let (_, again, _) = load_shards(dir)?;
-                    seen[k] = again.into_iter().nth(k).flatten();
-                    let Some(Seen::Done(_, info)) = &seen[k] else {
-                        return Err(Error::Shard(format!(
-                            "shard {k} re-run after its files changed did not succeed"
-                        )));
-                    };
-                    if let Some(why) = damage(dir, info)? {
-                        return Err(Error::Shard(format!(
-                            "shard {k} re-run after its files changed: {why}"
-                        )));
-                    }
-                    expected = Some(info.end);
-                }
-            }
-            None => unreachable!(),
+        if let Some(Seen::Failed(report, info)) = &seen[k] {
+            return Ok(Proof::Stopped(failed(plan, seen, k, report, info)));
         }
+        let end = shard_info(&seen[k]).end;
+        let last_of_input = k + 1 == count || plan.shards[k + 1].input != shard.input;
+        if last_of_input && input.splittable && end != input.size {
+            return Err(Error::Shard(format!(
+                "shard {k}, the last of {}, ended at byte {end} of {}: the input changed since \
+                 the plan",
+                input.name, input.size
+            )));
+        }
+        if let Some(outcome) = check_files(dir, seen, k, repair, &mut repairs)? {
+            return Ok(Proof::Stopped(outcome));
+        }
+        expected = Some(shard_info(&seen[k]).end);
     }
     if !wanted.is_empty() {
-        return Ok(MergeOutcome::NeedsRepair(wanted));
+        return Ok(Proof::Stopped(MergeOutcome::NeedsRepair(wanted)));
     }
+    Ok(Proof::Proven { repairs })
+}
+
+/// A shard's record in its report, done or failed.
+fn shard_info(seen: &Option<Seen>) -> &ShardInfo {
+    match seen {
+        Some(Seen::Done(_, i)) | Some(Seen::Failed(_, i)) => i,
+        None => unreachable!("missing shards are returned before the proof"),
+    }
+}
+
+/// Re-runs shard `r.index` as `r` says and reads its report again.
+fn rerun(dir: &OutDir, seen: &mut [Option<Seen>], r: &Repair, run: Repairer<'_>) -> Result<()> {
+    run(r)?;
+    let (_, again, _) = load_shards(dir)?;
+    seen[r.index] = again.into_iter().nth(r.index).flatten();
+    Ok(())
+}
+
+/// What the merge answers for a shard that started on a proven record start and failed: a
+/// real error in the data, with its line in the whole input.
+fn failed(
+    plan: &ShardPlan,
+    seen: &[Option<Seen>],
+    k: usize,
+    report: &Report,
+    info: &ShardInfo,
+) -> MergeOutcome {
+    let error = report.error.as_deref().unwrap_or("unknown error");
+    let message = match info.error_line {
+        Some(line) => format!(
+            "shard {k} failed at line {} of {}: {error}",
+            line + lines_before(plan, seen, k),
+            plan.inputs[plan.shards[k].input].name,
+        ),
+        None => format!("shard {k} failed: {error}"),
+    };
+    MergeOutcome::Failed { index: k, message }
+}
+
+/// Checks that done shard `k`'s files are the ones it wrote. Damaged files can only be made
+/// again by re-running the shard, which only `repair` does here: without it the shard is
+/// missing; with it, it is re-run (and counted in `repairs`) and checked again.
+fn check_files(
+    dir: &OutDir,
+    seen: &mut [Option<Seen>],
+    k: usize,
+    repair: &mut Option<Repairer<'_>>,
+    repairs: &mut Vec<usize>,
+) -> Result<Option<MergeOutcome>> {
+    let info = shard_info(&seen[k]);
+    let Some(why) = damage(dir, info)? else {
+        return Ok(None);
+    };
+    let Some(run) = repair.as_mut() else {
+        return Ok(Some(MergeOutcome::Missing(vec![(k, why)])));
+    };
+    tracing::info!(shard = k, "re-running a shard whose files changed: {why}");
+    eprintln!("weir: shard {k}: {why}: re-running it");
+    let r = repair_of(k, info, info.start);
+    rerun(dir, seen, &r, run)?;
+    repairs.push(k);
+    let Some(Seen::Done(_, info)) = &seen[k] else {
+        return Err(Error::Shard(format!(
+            "shard {k} re-run after its files changed did not succeed"
+        )));
+    };
+    if let Some(why) = damage(dir, info)? {
+        return Err(Error::Shard(format!(
+            "shard {k} re-run after its files changed: {why}"
+        )));
+    }
+    Ok(None)
+}
+
+/// Writes what the proven shards make: the merged rejects, the single file `concat` if
+/// asked, the merged report, and last `_SUCCESS` (only if absent: the merge's commit).
+fn write_merged(
+    dir: &OutDir,
+    plan: &ShardPlan,
+    seen: &[Option<Seen>],
+    concat: Option<&Path>,
+    repairs: Vec<usize>,
+) -> Result<MergeOutcome> {
     let done: Vec<(&Report, &ShardInfo)> = seen
         .iter()
         .map(|s| match s {
@@ -266,18 +324,18 @@ pub fn merge(
         ));
     }
     if let Some(path) = concat {
-        check_concat(dir, &plan, &done, path)?;
+        check_concat(dir, plan, &done, path)?;
     }
-    merge_rejects(dir, &plan, &done)?;
+    merge_rejects(dir, plan, &done)?;
     if let Some(path) = concat {
         concat_parts(dir, &done, path)?;
     }
-    let mut report = sum_reports(&plan, &done);
+    let mut report = sum_reports(plan, &done);
     report.output = concat.map_or_else(|| dir.name().to_string(), |p| p.display().to_string());
     report.rejects = Some(dir.location(MERGED_REJECTS));
     report.merge = Some(MergeInfo {
         plan: plan.id.clone(),
-        shards: count,
+        shards: plan.shards.len(),
         repairs,
         concat: concat.map(|p| p.display().to_string()),
     });

@@ -220,7 +220,7 @@ fn probe(name: &str, dialect: Dialect, max_record_size: usize) -> Result<PlanInp
         .max_record_size(max_record_size)
         .build(io::BufReader::new(reader), SourceName::new(name));
     if dialect.has_header() {
-        input.fields = read_header(&mut splitter, &dialect)?.map(|(fields, _)| fields.len());
+        input.fields = read_header(&mut splitter, &dialect)?.map(|h| h.fields.len());
     } else {
         // Only a byte order mark precedes the data; the first record gives the width.
         let mut chunk = Chunk::default();

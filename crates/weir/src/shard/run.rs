@@ -12,7 +12,7 @@ use crate::error::{Error, Result, SourceName};
 use crate::format::{Dialect, Format};
 use crate::report::{Report, ShardInfo, Status};
 use crate::source::Source;
-use crate::split::{csv::QuoteScanner, Cut};
+use crate::split::{csv::QuoteScanner, Cut, Framing};
 use crate::PipelineBuilder;
 
 /// Which shard to run.
@@ -198,32 +198,9 @@ fn run_shard_inner(
         report.shard = None;
         report
     } else {
-        let (start, guess) = match job.start_at {
-            Some(s) => (
-                s,
-                StartGuess {
-                    hypothesis: "given".into(),
-                    ..Default::default()
-                },
-            ),
-            None if shard.start <= input.data_start => (
-                input.data_start,
-                StartGuess {
-                    hypothesis: "data-start".into(),
-                    ..Default::default()
-                },
-            ),
-            None => find_start(
-                &input.name,
-                &input.version,
-                shard.start,
-                input.size,
-                dialect.framing(),
-                input.fields,
-                builder.record_limit(),
-            )
-            .map_err(|e| (e, None))?,
-        };
+        let framing = dialect.framing();
+        let (start, guess) =
+            shard_start(job, plan, framing, builder.record_limit()).map_err(|e| (e, None))?;
         info.start = start;
         info.start_guess = guess;
         let file = open_input(&input.name, start, &input.version).map_err(|e| (e, None))?;
@@ -247,6 +224,38 @@ fn run_shard_inner(
     info.rejects_xxh64 = report.rejects_digest.clone();
     info.header_bytes = header_len(dir, &part, out_dialect).map_err(|e| (e, None))?;
     Ok(report)
+}
+
+/// Where shard `job` starts: where `--start-at` says, the input's data start for its first
+/// shard, or else a guess near its nominal start (see [`super::guess_start`]).
+fn shard_start(
+    job: &ShardJob,
+    plan: &ShardPlan,
+    framing: Framing,
+    record_limit: usize,
+) -> Result<(u64, StartGuess)> {
+    let shard = plan.shards[job.index];
+    let input = &plan.inputs[shard.input];
+    let (start, hypothesis) = match job.start_at {
+        Some(s) => (s, "given"),
+        None if shard.start <= input.data_start => (input.data_start, "data-start"),
+        None => {
+            return find_start(
+                &input.name,
+                &input.version,
+                shard.start,
+                input.size,
+                framing,
+                input.fields,
+                record_limit,
+            )
+        }
+    };
+    let guess = StartGuess {
+        hypothesis: hypothesis.into(),
+        ..Default::default()
+    };
+    Ok((start, guess))
 }
 
 /// The length of the header row at the top of a part (CSV/TSV output with a header).

@@ -1,0 +1,232 @@
+//! The ordered gates: what `head`, `dedupe` and a schema's `unique` decide, in input order,
+//! about the records that claimed them. A worker only claims (it hashes the record's key, see
+//! [`crate::transform::Gate`]); the committer asks the gates here one batch at a time, in
+//! order, and a record a gate stops has its bytes cut out of the batch's output or rejects.
+//!
+//! One file a gate: `head`, `dedupe`, `unique`; the keys they remember are in `super::keys`.
+
+mod dedupe;
+mod head;
+mod unique;
+
+use crate::checkpoint::{GateEntry, GateLog};
+use crate::error::Result;
+use crate::error::SourceName;
+use crate::format::csv::CsvEncoder;
+use crate::format::{Dialect, Format};
+use crate::report::FirstReject;
+use crate::transform::Gate;
+
+use super::batch::{Batch, Fate, Gated, RejectCount};
+use dedupe::Dedupe;
+use head::Head;
+use unique::Unique;
+
+/// The committer's side of one ordered gate.
+enum GateState {
+    Head(Head),
+    Dedupe(Dedupe),
+    Unique(Unique),
+}
+
+/// What a gate decided about a record that it stops.
+enum Verdict {
+    Filter,
+    Reject { field: String, message: String },
+}
+
+impl GateState {
+    fn new(gate: &Gate) -> GateState {
+        match gate {
+            Gate::Head(n) => GateState::Head(Head::new(*n)),
+            Gate::Dedupe { max_keys } => GateState::Dedupe(Dedupe::new(*max_keys)),
+            Gate::Unique { field, max_keys } => {
+                GateState::Unique(Unique::new(field.clone(), *max_keys))
+            }
+        }
+    }
+
+    /// Whether the gate remembers keys (which a resumable run logs).
+    fn keeps_keys(&self) -> bool {
+        !matches!(self, GateState::Head(_))
+    }
+
+    /// Decides the record at `line` with key `key`: `None` lets it through.
+    fn decide(&mut self, key: u128, line: u64) -> Result<Option<Verdict>> {
+        match self {
+            GateState::Head(g) => Ok(g.decide()),
+            GateState::Dedupe(g) => g.decide(key, line),
+            GateState::Unique(g) => g.decide(key, line),
+        }
+    }
+}
+
+/// A run's ordered gates, in chain order, and the buffers a batch's bytes are rebuilt in when
+/// a gate stops one of its records.
+pub(super) struct Gates {
+    states: Vec<GateState>,
+    /// The inputs' names, for the rejects rows the gates write.
+    source_names: Vec<SourceName>,
+    rejects_enc: CsvEncoder,
+    out_scratch: Vec<u8>,
+    rejects_scratch: Vec<u8>,
+}
+
+impl Gates {
+    pub(super) fn new(gates: &[Gate], source_names: Vec<SourceName>) -> Gates {
+        Gates {
+            states: gates.iter().map(GateState::new).collect(),
+            source_names,
+            rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            out_scratch: Vec::new(),
+            rejects_scratch: Vec::new(),
+        }
+    }
+
+    /// How many records each head gate has passed (0 for the other gates), for a checkpoint.
+    pub(super) fn heads(&self) -> Vec<u64> {
+        self.states
+            .iter()
+            .map(|g| match g {
+                GateState::Head(h) => h.passed(),
+                _ => 0,
+            })
+            .collect()
+    }
+
+    /// Puts back what a checkpointed run's gates had decided: the records each head passed,
+    /// and the keys the others had registered.
+    pub(super) fn restore(&mut self, heads: &[u64], keys: Vec<GateEntry>) {
+        for (gate, &passed) in self.states.iter_mut().zip(heads) {
+            if let GateState::Head(h) = gate {
+                h.restore(passed);
+            }
+        }
+        for (gate, line, key) in keys {
+            match self.states.get_mut(gate as usize) {
+                Some(GateState::Dedupe(g)) => g.restore(key),
+                Some(GateState::Unique(g)) => g.restore(key, line),
+                Some(GateState::Head(_)) | None => {}
+            }
+        }
+    }
+
+    /// Decides the gated records of a batch in input order, cutting the bytes of those a gate
+    /// stops out of the batch's output or rejects and fixing the counts. The keys registered
+    /// go to `log` (a resumable run's key log).
+    pub(super) fn apply(
+        &mut self,
+        b: &mut Batch,
+        input: &[u8],
+        source: usize,
+        mut log: Option<&mut GateLog>,
+    ) -> Result<()> {
+        self.out_scratch.clear();
+        self.rejects_scratch.clear();
+        let (mut out_pos, mut rej_pos) = (0, 0);
+        let mut changed = false;
+        for g in &b.gated {
+            let claims = &b.claims[g.claims.clone()];
+            let Some(verdict) = self.decide(claims, g.line, log.as_deref_mut())? else {
+                continue;
+            };
+            if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)) {
+                // A record already rejected keeps its first reason (frictionless lists a row's
+                // cell errors before its unique-error); its key was still registered.
+                continue;
+            }
+            changed = true;
+            self.out_scratch
+                .extend_from_slice(&b.out[out_pos..g.out.start]);
+            out_pos = g.out.end;
+            self.rejects_scratch
+                .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
+            rej_pos = g.rejects.end;
+            match g.fate {
+                Fate::Written => b.records_written -= 1,
+                Fate::Filtered => b.records_filtered -= 1,
+                Fate::Rejected(i) => {
+                    b.records_rejected -= 1;
+                    b.reject_counts[i].count -= 1;
+                }
+            }
+            match verdict {
+                Verdict::Filter => b.records_filtered += 1,
+                Verdict::Reject { field, message } => {
+                    b.records_rejected += 1;
+                    self.reject(&mut b.reject_counts, g, (field, message), source, input);
+                }
+            }
+        }
+        if changed {
+            self.out_scratch.extend_from_slice(&b.out[out_pos..]);
+            self.rejects_scratch
+                .extend_from_slice(&b.rejects[rej_pos..]);
+            std::mem::swap(&mut b.out, &mut self.out_scratch);
+            std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
+        }
+        Ok(())
+    }
+
+    /// Asks a record's gates in chain order; the first that stops it decides, and the keys
+    /// registered before are logged.
+    fn decide(
+        &mut self,
+        claims: &[(u32, u128)],
+        line: u64,
+        mut log: Option<&mut GateLog>,
+    ) -> Result<Option<Verdict>> {
+        for &(gate, key) in claims {
+            let state = &mut self.states[gate as usize];
+            let verdict = state.decide(key, line)?;
+            if verdict.is_some() {
+                return Ok(verdict);
+            }
+            if let Some(log) = log.as_deref_mut().filter(|_| state.keeps_keys()) {
+                log.push((gate, line, key));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Counts a record a `unique` gate rejects and writes its rejects row.
+    fn reject(
+        &mut self,
+        counts: &mut Vec<RejectCount>,
+        g: &Gated,
+        (field, message): (String, String),
+        source: usize,
+        input: &[u8],
+    ) {
+        let file = self.source_names[source].as_str();
+        match counts
+            .iter_mut()
+            .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(&field))
+        {
+            Some(c) => c.count += 1,
+            None => counts.push(RejectCount {
+                error: std::borrow::Cow::Borrowed("unique-error"),
+                field: Some(field.clone()),
+                count: 1,
+                first: FirstReject {
+                    file: file.to_string(),
+                    line: g.line,
+                    byte_offset: g.offset,
+                    field: Some(field.clone()),
+                    message: message.clone(),
+                },
+            }),
+        }
+        let (line, offset) = (g.line.to_string(), g.offset.to_string());
+        let row: [&[u8]; 7] = [
+            file.as_bytes(),
+            line.as_bytes(),
+            offset.as_bytes(),
+            field.as_bytes(),
+            b"unique-error",
+            message.as_bytes(),
+            &input[g.raw.clone()],
+        ];
+        self.rejects_enc.record(&mut self.rejects_scratch, row);
+    }
+}

@@ -1,0 +1,139 @@
+//! One run, from the checks before reading to the commit, in steps that [`run_inner`] calls
+//! in turn, a file each:
+//!
+//! - `prepare`: the checks before reading (outputs, a resumable run's checkpoint,
+//!   destinations), the first input opened and its prologue read, the chain bound;
+//! - `start` (`choose_start`): where the splitter starts (the beginning, a shard's range, a
+//!   checkpoint);
+//! - `outputs` (`open_outputs`): the output and rejects opened (or a resumable run's partial
+//!   files);
+//! - `threads` (`spawn`, `supervise`): the slots, the queues and the threads; the caller's
+//!   thread until the committer is done (time limit, stop, observer);
+//! - `finish`: the threads joined into the report, the outputs committed with it.
+//!
+//! What travels between the steps is in small structs: `Prepared` (with `Settings`,
+//! `Destinations` and `Opening`), `Start` (a `Reading` and its report `Bounds`), `Threads`.
+
+mod finish;
+mod outputs;
+mod prepare;
+mod start;
+mod threads;
+
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::format::Dialect;
+use crate::report::{Report, Status};
+use crate::sink::{Sink, SinkWriter};
+
+use crate::engine::builder::PipelineBuilder;
+
+use finish::finish;
+use outputs::open_outputs;
+use prepare::{prepare, Prepared};
+use start::choose_start;
+use threads::{spawn, supervise};
+
+/// Sets a report's final status, time and rates (`error`: what stopped the run, if it did).
+pub(super) fn finish_report(report: &mut Report, started: Instant, error: Option<&Error>) {
+    report.status = match error {
+        None => Status::Succeeded,
+        Some(Error::BrokenPipe) => Status::OutputClosed,
+        Some(Error::Stopped(crate::StopReason::Interrupted)) => Status::Interrupted,
+        Some(Error::Stopped(crate::StopReason::Terminated)) => Status::Terminated,
+        Some(Error::Stopped(crate::StopReason::TimedOut)) => Status::TimedOut,
+        Some(_) => Status::Failed,
+    };
+    report.error = error.map(Error::to_string);
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    report.finish_rates();
+}
+
+/// The same destination again (a report sink is opened once per outcome).
+pub(super) fn sink_again(sink: &Sink) -> Result<Sink> {
+    Ok(match sink {
+        Sink::Path(p) => Sink::Path(p.clone()),
+        Sink::Url(u) => Sink::Url(u.clone()),
+        Sink::Stdout => Sink::Stdout,
+        Sink::Writer(name, _) => {
+            return Err(Error::Config(format!(
+                "the report goes to a file, an object or standard output, not to {name}"
+            )))
+        }
+    })
+}
+
+/// The report as JSON in an opened (uncommitted) writer.
+pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> {
+    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
+    json.push(b'\n');
+    let mut w = sink_again(sink)?.open()?;
+    w.write_all(&json)?;
+    Ok(w)
+}
+
+/// One run, step by step; see the module documentation. `Ok` with nothing committed only for
+/// a resumable run whose output was complete already.
+pub(super) fn run_inner(
+    cfg: PipelineBuilder,
+    dialect: Dialect,
+    started: Instant,
+    report: &mut Report,
+    report_sink: Option<&Sink>,
+) -> Result<()> {
+    let Some(prepared) = prepare(cfg, dialect, started, report, report_sink)? else {
+        return Ok(()); // a resumable run whose output is complete: nothing to do
+    };
+    let Prepared {
+        mut settings,
+        destinations,
+        opening,
+        header_raw,
+        resume,
+        stale,
+        progress,
+        bytes_total,
+        chunking,
+        spec,
+        gates,
+    } = prepared;
+    let start = choose_start(opening, resume.as_ref(), chunking, &progress, &spec)?;
+    let outputs = open_outputs(
+        destinations,
+        resume.as_ref(),
+        &settings,
+        start.bounds.fresh,
+        header_raw.as_deref(),
+        &spec,
+    )?;
+    let threads = spawn(
+        &settings,
+        spec,
+        start.reading,
+        outputs,
+        &gates,
+        resume,
+        &progress,
+    )?;
+    supervise(&threads, &mut settings, &progress, bytes_total, report)?;
+    finish(
+        threads,
+        &settings,
+        &progress,
+        start.bounds,
+        report,
+        report_sink,
+    )?;
+    if let Some(stale) = stale {
+        stale.remove_all();
+    }
+    tracing::info!(
+        read = report.records_read,
+        written = report.records_written,
+        filtered = report.records_filtered,
+        rejected = report.records_rejected,
+        "outputs committed"
+    );
+    Ok(())
+}
