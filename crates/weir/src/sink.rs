@@ -31,7 +31,9 @@ mod preflight;
 mod temps;
 
 pub use clash::{check_places, is_written, Place};
-pub(crate) use commit::{commit_all, journal_for, recover};
+#[cfg(test)]
+pub(crate) use commit::CRASH_AT;
+pub(crate) use commit::{commit_all, crash_point, journal_for, recover};
 pub use temps::remove_temp_files;
 
 /// Where output goes.

@@ -68,6 +68,23 @@ pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> 
     Ok(w)
 }
 
+/// The report of a run that succeeds, in an opened writer to commit with the outputs.
+fn report_member(
+    sink: Option<&Sink>,
+    report: &Report,
+    started: Instant,
+    durable: bool,
+) -> Result<Option<SinkWriter>> {
+    let Some(sink) = sink else {
+        return Ok(None);
+    };
+    let mut done = report.clone();
+    finish_report(&mut done, started, None);
+    let mut w = report_writer(sink, &done)?;
+    w.set_durable(durable);
+    Ok(Some(w))
+}
+
 pub(super) fn run_inner(
     cfg: PipelineBuilder,
     dialect: Dialect,
@@ -115,17 +132,23 @@ pub(super) fn run_inner(
                 invalid_utf8,
             );
             let sources: Vec<&Source> = std::iter::once(&source).chain(&more_sources).collect();
-            match prepare_resume(
+            let plan = prepare_resume(
                 r,
                 &identity,
                 (&sink, rejects.as_ref()),
                 &sources,
                 &output_dialect,
                 report,
-            )? {
-                Some(plan) => Some(plan),
-                None => return Ok(()),
+            )?;
+            if plan.complete.is_some() {
+                // Nothing left to read: the commit a crash cut short is ended, this run's
+                // report with it.
+                let member = report_member(report_sink, report, started, durable)?;
+                plan.commit_finished(member, compression_level)?;
+                tracing::info!("the output is complete: nothing to read");
+                return Ok(());
             }
+            Some(plan)
         }
         None => None,
     };
@@ -337,14 +360,7 @@ pub(super) fn run_inner(
         let hex = |d: u64| format!("{d:016x}");
         report.output_digest = output_digest.map(hex);
         report.rejects_digest = rejects_digest.map(hex);
-        let Some(r) = report_sink else {
-            return Ok(None);
-        };
-        let mut done = report.clone();
-        finish_report(&mut done, started, None);
-        let mut w = report_writer(r, &done)?;
-        w.set_durable(durable);
-        Ok(Some(w))
+        report_member(report_sink, report, started, durable)
     })?;
     if let Some(stale) = stale {
         stale.remove_all();
@@ -369,9 +385,6 @@ pub(super) fn check_outputs(
     source: &Source,
     more_sources: &[Source],
 ) -> Result<()> {
-    let mut writes = vec![Place::output("output", sink)];
-    writes.extend(rejects.map(|r| Place::output("rejects", r)));
-    writes.extend(report.map(|r| Place::output("report", r)));
     // Where the output, the rejects and the report go, when a file or an object.
     let targets: Vec<(PathBuf, bool)> = [Some(sink), rejects, report]
         .into_iter()
@@ -382,7 +395,13 @@ pub(super) fn check_outputs(
             _ => None,
         })
         .collect();
+    // First, as the places are known by their files: putting back a crashed commit moves
+    // files (a resumable run's rejects back to its partial file, which would otherwise look
+    // like the same file as the rejects).
     crate::sink::recover(&targets)?;
+    let mut writes = vec![Place::output("output", sink)];
+    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    writes.extend(report.map(|r| Place::output("report", r)));
     for (path, object) in &targets {
         writes.push(Place::internal(
             "commit journal",
@@ -894,8 +913,8 @@ fn bind_chain(
     Ok((chain, output_columns, gates))
 }
 
-/// A resumable run's plan from its checkpoint, or `None` when the output is complete already
-/// (the report then says so, and there is nothing to do).
+/// A resumable run's plan from its checkpoint; when the checkpoint counts every record
+/// (`complete`), the report is filled from it and says so.
 fn prepare_resume(
     resumable: &Resumable,
     identity: &str,
@@ -903,7 +922,7 @@ fn prepare_resume(
     sources: &[&Source],
     output_dialect: &Dialect,
     report: &mut Report,
-) -> Result<Option<resume::ResumePlan>> {
+) -> Result<resume::ResumePlan> {
     let plan = resume::ResumePlan::prepare(
         resumable,
         identity,
@@ -916,10 +935,8 @@ fn prepare_resume(
     plan.outcome(report, &names);
     if let Some(cp) = &plan.complete {
         resume::fill_complete(report, cp);
-        tracing::info!("the output is complete: nothing to do");
-        return Ok(None);
     }
-    Ok(Some(plan))
+    Ok(plan)
 }
 
 /// A resumed run's splitter, positioned at its checkpoint in the input it had reached (checked
