@@ -45,7 +45,7 @@ pub fn summary(r: &Report) -> String {
             ResumeOutcome::Complete => {
                 let _ = writeln!(
                     s,
-                    "      the output was already complete ({checkpoint}): nothing was done"
+                    "      the output was already complete ({checkpoint}): nothing was read"
                 );
                 return finish_rejects(s, r);
             }

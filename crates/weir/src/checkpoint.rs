@@ -20,9 +20,11 @@
 //! to the offset) and goes on; chunking from a chunk boundary is deterministic, so the finished
 //! output, rejects and counters are byte-identical to an uninterrupted run's.
 //!
-//! The commit at the end records the state `committing`, renames the partial files into place,
-//! then records `complete`: a crash between those steps is finished by the next `--resume`,
-//! and a run resumed after completion says so and changes nothing.
+//! The commit at the end records the state `committing`, commits the partial files and the
+//! report together (all appear or none, see `sink::commit_all`), then records `complete`. The
+//! next `--resume` after a crash between those steps ends that commit the same way, this run's
+//! report with it; a run resumed after completion changes no output, says so, and writes its
+//! report (the finished run's counters).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};

@@ -204,7 +204,8 @@ pub enum ResumeOutcome {
     Started,
     /// The run continued from a checkpoint.
     Resumed,
-    /// The checkpoint said the output was complete: nothing was done.
+    /// The checkpoint counted every record: nothing was read (a commit a crash cut short was
+    /// ended, with this run's report).
     Complete,
 }
 

@@ -31,7 +31,9 @@ mod preflight;
 mod temps;
 
 pub use clash::{check_places, is_written, Place};
-pub(crate) use commit::{commit_all, journal_for, recover};
+#[cfg(test)]
+pub(crate) use commit::CRASH_AT;
+pub(crate) use commit::{commit_all, crash_point, journal_for, recover};
 pub use temps::remove_temp_files;
 
 /// Where output goes.
@@ -167,7 +169,11 @@ fn open_temp(
         path: path.clone(),
         source,
     })?;
-    let file = Stored { file, digest: None };
+    let file = Stored {
+        file,
+        digest: None,
+        sealed: false,
+    };
     let file = Encoded::new(file, compression, level).map_err(|source| {
         let _ = fs::remove_file(&temp);
         temps::unregister(&temp);
@@ -265,10 +271,17 @@ fn start_writeback(_file: &File, _offset: u64, _len: u64) {}
 struct Stored {
     file: File,
     digest: Option<XxHash64>,
+    /// Committed: the file is in place and takes no more bytes. (A gzip encoder ends its
+    /// stream when it is dropped: a resumable output's, started afresh at its last sync, would
+    /// add an empty member to the committed file, after its digest and checkpoint were taken.)
+    sealed: bool,
 }
 
 impl Write for Stored {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.sealed {
+            return Err(io::Error::other("the file is committed"));
+        }
         self.file.write_all(bytes)?;
         if let Some(d) = &mut self.digest {
             d.write(bytes);
@@ -331,6 +344,14 @@ impl Encoded {
         }
     }
 
+    fn stored_mut(&mut self) -> &mut Stored {
+        match self {
+            Encoded::Plain(f) => f,
+            Encoded::Gzip(e) => e.get_mut(),
+            Encoded::Zstd(e) => e.get_mut(),
+        }
+    }
+
     /// Ends the compressed stream here (a gzip member, a zstd frame) and starts another after
     /// it, so that the file up to its present length is a whole compressed stream; a reader
     /// reads the members or frames one after the other as one stream.
@@ -340,6 +361,7 @@ impl Encoded {
         let file = Stored {
             file: stored.file.try_clone()?,
             digest: stored.digest.clone(),
+            sealed: false,
         };
         match self {
             Encoded::Plain(_) => {}
@@ -428,6 +450,7 @@ impl SinkWriter {
         let file = Stored {
             file,
             digest: Some(digest),
+            sealed: false,
         };
         let file = Encoded::new(file, compression, level).map_err(|source| Error::Write {
             path: path.clone(),
@@ -497,11 +520,7 @@ impl SinkWriter {
     /// [`SinkWriter::digest`]; call it before the first write. Nothing for other outputs.
     pub(crate) fn keep_digest(&mut self) {
         if let Target::File { file, .. } = &mut self.target {
-            let stored = match file {
-                Encoded::Plain(f) => f,
-                Encoded::Gzip(e) => e.get_mut(),
-                Encoded::Zstd(e) => e.get_mut(),
-            };
+            let stored = file.stored_mut();
             stored.digest.get_or_insert_with(|| XxHash64::with_seed(0));
         }
     }
@@ -623,15 +642,17 @@ impl SinkWriter {
     }
 
     /// Marks a file output whose temporary file is in place as committed: dropping the writer
-    /// no longer removes it (an uploaded one is removed now).
+    /// no longer removes it (an uploaded one is removed now), nor writes to it.
     fn placed(&mut self) {
         if let Target::File {
+            file,
             temp,
             committed,
             upload,
             ..
         } = &mut self.target
         {
+            file.stored_mut().sealed = true;
             *committed = true;
             if *upload {
                 let _ = fs::remove_file(&*temp);
@@ -741,6 +762,35 @@ mod tests {
             assert_eq!(plain, data, "{name}");
             fs::remove_file(&target).unwrap();
         }
+    }
+
+    #[test]
+    fn a_committed_resumable_gzip_output_gains_nothing_when_its_writer_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let partial = dir.path().join(".out.csv.gz.weir-partial");
+        let target = dir.path().join("out.csv.gz");
+        let file = File::create(&partial).unwrap();
+        let mut w = SinkWriter::partial(
+            file,
+            partial.clone(),
+            target.clone(),
+            0,
+            None,
+            XxHash64::with_seed(0),
+        )
+        .unwrap();
+        w.write_all(b"a,b\n1,2\n").unwrap();
+        // A checkpoint ends the gzip member and starts another, which nothing is written to.
+        let synced = w.sync().unwrap();
+        let digest = w.digest();
+        w.commit().unwrap();
+        let stored = fs::read(&target).unwrap();
+        assert_eq!(
+            stored.len() as u64,
+            synced,
+            "no empty member after the commit"
+        );
+        assert_eq!(digest, Some(XxHash64::oneshot(0, &stored)));
     }
 
     #[test]

@@ -391,6 +391,7 @@ impl Committer {
     ) -> Result<()> {
         if let Some(position) = self.last_position.clone() {
             self.checkpoint(State::Committing, position)?;
+            crate::sink::crash_point(format_args!("committing recorded"));
         }
         let out = self.out.finish()?;
         if let Some(r) = &mut self.rejects {
@@ -407,6 +408,7 @@ impl Committer {
             .chain([out])
             .collect();
         crate::sink::commit_all(members)?;
+        crate::sink::crash_point(format_args!("committed"));
         if let Some(mut cp) = self.checkpoints {
             // The keys are not needed any more: a crash from here on finds the outputs in place.
             let _ = std::fs::remove_file(&cp.paths.gates);

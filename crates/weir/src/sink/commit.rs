@@ -73,6 +73,7 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
         drop_backups(&members);
         return Err(e);
     }
+    crash_point(format_args!("journal written"));
     for (i, m) in members.iter().enumerate() {
         if let Err(e) = super::place(&m.temp, &m.target, m.object) {
             members[..i].iter().rev().for_each(put_back);
@@ -80,6 +81,7 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
             let _ = fs::remove_file(&journal);
             return Err(e);
         }
+        crash_point(format_args!("placed {i}"));
     }
     for w in &mut files {
         w.placed();
@@ -93,6 +95,38 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
     let _ = fs::remove_file(&journal);
     Ok(())
 }
+
+/// The environment variable that names the step of a commit at which a test build dies.
+#[cfg(test)]
+pub(crate) const CRASH_AT: &str = "WEIR_TEST_CRASH_AT";
+
+/// In a test build, dies as a SIGKILL leaves a run (no destructor runs, nothing is cleaned
+/// up) at the step of a commit that [`CRASH_AT`] names, so that a test can run a pipeline in a
+/// child process, cut its commit at every step, and check what the next run makes of it.
+/// Nothing in other builds.
+#[cfg(test)]
+pub(crate) fn crash_point(step: std::fmt::Arguments<'_>) {
+    if std::env::var(CRASH_AT).is_ok_and(|at| at == step.to_string()) {
+        die();
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+fn die() {
+    // SAFETY: sends a signal to this process; no memory is involved.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+}
+
+#[cfg(all(test, not(target_os = "linux")))]
+fn die() {
+    std::process::abort();
+}
+
+#[cfg(not(test))]
+#[inline(always)]
+pub(crate) fn crash_point(_step: std::fmt::Arguments<'_>) {}
 
 fn member_of(w: &SinkWriter) -> Member {
     let Target::File {

@@ -12,9 +12,9 @@ use crate::engine::committer::Committer;
 use crate::engine::stop::panic_message;
 
 use super::prepare::Settings;
+use super::report_member;
 use super::start::Bounds;
 use super::threads::{join_workers, Threads};
-use super::{finish_report, report_writer};
 
 /// Once the committer is done: the threads joined into the report and, unless the run
 /// stopped, the outputs committed with the report.
@@ -48,14 +48,7 @@ pub(super) fn finish(
         let hex = |d: u64| format!("{d:016x}");
         report.output_digest = output_digest.map(hex);
         report.rejects_digest = rejects_digest.map(hex);
-        let Some(r) = report_sink else {
-            return Ok(None);
-        };
-        let mut done = report.clone();
-        finish_report(&mut done, settings.started, None);
-        let mut w = report_writer(r, &done)?;
-        w.set_durable(settings.durable);
-        Ok(Some(w))
+        report_member(report_sink, report, settings.started, settings.durable)
     })
 }
 

@@ -64,6 +64,23 @@ pub(super) fn sink_again(sink: &Sink) -> Result<Sink> {
     })
 }
 
+/// The report of a run that succeeds, in an opened writer to commit with the outputs.
+pub(super) fn report_member(
+    sink: Option<&Sink>,
+    report: &Report,
+    started: Instant,
+    durable: bool,
+) -> Result<Option<SinkWriter>> {
+    let Some(sink) = sink else {
+        return Ok(None);
+    };
+    let mut done = report.clone();
+    finish_report(&mut done, started, None);
+    let mut w = report_writer(sink, &done)?;
+    w.set_durable(durable);
+    Ok(Some(w))
+}
+
 /// The report as JSON in an opened (uncommitted) writer.
 pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> {
     let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::{self, Resumable};
-use crate::error::SourceName;
-use crate::error::{Error, Result};
+
+use crate::error::{Error, Result, SourceName};
 use crate::format::encode::check_columns;
 use crate::format::parquet::ParquetLayout;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
@@ -25,6 +25,8 @@ use crate::engine::prologue::{check_header_text, watch_prologue, Prologue, RawFi
 use crate::engine::resume::{self, ResumeStart};
 use crate::engine::splitter::{Chunking, RunSplitter};
 use crate::engine::stop::StopHandle;
+
+use super::report_member;
 use crate::engine::worker::WorkerSpec;
 
 /// What the steps after [`prepare`] read of the builder's settings.
@@ -115,10 +117,18 @@ pub(super) fn prepare(
     check_outputs(sink, rejects, report_sink, &cfg.source, &cfg.more_sources)?;
     // A resumable run checks its checkpoint before it reads or writes anything.
     let resume = match &cfg.resumable {
-        Some(r) => match prepare_resume(r, &cfg, &dialect, &output_dialect, report)? {
-            Some(start) => Some(start),
-            None => return Ok(None),
-        },
+        Some(r) => {
+            let start = prepare_resume(r, &cfg, &dialect, &output_dialect, report)?;
+            if start.complete.is_some() {
+                // Nothing left to read: the commit a crash cut short is ended, this run's
+                // report with it.
+                let member = report_member(report_sink, report, started, cfg.durable)?;
+                start.commit_finished(member, cfg.compression_level)?;
+                tracing::info!("the output is complete: nothing to read");
+                return Ok(None);
+            }
+            Some(start)
+        }
         None => None,
     };
     let stale = check_destinations(sink, rejects, resume.is_some())?;
@@ -238,9 +248,6 @@ fn check_outputs(
     source: &Source,
     more_sources: &[Source],
 ) -> Result<()> {
-    let mut writes = vec![Place::output("output", sink)];
-    writes.extend(rejects.map(|r| Place::output("rejects", r)));
-    writes.extend(report.map(|r| Place::output("report", r)));
     // Where the output, the rejects and the report go, when a file or an object.
     let targets: Vec<(PathBuf, bool)> = [Some(sink), rejects, report]
         .into_iter()
@@ -251,7 +258,13 @@ fn check_outputs(
             _ => None,
         })
         .collect();
+    // First, as the places are known by their files: putting back a crashed commit moves
+    // files (a resumable run's rejects back to its partial file, which would otherwise look
+    // like the same file as the rejects).
     crate::sink::recover(&targets)?;
+    let mut writes = vec![Place::output("output", sink)];
+    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    writes.extend(report.map(|r| Place::output("report", r)));
     for (path, object) in &targets {
         writes.push(Place::internal(
             "commit journal",
@@ -363,15 +376,15 @@ fn bind_chain(
 }
 
 /// A resumable run's start from its checkpoint, checked against this run's pipeline, inputs
-/// and outputs; `None` when the output is complete already (the report then says so, and
-/// there is nothing to do).
+/// and outputs; when the checkpoint counts every record (`complete`), the report is filled
+/// from it and says so.
 fn prepare_resume(
     resumable: &Resumable,
     cfg: &PipelineBuilder,
     dialect: &Dialect,
     output_dialect: &Dialect,
     report: &mut Report,
-) -> Result<Option<ResumeStart>> {
+) -> Result<ResumeStart> {
     let identity = pipeline_identity(
         &cfg.chain,
         dialect,
@@ -397,8 +410,6 @@ fn prepare_resume(
     start.outcome(report, &names);
     if let Some(cp) = &start.complete {
         resume::fill_complete(report, cp);
-        tracing::info!("the output is complete: nothing to do");
-        return Ok(None);
     }
-    Ok(Some(start))
+    Ok(start)
 }
