@@ -193,7 +193,7 @@ pub fn execute(cfg: RunConfig) -> Exit {
 /// `s3://` object (uploaded whole).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let sink = match path.to_str() {
-        Some(url) if url.starts_with("s3://") => Sink::from_arg(url),
+        Some(url) if weir::io::is_url(url) => Sink::from_arg(url),
         _ => Sink::Path(path.to_path_buf()),
     };
     let mut w = sink.open().map_err(|e| e.to_string())?;

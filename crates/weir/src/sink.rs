@@ -405,7 +405,9 @@ enum Target {
     Writer(String, Box<dyn Write + Send>),
 }
 
-/// An open output; see the module documentation.
+/// An open output ([`Sink::open`]): a file is written to a temporary file beside it and
+/// renamed over it by [`SinkWriter::commit`] (an object is uploaded then); dropped without a
+/// commit, it leaves nothing behind. Standard output and writers are written as they go.
 pub struct SinkWriter {
     target: Target,
     written: u64,

@@ -851,14 +851,7 @@ mod tests {
 
     #[test]
     fn the_parquet_schema_is_the_arrow_writers() {
-        let types = [
-            ColumnType::Utf8,
-            ColumnType::Int64,
-            ColumnType::Float64,
-            ColumnType::Boolean,
-            ColumnType::Date32,
-            ColumnType::TimestampMicros,
-        ];
+        let types = TYPES;
         let layout = ParquetLayout {
             names: (0..types.len()).map(|i| format!("c{i}")).collect(),
             types: types.to_vec(),
