@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 
 mod clash;
 mod commit;
+mod output;
+pub(crate) mod parquet;
 mod preflight;
 mod temps;
 
@@ -34,6 +36,7 @@ pub use clash::{check_places, is_written, Place};
 #[cfg(test)]
 pub(crate) use commit::CRASH_AT;
 pub(crate) use commit::{commit_all, crash_point, journal_for, recover};
+pub(crate) use output::Output;
 pub use temps::remove_temp_files;
 
 /// Where output goes.

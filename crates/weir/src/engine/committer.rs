@@ -16,69 +16,9 @@ use crate::checkpoint::{
     self, Checkpoint, CommittedCounts, GateEntry, GateLog, Paths, Position, State,
 };
 use crate::error::{Error, Result, SourceName};
-use crate::format::parquet::ParquetSink;
 use crate::report::{Progress, Report};
-use crate::sink::SinkWriter;
+use crate::sink::{Output, SinkWriter};
 use crate::transform::Gate;
-
-/// Where the committer writes the output: bytes as the workers encoded them, or Parquet, whose
-/// rows the committer gathers into column batches.
-pub(crate) enum Output {
-    Bytes(SinkWriter),
-    Parquet(Box<ParquetSink>),
-}
-
-impl Output {
-    fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
-        match self {
-            Output::Bytes(w) => w.write_all(bytes),
-            Output::Parquet(p) => p.write_rows(bytes),
-        }
-    }
-
-    /// Flushes a byte output; Parquet writes whole row groups as they fill.
-    fn flush(&mut self) -> Result<()> {
-        match self {
-            Output::Bytes(w) => w.flush(),
-            Output::Parquet(_) => Ok(()),
-        }
-    }
-
-    fn written(&self) -> u64 {
-        match self {
-            Output::Bytes(w) => w.written(),
-            Output::Parquet(p) => p.written(),
-        }
-    }
-
-    /// Writes all that is left (a Parquet footer, the end of a compressed stream), so that
-    /// nothing can fail for want of space once the renames start; the byte sink to commit.
-    fn finish(self) -> Result<SinkWriter> {
-        let mut w = match self {
-            Output::Bytes(w) => w,
-            Output::Parquet(p) => p.finish()?,
-        };
-        w.finish()?;
-        Ok(w)
-    }
-
-    /// The xxh64 of what the output has stored, if kept.
-    fn digest(&self) -> Option<u64> {
-        match self {
-            Output::Bytes(w) => w.digest(),
-            Output::Parquet(_) => None,
-        }
-    }
-
-    /// Syncs a byte output to disk (resumable runs write no Parquet); returns its length as
-    /// stored.
-    fn sync(&mut self) -> Result<u64> {
-        match self {
-            Output::Bytes(w) => w.sync(),
-            Output::Parquet(p) => Ok(p.written()),
-        }
-    }
-}
 
 /// A resumable run's checkpointing: see [`crate::checkpoint`].
 pub(crate) struct Checkpointer {

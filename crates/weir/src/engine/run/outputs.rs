@@ -11,15 +11,15 @@ use crossbeam_channel::{bounded, RecvTimeoutError};
 use crate::checkpoint;
 use crate::error::{Error, Result};
 use crate::format::encode::Encoder;
-use crate::format::parquet::ParquetSink;
 use crate::record::ValueKind;
+use crate::sink::parquet::ParquetSink;
 use crate::sink::{Sink, SinkWriter};
 
-use crate::engine::committer::Output;
 use crate::engine::prologue::RawField;
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::StopHandle;
 use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
+use crate::sink::Output;
 
 use super::prepare::{Destinations, Settings};
 

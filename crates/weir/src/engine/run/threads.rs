@@ -15,10 +15,11 @@ use crate::sink::SinkWriter;
 use crate::transform::Gate;
 
 use crate::engine::batch::Slot;
-use crate::engine::committer::{self, Committer, Output};
+use crate::engine::committer::{self, Committer};
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::{panic_message, StopState};
 use crate::engine::worker::{worker_loop, WorkerSpec};
+use crate::sink::Output;
 
 use super::prepare::Settings;
 use super::start::Reading;
