@@ -3,10 +3,7 @@
 //! file's first records for schema inference.
 
 use std::io::{BufReader, Read};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{bounded, RecvTimeoutError};
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::format::csv::CsvDecoder;
@@ -18,7 +15,7 @@ use crate::source::Source;
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
 use crate::transform::{Chain, OnPanic};
 
-use super::stop::StopHandle;
+use super::stop::{run_watched, StopHandle};
 use super::worker::{Worker, WorkerSpec};
 
 /// The start of a run: the splitter positioned after any header, the columns, and the first
@@ -202,28 +199,13 @@ pub(super) fn watch_prologue(
     deadline: Option<Instant>,
     stop: &StopHandle,
 ) -> Result<Prologue> {
-    let (tx, rx) = bounded(1);
-    thread::Builder::new()
-        .name("weir-prologue".into())
-        .spawn(move || {
-            let _ = tx.send(read_prologue(splitter, &dialect));
-        })
-        .expect("spawn prologue reader");
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(result) => return result,
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(Error::Panic("the prologue reader stopped".into()))
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            stop.stop(crate::StopReason::TimedOut);
-        }
-        if let Some(reason) = stop.reason() {
-            return Err(Error::Stopped(reason));
-        }
-    }
+    run_watched(
+        "weir-prologue",
+        "the prologue reader",
+        deadline,
+        stop,
+        move || read_prologue(splitter, &dialect),
+    )
 }
 
 /// Reads up to `limit` records from the start of `source` (serially, without running a

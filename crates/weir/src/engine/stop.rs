@@ -2,8 +2,12 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use crate::error::{Error, StopReason};
+use crossbeam_channel::RecvTimeoutError;
+
+use crate::error::{Error, Result, StopReason};
 
 /// A cloneable handle that stops a running pipeline; every stage checks it between chunks, so
 /// a run stops within about one chunk's processing time.
@@ -108,4 +112,40 @@ pub(crate) fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Runs `work` on a thread of its own named `name` and waits for its result, acting on a stop
+/// request or the time limit (`deadline`, which stops the run as timed out) every 50 ms: for
+/// what may block without end (opening a named pipe, reading a header from a pipe that stays
+/// open). A thread still blocked after a stop is left behind, so `work` must hold nothing
+/// that needs cleaning up. `what` names it in the error if it dies.
+pub(crate) fn run_watched<T: Send + 'static>(
+    name: &str,
+    what: &str,
+    deadline: Option<Instant>,
+    stop: &StopHandle,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(result) => return result,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Error::Panic(format!("{what} stopped")))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.stop(StopReason::TimedOut);
+        }
+        if let Some(reason) = stop.reason() {
+            return Err(Error::Stopped(reason));
+        }
+    }
 }

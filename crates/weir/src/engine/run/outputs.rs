@@ -3,13 +3,10 @@
 //! checkpoint.
 
 use std::path::PathBuf;
-use std::thread;
-use std::time::{Duration, Instant};
-
-use crossbeam_channel::{bounded, RecvTimeoutError};
+use std::time::Instant;
 
 use crate::checkpoint;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::encode::Encoder;
 use crate::record::ValueKind;
 use crate::sink::parquet::ParquetSink;
@@ -17,7 +14,7 @@ use crate::sink::{Sink, SinkWriter};
 
 use crate::engine::prologue::RawField;
 use crate::engine::resume::ResumeStart;
-use crate::engine::stop::StopHandle;
+use crate::engine::stop::{run_watched, StopHandle};
 use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
 use crate::sink::Output;
 
@@ -60,28 +57,13 @@ fn open_watched(
     if !matches!(&sink, Sink::Path(p) if crate::source::is_fifo(p)) {
         return sink.open_with(compression_level);
     }
-    let (tx, rx) = bounded(1);
-    thread::Builder::new()
-        .name("weir-open-output".into())
-        .spawn(move || {
-            let _ = tx.send(sink.open_with(compression_level));
-        })
-        .expect("spawn output opener");
-    loop {
-        match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(result) => return result,
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(Error::Panic("the output opener stopped".into()))
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            stop.stop(crate::StopReason::TimedOut);
-        }
-        if let Some(reason) = stop.reason() {
-            return Err(Error::Stopped(reason));
-        }
-    }
+    run_watched(
+        "weir-open-output",
+        "the output opener",
+        deadline,
+        stop,
+        move || sink.open_with(compression_level),
+    )
 }
 
 /// Writes the output's header row (nothing for formats without one).
