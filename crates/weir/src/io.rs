@@ -64,7 +64,7 @@ pub fn expand_inputs(patterns: &[String], writes: &[Sink]) -> Result<Vec<String>
 
 /// Whether an input is a pattern (holds `*`, `?` or `[`).
 fn is_pattern(input: &str) -> bool {
-    input.contains(['*', '?', '['])
+    input.contains(crate::store::WILDCARDS)
 }
 
 /// The files a local pattern matches, sorted by name.

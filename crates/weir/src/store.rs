@@ -56,6 +56,9 @@ pub(crate) struct ObjectMeta {
     pub(crate) version: String,
 }
 
+/// The characters that make an input a pattern (`*`, `?`, `[`), as glob reads them.
+pub(crate) const WILDCARDS: [char; 3] = ['*', '?', '['];
+
 /// The objects an `s3://` input pattern matches, sorted by key, as a local glob matches files:
 /// `*`, `?` and `[...]` stay within one `/`-separated level, `**` spans levels. One LIST of the
 /// folder before the first wildcard (of that level alone when no wildcard is deeper). A key that
@@ -64,7 +67,7 @@ pub(crate) struct ObjectMeta {
 /// (transient or not).
 pub(crate) fn list_pattern(p: &str) -> Result<Vec<String>> {
     let bucket = p["s3://".len()..].split('/').next().unwrap_or("");
-    if bucket.contains(['*', '?', '[']) {
+    if bucket.contains(WILDCARDS) {
         return Err(Error::Config(format!(
             "input pattern '{p}': wildcards go in the key, not in the bucket name"
         )));
@@ -82,7 +85,7 @@ pub(crate) fn list_pattern(p: &str) -> Result<Vec<String>> {
         require_literal_separator: true,
         require_literal_leading_dot: false,
     };
-    let wild = key.find(['*', '?', '[']).unwrap_or(key.len());
+    let wild = key.find(WILDCARDS).unwrap_or(key.len());
     let folder = &key[..key[..wild].rfind('/').map_or(0, |i| i + 1)];
     let base = format!("s3://{bucket}/");
     // Wildcards in the last level only (and no `**`): that folder's objects, not its subtree.
