@@ -1,17 +1,15 @@
 #!/usr/bin/env python3
-"""Module import graph of a crate's src/: which top-level module refers to which
-(`crate::X` in code, tests aside), and the cycles among them.
-
-`module_cycles.py --children DIR` draws the graph among the child modules of one folder
-instead (e.g. crates/weir/src/expr): an edge a -> b when a file of child a refers to child b
-through `crate::...`, `super::...` or `self::...` paths (grouped `use` braces included). A
+"""Module import graph among the child modules of one folder (default crates/weir/src, the
+crate's top level; or e.g. crates/weir/src/expr), tests aside, and its cycles: an edge
+a -> b when a file of child a refers to child b through `crate::...`, `super::...` or `self::...` paths (grouped `use` braces included). A
 child using its parent (names defined or re-exported in DIR/mod.rs) is not an edge; the
 siblings must form a DAG, and any cycle is printed. Exits 1 when there is a cycle.
+(`--children DIR` is the same as `DIR`.)
 
 `module_cycles.py --all SRC` checks every folder of a crate's src/ that way (SRC itself
 included, so the top level too) and prints each folder's cycles; exits 1 if any folder has
 one. This is the check issue 12 asks for: no cycle apart from a parent and its children."""
-import os, re, sys, itertools
+import os, re, sys
 
 
 def strip_tests_and_comments(src):
@@ -38,8 +36,8 @@ def children_graph(folder):
             if not f.endswith('.rs') or f == 'tests.rs':
                 continue
             rel = os.path.relpath(os.path.join(dp, f), folder).split(os.sep)
-            if rel == ['mod.rs']:
-                continue
+            if rel == ['mod.rs'] or (prefix == [] and rel in (['lib.rs'], ['main.rs'])):
+                continue  # the folder's own module, the parent of its children
             mod = rel[:-1] + ([] if rel[-1] == 'mod.rs' else [rel[-1][:-3]])
             children.add(mod[0])
             files.append((os.path.join(dp, f), mod))
@@ -84,24 +82,6 @@ def children_graph(folder):
     return edges
 
 
-def top_level_graph(root):
-    """Edges among the top-level modules of a crate's src/: `crate::X` paths."""
-    def top(path):
-        rel = os.path.relpath(path, root)
-        part = rel.split(os.sep)[0]
-        return part[:-3] if part.endswith('.rs') else part
-    edges = {}
-    for dp, _, fs in os.walk(root):
-        for f in fs:
-            if not f.endswith('.rs') or f == 'tests.rs': continue
-            p = os.path.join(dp, f)
-            src = strip_tests_and_comments(open(p).read())
-            m = top(p)
-            for t in re.findall(r'crate::([a-z_]+)', src):
-                if t != m: edges.setdefault(m, set()).add(t)
-    return edges
-
-
 def cycles_of(edges):
     """The strongly connected components of more than one module (Tarjan)."""
     mods = sorted(set(edges) | {t for v in edges.values() for t in v})
@@ -143,29 +123,10 @@ if len(sys.argv) > 2 and sys.argv[1] == '--all':
         print(f"{dp}: {found or 'no cycle'}")
         bad += bool(found)
     sys.exit(1 if bad else 0)
-children_mode = len(sys.argv) > 2 and sys.argv[1] == '--children'
-if children_mode:
-    edges = children_graph(sys.argv[2])
-else:
-    edges = top_level_graph(sys.argv[1] if len(sys.argv) > 1 else 'crates/weir/src')
-mods = sorted(set(edges) | {t for v in edges.values() for t in v})
-# strongly connected components (Tarjan)
-idx = {}; low = {}; st = []; on = set(); comps = []; c = [0]
-def sc(v):
-    idx[v] = low[v] = c[0]; c[0] += 1; st.append(v); on.add(v)
-    for w in edges.get(v, ()):
-        if w not in idx: sc(w); low[v] = min(low[v], low[w])
-        elif w in on: low[v] = min(low[v], idx[w])
-    if low[v] == idx[v]:
-        comp = []
-        while True:
-            w = st.pop(); on.discard(w); comp.append(w)
-            if w == v: break
-        comps.append(comp)
-for v in mods:
-    if v not in idx: sc(v)
-cycles = [sorted(c) for c in comps if len(c) > 1]
-for m in mods: print(f"{m} -> {', '.join(sorted(edges.get(m, ())))}")
+args = [a for a in sys.argv[1:] if a != '--children']
+edges = children_graph(args[0] if args else 'crates/weir/src')
+cycles = cycles_of(edges)
+for m in sorted(set(edges) | {t for v in edges.values() for t in v}):
+    print(f"{m} -> {', '.join(sorted(edges.get(m, ())))}")
 print("cycles:", cycles or "none")
-if children_mode and cycles:
-    sys.exit(1)
+sys.exit(1 if cycles else 0)
