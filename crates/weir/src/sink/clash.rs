@@ -32,7 +32,7 @@ enum Id {
     Inode(u64, u64),
     /// A path by its folder's canonical path and its own name.
     Path(PathBuf),
-    /// An object: `bucket/key`.
+    /// An object, by its URL.
     Object(String),
 }
 
@@ -43,7 +43,7 @@ impl Place {
         let ids = match source {
             Source::Path(p) => path_ids(p, true),
             Source::Stdin => fd_ids(0),
-            Source::Url(url) => vec![Id::Object(object_id(url))],
+            Source::Url(url) => vec![Id::Object(url.clone())],
             Source::Reader(..) => Vec::new(),
         };
         Place {
@@ -59,7 +59,7 @@ impl Place {
         let (ids, stdout) = match sink {
             Sink::Path(p) => (path_ids(p, false), false),
             Sink::Stdout => (fd_ids(1), true),
-            Sink::Url(url) => (vec![Id::Object(object_id(url))], false),
+            Sink::Url(url) => (vec![Id::Object(url.clone())], false),
             Sink::Writer(..) => (Vec::new(), false),
         };
         Place {
@@ -137,20 +137,13 @@ pub fn check_places(reads: &[Place], writes: &[Place]) -> Result<()> {
 /// patterns, which never match the run's own outputs).
 pub fn is_written(input: &str, writes: &[Place]) -> bool {
     let ids = if crate::store::is_url(input) {
-        vec![Id::Object(object_id(input))]
+        vec![Id::Object(input.to_string())]
     } else {
         path_ids(Path::new(input), true)
     };
     writes
         .iter()
         .any(|w| w.ids.iter().any(|id| ids.contains(id)))
-}
-
-fn object_id(url: &str) -> String {
-    crate::store::split_url(url).map_or_else(
-        |_| url.to_string(),
-        |(bucket, key)| format!("{bucket}/{key}"),
-    )
 }
 
 /// The ids of a path: its inode if it exists (following links) and is not a device, and its
