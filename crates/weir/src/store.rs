@@ -132,7 +132,6 @@ mod off {
     #[derive(Debug)]
     pub(crate) enum Store {}
 
-    #[allow(clippy::unused_self, missing_docs)]
     impl Store {
         pub(crate) fn for_url(url: &str) -> Result<Store> {
             Err(Error::Store {
