@@ -24,6 +24,7 @@ use twox_hash::XxHash64;
 
 use crate::compress::Compression;
 use crate::error::{Error, Result};
+use crate::store::Location;
 
 mod clash;
 mod commit;
@@ -76,6 +77,15 @@ impl Sink {
         }
     }
 
+    /// Where it writes, when a file or an object (not standard output nor a writer).
+    pub(crate) fn location(&self) -> Option<Location> {
+        match self {
+            Sink::Path(p) => Some(Location::Path(p.clone())),
+            Sink::Url(url) => Some(Location::Object(url.clone())),
+            Sink::Stdout | Sink::Writer(..) => None,
+        }
+    }
+
     /// The name used in messages.
     pub fn name(&self) -> String {
         match self {
@@ -116,8 +126,7 @@ impl Sink {
                         return Ok(SinkWriter::new(Target::Special { file, path }));
                     }
                 }
-                let temp = temp_path(&path, false);
-                open_temp(path, temp, compression_level, false)
+                open_temp(Location::Path(path), compression_level)
             }
             Sink::Url(url) => open_upload(url, compression_level),
             Sink::Stdout => Ok(SinkWriter::new(Target::Stdout)),
@@ -145,26 +154,21 @@ pub(crate) fn compression_for(path: &Path, level: Option<i32>) -> Result<(Compre
 fn open_upload(url: String, compression_level: Option<i32>) -> Result<SinkWriter> {
     // Refused here, before anything is written, in a build without the `s3` feature.
     crate::store::Store::for_url(&url)?;
-    let path = PathBuf::from(&url);
-    let temp = temp_path(&path, true);
-    open_temp(path, temp, compression_level, true)
+    open_temp(Location::Object(url), compression_level)
 }
 
-/// A file output written to `temp` (compressed as `path`'s name says), renamed to `path` at
-/// commit, or uploaded to it (`upload`).
-fn open_temp(
-    path: PathBuf,
-    temp: PathBuf,
-    compression_level: Option<i32>,
-    upload: bool,
-) -> Result<SinkWriter> {
+/// A file output written to a new temporary file (compressed as `place`'s name says), renamed
+/// to `place` at commit, or uploaded to it.
+fn open_temp(place: Location, compression_level: Option<i32>) -> Result<SinkWriter> {
+    let temp = temp_path(&place);
+    let path = place.as_path().to_path_buf();
     let (compression, level) = compression_for(&path, compression_level)?;
     // A file replacing another takes its permission bits from the start, so a private
     // output's data is never readable by others while it is written.
     let file = temps::create(&temp, |t| {
         let f = OpenOptions::new().write(true).create_new(true).open(t)?;
-        if !upload {
-            keep_mode(t, &path)?;
+        if let Location::Path(path) = &place {
+            keep_mode(t, path)?;
         }
         Ok(f)
     })
@@ -188,23 +192,18 @@ fn open_temp(
     Ok(SinkWriter::new(Target::File {
         file,
         temp,
-        path,
+        place,
         committed: false,
-        upload,
     }))
 }
 
-/// Uploads a finished temporary file as the object `url`.
-fn upload(temp: &Path, url: &str) -> Result<()> {
-    crate::store::Store::for_url(url)?.upload(temp, url)
-}
-
-/// Puts a finished temporary file in place: uploads it as the object `path` names, or gives
-/// it the replaced file's permission bits and renames it over `path`.
-fn place(temp: &Path, path: &Path, object: bool) -> Result<()> {
-    if object {
-        return upload(temp, &path.to_string_lossy());
-    }
+/// Puts a finished temporary file in place: uploads it as the object, or gives it the replaced
+/// file's permission bits and renames it over the path.
+fn place(temp: &Path, place: &Location) -> Result<()> {
+    let path = match place {
+        Location::Object(url) => return crate::store::Store::for_url(url)?.upload(temp, url),
+        Location::Path(path) => path,
+    };
     let err = |source| Error::Write {
         path: path.to_path_buf(),
         source,
@@ -223,26 +222,23 @@ pub(crate) fn keep_mode(temp: &Path, target: &Path) -> io::Result<()> {
     }
 }
 
-/// A new temporary file's path for the output `path`: hidden beside it, or in the temporary
-/// folder for an object (`object`); see [`temp_folder`].
-fn temp_path(path: &Path, object: bool) -> PathBuf {
+/// A new temporary file's path for the output `place`: hidden beside it, or in the temporary
+/// folder for an object; see [`temp_folder`].
+fn temp_path(place: &Location) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    temp_folder(path, object).join(format!(".{name}.weir-{}-{n}.tmp", std::process::id()))
+    let name = place.name();
+    temp_folder(place).join(format!(".{name}.weir-{}-{n}.tmp", std::process::id()))
 }
 
-/// The folder where the temporary files of the output `path` are made: its own folder (so the
+/// The folder where the temporary files of the output `place` are made: its own folder (so the
 /// rename is atomic; empty for a bare name, the current folder), or the system's temporary
 /// folder for an object.
-fn temp_folder(path: &Path, object: bool) -> PathBuf {
-    if object {
-        return std::env::temp_dir();
+fn temp_folder(place: &Location) -> PathBuf {
+    match place {
+        Location::Object(_) => std::env::temp_dir(),
+        Location::Path(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
     }
-    path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// How many bytes a file output accumulates before their writeback to disk is started.
@@ -394,11 +390,10 @@ enum Target {
     File {
         file: Encoded,
         temp: PathBuf,
-        /// The output's path, or an object output's URL.
-        path: PathBuf,
+        /// The output's path, or an object output's URL (`temp` is uploaded there at commit,
+        /// not renamed).
+        place: Location,
         committed: bool,
-        /// An object output: `temp` is uploaded to the URL `path` at commit, not renamed.
-        upload: bool,
     },
     Special {
         file: File,
@@ -465,9 +460,8 @@ impl SinkWriter {
             target: Target::File {
                 file,
                 temp: partial,
-                path,
+                place: Location::Path(path),
                 committed: false,
-                upload: false,
             },
             written,
             durable: true,
@@ -482,11 +476,11 @@ impl SinkWriter {
     /// counts only that).
     pub(crate) fn sync(&mut self) -> Result<u64> {
         let restart = self.restart;
-        let Target::File { file, path, .. } = &mut self.target else {
+        let Target::File { file, place, .. } = &mut self.target else {
             return Ok(self.written);
         };
         let err = |source| Error::Write {
-            path: path.clone(),
+            path: place.as_path().to_path_buf(),
             source,
         };
         if let Some((level, true)) = restart {
@@ -505,12 +499,17 @@ impl SinkWriter {
     /// crash (the file appears whole or not at all), as DuckDB's and Polars' outputs are.
     /// An object output is as durable as its store makes it: its temporary file is not synced.
     pub fn set_durable(&mut self, durable: bool) {
-        self.durable = durable && !matches!(self.target, Target::File { upload: true, .. });
+        self.durable = durable
+            && !matches!(
+                &self.target,
+                Target::File { place, .. } if place.is_object()
+            );
     }
 
     pub(crate) fn path(&self) -> PathBuf {
         match &self.target {
-            Target::File { path, .. } | Target::Special { path, .. } => path.clone(),
+            Target::File { place, .. } => place.as_path().to_path_buf(),
+            Target::Special { path, .. } => path.clone(),
             Target::Stdout => PathBuf::from("-"),
             Target::Writer(name, _) => PathBuf::from(name),
         }
@@ -614,14 +613,15 @@ impl SinkWriter {
             // member more would add nothing.
             return Ok(());
         }
-        if let Target::File { file, path, .. } = &mut self.target {
+        if let Target::File { file, place, .. } = &mut self.target {
+            let path = place.as_path();
             let file = file.finish().map_err(|source| Error::Write {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 source,
             })?;
             if durable {
                 file.file.sync_all().map_err(|source| Error::Write {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     source,
                 })?;
             }
@@ -634,12 +634,12 @@ impl SinkWriter {
     pub fn commit(mut self) -> Result<()> {
         self.finish()?;
         if let Target::File {
-            temp, path, upload, ..
+            temp, place: to, ..
         } = &self.target
         {
-            place(temp, path, *upload)?;
+            place(temp, to)?;
             if self.durable {
-                sync_parent(path);
+                sync_parent(to.as_path());
             }
         }
         self.placed();
@@ -653,13 +653,12 @@ impl SinkWriter {
             file,
             temp,
             committed,
-            upload,
-            ..
+            place,
         } = &mut self.target
         {
             file.stored_mut().sealed = true;
             *committed = true;
-            if *upload {
+            if place.is_object() {
                 let _ = fs::remove_file(&*temp);
             }
             temps::unregister(temp);

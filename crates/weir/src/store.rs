@@ -5,7 +5,12 @@
 //! `s3.rs` is `object_store`'s S3 client called blocking (ranged GETs pinned to an ETag,
 //! multipart uploads, conditional PUTs; see its documentation); without it, [`Store::for_url`]
 //! fails with an error that names the URL and the missing feature, and no other method can be
-//! reached. [`list_pattern`] lists the objects an input pattern matches.
+//! reached. [`list_pattern`] lists the objects an input pattern matches; a [`Location`] is a
+//! place a run writes, a file or an object.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -19,6 +24,107 @@ pub(crate) use s3::Store;
 /// Whether `s` names an object store location (`s3://...`) rather than a local path.
 pub(crate) fn is_url(s: &str) -> bool {
     s.starts_with("s3://")
+}
+
+/// Where a run writes one of its files: a local path, or an object in a store, written as a
+/// temporary local file and uploaded at commit. The one type that tells the two apart, so the
+/// code that writes, commits and recovers outputs asks it rather than testing URLs.
+///
+/// Written (in a commit journal) as the path or URL it was made from; a path that is not UTF-8
+/// as its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A file (or a device, a FIFO) at this path.
+    Path(PathBuf),
+    /// An object, by its URL (`s3://bucket/key`).
+    Object(String),
+}
+
+impl Location {
+    /// An object for a URL ([`is_url`]), a path for anything else.
+    pub(crate) fn new(arg: &str) -> Location {
+        if is_url(arg) {
+            Location::Object(arg.to_string())
+        } else {
+            Location::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// Whether it is an object, uploaded rather than renamed into place.
+    pub(crate) fn is_object(&self) -> bool {
+        matches!(self, Location::Object(_))
+    }
+
+    /// The path, or the URL as a path, for errors and messages that carry a path.
+    pub(crate) fn as_path(&self) -> &Path {
+        match self {
+            Location::Path(p) => p,
+            Location::Object(url) => Path::new(url.as_str()),
+        }
+    }
+
+    /// Its last name: a file's name, or the last segment of an object's key.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            Location::Path(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            Location::Object(url) => url.rsplit('/').next().unwrap_or_default().to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Path(p) => write!(f, "{}", p.display()),
+            Location::Object(url) => f.write_str(url),
+        }
+    }
+}
+
+/// How a [`Location`] is written: its text, or a path's bytes when they are not UTF-8.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Written {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let written = match self {
+            Location::Object(url) => Written::Text(url.clone()),
+            Location::Path(p) => match p.to_str() {
+                Some(text) => Written::Text(text.to_string()),
+                None => Written::Bytes(p.as_os_str().as_encoded_bytes().to_vec()),
+            },
+        };
+        written.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Location, D::Error> {
+        Ok(match Written::deserialize(d)? {
+            Written::Text(text) => Location::new(&text),
+            Written::Bytes(bytes) => Location::Path(path_from_bytes(bytes)),
+        })
+    }
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    // Only Unix paths can fail to be UTF-8 text on the way in (see `Serialize`); elsewhere
+    // this is never reached with anything but text.
+    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The bucket and key of an `s3://bucket/key` URL; the key may be empty (`s3://bucket/` or
@@ -190,6 +296,29 @@ mod off {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_is_written_as_it_was_given_and_read_back_the_same() {
+        let places = [
+            Location::new("out/data.csv"),
+            Location::new("s3://bucket/out/data.csv"),
+            #[cfg(unix)]
+            Location::Path(path_from_bytes(b"out/caf\xe9.csv".to_vec())),
+        ];
+        for place in places {
+            let json = serde_json::to_string(&place).unwrap();
+            let back: Location = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, place, "{json}");
+        }
+        assert_eq!(
+            serde_json::to_string(&Location::new("s3://b/k.csv")).unwrap(),
+            r#""s3://b/k.csv""#
+        );
+        assert!(Location::new("s3://b/k.csv").is_object());
+        assert_eq!(Location::new("s3://b/dir/k.csv").name(), "k.csv");
+        assert_eq!(Location::new("dir/k.csv").name(), "k.csv");
+        assert!(!Location::new("s3:/b/k.csv").is_object());
+    }
 
     #[test]
     fn urls_split_into_bucket_and_key() {

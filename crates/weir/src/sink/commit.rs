@@ -21,16 +21,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{temp_folder, temp_path, SinkWriter, Target};
 use crate::error::{Error, Result};
+use crate::store::Location;
 
 /// One member of a commit, as the journal records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Member {
     /// The output's path, or an object's URL.
-    target: PathBuf,
+    target: Location,
     /// Its finished temporary file (or a resumable run's partial file).
     temp: PathBuf,
-    /// Whether `target` is an object, uploaded rather than renamed into place.
-    object: bool,
     /// The copy of what was at `target` before (a path beside it, or an object's URL).
     backup: Option<PathBuf>,
     /// For the last member when it is an object: the version of the object it replaces (see
@@ -61,7 +60,7 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
     }
     let mut members: Vec<Member> = files.iter().map(member_of).collect();
     let (last, earlier) = members.split_last_mut().expect("two members or more");
-    let journal = journal_for(&last.target, last.object);
+    let journal = journal_for(&last.target);
     // Backups of what the earlier members replace; the last one needs none (once it is
     // committed, the commit is done), only, for an object, the version it replaces.
     let prepared = earlier
@@ -75,7 +74,7 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
     }
     crash_point(format_args!("journal written"));
     for (i, m) in members.iter().enumerate() {
-        if let Err(e) = super::place(&m.temp, &m.target, m.object) {
+        if let Err(e) = super::place(&m.temp, &m.target) {
             members[..i].iter().rev().for_each(put_back);
             drop_backups(&members);
             let _ = fs::remove_file(&journal);
@@ -87,8 +86,10 @@ pub(crate) fn commit_all(writers: Vec<SinkWriter>) -> Result<()> {
         w.placed();
     }
     if files.iter().any(|w| w.durable) {
-        for m in members.iter().filter(|m| !m.object) {
-            super::sync_parent(&m.target);
+        for m in &members {
+            if let Location::Path(path) = &m.target {
+                super::sync_parent(path);
+            }
         }
     }
     drop_backups(&members);
@@ -129,16 +130,12 @@ fn die() {
 pub(crate) fn crash_point(_step: std::fmt::Arguments<'_>) {}
 
 fn member_of(w: &SinkWriter) -> Member {
-    let Target::File {
-        temp, path, upload, ..
-    } = &w.target
-    else {
+    let Target::File { temp, place, .. } = &w.target else {
         unreachable!("only file targets are members")
     };
     Member {
-        target: path.clone(),
+        target: place.clone(),
         temp: temp.clone(),
-        object: *upload,
         backup: None,
         before: None,
     }
@@ -146,16 +143,14 @@ fn member_of(w: &SinkWriter) -> Member {
 
 /// Where the journal of a commit whose last member is `target` lives: beside a file output,
 /// in the temporary folder (named after the URL) for an object.
-pub(crate) fn journal_for(target: &Path, object: bool) -> PathBuf {
-    if object {
-        let url = target.to_string_lossy();
-        let name = url.rsplit('/').next().unwrap_or("object");
-        std::env::temp_dir().join(format!(
-            ".{name}.weir-commit-{}",
+pub(crate) fn journal_for(target: &Location) -> PathBuf {
+    match target {
+        Location::Object(url) => std::env::temp_dir().join(format!(
+            ".{}.weir-commit-{}",
+            target.name(),
             crate::checkpoint::hash_hex(url.as_bytes())
-        ))
-    } else {
-        crate::checkpoint::beside(target, "commit")
+        )),
+        Location::Path(path) => crate::checkpoint::beside(path, "commit"),
     }
 }
 
@@ -164,24 +159,26 @@ fn back_up(m: &mut Member) -> Result<()> {
         path: path.to_path_buf(),
         source: e,
     };
-    if m.object {
-        let url = m.target.to_string_lossy().into_owned();
-        if object_version(&url)?.is_none() {
+    let path = match &m.target {
+        Location::Object(url) => {
+            if object_version(url)?.is_none() {
+                return Ok(());
+            }
+            let backup = format!("{url}.weir-{}.old", std::process::id());
+            object_copy(url, &backup)?;
+            m.backup = Some(PathBuf::from(backup));
             return Ok(());
         }
-        let backup = format!("{url}.weir-{}.old", std::process::id());
-        object_copy(&url, &backup)?;
-        m.backup = Some(PathBuf::from(backup));
-        return Ok(());
-    }
-    match fs::symlink_metadata(&m.target) {
+        Location::Path(path) => path,
+    };
+    match fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() => {}
         _ => return Ok(()),
     }
-    let backup = temp_path(&m.target, false).with_extension("old");
-    if fs::hard_link(&m.target, &backup).is_err() {
+    let backup = temp_path(&m.target).with_extension("old");
+    if fs::hard_link(path, &backup).is_err() {
         // A file system without hard links: a copy does as well.
-        fs::copy(&m.target, &backup).map_err(|e| werr(&m.target, e))?;
+        fs::copy(path, &backup).map_err(|e| werr(path, e))?;
     }
     m.backup = Some(backup);
     Ok(())
@@ -191,8 +188,8 @@ fn back_up(m: &mut Member) -> Result<()> {
 /// version says its upload, the commit point, happened. (A file's commit point is seen from
 /// its temporary file: renamed away or not.)
 fn mark_before(m: &mut Member) -> Result<()> {
-    if m.object {
-        m.before = object_version(&m.target.to_string_lossy())?;
+    if let Location::Object(url) = &m.target {
+        m.before = object_version(url)?;
     }
     Ok(())
 }
@@ -217,31 +214,31 @@ fn write_journal(path: &Path, members: &[Member]) -> Result<()> {
 /// Undoes a committed member: its new content goes back to its temporary file, and the backup
 /// (or nothing) to its place.
 fn put_back(m: &Member) {
-    let failed = if m.object {
-        let url = m.target.to_string_lossy();
-        match &m.backup {
-            Some(b) => object_copy(&b.to_string_lossy(), &url).err(),
-            None => object_delete(&url).err(),
-        }
-    } else {
-        let _ = fs::rename(&m.target, &m.temp);
-        match &m.backup {
-            Some(b) => fs::rename(b, &m.target).err().map(|source| Error::Write {
-                path: m.target.clone(),
-                source,
-            }),
-            None => None,
+    let failed = match &m.target {
+        Location::Object(url) => match &m.backup {
+            Some(b) => object_copy(&b.to_string_lossy(), url).err(),
+            None => object_delete(url).err(),
+        },
+        Location::Path(path) => {
+            let _ = fs::rename(path, &m.temp);
+            match &m.backup {
+                Some(b) => fs::rename(b, path).err().map(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                }),
+                None => None,
+            }
         }
     };
     if let Some(e) = failed {
-        tracing::error!(target = %m.target.display(), error = %e, "could not put back what was there before");
+        tracing::error!(target = %m.target, error = %e, "could not put back what was there before");
     }
 }
 
 fn drop_backups(members: &[Member]) {
     for m in members {
         let Some(b) = &m.backup else { continue };
-        if m.object {
+        if m.target.is_object() {
             let _ = object_delete(&b.to_string_lossy());
         } else {
             let _ = fs::remove_file(b);
@@ -249,15 +246,14 @@ fn drop_backups(members: &[Member]) {
     }
 }
 
-/// Finishes, after a crash, the commits that a run to `outputs` (each a path or an object's
-/// URL, and whether it is an object) left unfinished: a commit's journal is beside its last
+/// Finishes, after a crash, the commits that a run to `outputs` left unfinished: a commit's journal is beside its last
 /// member, the output, or the last of the rejects and report when the output is no file. If
 /// that member was committed, only the backups go; if not, every member committed before it
 /// is put back. Then the temporary files that dead runs left for any of `outputs` are
 /// removed. Called before a run to those outputs reads anything.
-pub(crate) fn recover(outputs: &[(PathBuf, bool)]) -> Result<()> {
-    for (path, object) in outputs {
-        let journal = journal_for(path, *object);
+pub(crate) fn recover(outputs: &[Location]) -> Result<()> {
+    for place in outputs {
+        let journal = journal_for(place);
         let Ok(bytes) = fs::read(&journal) else {
             continue;
         };
@@ -273,9 +269,7 @@ pub(crate) fn recover(outputs: &[(PathBuf, bool)]) -> Result<()> {
             let _ = fs::remove_file(&journal);
         }
     }
-    for (path, object) in outputs {
-        sweep(path, *object);
-    }
+    outputs.iter().for_each(sweep);
     Ok(())
 }
 
@@ -283,17 +277,16 @@ fn finish_crashed(j: &Journal) -> Result<()> {
     let Some(last) = j.members.last() else {
         return Ok(());
     };
-    let committed = if last.object {
-        object_version(&last.target.to_string_lossy())? != last.before
-    } else {
-        !last.temp.exists() && last.target.exists()
+    let committed = match &last.target {
+        Location::Object(url) => object_version(url)? != last.before,
+        Location::Path(path) => !last.temp.exists() && path.exists(),
     };
     if committed {
-        tracing::info!(output = %last.target.display(), "a crashed run's commit had completed; removing its backups");
+        tracing::info!(output = %last.target, "a crashed run's commit had completed; removing its backups");
     } else {
-        tracing::warn!(output = %last.target.display(), "a crashed run's commit was incomplete; putting back the files it had replaced");
+        tracing::warn!(output = %last.target, "a crashed run's commit was incomplete; putting back the files it had replaced");
         for m in &j.members[..j.members.len() - 1] {
-            let renamed = m.object || !m.temp.exists();
+            let renamed = m.target.is_object() || !m.temp.exists();
             if renamed {
                 put_back(m);
             }
@@ -312,13 +305,14 @@ fn is_partial(p: &Path) -> bool {
     p.to_string_lossy().ends_with(".weir-partial")
 }
 
-/// Removes the `.NAME.weir-PID-N.tmp` and `.old` files of the output `path` (where its
+/// Removes the `.NAME.weir-PID-N.tmp` and `.old` files of the output `place` (where its
 /// temporary files are made, see [`temp_folder`]) whose process is gone.
-fn sweep(path: &Path, object: bool) {
-    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+fn sweep(place: &Location) {
+    let name = place.name();
+    if name.is_empty() {
         return;
-    };
-    let mut dir = temp_folder(path, object);
+    }
+    let mut dir = temp_folder(place);
     if dir.as_os_str().is_empty() {
         dir = PathBuf::from(".");
     }
@@ -458,22 +452,20 @@ mod tests {
             pid,
             members: vec![
                 Member {
-                    target: d.join("rejects.csv"),
+                    target: Location::Path(d.join("rejects.csv")),
                     temp: rejects_temp,
-                    object: false,
                     backup: Some(backup.clone()),
                     before: None,
                 },
                 Member {
-                    target: d.join("out.csv"),
+                    target: Location::Path(d.join("out.csv")),
                     temp: out_temp.clone(),
-                    object: false,
                     backup: None,
                     before: Some("file".into()),
                 },
             ],
         };
-        let path = journal_for(&d.join("out.csv"), false);
+        let path = journal_for(&Location::Path(d.join("out.csv")));
         fs::write(&path, serde_json::to_vec(&journal).unwrap()).unwrap();
         (path, backup, out_temp)
     }
@@ -492,7 +484,11 @@ mod tests {
         // A live run's temporary file beside the output is not touched.
         let live = d.join(format!(".out.csv.weir-{}-9.tmp", std::process::id()));
         fs::write(&live, "live").unwrap();
-        recover(&[(d.join("out.csv"), false), (d.join("rejects.csv"), false)]).unwrap();
+        recover(&[
+            Location::Path(d.join("out.csv")),
+            Location::Path(d.join("rejects.csv")),
+        ])
+        .unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
         assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"old out");
         let live_name = live.file_name().unwrap().to_string_lossy().into_owned();
@@ -507,7 +503,7 @@ mod tests {
         fs::write(d.join("rejects.csv"), "new rejects").unwrap();
         fs::write(&backup, "old rejects").unwrap();
         fs::write(d.join("out.csv"), "new out").unwrap();
-        recover(&[(d.join("out.csv"), false)]).unwrap();
+        recover(&[Location::Path(d.join("out.csv"))]).unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
         assert_eq!(fs::read(d.join("out.csv")).unwrap(), b"new out");
         assert_eq!(names(d), ["out.csv", "rejects.csv"]);
@@ -523,7 +519,11 @@ mod tests {
         fs::write(d.join("rejects.csv"), "new rejects").unwrap();
         fs::write(&backup, "old rejects").unwrap();
         fs::write(&out_temp, "new report").unwrap();
-        recover(&[(d.join("rejects.csv"), false), (d.join("out.csv"), false)]).unwrap();
+        recover(&[
+            Location::Path(d.join("rejects.csv")),
+            Location::Path(d.join("out.csv")),
+        ])
+        .unwrap();
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
         assert!(!journal.exists());
         assert_eq!(names(d), ["rejects.csv"]);
@@ -533,8 +533,8 @@ mod tests {
     fn an_unreadable_journal_is_a_usage_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.csv");
-        fs::write(journal_for(&out, false), "{not json").unwrap();
-        let err = recover(&[(out, false)]).unwrap_err();
+        fs::write(journal_for(&Location::Path(out.clone())), "{not json").unwrap();
+        let err = recover(&[Location::Path(out)]).unwrap_err();
         assert!(err.is_usage(), "{err}");
         assert!(err.to_string().contains(".out.csv.weir-commit"), "{err}");
     }

@@ -3,7 +3,7 @@
 //! and its prologue read, the chain bound to its columns. What the later steps need of it
 //! travels in [`Prepared`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use crate::report::{Progress, Report};
 use crate::sink::{check_places, Place, Sink};
 use crate::source::Source;
 use crate::split::{Chunk, Oversized};
+use crate::store::Location;
 use crate::transform::{Chain, Gate, OnPanic, Transform};
 
 use crate::engine::builder::{resolve_output_dialect, Observer, PipelineBuilder, ShardRange};
@@ -249,14 +250,10 @@ fn check_outputs(
     more_sources: &[Source],
 ) -> Result<()> {
     // Where the output, the rejects and the report go, when a file or an object.
-    let targets: Vec<(PathBuf, bool)> = [Some(sink), rejects, report]
+    let targets: Vec<Location> = [Some(sink), rejects, report]
         .into_iter()
         .flatten()
-        .filter_map(|s| match s {
-            Sink::Path(p) => Some((p.clone(), false)),
-            Sink::Url(u) => Some((PathBuf::from(u), true)),
-            _ => None,
-        })
+        .filter_map(Sink::location)
         .collect();
     // First, as the places are known by their files: putting back a crashed commit moves
     // files (a resumable run's rejects back to its partial file, which would otherwise look
@@ -265,22 +262,19 @@ fn check_outputs(
     let mut writes = vec![Place::output("output", sink)];
     writes.extend(rejects.map(|r| Place::output("rejects", r)));
     writes.extend(report.map(|r| Place::output("report", r)));
-    for (path, object) in &targets {
+    for target in &targets {
         writes.push(Place::internal(
             "commit journal",
-            &crate::sink::journal_for(path, *object),
+            &crate::sink::journal_for(target),
         ));
     }
-    if let (Sink::Path(_) | Sink::Url(_), Some((out, object))) = (sink, targets.first()) {
-        let (out, object) = (out.as_path(), *object);
-        if !object {
-            let files = checkpoint::Paths::new(out, path_of(rejects));
-            writes.push(Place::internal("checkpoint", &files.checkpoint));
-            writes.push(Place::internal("partial output", &files.output_partial));
-            writes.push(Place::internal("key log", &files.gates));
-            if let Some(p) = &files.rejects_partial {
-                writes.push(Place::internal("partial rejects", p));
-            }
+    if let Sink::Path(out) = sink {
+        let files = checkpoint::Paths::new(out, path_of(rejects));
+        writes.push(Place::internal("checkpoint", &files.checkpoint));
+        writes.push(Place::internal("partial output", &files.output_partial));
+        writes.push(Place::internal("key log", &files.gates));
+        if let Some(p) = &files.rejects_partial {
+            writes.push(Place::internal("partial rejects", p));
         }
     }
     let reads: Vec<Place> = std::iter::once(source)
