@@ -24,6 +24,7 @@ mod promises_misc;
 mod promises_parquet;
 mod promises_paths;
 mod promises_text;
+mod readme;
 mod rejects;
 mod resume;
 mod roundtrip;
