@@ -135,6 +135,10 @@ fn piped_standard_input_is_read_when_no_input_is_named() {
     let o = sb.weir_stdin(&["run", "--select", "v", "-q"], A);
     assert_ok(&o);
     assert_bytes(&o.stdout, b"v\na\nb\n");
+    // `-` as a FILE names it, as `-i -` does.
+    let o = sb.weir_stdin(&["run", "b.csv", "-", "-q"], A);
+    assert_ok(&o);
+    assert_bytes(&o.stdout, b"id,v\n3,c\n1,a\n2,b\n");
     // explain reads the header from it too.
     let o = sb.weir_stdin(&["explain", "--select", "v"], A);
     assert_ok(&o);
