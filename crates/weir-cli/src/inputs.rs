@@ -123,3 +123,41 @@ pub fn no_input(stdin_when_piped: bool) -> String {
     let (last, rest) = ways.split_last().expect("ways to name an input");
     format!("no input: {}, or {last}", rest.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pipeline_file_is_known_by_its_last_extension() {
+        for name in ["p.toml", "dir/p.yaml", "P.YML", "./a.b.Toml"] {
+            assert!(is_pipeline_file(name), "{name}");
+        }
+        for name in [
+            "toml",
+            ".toml",
+            "p.toml.gz",
+            "p.tomlx",
+            "data.csv",
+            "-",
+            "yaml/x.csv",
+        ] {
+            assert!(!is_pipeline_file(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_no_input_message_offers_standard_input_only_where_it_is_read() {
+        let run = no_input(true);
+        assert!(run.starts_with("no input: name a file"), "{run}");
+        assert!(
+            run.ends_with(", or pipe the data in (cmd | weir run ..., weir run ... < data.csv)")
+        );
+        let plan = no_input(false);
+        assert!(
+            plan.ends_with(", or set `input` in the pipeline file"),
+            "{plan}"
+        );
+        assert!(!plan.contains("pipe the data"), "{plan}");
+    }
+}
