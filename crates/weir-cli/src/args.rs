@@ -43,7 +43,7 @@ pub enum Command {
     /// Plan a sharded run: cut the input into byte ranges for N machines (writes DIR/_plan.json,
     /// prints the shard count). Then `weir run --out DIR --shard K` per shard and `weir merge`.
     #[command(
-        after_help = "Examples:\n  N=$(weir plan pipeline.toml --input big.csv --out out/ --shard-size 2GiB)\n  \
+        after_help = "Examples:\n  N=$(weir plan pipeline.toml big.csv --out out/ --shard-size 2GiB)\n  \
         weir plan --input big.csv --out out/ --shards 16 --select id,name\n\nSee docs/scale-out.md."
     )]
     Plan(RunArgs),
@@ -54,8 +54,10 @@ pub enum Command {
     Merge(MergeArgs),
     /// Print the compiled plan of a pipeline: each step with its columns in and out. Reads only
     /// the start of the input; reports every usage error a run would.
-    #[command(after_help = "Examples:\n  weir explain pipelines/demo.toml\n  \
-        weir explain -i customers.csv --filter \"age >= 30\" --select id,name")]
+    #[command(
+        after_help = "Examples:\n  weir explain pipelines/demo.toml customers.csv\n  \
+        weir explain customers.csv --filter \"age >= 30\" --select id,name"
+    )]
     Explain(RunArgs),
     /// Work with Frictionless Table Schemas.
     #[command(subcommand)]
@@ -81,16 +83,18 @@ pub enum SchemaCommand {
     /// Infer a Table Schema (types, formats, required) from a bounded sample of the input, as a
     /// starting point for --schema.
     #[command(
-        after_help = "Example:\n  weir schema infer customers.csv --sample 50000 > customers.schema.json"
+        after_help = "Examples:\n  weir schema infer customers.csv --sample 50000 > customers.schema.json\n  \
+        head -n 1000 events.jsonl | weir schema infer --format jsonl"
     )]
     Infer(InferArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct InferArgs {
-    /// Input file, or `-` for standard input.
+    /// Input file, or `-` for standard input [default: standard input, when it is a pipe, a
+    /// file or a socket, not a terminal].
     #[arg(value_name = "INPUT")]
-    pub input: String,
+    pub input: Option<String>,
 
     /// How many records to read at most.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
@@ -115,8 +119,10 @@ pub struct InferArgs {
 
 const RUN_HELP: &str = concat!(
     "Examples:
-  weir run --input customers.csv --output out.csv --rejects rejects.csv
-  weir run pipeline.toml --input other.csv --workers 4
+  weir run customers.csv -o out.csv --rejects rejects.csv
+  weir run pipeline.toml other.csv --workers 4        # a pipeline file (.toml/.yaml) and an input
+  weir run -i logs/*.csv -o all.csv                   # several inputs, read as one stream
+  cat customers.csv | weir run -o out.parquet         # standard input, when no input is named
   weir run -i customers.csv -o t2.csv --filter \"TRY_CAST(age AS BIGINT) >= 30 AND country IN ('US','DE')\" --select id,name,age,country
   weir run -i customers.csv -o t3.csv --derive \"name=upper(trim(name))\" --derive \"email=lower(email)\" \\
       --derive \"score_pct=round(score * 100, 1)\" --rename signup_date=signup
@@ -126,7 +132,14 @@ const RUN_HELP: &str = concat!(
   weir run -i customers.csv -o customers.jsonl       # convert: by the output's extension
   weir run -i customers.csv --select email --output-format lines | sort -u
   weir run -i customers.csv -o customers.parquet --schema customers.schema.json   # typed Parquet
-  zcat big.csv.gz | weir run --input - --format csv --output out.csv --timeout 10m
+  ssh host cat big.jsonl | weir run --format jsonl -o out.csv --timeout 10m   # -i - is implied
+
+Inputs: FILE arguments and --input values, in the order given; a FILE ending in .toml, .yaml
+or .yml is the pipeline file. Inputs named on the command line replace the pipeline file's
+`input`. With none named anywhere, standard input is read when it is a pipe, a file or a socket
+(`cmd | weir run`, `weir run < x.csv`), never a terminal. Paths written in a pipeline file are
+relative to its folder; paths on the command line to the current folder. The summary on stderr
+names the output, rejects and report paths.
 
 Records whose field count differs from the header's are rejected (missing-cell / extra-cell)
 unless --ragged pads, truncates or keeps them. A record longer than --max-record-size stops the
@@ -154,10 +167,23 @@ input or another output (compared as files, however spelled): that is a usage er
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A pipeline file (TOML): input, output, rejects, report, schema, [[transform]] steps and
-    /// [options]. Flags override its settings; transform flags add steps after its own.
-    #[arg(value_name = "PIPELINE")]
+    /// Files, in any order: a pipeline file (a name ending in .toml, .yaml or .yml; at most
+    /// one) and the inputs (any other name, as --input takes them; `-` is standard input).
+    /// The pipeline file holds input, output, rejects, report, schema, [[transform]] steps and
+    /// [options], its paths relative to its folder; flags override its settings (inputs named
+    /// here or with --input replace its input), transform flags add steps after its own.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// The pipeline file, sorted out of `files` (and `--input`'s values) by
+    /// `inputs::place_files`.
+    #[arg(skip)]
     pub pipeline: Option<PathBuf>,
+
+    /// Whether standard input is the input when none is named and data is piped or redirected
+    /// in (`weir run` and `weir explain`; not plan or shards, which cut files into ranges).
+    #[arg(skip)]
+    pub stdin_when_piped: bool,
 
     #[command(flatten)]
     pub io: IoArgs,
@@ -266,13 +292,16 @@ Exit codes:
 /// Where data comes from and goes to.
 #[derive(Debug, Args, Default)]
 pub struct IoArgs {
-    /// Input file, `s3://bucket/key` object, or `-` for standard input. Repeat it, or give a
-    /// glob ('data/*.csv', 's3://bucket/logs/**/*.csv.gz'), to read several files as one
-    /// stream, in order (globs sorted by name); their headers must agree, and rejects name the
-    /// file each record came from. gzip and zstd content is decompressed as it is read,
-    /// recognised by its magic bytes; content weir cannot read (xz, bzip2, LZ4, zip, Parquet,
-    /// UTF-16/32 text) is refused, naming what it is (exit 1).
-    #[arg(long, short = 'i', value_name = "PATH", action = ArgAction::Append)]
+    /// Input file, `s3://bucket/key` object, or `-` for standard input; inputs may also be
+    /// given as FILE arguments. Give several (`-i a.csv b.csv`, the shell's `-i logs/*.csv`),
+    /// repeat it, or give a glob ('data/*.csv', 's3://bucket/logs/**/*.csv.gz') to read
+    /// several files as one stream, in the order given (globs sorted by name); their headers
+    /// must agree, and rejects name the file each record came from. With no input named here,
+    /// as a FILE or in the pipeline file, `weir run` and `weir explain` read standard input
+    /// when it is a pipe, a file or a socket (not a terminal). gzip and zstd content is
+    /// decompressed as it is read, recognised by its magic bytes; content weir cannot read
+    /// (xz, bzip2, LZ4, zip, Parquet, UTF-16/32 text) is refused, naming what it is (exit 1).
+    #[arg(long, short = 'i', value_name = "PATH", num_args = 1.., action = ArgAction::Append)]
     pub input: Vec<String>,
 
     /// Output file (written atomically; compressed if it ends in .gz, .zst or .zstd), or `-`

@@ -5,6 +5,7 @@ mod demo;
 mod demo_data;
 mod exit;
 mod human;
+mod inputs;
 mod progress;
 mod run;
 mod shard;

@@ -14,14 +14,15 @@ use crate::human::{escape_lines, human_bytes};
 use crate::progress::Live;
 use crate::signals;
 use crate::spec::{self, RunConfig};
-use crate::summary::summary;
+use crate::summary::{self, summary};
 
 /// `weir run` without a shard selection.
-pub fn run(args: RunArgs, matches: &ArgMatches) -> Exit {
+pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     if let Some(flag) = args.shard.misplaced() {
         eprintln!("weir: error: {flag} goes with --shard or --shard-from-env (or weir plan)");
         return Exit::Usage;
     }
+    args.stdin_when_piped = true;
     match spec::resolve(args, Some(matches)) {
         Ok(cfg) => execute(cfg),
         Err(e) => e.fail(Scope::Run),
@@ -30,15 +31,26 @@ pub fn run(args: RunArgs, matches: &ArgMatches) -> Exit {
 
 /// `weir schema infer`: a Table Schema from a bounded sample.
 pub fn infer(a: InferArgs) -> Exit {
+    let input = match &a.input {
+        Some(i) => i.clone(),
+        None if crate::inputs::stdin_has_data() => "-".to_string(),
+        None => {
+            eprintln!(
+                "weir: error: no input: name a file (weir schema infer data.csv), `-` for \
+                 standard input, or pipe the data in (cmd | weir schema infer)"
+            );
+            return Exit::Usage;
+        }
+    };
     let format = a
         .format
-        .unwrap_or_else(|| Format::from_path(&a.input).unwrap_or(Format::Csv));
+        .unwrap_or_else(|| Format::from_path(&input).unwrap_or(Format::Csv));
     let mut dialect = Dialect::new(format);
     if let Some(d) = a.delimiter {
         dialect.delimiter = d;
     }
     dialect.header = !a.no_header;
-    let (columns, rows) = match weir::sample(Source::from_arg(&a.input), dialect, a.sample.max(1)) {
+    let (columns, rows) = match weir::sample(Source::from_arg(&input), dialect, a.sample.max(1)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("weir: error: {e}");
@@ -65,7 +77,8 @@ pub fn infer(a: InferArgs) -> Exit {
 }
 
 /// `weir explain`: the compiled plan, step by step, with the columns after each.
-pub fn explain(args: RunArgs, matches: &ArgMatches) -> Exit {
+pub fn explain(mut args: RunArgs, matches: &ArgMatches) -> Exit {
+    args.stdin_when_piped = true;
     let cfg = match spec::resolve(args, Some(matches)) {
         Ok(cfg) => cfg,
         Err(e) => return e.fail(Scope::Other),
@@ -180,6 +193,15 @@ pub fn execute(cfg: RunConfig) -> Exit {
     // A closed stdout (`| head`) is the reader's choice: stay quiet, as other tools do.
     if !cfg.quiet && report.status != weir::Status::OutputClosed {
         eprint!("{}", summary(&report));
+        eprint!(
+            "{}",
+            summary::places(
+                report.status,
+                &cfg.output,
+                cfg.rejects.as_deref(),
+                cfg.report.as_deref()
+            )
+        );
     }
     if code != Exit::Ok {
         // A stopped run may have left a writer behind, blocked in a write (a pipe nobody

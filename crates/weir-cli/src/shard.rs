@@ -253,6 +253,9 @@ fn die_with_parent() {
 /// `weir run --shard ...`: one shard.
 pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     die_with_parent();
+    if let Err(e) = crate::inputs::place_files(&mut args, Some(matches)) {
+        return usage(e);
+    }
     let s = args.shard.clone();
     // Without --input, the plan says what to read (over a pipeline file's `input`, if any:
     // the plan is what the shards share).

@@ -1,4 +1,4 @@
-//! Pipeline files (TOML) and how they merge with the command line.
+//! Pipeline files (TOML, or YAML of the same shape) and how they merge with the command line.
 //!
 //! ```toml
 //! input = "customers.csv"          # paths are relative to this file
@@ -17,7 +17,9 @@
 //! chunk_size = "1MiB"
 //! ```
 //!
-//! Flags override the file's settings; transform flags add steps after the file's own.
+//! Flags override the file's settings; transform flags add steps after the file's own; inputs
+//! named on the command line replace the file's `input`. Paths written in the file are relative
+//! to its folder, paths on the command line to the current folder.
 //! [`resolve`] gives the run's configuration (ripgrep's low-to-high arguments), and
 //! [`RunConfig::builder`] the library pipeline it describes, for every command that runs one.
 
@@ -194,17 +196,35 @@ impl RunConfig {
     }
 }
 
-/// Reads a pipeline file; errors name the file and, for TOML errors, the line.
+/// Reads a pipeline file, YAML when its name ends in `.yaml` or `.yml`, else TOML; errors name
+/// the file and the line.
 pub fn load(path: &Path) -> Result<PipelineFile, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read pipeline file {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("pipeline file {}: {e}", path.display()))
+    let yaml = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if yaml {
+        // An empty YAML document is an empty pipeline file, as an empty TOML one is.
+        if text.trim().is_empty() {
+            return Ok(PipelineFile::default());
+        }
+        // Steps are one-key maps (`- filter: "..."`), as in TOML, not YAML tags (`!filter`).
+        let yaml = serde_norway::Deserializer::from_str(&text);
+        serde_norway::with::singleton_map_recursive::deserialize(yaml)
+            .map_err(|e| format!("pipeline file {}: {e}", path.display()))
+    } else {
+        toml::from_str(&text).map_err(|e| format!("pipeline file {}: {e}", path.display()))
+    }
 }
 
 /// The run configuration of a pipeline file alone.
 pub fn from_file(path: &Path) -> Result<RunConfig, String> {
     let args = RunArgs {
+        files: Vec::new(),
         pipeline: Some(path.to_path_buf()),
+        stdin_when_piped: false,
         io: IoArgs::default(),
         steps: Default::default(),
         options: OptionArgs::default(),
@@ -267,7 +287,8 @@ impl From<&str> for ResolveError {
 /// steps: where the run reads and writes, how it reads and writes records (the dialects), what
 /// it does to them (the schema, then the steps), and last the run's options. Flags win over
 /// the file's settings; the file's paths are relative to it.
-pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
+pub fn resolve(mut args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
+    crate::inputs::place_files(&mut args, matches)?;
     let (file, base) = match &args.pipeline {
         Some(p) => (
             load(p)?,
@@ -276,7 +297,7 @@ pub fn resolve(args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig,
         None => (PipelineFile::default(), PathBuf::new()),
     };
     let rel = |p: &str| relative_to(&base, p.to_string());
-    let places = places(&args.io, &file, &rel)?;
+    let places = places(&args.io, &file, &rel, args.stdin_when_piped)?;
     let dialect = input_dialect(&args.io, &file, &places.inputs[0])?;
     let output_dialect = output_dialect(&args.io, &file, &dialect, &places.output);
     let schema = match &args.io.schema {
@@ -319,11 +340,13 @@ struct Dataflow {
 }
 
 /// The inputs (patterns expanded) and the outputs: the flags', else the pipeline file's; the
-/// output is standard output unless one is given.
+/// output is standard output unless one is given. With no input named anywhere, standard input
+/// when `stdin_when_piped` and data is piped or redirected in.
 fn places(
     io: &IoArgs,
     file: &PipelineFile,
     rel: &dyn Fn(&str) -> String,
+    stdin_when_piped: bool,
 ) -> Result<Places, ResolveError> {
     let patterns = if !io.input.is_empty() {
         io.input.clone()
@@ -334,11 +357,13 @@ fn places(
             None => Vec::new(),
         }
     };
-    if patterns.is_empty() {
-        return Err(
-            "no input: give --input PATH (or `-` for stdin), or `input` in a pipeline file".into(),
-        );
-    }
+    let patterns = if !patterns.is_empty() {
+        patterns
+    } else if stdin_when_piped && crate::inputs::stdin_has_data() {
+        vec!["-".to_string()]
+    } else {
+        return Err(crate::inputs::no_input(stdin_when_piped).into());
+    };
     let output = io
         .output
         .clone()

@@ -142,3 +142,31 @@ fn finish_rejects(mut s: String, r: &Report) -> String {
     }
     s
 }
+
+/// The summary's last line: where the run's files went, `output -> PATH, rejects -> PATH,
+/// report -> PATH` (`-` is "standard output"). A run that did not succeed committed no output
+/// or rejects, so only its report (written alone, its status saying so) is named; empty when
+/// there is nothing to name.
+pub fn places(status: Status, output: &str, rejects: Option<&str>, report: Option<&str>) -> String {
+    let name = |p: &str| {
+        if p == "-" {
+            "standard output".to_string()
+        } else {
+            escape(p).into_owned()
+        }
+    };
+    let mut parts = Vec::new();
+    if status == Status::Succeeded {
+        parts.push(format!("output -> {}", name(output)));
+        if let Some(r) = rejects {
+            parts.push(format!("rejects -> {}", name(r)));
+        }
+    }
+    if let Some(r) = report {
+        parts.push(format!("report -> {}", name(r)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("      {}\n", parts.join(", "))
+}
