@@ -28,15 +28,30 @@ pub fn summary(r: &Report) -> String {
         (Some(_), Status::Succeeded | Status::OutputClosed) | (None, _) => "",
         (Some(_), _) => "; --resume continues from the last checkpoint",
     };
-    let _ = writeln!(
-        s,
-        "weir: {status}{resumable}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)",
-        group(r.records_read),
-        group(r.records_written),
-        group(r.records_filtered),
-        group(r.records_rejected),
-        100.0 * r.success_rate
-    );
+    if matches!(r.status, Status::Succeeded | Status::OutputClosed) {
+        let _ = writeln!(
+            s,
+            "weir: {status}{resumable}: {} read = {} written + {} filtered + {} rejected \
+             ({:.2}% ok)",
+            group(r.records_read),
+            group(r.records_written),
+            group(r.records_filtered),
+            group(r.records_rejected),
+            100.0 * r.success_rate
+        );
+    } else {
+        // The report's `records_written` counts what passed the steps; none of it reached the
+        // output, so the summary does not call it written.
+        let _ = writeln!(
+            s,
+            "weir: {status}{resumable}: {} read before the stop ({} passed + {} filtered + {} \
+             rejected); nothing was written",
+            group(r.records_read),
+            group(r.records_written),
+            group(r.records_filtered),
+            group(r.records_rejected),
+        );
+    }
     // What this run did (a resumed run did not read what the checkpoint had committed).
     let (mut bytes, mut records) = (r.bytes_read, r.records_read);
     if let Some(resume) = &r.resume {
