@@ -250,6 +250,20 @@ impl Store {
         })
     }
 
+    /// The size and version of the input object at `url` (one HEAD): an object that is not
+    /// there is a usage error, found before anything is read, as a missing input file is.
+    pub fn input_meta(&self, url: &str) -> Result<ObjectMeta> {
+        match self.head_if_any(url, "cannot read the object's size and version")? {
+            Some(meta) => Ok(ObjectMeta {
+                size: meta.size,
+                version: version_of(meta),
+            }),
+            None => Err(Error::Config(format!(
+                "cannot open input {url}: no such object (or no such bucket)"
+            ))),
+        }
+    }
+
     /// Whether there is an object at `url` (one HEAD request).
     pub fn exists(&self, url: &str) -> Result<bool> {
         Ok(self
