@@ -10,6 +10,7 @@ mod conversions;
 mod edges;
 mod failures;
 mod faults;
+mod first_minutes_messages;
 mod formats;
 mod golden;
 mod hostile;
