@@ -440,7 +440,7 @@ pub struct OptionArgs {
     pub resume: bool,
 
     /// Time between checkpoints of a --resume run (default 10s; 0s: after every chunk); each
-    /// syncs the outputs.
+    /// syncs the outputs. Without --resume it is a usage error.
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub checkpoint_every: Option<Duration>,
 
