@@ -191,11 +191,11 @@ def test_an_output_to_a_missing_bucket_is_a_usage_error_and_writes_nothing(s3, b
         assert "the bucket weir-no-such-bucket does not exist" in p.stderr, p.stderr
         assert not (tmp_path / "out.csv").exists()
         assert list(tmp.iterdir()) == []
-    # A missing input object: an error naming it, nothing written.
+    # A missing input object: a usage error naming it (as a missing local file), nothing written.
     missing = f"s3://{bucket}/{tmp_path.name}/missing.csv"
     p = run("run", "--input", missing, "--output", f"s3://{bucket}/{tmp_path.name}/o.csv",
             tmpdir=tmp, check=False)
-    assert p.returncode == 1, p.stderr
+    assert p.returncode == 2, p.stderr
     assert missing in p.stderr and "no such object" in p.stderr, p.stderr
     assert not exists(s3, bucket, f"{tmp_path.name}/o.csv")
 

@@ -402,8 +402,8 @@ pub struct StepArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Run options")]
 pub struct OptionArgs {
-    /// Worker threads [default: the number of cores].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, at least 1 [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_workers)]
     pub workers: Option<usize>,
 
     /// Target chunk size: 4096, 64KiB, 1MiB, ... [default: 1MiB]
@@ -469,7 +469,7 @@ pub struct OptionArgs {
     pub resume: bool,
 
     /// Time between checkpoints of a --resume run (default 10s; 0s: after every chunk); each
-    /// syncs the outputs.
+    /// syncs the outputs. Without --resume it is a usage error.
     #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
     pub checkpoint_every: Option<Duration>,
 
@@ -526,9 +526,18 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Worker threads [default: the number of cores].
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, at least 1 [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_workers)]
     pub workers: Option<usize>,
+}
+
+/// A worker count: 0 is refused rather than quietly run as 1.
+pub fn parse_workers(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 workers would run nothing: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a number of workers (1, 2, ...)")),
+    }
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {

@@ -37,6 +37,13 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// `n`, grouped, and the noun, singular for 1: "1 worker", "1,234 records" (the nouns weir
+/// counts take an `s`). Every message that counts something says it this way.
+pub fn plural(n: u64, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", group(n))
+}
+
 /// `s` made safe to print on a terminal: control characters (C0, DEL, C1 — so ESC and with it
 /// every ANSI sequence) and the bidirectional overrides are written as visible escapes
 /// (`\n`, `\t`, `\x1b`, `\u{202e}`); everything else is kept, so ordinary text is unchanged.

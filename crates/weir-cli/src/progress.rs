@@ -64,14 +64,19 @@ impl Live {
                 Some((
                     BAR_EVERY,
                     Box::new(move |s: &Snapshot| {
+                        bar.set_position(stored_bytes(s));
                         if !sized {
                             sized = true;
                             if let Some(total) = s.bytes_total.filter(|t| *t > 0) {
                                 bar.set_length(total);
                                 bar.set_style(bar_style(true, no_color()));
                             }
+                            // A resumed run starts past its checkpoint: the rate and ETA count
+                            // from there, not from a jump over what an earlier run did.
+                            if s.resumed_source_bytes > 0 {
+                                bar.reset_eta();
+                            }
                         }
-                        bar.set_position(stored_bytes(s));
                         bar.set_message(bar_message(s));
                     }),
                 ))
@@ -126,13 +131,15 @@ fn stored_bytes(s: &Snapshot) -> u64 {
     }
 }
 
-/// The second line of the live display.
+/// The second line of the live display. The rate counts the records this run read (a resumed
+/// run's checkpoint had committed the others).
 fn bar_message(s: &Snapshot) -> String {
     let secs = s.elapsed_seconds.max(1e-9);
+    let records_now = s.records_read.saturating_sub(s.resumed_records);
     format!(
         "{} records ({}/s)  {} rejected  queue {}/{}  busy {}/{}",
         group(s.records_read),
-        group((s.records_read as f64 / secs) as u64),
+        group((records_now as f64 / secs) as u64),
         group(s.records_rejected),
         s.queued_chunks,
         s.queue_capacity,
@@ -141,11 +148,12 @@ fn bar_message(s: &Snapshot) -> String {
     )
 }
 
-/// The plain status line (one per interval when stderr is not a terminal).
+/// The plain status line (one per interval when stderr is not a terminal). Rates count only
+/// what this run read: a resumed run skipped what its checkpoint had done.
 pub fn status_line(s: &Snapshot) -> String {
     let secs = s.elapsed_seconds.max(1e-9);
     let stored = stored_bytes(s);
-    let rate = stored as f64 / secs;
+    let rate = stored.saturating_sub(s.resumed_source_bytes) as f64 / secs;
     let mut done = match s.bytes_total {
         Some(total) if total > 0 => {
             let left = total.saturating_sub(stored) as f64;
@@ -162,7 +170,7 @@ pub fn status_line(s: &Snapshot) -> String {
         }
         _ => String::new(),
     };
-    if stored != s.bytes_read {
+    if s.source_compressed {
         done.push_str(&format!(" ({} decompressed)", human_bytes(s.bytes_read)));
     }
     format!(
@@ -202,6 +210,9 @@ mod tests {
             bytes_read: 1 << 20,
             source_bytes_read: 1 << 20,
             bytes_total: Some(4 << 20),
+            source_compressed: false,
+            resumed_source_bytes: 0,
+            resumed_records: 0,
             records_read: 10_000,
             records_rejected: 7,
             queued_chunks: 3,
@@ -215,6 +226,7 @@ mod tests {
     fn status_line_of_a_compressed_input_counts_stored_bytes() {
         let s = Snapshot {
             bytes_read: 4 << 20,
+            source_compressed: true,
             ..snapshot()
         };
         assert!(
@@ -232,6 +244,37 @@ mod tests {
         assert_eq!(
             line,
             "weir:    2.0s  1.0 MiB of 4.0 MiB (25%)  ETA 6s  512.0 KiB/s  10,000 records \
+             (5,000/s)  7 rejected  queue 3/6  busy 2/2"
+        );
+    }
+
+    /// Plain input read ahead of the splitter (stored bytes ahead of `bytes_read`) is not
+    /// "decompressed".
+    #[test]
+    fn status_line_of_plain_input_says_nothing_of_decompression() {
+        let s = Snapshot {
+            bytes_read: (1 << 20) - 4096,
+            ..snapshot()
+        };
+        let line = status_line(&s);
+        assert!(!line.contains("decompressed"), "{line}");
+    }
+
+    /// After `--resume` the rate counts what this run read, not the skipped prefix; the
+    /// position and percentage still count from the start of the input.
+    #[test]
+    fn status_line_of_a_resumed_run_counts_only_this_run() {
+        let s = Snapshot {
+            source_bytes_read: 3 << 20,
+            bytes_read: 3 << 20,
+            resumed_source_bytes: 2 << 20,
+            records_read: 30_000,
+            resumed_records: 20_000,
+            ..snapshot()
+        };
+        assert_eq!(
+            status_line(&s),
+            "weir:    2.0s  3.0 MiB of 4.0 MiB (75%)  ETA 2s  512.0 KiB/s  30,000 records \
              (5,000/s)  7 rejected  queue 3/6  busy 2/2"
         );
     }

@@ -10,7 +10,7 @@ use weir::{Dialect, Failure, Format, Sink, Source, StopHandle};
 
 use crate::args::{InferArgs, RunArgs};
 use crate::exit::{Exit, Scope};
-use crate::human::{escape_lines, human_bytes};
+use crate::human::{escape_lines, human_bytes, plural};
 use crate::progress::Live;
 use crate::signals;
 use crate::spec::{self, RunConfig};
@@ -104,10 +104,10 @@ pub fn explain(mut args: RunArgs, matches: &ArgMatches) -> Exit {
 
 fn render_plan(plan: &weir::Explain, cfg: &RunConfig) -> String {
     let mut s = format!(
-        "input   {} ({}, {} columns): {}\n",
+        "input   {} ({}, {}): {}\n",
         plan.input,
         plan.format,
-        plan.input_columns.len(),
+        plural(plan.input_columns.len() as u64, "column"),
         plan.input_columns.names().join(", ")
     );
     for (i, step) in plan.steps.iter().enumerate() {
@@ -132,8 +132,8 @@ fn render_plan(plan: &weir::Explain, cfg: &RunConfig) -> String {
         s.push_str(&format!("rejects {r}\n"));
     }
     s.push_str(&format!(
-        "run     {} workers, {} chunks, {}\n",
-        plan.workers,
+        "run     {}, {} chunks, {}\n",
+        plural(plan.workers as u64, "worker"),
         human_bytes(cfg.chunk_size as u64),
         if plan.ordered { "ordered" } else { "unordered" }
     ));

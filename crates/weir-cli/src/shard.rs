@@ -11,7 +11,7 @@ use weir::{Error, StopHandle};
 
 use crate::args::{MergeArgs, RunArgs, ShardArgs};
 use crate::exit::{Exit, Scope};
-use crate::human::{escape_lines, human_bytes};
+use crate::human::{escape_lines, human_bytes, plural};
 use crate::signals;
 use crate::spec::{self, RunConfig};
 use crate::summary::summary;
@@ -104,10 +104,9 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
     if !cfg.quiet {
         let bytes: u64 = plan.inputs.iter().map(|i| i.size).sum();
         eprintln!(
-            "weir: planned {} shards over {} input{} ({}) in {}",
-            plan.shards.len(),
-            plan.inputs.len(),
-            if plan.inputs.len() == 1 { "" } else { "s" },
+            "weir: planned {} over {} ({}) in {}",
+            plural(plan.shards.len() as u64, "shard"),
+            plural(plan.inputs.len() as u64, "input"),
             human_bytes(bytes),
             dir.location(shard::PLAN_FILE)
         );
@@ -460,8 +459,8 @@ pub fn merge(a: MergeArgs) -> Exit {
                 eprint!("{}", summary(&report));
                 if let Some(m) = &report.merge {
                     eprintln!(
-                        "merged {} shards ({} re-run from a proven start) into {}",
-                        m.shards,
+                        "merged {} ({} re-run from a proven start) into {}",
+                        plural(m.shards as u64, "shard"),
                         m.repairs.len(),
                         report.output
                     );

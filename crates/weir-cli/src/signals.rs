@@ -32,14 +32,13 @@ pub fn install(stop: &StopHandle) -> std::io::Result<()> {
                 };
                 let removed = weir::io::remove_temp_files();
                 eprintln!(
-                    "weir: {} again; exiting at once ({removed} temporary file{} removed, \
-                     nothing committed)",
+                    "weir: {} again; exiting at once ({} removed, nothing committed)",
                     if sig == SIGINT {
                         "interrupted"
                     } else {
                         "terminated"
                     },
-                    if removed == 1 { "" } else { "s" }
+                    crate::human::plural(removed as u64, "temporary file")
                 );
                 let reason = if first == SIGINT {
                     StopReason::Interrupted

@@ -475,6 +475,20 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         v.map(|s| weir::parse_duration(&s).map_err(|e| format!("options.{what}: {e}")))
             .transpose()
     };
+    if fo.workers == Some(0) {
+        return Err("options.workers: 0 workers would run nothing: give at least 1".into());
+    }
+    let resume = resume || fo.resume.unwrap_or(false);
+    if !resume {
+        // Checkpoints are what --resume continues from; without it none are written.
+        match (checkpoint_every, &fo.checkpoint_every) {
+            (Some(_), _) => return Err("--checkpoint-every needs --resume".into()),
+            (None, Some(_)) => {
+                return Err("options.checkpoint_every needs resume = true (or --resume)".into())
+            }
+            (None, None) => {}
+        }
+    }
     Ok(RunConfig {
         inputs,
         output,
@@ -484,10 +498,7 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         steps,
         rejects,
         report,
-        workers: workers
-            .or(fo.workers)
-            .unwrap_or_else(default_workers)
-            .max(1),
+        workers: workers.or(fo.workers).unwrap_or_else(default_workers),
         chunk_size: chunk_size
             .or(size(fo.chunk_size, "chunk_size")?)
             .unwrap_or(1 << 20),
@@ -499,7 +510,7 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         ragged: ragged_choice(flexible, ragged, fo.flexible, fo.ragged)?,
         invalid_utf8: invalid_utf8.or(fo.invalid_utf8).unwrap_or_default(),
         durable: durable || fo.durable.unwrap_or(false),
-        resume: resume || fo.resume.unwrap_or(false),
+        resume,
         checkpoint_every: checkpoint_every
             .or(fo
                 .checkpoint_every

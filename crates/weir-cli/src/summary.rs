@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use weir::report::ResumeOutcome;
 use weir::{Report, Status};
 
-use crate::human::{escape, group, human_bytes};
+use crate::human::{escape, group, human_bytes, plural};
 
 /// How many reject reasons the summary details (the most common first).
 const TOP_REASONS: usize = 5;
@@ -28,15 +28,30 @@ pub fn summary(r: &Report) -> String {
         (Some(_), Status::Succeeded | Status::OutputClosed) | (None, _) => "",
         (Some(_), _) => "; --resume continues from the last checkpoint",
     };
-    let _ = writeln!(
-        s,
-        "weir: {status}{resumable}: {} read = {} written + {} filtered + {} rejected ({:.2}% ok)",
-        group(r.records_read),
-        group(r.records_written),
-        group(r.records_filtered),
-        group(r.records_rejected),
-        100.0 * r.success_rate
-    );
+    if matches!(r.status, Status::Succeeded | Status::OutputClosed) {
+        let _ = writeln!(
+            s,
+            "weir: {status}{resumable}: {} read = {} written + {} filtered + {} rejected \
+             ({:.2}% ok)",
+            group(r.records_read),
+            group(r.records_written),
+            group(r.records_filtered),
+            group(r.records_rejected),
+            100.0 * r.success_rate
+        );
+    } else {
+        // The report's `records_written` counts what passed the steps; none of it reached the
+        // output, so the summary does not call it written.
+        let _ = writeln!(
+            s,
+            "weir: {status}{resumable}: {} read before the stop ({} passed + {} filtered + {} \
+             rejected); nothing was written",
+            group(r.records_read),
+            group(r.records_written),
+            group(r.records_filtered),
+            group(r.records_rejected),
+        );
+    }
     // What this run did (a resumed run did not read what the checkpoint had committed).
     let (mut bytes, mut records) = (r.bytes_read, r.records_read);
     if let Some(resume) = &r.resume {
@@ -52,11 +67,11 @@ pub fn summary(r: &Report) -> String {
             ResumeOutcome::Resumed => {
                 let _ = writeln!(
                     s,
-                    "      resumed at line {} (byte {}) of {} after {} records ({checkpoint})",
+                    "      resumed at line {} (byte {}) of {} after {} ({checkpoint})",
                     group(resume.from_line),
                     group(resume.from_offset),
                     escape(&resume.from_input),
-                    group(resume.records_before)
+                    plural(resume.records_before, "record")
                 );
                 bytes = bytes.saturating_sub(resume.from_offset);
                 records = records.saturating_sub(resume.records_before);
@@ -75,12 +90,12 @@ pub fn summary(r: &Report) -> String {
     };
     let _ = writeln!(
         s,
-        "      {} in {:.2} s ({}/s, {} records/s), {} workers, {}{memory}",
+        "      {} in {:.2} s ({}/s, {} records/s), {}, {}{memory}",
         human_bytes(bytes),
         r.elapsed_seconds,
         human_bytes((bytes as f64 / secs) as u64),
         group((records as f64 / secs) as u64),
-        r.workers,
+        plural(r.workers as u64, "worker"),
         if r.ordered { "ordered" } else { "unordered" },
     );
     if r.values_replaced > 0 {
@@ -135,9 +150,9 @@ fn finish_rejects(mut s: String, r: &Report) -> String {
         let more: u64 = reasons[TOP_REASONS..].iter().map(|(_, n)| **n).sum();
         let _ = writeln!(
             s,
-            "        and {} more in {} other kinds",
+            "        and {} more in {}",
             group(more),
-            reasons.len() - TOP_REASONS
+            plural((reasons.len() - TOP_REASONS) as u64, "other kind")
         );
     }
     s

@@ -18,6 +18,11 @@ pub struct Progress {
     pub source_bytes_read: Arc<AtomicU64>,
     /// Whether an input turned out to be compressed (known once its first bytes are read).
     pub source_compressed: Arc<AtomicBool>,
+    /// A resumed run: the bytes of the input as stored before its checkpoint, which it did
+    /// not read (0 otherwise), so rates count only what this run read.
+    pub resumed_source_bytes: AtomicU64,
+    /// A resumed run: the records its checkpoint had committed (0 otherwise).
+    pub resumed_records: AtomicU64,
     /// Records committed so far, by outcome.
     pub records_read: AtomicU64,
     /// Records written.
@@ -49,6 +54,17 @@ pub struct Snapshot {
     pub source_bytes_read: u64,
     /// Input size on disk if known (a regular file; the compressed size for compressed input).
     pub bytes_total: Option<u64>,
+    /// Whether the input read so far is compressed (`bytes_read` then counts decompressed
+    /// bytes, `source_bytes_read` compressed ones).
+    #[serde(default)]
+    pub source_compressed: bool,
+    /// A resumed run: the part of `source_bytes_read` its checkpoint had already done, which
+    /// this run skipped (0 otherwise). A rate counts `source_bytes_read` minus this.
+    #[serde(default)]
+    pub resumed_source_bytes: u64,
+    /// A resumed run: the part of `records_read` its checkpoint had committed (0 otherwise).
+    #[serde(default)]
+    pub resumed_records: u64,
     /// Records committed.
     pub records_read: u64,
     /// Records rejected.
@@ -76,6 +92,9 @@ impl Progress {
             bytes_read: self.bytes_read.load(Ordering::Relaxed),
             source_bytes_read: self.source_bytes_read.load(Ordering::Relaxed),
             bytes_total,
+            source_compressed: self.source_compressed.load(Ordering::Relaxed),
+            resumed_source_bytes: self.resumed_source_bytes.load(Ordering::Relaxed),
+            resumed_records: self.resumed_records.load(Ordering::Relaxed),
             records_read: self.records_read.load(Ordering::Relaxed),
             records_rejected: self.records_rejected.load(Ordering::Relaxed),
             queued_chunks: self.queued_chunks.load(Ordering::Relaxed),

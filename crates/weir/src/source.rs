@@ -102,19 +102,16 @@ impl Source {
                     // which happens on a reader thread that a stop does not wait for.
                     return Ok((Box::new(Fifo::Closed(path, name)), None));
                 }
-                let file = File::open(&path).map_err(|source| Error::Open {
-                    source_name: name.clone(),
-                    source,
-                })?;
+                let file = File::open(&path).map_err(|source| open_error(name.clone(), source))?;
                 let meta = file.metadata().map_err(|source| Error::Open {
                     source_name: name.clone(),
                     source,
                 })?;
                 if meta.is_dir() {
-                    return Err(Error::Open {
-                        source_name: name,
-                        source: io::Error::new(io::ErrorKind::InvalidInput, "is a directory"),
-                    });
+                    return Err(open_error(
+                        name,
+                        io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
+                    ));
                 }
                 if !meta.is_file() {
                     // A pipe or device has no identity to check: it is read as it comes.
@@ -165,11 +162,30 @@ impl Read for Fifo {
     }
 }
 
+/// The error of an input file that cannot be opened. One that is not there, or is a folder,
+/// is a usage error (the CLI's exit 2, as for a pattern that matches nothing): every input is
+/// opened or measured before anything is read. Any other failure is an I/O error.
+pub(crate) fn open_error(source_name: SourceName, source: io::Error) -> Error {
+    match source.kind() {
+        io::ErrorKind::NotFound => {
+            Error::Config(format!("cannot open input {source_name}: no such file"))
+        }
+        io::ErrorKind::IsADirectory => Error::Config(format!(
+            "cannot open input {source_name}: it is a folder (name its files, or a pattern \
+             such as '{source_name}/*.csv')"
+        )),
+        _ => Error::Open {
+            source_name,
+            source,
+        },
+    }
+}
+
 /// The reader of the object at `url` from its start, pinned to the version it has now, and its
 /// size.
 fn open_object(url: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
     let store = crate::store::Store::for_url(url)?;
-    let meta = store.head(url)?;
+    let meta = store.input_meta(url)?;
     let reader = store.reader(url, 0, Some(&meta.version))?;
     Ok((reader, Some(meta.size)))
 }
@@ -177,7 +193,7 @@ fn open_object(url: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
 /// The size of the object at `url` (one HEAD): checks that an input is there before anything
 /// is written.
 pub(crate) fn object_size(url: &str) -> Result<u64> {
-    Ok(crate::store::Store::for_url(url)?.head(url)?.size)
+    Ok(crate::store::Store::for_url(url)?.input_meta(url)?.size)
 }
 
 /// The identity of a regular file at one moment: which file it is (device and inode) and what

@@ -249,6 +249,9 @@ mod off {
         pub(crate) fn head(&self, _: &str) -> Result<ObjectMeta> {
             match *self {}
         }
+        pub(crate) fn input_meta(&self, _: &str) -> Result<ObjectMeta> {
+            match *self {}
+        }
         pub(crate) fn exists(&self, _: &str) -> Result<bool> {
             match *self {}
         }

@@ -64,6 +64,13 @@ fn number_and_unit(text: &str) -> Option<(f64, &str)> {
     Some((num.parse().ok()?, unit.trim()))
 }
 
+/// `n` and the noun, singular for 1: `1 field`, `3 fields` (the nouns weir counts take an
+/// `s`). Every message that counts something says it this way.
+pub(crate) fn plural<N: std::fmt::Display + PartialEq + From<u8>>(n: N, noun: &str) -> String {
+    let s = if n == N::from(1) { "" } else { "s" };
+    format!("{n} {noun}{s}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +93,12 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn plural_is_singular_for_one() {
+        assert_eq!(plural(1usize, "field"), "1 field");
+        assert_eq!(plural(0u64, "field"), "0 fields");
+        assert_eq!(plural(2usize, "worker"), "2 workers");
     }
 }

@@ -193,7 +193,7 @@ fn blank_lines_before_the_header_are_skipped() {
     assert_bytes(
         &sb.read("rej.csv"),
         b"file,line,byte_offset,field,error,message,record\n\
-          lead.csv,6,12,b,missing-cell,\"record has 1 fields, the header has 2: 'b' is missing\",3\n",
+          lead.csv,6,12,b,missing-cell,\"record has 1 field, the header has 2: 'b' is missing\",3\n",
     );
 }
 

@@ -216,9 +216,10 @@ fn rejects_to_a_missing_directory() {
 fn missing_input_file() {
     let sb = Sandbox::new();
     let o = sb.weir(&["run", "-i", "absent.csv", "-o", "out.csv"]);
-    assert_eq!(code(&o), 1);
+    // A usage error, found before reading, as a pattern that matches nothing is.
+    assert_eq!(code(&o), 2);
     assert!(
-        stderr(&o).contains("cannot open input absent.csv"),
+        stderr(&o).contains("cannot open input absent.csv: no such file"),
         "{}",
         stderr(&o)
     );

@@ -11,6 +11,7 @@ mod edges;
 mod failures;
 mod faults;
 mod first_minutes_inputs;
+mod first_minutes_messages;
 mod formats;
 mod golden;
 mod hostile;

@@ -316,7 +316,8 @@ fn a_commit_killed_between_its_renames_is_undone_by_the_next_run() {
     });
     sb.write(".out.csv.weir-commit", journal.to_string().as_bytes());
     // The next run to the same output puts the old rejects back before it reads; this one then
-    // fails on its input, so what it found is what stays.
+    // fails on its input (a usage error: the input is not there), so what it found is what
+    // stays.
     let o = sb.weir(&[
         "run",
         "-i",
@@ -326,7 +327,7 @@ fn a_commit_killed_between_its_renames_is_undone_by_the_next_run() {
         "--rejects",
         "rej.csv",
     ]);
-    assert_fails(&o, 1, "cannot open input absent.csv");
+    assert_fails(&o, 2, "cannot open input absent.csv: no such file");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     assert_bytes(&sb.read("out.csv"), b"old output\n");
     let hidden: Vec<String> = sb

@@ -125,7 +125,7 @@ fn ragged_rows_with_crlf_and_bom_count_every_byte() {
     assert_bytes(
         &sb.read("rej.csv"),
         b"file,line,byte_offset,field,error,message,record\n\
-          bom.csv,2,12,name,missing-cell,\"record has 1 fields, the header has 2: 'name' is missing\",1\n\
+          bom.csv,2,12,name,missing-cell,\"record has 1 field, the header has 2: 'name' is missing\",1\n\
           bom.csv,3,15,3,extra-cell,\"record has 3 fields, the header has 2\",\"\"\"2\r\nx\"\",b,c\"\n",
     );
 }

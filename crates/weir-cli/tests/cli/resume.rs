@@ -441,8 +441,19 @@ fn a_changed_input_or_pipeline_or_a_damaged_checkpoint_is_refused() {
     );
     refused(&args, "damaged");
 
-    // Starting over is a run without --resume: it replaces the resumable files.
-    let fresh: Vec<&str> = args.iter().copied().filter(|a| *a != "--resume").collect();
+    // Starting over is a run without --resume (and without --checkpoint-every, which needs
+    // it): it replaces the resumable files.
+    let mut fresh: Vec<&str> = Vec::new();
+    let mut it = args.iter().copied();
+    while let Some(a) = it.next() {
+        match a {
+            "--resume" => {}
+            "--checkpoint-every" => {
+                it.next();
+            }
+            a => fresh.push(a),
+        }
+    }
     let o = sb.weir(&fresh);
     assert_ok(&o);
     assert!(sb.exists("out.csv"));

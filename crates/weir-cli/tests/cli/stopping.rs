@@ -46,7 +46,8 @@ fn stop_by_signal(sig: libc::c_int, code: i32, word: &str, status: &str) {
         .find(|l| l.starts_with("weir: ") && l.contains(word))
         .unwrap_or_else(|| panic!("no partial summary with {word}: {err}"));
     assert!(summary.contains("(nothing committed): "), "{summary}");
-    assert!(summary.contains(" read = "), "{summary}");
+    assert!(summary.contains(" read before the stop ("), "{summary}");
+    assert!(summary.ends_with("; nothing was written"), "{summary}");
     assert_nothing_committed(&sb);
     let report = sb.read_string("report.json");
     assert_eq!(report_field(&report, "status"), status);

@@ -13,6 +13,7 @@ use crate::record::Columns;
 use crate::report::Progress;
 use crate::source::Source;
 use crate::split::{Chunk, Oversized, Splitter, SplitterBuilder};
+use crate::units::plural;
 
 use super::batch::Slot;
 use super::prologue::read_header;
@@ -133,7 +134,11 @@ pub(super) fn header_difference(first: &[String], other: &[String]) -> String {
             return format!("column {} is '{b}', not '{a}'", i + 1);
         }
     }
-    format!("it has {} columns, not {}", other.len(), first.len())
+    format!(
+        "it has {}, not {}",
+        plural(other.len(), "column"),
+        first.len()
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -17,6 +17,7 @@ use crate::record::{Columns, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, WorkerReport};
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
+use crate::units::plural;
 
 use super::batch::{Batch, Fate, Gated, Slot};
 use super::stop::{panic_message, recv_until_stopped, StopState};
@@ -311,7 +312,8 @@ impl Worker {
                 "missing-cell",
                 Some(names[got].clone()),
                 format!(
-                    "record has {got} fields, the header has {want}: '{}' is missing",
+                    "record has {}, the header has {want}: '{}' is missing",
+                    plural(got, "field"),
                     names[got]
                 ),
             ))
@@ -319,7 +321,7 @@ impl Worker {
             Some(Reject::new(
                 "extra-cell",
                 Some(format!("{}", want + 1)),
-                format!("record has {got} fields, the header has {want}"),
+                format!("record has {}, the header has {want}", plural(got, "field")),
             ))
         }
     }

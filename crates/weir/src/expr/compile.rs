@@ -26,7 +26,8 @@ use crate::record::{edit_distance, Columns, Record, RecordBuf};
 /// one nests at most 64 levels, which any thread's stack holds, even in a debug build.
 const LONG_SQL: usize = 128;
 
-/// Compiles `sql` against `columns`: the tree and the columns it reads.
+/// Compiles `sql` against `columns`: the tree and the columns it reads. A `condition` (a
+/// filter's expression) must be one: see [`Compiler::check_condition`].
 ///
 /// Each level of nesting takes at least two bytes of text (`a+`, `(`) and some stack: up to
 /// [`MAX_DEPTH`] levels when compiling (under 2 KiB each in a release build, about 16 KiB in a
@@ -34,9 +35,13 @@ const LONG_SQL: usize = 128;
 /// recursively however deep the tree is (it builds an operator chain, `a + a + ... + a`, in a
 /// loop). So a long text is compiled on a thread whose stack grows with it, and a long chain
 /// is refused instead of overflowing the caller's stack.
-pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
+pub(crate) fn compile(
+    sql: &str,
+    columns: &Columns,
+    condition: bool,
+) -> Result<(Node, Vec<usize>), ExprError> {
     if sql.len() <= LONG_SQL {
-        return compile_here(sql, columns);
+        return compile_here(sql, columns, condition);
     }
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
@@ -44,12 +49,12 @@ pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>)
             // Compiling MAX_DEPTH levels in any build, then dropping a chain of up to
             // `sql.len() / 2` levels at under 512 bytes each.
             .stack_size((8 << 20) + sql.len() * 256)
-            .spawn_scoped(scope, || compile_here(sql, columns));
+            .spawn_scoped(scope, || compile_here(sql, columns, condition));
         match worker {
             Ok(worker) => worker
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => compile_here(sql, columns),
+            Err(_) => compile_here(sql, columns, condition),
         }
     })
 }
@@ -57,7 +62,11 @@ pub(crate) fn compile(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>)
 /// The longest constant text folded at compile time.
 const FOLD_LIMIT: usize = 4096;
 
-fn compile_here(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), ExprError> {
+fn compile_here(
+    sql: &str,
+    columns: &Columns,
+    condition: bool,
+) -> Result<(Node, Vec<usize>), ExprError> {
     let dialect = DuckDbDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
@@ -84,7 +93,10 @@ fn compile_here(sql: &str, columns: &Columns) -> Result<(Node, Vec<usize>), Expr
         columns,
         depth: Cell::new(0),
     };
-    let (root, _) = compiler.expr(&ast)?;
+    let (root, ty) = compiler.expr(&ast)?;
+    if condition {
+        compiler.check_condition(&root, ty, &ast)?;
+    }
     let mut used = Vec::new();
     root.columns(&mut used);
     used.sort_unstable();
@@ -153,6 +165,30 @@ fn lit_str(node: &Node) -> Option<&str> {
 
 fn is_null_lit(node: &Node) -> bool {
     matches!(node, Node::Lit(Value::Null))
+}
+
+/// Whether a text value from `node` may read as a boolean at run time: it may come unchanged
+/// from a column (whose text or JSON value is only known then), or it is a literal that does.
+fn may_read_as_bool(node: &Node) -> bool {
+    match node {
+        Node::Col(_) => true,
+        Node::Lit(Value::Str(s)) => super::convert::parse_bool(s.as_bytes()).is_some(),
+        Node::Lit(Value::Null) => true,
+        Node::Case(case) => case
+            .whens
+            .iter()
+            .map(|(_, result)| result)
+            .chain(case.otherwise.as_ref())
+            .any(may_read_as_bool),
+        Node::Call(call) => match call.func {
+            Func::Coalesce | Func::Greatest | Func::Least | Func::NullIf => {
+                call.args.iter().any(may_read_as_bool)
+            }
+            Func::If => call.args[1..].iter().any(may_read_as_bool),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 /// Whether values of these static types can be compared (text converts to anything).
@@ -306,7 +342,16 @@ impl Compiler<'_> {
                         self.columns.names().join(", ")
                     ),
                 };
-                Err(ExprError::new(message, at))
+                // `country = "US"`: double quotes name a column in SQL; text takes single ones.
+                let hint = if ident.quote_style == Some('"') {
+                    format!(
+                        "; double quotes name a column: for the text, write '{}'",
+                        name.replace('\'', "''")
+                    )
+                } else {
+                    String::new()
+                };
+                Err(ExprError::new(message + &hint, at))
             }
             _ => {
                 let names: Vec<&str> = matches
@@ -356,14 +401,27 @@ impl Compiler<'_> {
         }
     }
 
-    fn check_condition(&self, ty: SqlType, e: &Ast) -> Result<(), ExprError> {
-        match ty {
-            SqlType::Date | SqlType::Timestamp | SqlType::Time => Err(self.err(
-                e,
-                format!("a {} value cannot be used as a condition", ty.name()),
-            )),
-            _ => Ok(()),
+    /// Refuses, as a condition (a filter, `NOT`, `AND`, `OR`, `CASE WHEN`, `IF`), a value that is
+    /// surely not a boolean: a date or time, or text that cannot come unchanged from a column
+    /// (`upper(name)`, `'US'`, `a || b`). What may be one at run time is left to the record:
+    /// a column (CSV text `true`/`false`, a JSON Lines boolean), NULL, a `CASE` or
+    /// `coalesce` that may give a column, and numbers (true when not zero, as in DuckDB).
+    fn check_condition(&self, node: &Node, ty: SqlType, e: &Ast) -> Result<(), ExprError> {
+        let refused = match ty {
+            SqlType::Date | SqlType::Timestamp | SqlType::Time => true,
+            SqlType::Text => !may_read_as_bool(node),
+            SqlType::Null | SqlType::Bool | SqlType::Int | SqlType::Float => false,
+        };
+        if !refused {
+            return Ok(());
         }
+        Err(self.err(
+            e,
+            format!(
+                "{e} is a {} value, not a condition (BOOLEAN): compare it, e.g. {e} = ...",
+                ty.name()
+            ),
+        ))
     }
 
     fn check_comparable(&self, a: SqlType, b: SqlType, e: &Ast) -> Result<(), ExprError> {
@@ -569,7 +627,7 @@ impl Compiler<'_> {
     /// `x IS [NOT] TRUE`, `x IS [NOT] FALSE`.
     fn is_bool(&self, x: &Ast, want: bool, negated: bool) -> Compiled {
         let (n, t) = self.expr(x)?;
-        self.check_condition(t, x)?;
+        self.check_condition(&n, t, x)?;
         Ok((
             Node::IsBool {
                 expr: Box::new(n),
@@ -692,7 +750,7 @@ impl Compiler<'_> {
         match op {
             UnaryOperator::Not => {
                 let (n, t) = self.expr(x)?;
-                self.check_condition(t, x)?;
+                self.check_condition(&n, t, x)?;
                 Ok((Node::Not(Box::new(n)), SqlType::Bool))
             }
             UnaryOperator::Minus => {
@@ -746,7 +804,7 @@ impl Compiler<'_> {
                 let mut items = Vec::new();
                 for side in sides {
                     let (n, t) = self.expr(side)?;
-                    self.check_condition(t, side)?;
+                    self.check_condition(&n, t, side)?;
                     // Flatten chains so evaluation is one loop.
                     match (op, n) {
                         (B::And, Node::And(more)) | (B::Or, Node::Or(more)) => items.extend(more),
@@ -948,7 +1006,7 @@ impl Compiler<'_> {
             let (c, tc) = self.expr(&w.condition)?;
             match &operand {
                 Some((_, to)) => self.check_comparable(*to, tc, &w.condition)?,
-                None => self.check_condition(tc, &w.condition)?,
+                None => self.check_condition(&c, tc, &w.condition)?,
             }
             conds.push(c);
             results.push(self.expr(&w.result)?);
@@ -1159,7 +1217,7 @@ impl Compiler<'_> {
                 ty = Some(unified);
             }
             Func::If => {
-                self.check_condition(tys[0], args[0])?;
+                self.check_condition(&nodes[0], tys[0], args[0])?;
                 let unified = self.unify(&tys[1..], "IF", e)?;
                 let mut it = nodes.into_iter().zip(&tys);
                 let mut out = Vec::new();

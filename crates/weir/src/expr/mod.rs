@@ -89,7 +89,19 @@ impl Expr {
     /// and invalid literal patterns or formats are errors here, with the byte offset of the
     /// offending part of `sql` (see [`ExprError::render`]).
     pub fn compile(sql: &str, columns: &Columns) -> Result<Expr, ExprError> {
-        let (root, columns_used) = compile::compile(sql, columns)?;
+        Expr::compile_as(sql, columns, false)
+    }
+
+    /// Compiles `sql` as a condition (a filter): as [`Expr::compile`], and an expression that
+    /// is surely not a boolean is an error here rather than a rejected record each time:
+    /// computed text (`upper(name)`, `'US'`), a date or a time. A column, NULL, a number (true
+    /// when not zero) or a `CASE` that may give a column are left to [`Expr::eval_truthy`].
+    pub fn compile_condition(sql: &str, columns: &Columns) -> Result<Expr, ExprError> {
+        Expr::compile_as(sql, columns, true)
+    }
+
+    fn compile_as(sql: &str, columns: &Columns, condition: bool) -> Result<Expr, ExprError> {
+        let (root, columns_used) = compile::compile(sql, columns, condition)?;
         Ok(Expr {
             program: Arc::new(Program {
                 sql: sql.to_string(),

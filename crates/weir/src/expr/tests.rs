@@ -1516,3 +1516,72 @@ fn eval_cost() {
         }
     });
 }
+
+/// A filter that is surely not a boolean is refused when it compiles, naming it and its
+/// type; what may be one at run time (a column, NULL, numbers, a CASE that may give a column)
+/// is left to each record.
+#[test]
+fn conditions_refuse_what_is_surely_not_boolean() {
+    let condition = |sql: &str| {
+        with_row(ROW, |columns, _| {
+            Expr::compile_condition(sql, columns)
+                .map(|_| ())
+                .map_err(|e| e.message)
+        })
+    };
+    for (sql, ty) in [
+        ("upper(name)", "VARCHAR"),
+        ("'US'", "VARCHAR"),
+        ("name || 'x'", "VARCHAR"),
+        ("CASE WHEN age > 3 THEN 'a' ELSE 'b' END", "VARCHAR"),
+        ("signup_date::DATE", "DATE"),
+        ("upper(name) AND age > 3", "VARCHAR"),
+        ("NOT lower(flag)", "VARCHAR"),
+    ] {
+        let message = condition(sql).expect_err(sql);
+        assert!(
+            message.contains(&format!("is a {ty} value, not a condition (BOOLEAN)")),
+            "{sql}: {message}"
+        );
+    }
+    for sql in [
+        "flag",
+        "NULL",
+        "age::INT",
+        "'true'",
+        "coalesce(flag, 'false')",
+        "CASE WHEN age > 3 THEN flag ELSE NULL END",
+        "if(age > 3, flag, 'no')",
+        "age > 30 AND flag",
+    ] {
+        assert_eq!(condition(sql), Ok(()), "{sql}");
+    }
+    // The same expressions are values anywhere else.
+    compile_err_free("upper(name)");
+}
+
+fn compile_err_free(sql: &str) {
+    with_row(ROW, |columns, _| compile(sql, columns));
+}
+
+/// `country = "US"`: a double-quoted word that is not a column says that text takes single
+/// quotes, keeping the nearest column when there is one.
+#[test]
+fn double_quoted_text_says_single_quotes() {
+    let e = compile_err("country = \"US\"");
+    assert!(
+        e.message.starts_with("unknown column 'US'")
+            && e.message
+                .ends_with("double quotes name a column: for the text, write 'US'"),
+        "{}",
+        e.message
+    );
+    let e = compile_err("\"nme\" = 'x'");
+    assert_eq!(
+        e.message,
+        "unknown column 'nme' (did you mean 'name'?); double quotes name a column: for the \
+         text, write 'nme'"
+    );
+    // Unquoted, no hint about quotes.
+    assert!(!compile_err("nme = 'x'").message.contains("quotes"));
+}

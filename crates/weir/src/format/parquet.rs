@@ -25,6 +25,7 @@ use parquet::schema::types::{Type, TypePtr};
 use super::EncodeError;
 use crate::record::{Columns, Record, ValueKind};
 use crate::schema::{ColumnType, Typed, TypedField, Unfit};
+use crate::units::plural;
 
 /// A row's tag byte before each column: null, or a value follows.
 pub(crate) const NULL: u8 = 0;
@@ -125,9 +126,9 @@ impl RowEncoder {
             return Err(EncodeError {
                 field: Some(self.layout.names.len()),
                 message: format!(
-                    "the record has {} fields, the output has {} columns",
-                    record.len(),
-                    self.layout.names.len()
+                    "the record has {}, the output has {}",
+                    plural(record.len(), "field"),
+                    plural(self.layout.names.len(), "column")
                 ),
             });
         }

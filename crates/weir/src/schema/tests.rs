@@ -1107,7 +1107,7 @@ fn row_level_messages() {
     let got = run_csv(&mut v, "x\nx,y,z\n,\n");
     assert_eq!(
         message(&got[0]),
-        "record has 1 fields, the header has 2: 'b' is missing"
+        "record has 1 field, the header has 2: 'b' is missing"
     );
     assert_eq!(message(&got[1]), "record has 3 fields, the header has 2");
     assert_eq!(message(&got[2]), "record is completely blank");

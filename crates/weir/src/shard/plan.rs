@@ -13,6 +13,7 @@ use crate::engine::read_header;
 use crate::error::{Error, Result, SourceName};
 use crate::format::{Dialect, Format};
 use crate::split::{Chunk, SplitterBuilder};
+use crate::units::plural;
 
 /// How the inputs are cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,9 +250,9 @@ pub fn load_or_make_plan(
         let plan = make(Split::Count(n))?;
         if plan.shards.len() != n {
             return Err(Error::Config(format!(
-                "--shard K/{n}: the inputs make {} shards (a compressed input is one shard; \
+                "--shard K/{n}: the inputs make {} (a compressed input is one shard; \
                  several inputs share the count by size): use `weir plan`",
-                plan.shards.len()
+                plural(plan.shards.len(), "shard")
             )));
         }
         dir.prepare()?;

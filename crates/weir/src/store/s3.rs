@@ -122,6 +122,45 @@ fn transient(e: &object_store::Error) -> bool {
     .any(|c| text.contains(c))
 }
 
+/// The address of the instance metadata service (EC2's), where object_store asks for the
+/// instance's role when the environment holds no credentials.
+const METADATA_HOST: &str = "169.254.169.254";
+
+/// Whether the environment holds credentials of its own, as object_store picks them (see
+/// `AmazonS3Builder::build`): keys, a web identity token with its role, or a container's
+/// credentials endpoint. Without any, the instance's role is asked for.
+fn has_credentials(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |k: &str| env(k).is_some();
+    set("AWS_ACCESS_KEY_ID")
+        || set("AWS_SECRET_ACCESS_KEY")
+        || (set("AWS_WEB_IDENTITY_TOKEN_FILE") && set("AWS_ROLE_ARN"))
+        || set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        || (set("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            && set("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))
+}
+
+/// The usage error of a run that found no AWS credentials: where weir looked, and `why` the
+/// last place, the instance's metadata service, gave none. The raw client text (a PUT to
+/// 169.254.169.254) tells a user nothing of what to set.
+fn no_credentials(url: &str, why: &str) -> Error {
+    Error::Config(format!(
+        "{url}: no AWS credentials found\n  \
+         weir reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN for \
+         temporary keys), AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, \
+         AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, then the instance's role from its metadata \
+         service ({METADATA_HOST}), which {why}\n  \
+         it does not read AWS_PROFILE or ~/.aws/credentials: export a profile's keys with \
+         `eval \"$(aws configure export-credentials --profile NAME --format env)\"`"
+    ))
+}
+
+/// Whether a failed request failed because asking the instance metadata service for
+/// credentials failed (the only requests object_store makes to that address).
+fn metadata_failed(e: &object_store::Error) -> bool {
+    let text = e.to_string();
+    text.contains(METADATA_HOST) && text.contains("/latest/")
+}
+
 /// A short text for an object_store error, for the message after the URL: the kinds weir's
 /// users meet are said plainly, the rest as object_store says them (the request's method and
 /// URL and the server's answer; never credentials, which travel only in the signature).
@@ -156,6 +195,15 @@ impl Store {
     ) -> Result<Store> {
         let (bucket, _) = split_url(url)?;
         let env = |k: &str| var(k).filter(|v| !v.is_empty());
+        let metadata_disabled = env("AWS_EC2_METADATA_DISABLED")
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes"));
+        if metadata_disabled && !has_credentials(&env) {
+            // As the AWS tools do, the metadata service is not asked: nothing is left to ask.
+            return Err(no_credentials(
+                url,
+                "was not asked (AWS_EC2_METADATA_DISABLED is set)",
+            ));
+        }
         let region = env("AWS_REGION")
             .or_else(|| env("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|| "us-east-1".into());
@@ -229,8 +277,15 @@ impl Store {
         Path::parse(key).map_err(|e| fail(format!("not a valid object key: {e}")))
     }
 
-    /// The error of a failed request on `url`, doing `what`.
+    /// The error of a failed request on `url`, doing `what`. One that failed for want of
+    /// credentials is a usage error saying where weir looked (see [`no_credentials`]).
     fn fail(url: &str, what: &str, e: &object_store::Error) -> Error {
+        if metadata_failed(e) {
+            let text = e.to_string();
+            // The service's answer, without the request line before it.
+            let answer = text.rsplit(" - ").next().unwrap_or(&text);
+            return no_credentials(url, &format!("gave none ({answer})"));
+        }
         Error::Store {
             url: url.to_string(),
             message: format!("{what}: {}", describe(e)),
@@ -248,6 +303,20 @@ impl Store {
             size: meta.size,
             version: version_of(meta),
         })
+    }
+
+    /// The size and version of the input object at `url` (one HEAD): an object that is not
+    /// there is a usage error, found before anything is read, as a missing input file is.
+    pub fn input_meta(&self, url: &str) -> Result<ObjectMeta> {
+        match self.head_if_any(url, "cannot read the object's size and version")? {
+            Some(meta) => Ok(ObjectMeta {
+                size: meta.size,
+                version: version_of(meta),
+            }),
+            None => Err(Error::Config(format!(
+                "cannot open input {url}: no such object (or no such bucket)"
+            ))),
+        }
     }
 
     /// Whether there is an object at `url` (one HEAD request).
@@ -774,6 +843,45 @@ mod tests {
             io_error(&bad_request, "bytes 0..8"),
         );
         assert!(!read.is_transient(), "{read}");
+    }
+
+    /// No keys and the metadata service disabled: a usage error saying where weir looked,
+    /// before any request; with keys (or a web identity) the client is made.
+    #[test]
+    fn without_credentials_the_error_says_where_weir_looked() {
+        let vars = |keys: bool| {
+            move |k: &str| match k {
+                "AWS_EC2_METADATA_DISABLED" => Some("true".to_string()),
+                "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" if keys => Some("k".to_string()),
+                _ => None,
+            }
+        };
+        let err = Store::configured("s3://bkt/in.csv", &vars(false), None).unwrap_err();
+        assert!(err.is_usage(), "{err}");
+        let text = err.to_string();
+        for said in [
+            "s3://bkt/in.csv: no AWS credentials found",
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+            "AWS_EC2_METADATA_DISABLED is set",
+            "does not read AWS_PROFILE or ~/.aws/credentials",
+        ] {
+            assert!(text.contains(said), "{said}: {text}");
+        }
+        assert!(Store::configured("s3://bkt/in.csv", &vars(true), None).is_ok());
+        // A failure to get the instance's role reads the same way, with the service's answer.
+        let imds = object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing PUT http://169.254.169.254/latest/api/token in 2ms - \
+                     Server returned non-2xx status code: 403 Forbidden"
+                .into(),
+        };
+        let err = Store::fail("s3://bkt/out.csv", "cannot list", &imds);
+        assert!(err.is_usage(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("which gave none (Server returned non-2xx status code: 403 Forbidden)"),
+            "{err}"
+        );
     }
 
     #[test]

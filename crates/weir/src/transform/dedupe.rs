@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Gate, Outcome, Transform};
 use crate::error::BindError;
 use crate::record::{Columns, Record};
+use crate::units::plural;
 
 /// The default bound on distinct keys: at most 128 MiB of memory at <= 32 bytes per key.
 pub const DEFAULT_MAX_KEYS: usize = 4 << 20;
@@ -56,13 +57,13 @@ impl Transform for Dedupe {
 
     fn describe(&self) -> String {
         format!(
-            "by {} (at most {} keys)",
+            "by {} (at most {})",
             if self.columns.is_empty() {
                 "all columns".to_string()
             } else {
                 self.columns.join(", ")
             },
-            self.max_keys
+            plural(self.max_keys, "key")
         )
     }
 

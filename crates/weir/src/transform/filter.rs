@@ -49,7 +49,7 @@ impl Transform for Filter {
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        let mut expr = Expr::compile(&self.expr, input).map_err(|e| BindError {
+        let mut expr = Expr::compile_condition(&self.expr, input).map_err(|e| BindError {
             message: e.render(&self.expr),
         })?;
         if let Some(bytes) = self.limit {

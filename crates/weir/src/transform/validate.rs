@@ -9,6 +9,7 @@ use crate::error::BindError;
 use crate::record::{Columns, Record, ValueKind};
 use crate::schema::field::{Cell, Failure, Field, Kind, Scratch};
 use crate::schema::{FieldsMatch, Schema};
+use crate::units::plural;
 
 /// A transform that validates each record against the schema.
 ///
@@ -85,7 +86,10 @@ impl Transform for Validate {
     }
 
     fn describe(&self) -> String {
-        let mut s = format!("Table Schema, {} fields", self.schema.fields.len());
+        let mut s = format!(
+            "Table Schema, {}",
+            plural(self.schema.fields.len(), "field")
+        );
         for key in &self.schema.unique_keys {
             let names: Vec<&str> = key
                 .iter()
@@ -349,7 +353,7 @@ impl Validate {
             return Outcome::Reject(Reject::new(
                 "extra-cell",
                 Some(format!("{}", ncols + 1)),
-                format!("record has {n} fields, the header has {ncols}"),
+                format!("record has {}, the header has {ncols}", plural(n, "field")),
             ));
         }
         if n < ncols {
@@ -360,7 +364,10 @@ impl Validate {
             return Outcome::Reject(Reject::new(
                 "missing-cell",
                 Some(name.clone()),
-                format!("record has {n} fields, the header has {ncols}: '{name}' is missing"),
+                format!(
+                    "record has {}, the header has {ncols}: '{name}' is missing",
+                    plural(n, "field")
+                ),
             ));
         }
         Outcome::Keep

@@ -122,7 +122,7 @@ fn tsv_reads_quotes_and_rejects_ragged_rows() {
         chain: || vec![Box::new(Select::new(["note", "id"]))],
         output: "note\tid\n\"tab\there\"\t1\nplain, with comma\t2\n\"multi\nline\"\t4\n",
         rejects: "file,line,byte_offset,field,error,message,record\n\
-                  in,4,44,note,missing-cell,\"record has 1 fields, the header has 2: 'note' is missing\",3\n",
+                  in,4,44,note,missing-cell,\"record has 1 field, the header has 2: 'note' is missing\",3\n",
         counts: (4, 3, 1),
     });
 }
@@ -135,7 +135,7 @@ fn head_keeps_the_first_records_in_input_order() {
         chain: || vec![Box::new(Head::new(3))],
         output: "id,v\n1,a\n3,\"multi\nline\"\n4,d\n",
         rejects: "file,line,byte_offset,field,error,message,record\n\
-                  in,3,9,v,missing-cell,\"record has 1 fields, the header has 2: 'v' is missing\",2\n",
+                  in,3,9,v,missing-cell,\"record has 1 field, the header has 2: 'v' is missing\",2\n",
         counts: (6, 3, 1),
     });
 }

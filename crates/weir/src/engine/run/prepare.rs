@@ -318,10 +318,13 @@ fn measure_inputs(more_sources: &[Source]) -> Result<(Vec<SourceName>, Option<u6
     let mut bytes_total = Some(0u64);
     for more in more_sources {
         if let Source::Path(p) = more {
-            let meta = std::fs::metadata(p).map_err(|e| Error::Open {
-                source_name: more.name(),
-                source: e,
-            })?;
+            let meta =
+                std::fs::metadata(p).map_err(|e| crate::source::open_error(more.name(), e))?;
+            if meta.is_dir() {
+                let is_dir =
+                    std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory");
+                return Err(crate::source::open_error(more.name(), is_dir));
+            }
             bytes_total = bytes_total.map(|t| t + meta.len());
         } else if let Source::Url(url) = more {
             let size = crate::source::object_size(url)?;

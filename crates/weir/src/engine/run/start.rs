@@ -126,6 +126,14 @@ fn resume_splitter(
         &resume.paths.checkpoint,
         progress,
     )?;
+    // Opening at the checkpoint counted the stored bytes it skipped.
+    let skipped = progress.source_bytes_read.load(Ordering::Relaxed);
+    progress
+        .resumed_source_bytes
+        .store(skipped, Ordering::Relaxed);
+    progress
+        .resumed_records
+        .store(cp.counters.records_read, Ordering::Relaxed);
     let mut splitter = chunking.splitter(reader, progress, source_names[p.source].clone());
     splitter.resume_at(p.offset, p.line, p.seq);
     tracing::info!(

@@ -338,5 +338,9 @@ fn a_pipeline_reads_and_writes_objects() {
         .unwrap_err()
         .error;
     assert!(err.to_string().contains(&missing), "{err}");
+    assert!(
+        err.is_usage(),
+        "a missing input object is a usage error: {err}"
+    );
     assert_eq!(store.get(&failed).unwrap(), None);
 }
