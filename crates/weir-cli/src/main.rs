@@ -4,6 +4,7 @@ mod args;
 mod demo;
 mod demo_data;
 mod exit;
+mod help;
 mod human;
 mod progress;
 mod run;
@@ -14,12 +15,12 @@ mod summary;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
-    let matches = args::Cli::command().get_matches();
+    let matches = args::command().get_matches();
     let cli = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(cli.verbose);
     // Step flags are applied in the order typed, which only the raw matches know.
@@ -37,19 +38,12 @@ fn main() -> ExitCode {
         args::Command::Schema(args::SchemaCommand::Infer(a)) => run::infer(a),
         args::Command::Demo(a) => demo::demo(a),
         args::Command::Completions { shell } => {
-            let mut cmd = args::Cli::command();
+            let mut cmd = args::command();
             clap_complete::generate(shell, &mut cmd, "weir", &mut std::io::stdout());
             Exit::Ok
         }
-        args::Command::Man => {
-            match clap_mangen::Man::new(args::Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => Exit::Ok,
-                Err(e) => {
-                    eprintln!("weir: error: cannot write the man page: {e}");
-                    Exit::Failed
-                }
-            }
-        }
+        args::Command::Man => help::man(),
+        args::Command::Help { topic } => help::help(&topic),
     };
     ExitCode::from(code)
 }

@@ -12,6 +12,7 @@ mod failures;
 mod faults;
 mod formats;
 mod golden;
+mod help;
 mod hostile;
 mod inputs;
 mod language;
