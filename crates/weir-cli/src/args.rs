@@ -367,12 +367,17 @@ pub struct IoArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Steps (applied in the order given)")]
 pub struct StepArgs {
-    /// Keep only these columns, in this order (comma-separated names).
-    #[arg(long, value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    /// Keep only these columns, in this order (a column may repeat). Comma-separated, each a
+    /// name (`id,email`), a 0-based index (`0,2`), an inclusive range of names or indexes
+    /// (`id:email`, `1:3`, `2:` to the last, `:email` from the first) or a regex between
+    /// slashes matching names (`/^addr_/`, columns in header order). A number is always an
+    /// index: quote a name that looks like one or holds `:` or `,` ('"2024"'); an item that is
+    /// exactly a column's name is that column.
+    #[arg(long, value_name = "COLS", action = ArgAction::Append)]
     pub select: Vec<String>,
 
-    /// Remove these columns (comma-separated names).
-    #[arg(long = "drop", value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    /// Remove these columns: names, indexes, ranges or regexes, as --select takes them.
+    #[arg(long = "drop", value_name = "COLS", action = ArgAction::Append)]
     pub drop_columns: Vec<String>,
 
     /// Rename a column: OLD=NEW (repeatable).

@@ -557,8 +557,8 @@ fn command_line_steps(m: &ArgMatches) -> Result<Vec<Step>, String> {
     ] {
         for (index, values) in occurrences(m, id) {
             let step = match id {
-                "select" => Step::Select(Select::new(values)),
-                "drop_columns" => Step::Drop(DropColumns::new(values)),
+                "select" => Step::Select(Select::new(selection(&values))),
+                "drop_columns" => Step::Drop(DropColumns::new(selection(&values))),
                 "rename" => Step::Rename(Rename::new([pair(&values[0], "--rename", "OLD=NEW")?])),
                 "filter" => Step::Filter(Filter::new(values[0].clone())),
                 "derive" => {
@@ -609,6 +609,14 @@ fn occurrences(m: &ArgMatches, id: &str) -> Vec<(usize, Vec<String>)> {
         out.push((index, values));
     }
     out
+}
+
+/// A --select or --drop value's items (commas inside quotes and regexes are not separators).
+fn selection(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| weir::transform::split_selection(v))
+        .collect()
 }
 
 fn pair(text: &str, flag: &str, shape: &str) -> Result<(String, String), String> {

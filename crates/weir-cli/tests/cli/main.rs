@@ -27,6 +27,7 @@ mod promises_text;
 mod rejects;
 mod resume;
 mod roundtrip;
+mod selection;
 mod shards;
 mod stdio;
 mod stopping;
