@@ -106,6 +106,8 @@ fn selection_errors_are_usage_errors_naming_what_was_asked() {
         ("--drop", "2:9", "drop: column index 9 is out of range: the input has 5 columns"),
         ("--drop", "/nope/", "drop: regex /nope/ matches no column"),
         ("--select", "\"id", "select: selection '\"id': a quote is never closed"),
+        ("--select", "", "--select '': no column given"),
+        ("--drop", " , ", "--drop ',': no column given"),
     ] {
         let (o, _) = run_select(flag, selection);
         assert_fails_in(&format!("{flag} {selection}"), &o, 2, message);
