@@ -86,7 +86,7 @@ pub const FUNCTIONS: &[FunctionDoc] = &[
     doc("right", &[], "text", "right(text, n)", "the last n characters (all but the first -n when n < 0)", "right('hello', 3)", "'llo'"),
     doc("reverse", &[], "text", "reverse(text)", "the characters in reverse order", "reverse('abc')", "'cba'"),
     doc("repeat", &[], "text", "repeat(text, n)", "the text n times", "repeat('ab', 3)", "'ababab'"),
-    doc("regexp_matches", &[], "regex", "regexp_matches(text, pattern[, options])", "whether pattern matches somewhere in the text (options: 'i' ignore case, 'c', 's', 'm', ...)", "regexp_matches('abc123', '[0-9]+')", "true"),
+    doc("regexp_matches", &[], "regex", "regexp_matches(text, pattern[, options])", "whether pattern matches somewhere in the text (options: 'i' any case, 's' . matches newlines, 'l' literal pattern)", "regexp_matches('abc123', '[0-9]+')", "true"),
     doc("regexp_full_match", &[], "regex", "regexp_full_match(text, pattern[, options])", "whether pattern matches the whole text", "regexp_full_match('abc', 'a.c')", "true"),
     doc("regexp_replace", &[], "regex", "regexp_replace(text, pattern, replacement[, options])", "the text with the first match replaced (every match with option 'g'); \\1 is group 1", "regexp_replace('a1b2', '[0-9]', '#', 'g')", "'a#b#'"),
     doc("regexp_extract", &[], "regex", "regexp_extract(text, pattern[, group[, options]])", "the first match (or its group), '' when none", "regexp_extract('id=42', 'id=([0-9]+)', 1)", "'42'"),
