@@ -94,7 +94,7 @@ pub enum Command {
 /// The command line as clap parses it: [`Cli`] plus what its derive cannot say. `run`, `plan`
 /// and `explain` share [`RunArgs`], but the planning flags (--shards, --shard-size) mean
 /// something only to `weir plan`, so `run` and `explain` hide them (`run` refuses them: see
-/// [`ShardArgs::misplaced`]).
+/// [`ShardArgs::planning_flag`]).
 pub fn command() -> clap::Command {
     let mut cmd = Cli::command();
     // In place (Command::mut_subcommand would move them to the end of the list).
@@ -248,26 +248,28 @@ impl ShardArgs {
         self.shard.is_some() || self.shard_from_env
     }
 
-    /// Why a shard flag given to `weir run` without a shard selection means nothing there.
-    pub fn misplaced(&self) -> Option<String> {
-        let planning = [
-            (self.shards.is_some(), "--shards"),
-            (self.shard_size.is_some(), "--shard-size"),
-        ];
-        if let Some(flag) = planning
-            .into_iter()
-            .find_map(|(set, flag)| set.then_some(flag))
-        {
-            return Some(format!("{flag} is for weir plan"));
-        }
+    /// A shard flag given where it means nothing (`weir run` without a shard selection).
+    pub fn misplaced(&self) -> Option<&'static str> {
         [
             (self.out.is_some(), "--out"),
             (self.plan.is_some(), "--plan"),
             (self.start_at.is_some(), "--start-at"),
+            (self.shards.is_some(), "--shards"),
+            (self.shard_size.is_some(), "--shard-size"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
-        .map(|flag| format!("{flag} goes with --shard or --shard-from-env (or weir plan)"))
+    }
+
+    /// A planning flag (--shards, --shard-size) given to `weir run`, where it means nothing:
+    /// main.rs refuses it before either kind of run looks at the others.
+    pub fn planning_flag(&self) -> Option<&'static str> {
+        [
+            (self.shards.is_some(), "--shards"),
+            (self.shard_size.is_some(), "--shard-size"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
     }
 }
 

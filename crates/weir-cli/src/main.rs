@@ -30,6 +30,11 @@ fn main() -> ExitCode {
             .expect("the parsed subcommand")
     };
     let code = match cli.command {
+        args::Command::Run(a) if a.shard.planning_flag().is_some() => {
+            let flag = a.shard.planning_flag().unwrap_or_default();
+            eprintln!("weir: error: {flag} is for weir plan");
+            Exit::Usage
+        }
         args::Command::Run(a) if a.shard.selects_a_shard() => shard::run(a, sub("run")),
         args::Command::Run(a) => run::run(a, sub("run")),
         args::Command::Plan(a) => shard::plan(a, sub("plan")),

@@ -18,8 +18,8 @@ use crate::summary::summary;
 
 /// `weir run` without a shard selection.
 pub fn run(args: RunArgs, matches: &ArgMatches) -> Exit {
-    if let Some(why) = args.shard.misplaced() {
-        eprintln!("weir: error: {why}");
+    if let Some(flag) = args.shard.misplaced() {
+        eprintln!("weir: error: {flag} goes with --shard or --shard-from-env (or weir plan)");
         return Exit::Usage;
     }
     match spec::resolve(args, Some(matches)) {
