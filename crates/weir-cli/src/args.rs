@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 use serde::Deserialize;
 use weir::{Format, InvalidUtf8, Oversized, Ragged};
 
@@ -26,6 +26,7 @@ macro_rules! exit_codes {
 /// weir: process record files far larger than memory, in parallel, with every record accounted for.
 #[derive(Debug, Parser)]
 #[command(name = "weir", version, about, long_about = None, after_help = exit_codes!())]
+#[command(disable_help_subcommand = true)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
     #[arg(long, short = 'v', global = true, action = ArgAction::Count)]
@@ -73,9 +74,40 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), generated from the same definitions as --help.
+    /// Print the man page (roff): weir and every subcommand with all its options, generated
+    /// from the same definitions as --help.
     #[command(after_help = "Example:\n  weir man > weir.1 && man ./weir.1")]
     Man,
+    /// Print the help of weir or of a command, or the expression functions: `weir help run`,
+    /// `weir help functions` (every function of --filter and --derive, with an example),
+    /// `weir help functions NAME`.
+    #[command(
+        after_help = "Examples:\n  weir help run\n  weir help schema infer\n  weir help functions\n  \
+        weir help functions regexp_replace\n  weir help functions dates"
+    )]
+    Help {
+        /// A command (run, plan, merge, ...), or `functions` and optionally a function or
+        /// family name (text, regex, math, null, dates).
+        #[arg(value_name = "TOPIC")]
+        topic: Vec<String>,
+    },
+}
+
+/// The command line as clap parses it: [`Cli`] plus what its derive cannot say. `run`, `plan`
+/// and `explain` share [`RunArgs`], but the planning flags (--shards, --shard-size) mean
+/// something only to `weir plan`, so `run` and `explain` hide them (`run` refuses them: see
+/// [`ShardArgs::planning_flag`]).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    // In place (Command::mut_subcommand would move them to the end of the list).
+    for sub in cmd.get_subcommands_mut() {
+        if matches!(sub.get_name(), "run" | "explain") {
+            *sub = std::mem::take(sub)
+                .mut_arg("shards", |a| a.hide(true))
+                .mut_arg("shard_size", |a| a.hide(true));
+        }
+    }
+    cmd
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +286,17 @@ impl ShardArgs {
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))
     }
+
+    /// A planning flag (--shards, --shard-size) given to `weir run`, where it means nothing:
+    /// main.rs refuses it before either kind of run looks at the others.
+    pub fn planning_flag(&self) -> Option<&'static str> {
+        [
+            (self.shards.is_some(), "--shards"),
+            (self.shard_size.is_some(), "--shard-size"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -355,12 +398,17 @@ pub struct IoArgs {
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Steps (applied in the order given)")]
 pub struct StepArgs {
-    /// Keep only these columns, in this order (comma-separated names).
-    #[arg(long, value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    /// Keep only these columns, in this order (a column may repeat). Comma-separated, each a
+    /// name (`id,email`), a 0-based index (`0,2`), an inclusive range of names or indexes
+    /// (`id:email`, `1:3`, `2:` to the last, `:email` from the first) or a regex between
+    /// slashes matching names (`/^addr_/`, columns in header order). A number is always an
+    /// index: quote a name that looks like one or holds `:` or `,` ('"2024"'); an item that is
+    /// exactly a column's name is that column.
+    #[arg(long, value_name = "COLS", action = ArgAction::Append)]
     pub select: Vec<String>,
 
-    /// Remove these columns (comma-separated names).
-    #[arg(long = "drop", value_name = "COLS", value_delimiter = ',', action = ArgAction::Append)]
+    /// Remove these columns: names, indexes, ranges or regexes, as --select takes them.
+    #[arg(long = "drop", value_name = "COLS", action = ArgAction::Append)]
     pub drop_columns: Vec<String>,
 
     /// Rename a column: OLD=NEW (repeatable).
@@ -368,10 +416,12 @@ pub struct StepArgs {
     pub rename: Vec<String>,
 
     /// Keep records where this SQL condition is true, e.g. "age >= 30 AND country IN ('US','DE')".
+    /// `weir help functions` lists the functions, each with an example.
     #[arg(long, value_name = "EXPR", action = ArgAction::Append)]
     pub filter: Vec<String>,
 
-    /// Set (or add) a column to a SQL expression: NAME=EXPR, e.g. "name=upper(trim(name))".
+    /// Set (or add) a column to a SQL expression: NAME=EXPR, e.g. "name=upper(trim(name))"
+    /// (functions: `weir help functions`).
     #[arg(long, value_name = "NAME=EXPR", action = ArgAction::Append)]
     pub derive: Vec<String>,
 

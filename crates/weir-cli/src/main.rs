@@ -4,6 +4,7 @@ mod args;
 mod demo;
 mod demo_data;
 mod exit;
+mod help;
 mod human;
 mod inputs;
 mod progress;
@@ -15,12 +16,12 @@ mod summary;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
-    let matches = args::Cli::command().get_matches();
+    let matches = args::command().get_matches();
     let cli = args::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(cli.verbose);
     // Step flags are applied in the order typed, which only the raw matches know.
@@ -30,6 +31,11 @@ fn main() -> ExitCode {
             .expect("the parsed subcommand")
     };
     let code = match cli.command {
+        args::Command::Run(a) if a.shard.planning_flag().is_some() => {
+            let flag = a.shard.planning_flag().unwrap_or_default();
+            eprintln!("weir: error: {flag} is for weir plan");
+            Exit::Usage
+        }
         args::Command::Run(a) if a.shard.selects_a_shard() => shard::run(a, sub("run")),
         args::Command::Run(a) => run::run(a, sub("run")),
         args::Command::Plan(a) => shard::plan(a, sub("plan")),
@@ -38,19 +44,12 @@ fn main() -> ExitCode {
         args::Command::Schema(args::SchemaCommand::Infer(a)) => run::infer(a),
         args::Command::Demo(a) => demo::demo(a),
         args::Command::Completions { shell } => {
-            let mut cmd = args::Cli::command();
+            let mut cmd = args::command();
             clap_complete::generate(shell, &mut cmd, "weir", &mut std::io::stdout());
             Exit::Ok
         }
-        args::Command::Man => {
-            match clap_mangen::Man::new(args::Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => Exit::Ok,
-                Err(e) => {
-                    eprintln!("weir: error: cannot write the man page: {e}");
-                    Exit::Failed
-                }
-            }
-        }
+        args::Command::Man => help::man(),
+        args::Command::Help { topic } => help::help(&topic),
     };
     ExitCode::from(code)
 }

@@ -593,8 +593,8 @@ fn command_line_steps(m: &ArgMatches) -> Result<Vec<Step>, String> {
     ] {
         for (index, values) in occurrences(m, id) {
             let step = match id {
-                "select" => Step::Select(Select::new(values)),
-                "drop_columns" => Step::Drop(DropColumns::new(values)),
+                "select" => Step::Select(Select::new(selection(&values, "--select")?)),
+                "drop_columns" => Step::Drop(DropColumns::new(selection(&values, "--drop")?)),
                 "rename" => Step::Rename(Rename::new([pair(&values[0], "--rename", "OLD=NEW")?])),
                 "filter" => Step::Filter(Filter::new(values[0].clone())),
                 "derive" => {
@@ -645,6 +645,18 @@ fn occurrences(m: &ArgMatches, id: &str) -> Vec<(usize, Vec<String>)> {
         out.push((index, values));
     }
     out
+}
+
+/// A --select or --drop value's items (commas inside quotes and regexes are not separators).
+fn selection(values: &[String], flag: &str) -> Result<Vec<String>, String> {
+    let items: Vec<String> = values
+        .iter()
+        .flat_map(|v| weir::transform::split_selection(v))
+        .collect();
+    if items.is_empty() {
+        return Err(format!("{flag} '{}': no column given", values.join(",")));
+    }
+    Ok(items)
 }
 
 fn pair(text: &str, flag: &str, shape: &str) -> Result<(String, String), String> {

@@ -59,7 +59,25 @@ use std::sync::Arc;
 
 use crate::record::{Columns, Record};
 
+pub use func::docs::FunctionDoc;
 pub use value::Value;
+
+/// The documentation of every function an expression can call, grouped by family (the order
+/// of [`function_families`]): its signature, a one-line description, and an example with its
+/// result. A test keeps it equal to the functions the compiler knows.
+pub fn functions() -> &'static [FunctionDoc] {
+    func::docs::FUNCTIONS
+}
+
+/// The function with this name or alias (any case).
+pub fn function(name: &str) -> Option<&'static FunctionDoc> {
+    functions().iter().find(|d| d.is_named(name))
+}
+
+/// The families of [`functions`] in the order they are listed: each `(family, heading)`.
+pub fn function_families() -> &'static [(&'static str, &'static str)] {
+    func::docs::FAMILIES
+}
 
 /// A compiled SQL expression; see the module documentation. Cloning is cheap (an `Arc`).
 #[derive(Clone)]

@@ -1585,3 +1585,98 @@ fn double_quoted_text_says_single_quotes() {
     // Unquoted, no hint about quotes.
     assert!(!compile_err("nme = 'x'").message.contains("quotes"));
 }
+
+/// A value as the SQL literal the function docs state results in.
+fn sql_literal(v: &Value<'_>) -> String {
+    match v {
+        Value::Null => "NULL".to_string(),
+        Value::Str(s) => format!("'{}'", s.replace('\'', "''")),
+        Value::Date(_) => format!("DATE '{v}'"),
+        Value::Timestamp(_) => format!("TIMESTAMP '{v}'"),
+        Value::Time(_) => format!("TIME '{v}'"),
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) => v.to_string(),
+    }
+}
+
+#[test]
+fn function_docs_cover_exactly_the_functions_the_compiler_knows() {
+    use super::func::FUNCS;
+    let docs = super::functions();
+    let mut documented: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied()))
+        .collect();
+    let count = documented.len();
+    documented.sort_unstable();
+    documented.dedup();
+    assert_eq!(documented.len(), count, "a name is documented twice");
+    let mut known: Vec<&str> = FUNCS.iter().map(|d| d.name).collect();
+    known.sort_unstable();
+    assert_eq!(
+        documented, known,
+        "documented names differ from the compiler's"
+    );
+    // An alias is the same function as its entry's name (for year(), month(), ... the same part).
+    let def = |name: &str| FUNCS.iter().find(|d| d.name == name).unwrap();
+    let part = |name: &str| super::datetime::Part::parse(name);
+    for d in docs {
+        for alias in d.aliases {
+            assert_eq!(
+                def(alias).func,
+                def(d.name).func,
+                "{alias} is not {}",
+                d.name
+            );
+            if def(d.name).func == super::func::Func::PartOf {
+                assert_eq!(part(alias), part(d.name), "{alias} is not {}", d.name);
+            }
+        }
+        assert!(
+            super::function_families()
+                .iter()
+                .any(|(f, _)| *f == d.family),
+            "{}: unknown family {}",
+            d.name,
+            d.family
+        );
+        assert!(
+            d.signature.starts_with(&format!("{}(", d.name)),
+            "{}",
+            d.signature
+        );
+        assert!(
+            d.example.starts_with(&format!("{}(", d.name)),
+            "{}",
+            d.example
+        );
+    }
+    assert_eq!(super::function("UCASE").map(|d| d.name), Some("upper"));
+    assert_eq!(super::function("nope"), None);
+}
+
+#[test]
+fn function_doc_examples_evaluate_to_their_stated_results() {
+    let columns = Columns::new(Vec::<String>::new());
+    let mut wrong = Vec::new();
+    for d in super::functions() {
+        let expr = Expr::compile(d.example, &columns)
+            .unwrap_or_else(|e| panic!("{}: {}", d.name, e.render(d.example)));
+        let mut buf = RecordBuf::default();
+        let record = Record::new(b"", &mut buf);
+        let got = match expr.eval(&record) {
+            Ok(v) => sql_literal(&v),
+            Err(e) => format!("error: {e}"),
+        };
+        if got != d.result {
+            wrong.push(format!(
+                "{} -> {got} (the doc says {})",
+                d.example, d.result
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "examples that disagree:\n{}",
+        wrong.join("\n")
+    );
+}

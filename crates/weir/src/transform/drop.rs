@@ -1,12 +1,13 @@
-//! `drop`: remove the named columns, keep the rest in order.
+//! `drop`: remove the selected columns, keep the rest in order.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Transform};
+use super::{selection, Outcome, Transform};
 use crate::error::BindError;
 use crate::record::{Columns, Record};
 
-/// Removes the named columns.
+/// Removes the selected columns: names, 0-based indexes, ranges or `/regex/`es, as
+/// [`Select`](super::Select) takes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DropColumns {
@@ -17,7 +18,7 @@ pub struct DropColumns {
 }
 
 impl DropColumns {
-    /// Drops these columns.
+    /// Drops these columns (names, indexes, ranges or regexes).
     pub fn new<I, S>(columns: I) -> DropColumns
     where
         I: IntoIterator<Item = S>,
@@ -40,16 +41,10 @@ impl Transform for DropColumns {
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        for name in &self.columns {
-            if input.index_of(name).is_none() {
-                return Err(BindError::unknown_column(name, input));
-            }
-        }
-        let dropped: std::collections::HashSet<&str> =
-            self.columns.iter().map(String::as_str).collect();
-        self.keep = (0..input.len())
-            .filter(|&i| !dropped.contains(input.names()[i].as_str()))
+        let dropped: std::collections::HashSet<usize> = selection::resolve(&self.columns, input)?
+            .into_iter()
             .collect();
+        self.keep = (0..input.len()).filter(|i| !dropped.contains(i)).collect();
         Ok(Columns::new(
             self.keep.iter().map(|&i| input.names()[i].clone()),
         ))

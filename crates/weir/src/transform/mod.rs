@@ -15,6 +15,7 @@ mod head;
 mod nulls;
 mod rename;
 mod select;
+mod selection;
 mod spec;
 mod validate;
 
@@ -27,6 +28,7 @@ pub use head::Head;
 pub use nulls::{Fill, NullMarkers};
 pub use rename::Rename;
 pub use select::Select;
+pub use selection::split_selection;
 pub use spec::Step;
 pub use validate::Validate;
 

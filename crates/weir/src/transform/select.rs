@@ -1,23 +1,26 @@
-//! `select`: keep the named columns, in the order given.
+//! `select`: keep the selected columns, in the order given.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Transform};
+use super::{selection, Outcome, Transform};
 use crate::error::BindError;
 use crate::record::{Columns, Record};
 
-/// Keeps the named columns in the given order (a name may repeat).
+/// Keeps the selected columns in the given order (a column may repeat). Each item is xan's
+/// notation: a name, a 0-based index, an inclusive range of either (`id:email`, `0:2`, `3:`,
+/// `:email`) or a `/regex/` matching names. An item that is exactly a column's name is that
+/// column, except a number, which is an index: quote it (`"2024"`) to mean the name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Select {
-    /// Column names, in output order.
+    /// The selection's items, in output order.
     pub columns: Vec<String>,
     #[serde(skip)]
     indexes: Vec<usize>,
 }
 
 impl Select {
-    /// Selects these columns.
+    /// Selects these columns (names, indexes, ranges or regexes).
     pub fn new<I, S>(columns: I) -> Select
     where
         I: IntoIterator<Item = S>,
@@ -40,16 +43,10 @@ impl Transform for Select {
     }
 
     fn bind(&mut self, input: &Columns) -> Result<Columns, BindError> {
-        self.indexes = self
-            .columns
-            .iter()
-            .map(|name| {
-                input
-                    .index_of(name)
-                    .ok_or_else(|| BindError::unknown_column(name, input))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Columns::new(self.columns.iter().cloned()))
+        self.indexes = selection::resolve(&self.columns, input)?;
+        Ok(Columns::new(
+            self.indexes.iter().map(|&i| input.names()[i].clone()),
+        ))
     }
 
     fn apply(&mut self, record: &mut Record<'_>) -> Outcome {

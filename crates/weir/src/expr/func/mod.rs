@@ -15,6 +15,7 @@
 //! small per-thread cache.
 
 mod dates;
+pub(crate) mod docs;
 mod math;
 pub(crate) mod regex;
 pub(crate) mod text;
