@@ -355,10 +355,10 @@ fn ended(
     quiet: bool,
 ) -> Exit {
     match outcome {
-        Ok(ShardOutcome::Done(report)) => {
+        Ok(ShardOutcome::Done(done)) => {
             if !quiet {
-                eprint!("{}", summary(&report));
-                if let Some(i) = &report.shard {
+                eprint!("{}", summary(&done.report));
+                if let Some(i) = &done.shard {
                     eprintln!(
                         "shard {index}: bytes {}..{} (guess: {}), part {}",
                         i.start,
@@ -454,15 +454,15 @@ pub fn merge(a: MergeArgs) -> Exit {
     let mut repairer = rerun;
     let repair: Option<shard::Repairer<'_>> = if a.repair { Some(&mut repairer) } else { None };
     match shard::merge(&dir, repair, a.concat.as_deref().map(Path::new)) {
-        Ok(MergeOutcome::Merged(report)) => {
+        Ok(MergeOutcome::Merged(merged)) => {
             if !a.quiet {
-                eprint!("{}", summary(&report));
-                if let Some(m) = &report.merge {
+                eprint!("{}", summary(&merged.report));
+                if let Some(m) = &merged.merge {
                     eprintln!(
                         "merged {} ({} re-run from a proven start) into {}",
                         plural(m.shards as u64, "shard"),
                         m.repairs.len(),
-                        report.output
+                        merged.report.output
                     );
                 }
             }

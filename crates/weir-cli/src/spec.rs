@@ -170,7 +170,11 @@ impl RunConfig {
             b = b.rejects(Sink::from_arg(r));
         }
         if let Some(r) = &self.report {
-            b = b.report(Sink::from_arg(r));
+            // Every report the command writes has one layout, a sharded run's: a run on one
+            // machine's with its `shard` and `merge` sections null.
+            b = b
+                .report(Sink::from_arg(r))
+                .report_json(weir::shard::ShardReport::plain_json);
         }
         if let Some(t) = self.timeout {
             b = b.timeout(t);

@@ -1,4 +1,8 @@
 //! Counters while running, and the report at the end.
+//!
+//! A run's report file is [`Report`]'s JSON, unless the run's caller wraps it in a layout of
+//! its own ([`PipelineBuilder::report_json`](crate::PipelineBuilder::report_json)); this module
+//! knows nothing of who does.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -313,16 +317,8 @@ pub struct Report {
     /// For a resumable run: whether it started afresh, resumed from a checkpoint, or found its
     /// output already complete; `None` for other runs.
     pub resume: Option<Resume>,
-    /// For one shard of a sharded run: which byte range of which input it owned, where it
-    /// started and ended, and its part; `None` for other runs. See [`crate::shard`].
-    #[serde(default)]
-    pub shard: Option<ShardInfo>,
-    /// For the merged report of a sharded run: the shards and the repairs; `None` otherwise.
-    #[serde(default)]
-    pub merge: Option<MergeInfo>,
-    /// The xxh64 of the output as stored (16 hex digits), for runs that keep it (a shard's,
-    /// which its report's `shard` section carries for `weir merge` to verify); not written in
-    /// the JSON report itself.
+    /// The xxh64 of the output as stored (16 hex digits), for runs that keep it; not written
+    /// in the JSON report itself.
     #[serde(skip)]
     pub output_digest: Option<String>,
     /// The same for the rejects file.
@@ -364,8 +360,6 @@ impl Report {
             stages: StageTimes::default(),
             peak_memory_bytes: None,
             resume: None,
-            shard: None,
-            merge: None,
             output_digest: None,
             rejects_digest: None,
         }
@@ -385,114 +379,6 @@ impl Report {
             (self.records_read - self.records_rejected) as f64 / self.records_read as f64
         };
     }
-}
-
-// The sections a sharded run adds (`shard`, `merge`): defined here with the rest of the
-// report's JSON (docs/report.schema.json), filled by `crate::shard`.
-
-/// What a shard's report says of the shard (the report's `shard` field).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShardInfo {
-    /// The shard's index, from 0.
-    pub index: usize,
-    /// How many shards the plan has.
-    pub count: usize,
-    /// The plan's id.
-    pub plan: String,
-    /// The index of the input it read.
-    pub input: usize,
-    /// The plan's range.
-    pub nominal_start: u64,
-    /// The plan's range end.
-    pub nominal_end: u64,
-    /// Where its first record started.
-    pub start: u64,
-    /// Just after its last record (= `start` when it owned none).
-    pub end: u64,
-    /// How the start was found.
-    pub start_guess: StartGuess,
-    /// Line breaks between `start` and `end`.
-    pub lines: u64,
-    /// The length of the header row at the top of its part (0 without one).
-    pub header_bytes: u64,
-    /// The part's file name in the shard folder.
-    pub part: String,
-    /// The part's size in bytes.
-    pub part_bytes: u64,
-    /// The xxh64 of the part's bytes as written (16 hex digits), computed while writing it:
-    /// `weir merge` reads every part back and refuses one whose bytes differ.
-    #[serde(default)]
-    pub part_xxh64: Option<String>,
-    /// The shard's rejects file in the shard folder.
-    #[serde(default)]
-    pub rejects: String,
-    /// Its size in bytes.
-    #[serde(default)]
-    pub rejects_bytes: u64,
-    /// Its xxh64, as `part_xxh64`.
-    #[serde(default)]
-    pub rejects_xxh64: Option<String>,
-    /// When it started and finished (seconds since 1970).
-    pub started_at: f64,
-    /// See `started_at`.
-    pub finished_at: f64,
-    /// The command that ran it, without its shard selection, for a re-run from another start.
-    pub argv: Vec<String>,
-    /// The folder it ran in.
-    pub cwd: String,
-    /// The shard selection it ran with: `K` (with the plan file) or `K/N`.
-    pub selection: String,
-    /// For a failed shard: the line its error names, counted like the rejects' lines.
-    pub error_line: Option<u64>,
-}
-
-/// What the merged report says of the shards (its `merge` field).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergeInfo {
-    /// The plan's id.
-    pub plan: String,
-    /// How many shards.
-    pub shards: usize,
-    /// The shards whose guessed start was wrong and that were re-run from the proven start.
-    pub repairs: Vec<usize>,
-    /// The single file the parts were concatenated into, if any.
-    pub concat: Option<String>,
-}
-
-/// How a shard found where its first record starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartGuess {
-    /// `data-start` (the first shard of an input), `newline` (a newline always ends a record),
-    /// `given` (`--start-at`), `whole-input` (an input that cannot be cut), or the CSV
-    /// hypothesis kept: `outside-quotes`, `inside-quotes` (`agree` when both found the same
-    /// start).
-    pub hypothesis: String,
-    /// What each hypothesis found.
-    pub candidates: Vec<Candidate>,
-    /// Where the two hypotheses' parses reach the same record boundary, when they start apart
-    /// and meet within the window read (then the one with fewer bad records on the way wins).
-    #[serde(default)]
-    pub met_at: Option<u64>,
-}
-
-/// What one hypothesis about the quote state before a shard's nominal start found.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// `outside-quotes` or `inside-quotes`.
-    pub hypothesis: String,
-    /// The record start it leads to (`None`: the input ended inside quotes).
-    pub start: Option<u64>,
-    /// Records parsed after it (at most 100, or 64 KiB).
-    pub records: u64,
-    /// Of those, how many have the header's field count and no stray quote.
-    pub well_formed: u64,
-    /// Quotes that only make sense on the other hypothesis: a quote inside an unquoted field,
-    /// text right after a closing quote.
-    pub stray_quotes: u64,
-    /// Bad records (another field count, stray quotes) its parse met before the other
-    /// hypothesis's parse joined it.
-    #[serde(default)]
-    pub bad_before_meeting: Option<u64>,
 }
 
 #[cfg(test)]

@@ -194,6 +194,76 @@ fn the_index_from_each_engine_variable_and_k_of_n_without_a_plan() {
     assert_fails(&none, 2, "none of WEIR_SHARD_INDEX");
 }
 
+/// The last two top-level keys of a report, in the order written.
+fn last_keys(json: &str) -> Vec<String> {
+    let keys: Vec<String> = json
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \""))
+        .filter_map(|l| l.split_once('"').map(|(k, _)| k.to_string()))
+        .collect();
+    keys[keys.len() - 2..].to_vec()
+}
+
+#[test]
+fn every_report_has_the_shard_and_merge_sections_last_each_filled_where_it_applies() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &data(1500, false));
+    assert_eq!(plan(&sb, "in.csv", 3), 3);
+    for k in 0..3 {
+        let k = k.to_string();
+        assert_ok(&sb.weir(&shard_args(
+            "in.csv",
+            &["--shard", &k, "--report", &format!("own-{k}.json")],
+        )));
+    }
+    assert_ok(&sb.weir(&["merge", "out"]));
+    let sections = ["shard".to_string(), "merge".to_string()];
+    // A shard's report in the folder: its section filled from what its run read.
+    let shard = sb.read_string("out/_reports/part-00001.json");
+    assert_eq!(last_keys(&shard), sections);
+    let info = &report(&shard)["shard"];
+    assert_eq!(info["index"], 1);
+    // Not the first shard: its start was guessed, the evidence kept.
+    let guess = &info["start_guess"];
+    assert!(
+        ["outside-quotes", "inside-quotes", "agree"]
+            .contains(&guess["hypothesis"].as_str().unwrap()),
+        "{guess:#}"
+    );
+    assert_eq!(
+        guess["candidates"].as_array().unwrap().len(),
+        2,
+        "{guess:#}"
+    );
+    let (start, end) = (
+        info["start"].as_u64().unwrap(),
+        info["end"].as_u64().unwrap(),
+    );
+    assert!(
+        start < end && info["lines"].as_u64().unwrap() > 0,
+        "{info:#}"
+    );
+    assert_eq!(report_num(&shard, "bytes_read"), end - start);
+    assert_eq!(report_field(&shard, "merge"), serde_json::Value::Null);
+    // The report --report asks of a shard run is the run's own: no shard section (the shard
+    // folder's report has it), the same counts.
+    let own = sb.read_string("own-1.json");
+    assert_eq!(last_keys(&own), sections);
+    assert_eq!(report_field(&own, "shard"), serde_json::Value::Null);
+    assert_eq!(report_field(&own, "merge"), serde_json::Value::Null);
+    assert_eq!(
+        report_num(&own, "records_read"),
+        report_num(&shard, "records_read")
+    );
+    assert_balanced(&own);
+    // The merged report: the merge section, no shard section.
+    let merged = sb.read_string("out/_report.json");
+    assert_eq!(last_keys(&merged), sections);
+    assert_eq!(report_field(&merged, "shard"), serde_json::Value::Null);
+    assert_eq!(report_field(&merged, "merge")["shards"], 3);
+    assert_balanced(&merged);
+}
+
 /// Runs every shard of an 8-shard plan; shards 2 and 5 start where a wrong guess would (in
 /// the middle of a record: the nominal start plus 3).
 fn run_with_wrong_starts(sb: &Sandbox) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::checkpoint::Resumable;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
-use crate::report::Snapshot;
+use crate::report::{Report, Snapshot};
 use crate::sink::Sink;
 use crate::source::Source;
 use crate::split::Oversized;
@@ -18,6 +18,18 @@ use super::Pipeline;
 
 /// An observer called from the supervising thread at the configured interval.
 pub type Observer = Box<dyn FnMut(&Snapshot) + Send>;
+
+/// How a run's report is written: the bytes of the report file, made from the [`Report`] (see
+/// [`PipelineBuilder::report_json`]).
+pub(super) type ReportJson = Box<dyn Fn(&Report) -> Vec<u8> + Send>;
+
+/// The report as its own JSON, pretty-printed, with a final newline: the default
+/// [`ReportJson`].
+fn bare_json(report: &Report) -> Vec<u8> {
+    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
+    json.push(b'\n');
+    json
+}
 
 /// Configures a pipeline: source, format, transforms, sinks, parallelism and limits.
 ///
@@ -42,6 +54,7 @@ pub struct PipelineBuilder {
     pub(super) sink: Sink,
     pub(super) rejects: Option<Sink>,
     pub(super) report: Option<Sink>,
+    pub(super) report_json: ReportJson,
     pub(super) dialect: Option<Dialect>,
     pub(super) output: Option<OutputChoice>,
     pub(super) chain: Vec<Box<dyn Transform>>,
@@ -79,6 +92,25 @@ pub(crate) struct ShardRange {
     pub reader: Box<dyn Read + Send>,
 }
 
+/// What a run over a [`ShardRange`] read, returned with its report (see
+/// [`Pipeline::run_range`]): from its first record's start to just after its last record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RangeRead {
+    /// Where its first record started (the range's `start`).
+    pub start: u64,
+    /// Just after its last record (= `start` when it read none).
+    pub end: u64,
+    /// Line breaks between `start` and `end`.
+    pub lines: u64,
+}
+
+/// Where the report goes and how it is written: the builder's [`PipelineBuilder::report`]
+/// and [`PipelineBuilder::report_json`].
+pub(super) struct ReportTo {
+    pub(super) sink: Sink,
+    pub(super) json: ReportJson,
+}
+
 impl PipelineBuilder {
     /// A pipeline from `source` to `sink` with defaults: format from the source's extension
     /// (CSV otherwise), one worker per core, 1 MiB chunks, 64 MiB maximum record, ordered
@@ -90,6 +122,7 @@ impl PipelineBuilder {
             sink,
             rejects: None,
             report: None,
+            report_json: Box::new(bare_json),
             dialect: None,
             output: None,
             chain: Vec::new(),
@@ -143,6 +176,14 @@ impl PipelineBuilder {
         self.rejects = Some(rejects);
         self.resumable = None;
         self
+    }
+
+    /// Where the report goes and how it is written, taken out of the settings (`None` without
+    /// a report).
+    pub(super) fn take_report(&mut self) -> Option<ReportTo> {
+        let sink = self.report.take()?;
+        let json = std::mem::replace(&mut self.report_json, Box::new(bare_json));
+        Some(ReportTo { sink, json })
     }
 
     /// The input dialect this pipeline reads with, as a run resolves it.
@@ -221,6 +262,16 @@ impl PipelineBuilder {
     /// leaving the output and the rejects as they were; a usage error writes none.
     pub fn report(mut self, sink: Sink) -> Self {
         self.report = Some(sink);
+        self
+    }
+
+    /// How the report is written: `json` makes the bytes of the report file from the report
+    /// (by default the [`Report`] itself, pretty-printed, with a final newline), for a caller
+    /// that wraps it in an envelope of its own. The `weir` command passes
+    /// [`ShardReport::plain_json`](crate::shard::ShardReport::plain_json), so that a run's
+    /// report has the layout of a sharded run's, with its `shard` and `merge` sections null.
+    pub fn report_json(mut self, json: impl Fn(&Report) -> Vec<u8> + Send + 'static) -> Self {
+        self.report_json = Box::new(json);
         self
     }
 

@@ -45,7 +45,7 @@ pub use prologue::sample;
 pub use stop::StopHandle;
 pub use worker::REJECTS_HEADER;
 
-pub(crate) use builder::ShardRange;
+pub(crate) use builder::{RangeRead, ShardRange};
 pub(crate) use prologue::read_header;
 
 use std::time::Instant;
@@ -105,9 +105,15 @@ impl Pipeline {
 
     /// Runs the pipeline to the end, or until it is stopped or fails.
     pub fn run(self) -> std::result::Result<Report, Failure> {
+        self.run_range().map(|(report, _)| report)
+    }
+
+    /// Runs the pipeline; a run over a [`ShardRange`] also says what it read (`None` for other
+    /// runs).
+    pub(crate) fn run_range(self) -> std::result::Result<(Report, Option<RangeRead>), Failure> {
         let started = Instant::now();
         let mut cfg = self.cfg;
-        let report_sink = cfg.report.take();
+        let report_to = cfg.take_report();
         let dialect = resolve_dialect(&cfg);
         let mut report = Report {
             output: cfg.sink.name(),
@@ -118,16 +124,16 @@ impl Pipeline {
             ordered: cfg.ordered,
             ..Report::empty(cfg.source.name().to_string())
         };
-        match run_inner(cfg, dialect, started, &mut report, report_sink.as_ref()) {
-            Ok(()) => {
+        match run_inner(cfg, dialect, started, &mut report, report_to.as_ref()) {
+            Ok(range) => {
                 finish_report(&mut report, started, None);
-                Ok(report)
+                Ok((report, range))
             }
             Err(error) => {
                 finish_report(&mut report, started, Some(&error));
-                let error = match report_sink.as_ref().filter(|_| !error.is_usage()) {
+                let error = match report_to.as_ref().filter(|_| !error.is_usage()) {
                     // The report of a run that committed nothing, written alone.
-                    Some(sink) => match report_writer(sink, &report).and_then(SinkWriter::commit) {
+                    Some(to) => match report_writer(to, &report).and_then(SinkWriter::commit) {
                         Ok(()) => error,
                         // A closed stdout is a quiet success to the CLI: a report that could
                         // not be written must not be lost with it.

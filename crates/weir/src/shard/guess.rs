@@ -4,9 +4,8 @@
 
 use std::io::Read;
 
-use super::open_input;
+use super::{open_input, Candidate, StartGuess};
 use crate::error::{Error, Result, SourceName};
-use crate::report::{Candidate, StartGuess};
 use crate::split::{csv::QuoteScanner, Cut, Framing};
 
 /// How far past a guessed start the records are parsed to judge the guess.

@@ -5,19 +5,19 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use super::{
-    part_stem, read_report, report_json, report_name, OutDir, ShardInfo, ShardPlan, MERGED_REJECTS,
-    MERGED_REPORT, PLAN_FILE, REJECTS_DIR, SUCCESS,
+    part_stem, read_report, report_name, MergeInfo, OutDir, ShardInfo, ShardPlan, ShardReport,
+    MERGED_REJECTS, MERGED_REPORT, PLAN_FILE, REJECTS_DIR, SUCCESS,
 };
 use crate::error::{Error, Result, SourceName};
-use crate::report::{MergeInfo, Report, Status};
+use crate::report::{Report, Status};
 use crate::sink::Sink;
 use crate::split::{Chunk, Framing, SplitterBuilder};
 
 /// What a merge found.
 #[derive(Debug)]
 pub enum MergeOutcome {
-    /// Merged and committed; the merged report.
-    Merged(Box<Report>),
+    /// Merged and committed; the merged report (its `merge` section filled).
+    Merged(Box<ShardReport>),
     /// `_SUCCESS` was there already.
     AlreadyMerged,
     /// Shards without a report (or with one of another plan): their indexes and why.
@@ -75,22 +75,19 @@ fn load_shards(dir: &OutDir) -> Result<(ShardPlan, Vec<Option<Seen>>, Missing)> 
         let ok = read_report(dir, &report_name(k, count, false))?;
         let failed = read_report(dir, &report_name(k, count, true))?;
         let state = match (ok, failed) {
-            (Some(mut r), _) => {
-                let info = r.shard.take();
-                match info {
-                    Some(i) if i.plan == plan.id => Some(Seen::Done(Box::new(r), i)),
-                    Some(i) => {
-                        missing.push((k, format!("its report is of another plan ({})", i.plan)));
-                        None
-                    }
-                    None => {
-                        missing.push((k, "its report has no shard section".into()));
-                        None
-                    }
+            (Some(ShardReport { report, shard, .. }), _) => match shard {
+                Some(i) if i.plan == plan.id => Some(Seen::Done(Box::new(report), i)),
+                Some(i) => {
+                    missing.push((k, format!("its report is of another plan ({})", i.plan)));
+                    None
                 }
-            }
-            (None, Some(mut r)) => match r.shard.take() {
-                Some(i) if i.plan == plan.id => Some(Seen::Failed(Box::new(r), i)),
+                None => {
+                    missing.push((k, "its report has no shard section".into()));
+                    None
+                }
+            },
+            (None, Some(ShardReport { report, shard, .. })) => match shard {
+                Some(i) if i.plan == plan.id => Some(Seen::Failed(Box::new(report), i)),
                 _ => {
                     missing.push((k, "no report".into()));
                     None
@@ -333,19 +330,23 @@ fn write_merged(
     let mut report = sum_reports(plan, &done);
     report.output = concat.map_or_else(|| dir.name().to_string(), |p| p.display().to_string());
     report.rejects = Some(dir.location(MERGED_REJECTS));
-    report.merge = Some(MergeInfo {
-        plan: plan.id.clone(),
-        shards: plan.shards.len(),
-        repairs,
-        concat: concat.map(|p| p.display().to_string()),
-    });
-    dir.write(MERGED_REPORT, &report_json(&report))?;
+    let merged = ShardReport {
+        report,
+        shard: None,
+        merge: Some(MergeInfo {
+            plan: plan.id.clone(),
+            shards: plan.shards.len(),
+            repairs,
+            concat: concat.map(|p| p.display().to_string()),
+        }),
+    };
+    dir.write(MERGED_REPORT, &merged.json())?;
     if !dir.create_new(SUCCESS, b"")? {
         tracing::info!("another merge committed first");
         return Ok(MergeOutcome::AlreadyMerged);
     }
     dir.remove_leftovers();
-    Ok(MergeOutcome::Merged(Box::new(report)))
+    Ok(MergeOutcome::Merged(Box::new(merged)))
 }
 
 /// What is wrong with a finished shard's part or rejects: missing, another size, or bytes
@@ -421,7 +422,6 @@ fn lines_before(plan: &ShardPlan, seen: &[Option<Seen>], k: usize) -> u64 {
 /// The shards' reports added up into the one a one-machine run would have written.
 fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
     let mut out = done[0].0.clone();
-    out.shard = None;
     out.status = Status::Succeeded;
     out.error = None;
     out.input = plan.inputs[0].name.clone();

@@ -13,10 +13,14 @@
 //!   commits with a `_SUCCESS` marker created only if absent.
 //!
 //! One module a step: `plan` (the cut), `guess` (a shard's first record start), `dir` (the
-//! shard folder, local or `s3://`), `run` (one shard), `merge` (the proof and the join).
+//! shard folder, local or `s3://`), `run` (one shard), `merge` (the proof and the join); and
+//! `info`, what a sharded run adds to a report: the `shard` and `merge` sections, and the
+//! envelope [`ShardReport`] that carries them around a [`Report`](crate::Report) (which knows nothing of
+//! shards), the layout of every report the `weir` command writes.
 
 mod dir;
 mod guess;
+mod info;
 mod merge;
 mod plan;
 mod run;
@@ -26,11 +30,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result, SourceName};
-use crate::report::Report;
 
-pub use crate::report::{Candidate, MergeInfo, ShardInfo, StartGuess};
 pub use dir::OutDir;
 pub use guess::guess_start;
+pub use info::{Candidate, MergeInfo, ShardInfo, ShardReport, StartGuess};
 pub use merge::{merge, MergeOutcome, Repair, Repairer};
 pub use plan::{load_or_make_plan, PlanInput, PlanShard, ShardPlan, Split};
 pub use run::{is_data_error, run_shard, ShardJob, ShardOutcome};
@@ -113,21 +116,14 @@ pub fn report_name(index: usize, count: usize, failed: bool) -> String {
     }
 }
 
-/// Reads a report written by a shard.
-fn read_report(dir: &OutDir, name: &str) -> Result<Option<Report>> {
+/// Reads a report written by a shard (or the merge).
+fn read_report(dir: &OutDir, name: &str) -> Result<Option<ShardReport>> {
     let Some(bytes) = dir.read(name)? else {
         return Ok(None);
     };
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| Error::Config(format!("{} is not a weir report: {e}", dir.location(name))))
-}
-
-/// A report as the shard folder stores it: pretty JSON, a final newline.
-fn report_json(report: &Report) -> Vec<u8> {
-    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
-    json.push(b'\n');
-    json
 }
 
 #[cfg(test)]

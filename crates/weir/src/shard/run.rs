@@ -4,13 +4,13 @@ use std::io::{self, Read};
 
 use super::guess::find_start;
 use super::{
-    now_seconds, open_input, part_stem, read_report, report_json, report_name, stamp, OutDir,
-    ShardPlan, StartGuess, REJECTS_DIR,
+    now_seconds, open_input, part_stem, read_report, report_name, stamp, OutDir, ShardInfo,
+    ShardPlan, ShardReport, StartGuess, REJECTS_DIR,
 };
 use crate::engine::ShardRange;
 use crate::error::{Error, Result, SourceName};
 use crate::format::{Dialect, Format};
-use crate::report::{Report, ShardInfo, Status};
+use crate::report::{Report, Status};
 use crate::source::Source;
 use crate::split::{csv::QuoteScanner, Cut, Framing};
 use crate::PipelineBuilder;
@@ -32,9 +32,9 @@ pub struct ShardJob {
 #[derive(Debug)]
 pub enum ShardOutcome {
     /// It ran; its report is written.
-    Done(Box<Report>),
+    Done(Box<ShardReport>),
     /// A report of the same plan and start was there already: nothing was done.
-    AlreadyDone(Box<Report>),
+    AlreadyDone(Box<ShardReport>),
 }
 
 /// Runs shard `job.index` of `plan` with the pipeline `builder` describes (its input and
@@ -61,7 +61,7 @@ pub fn run_shard(
     if let Some(done) = read_report(dir, &ok_name)? {
         if let Some(info) = &done.shard {
             let same_start = job.start_at.is_none_or(|s| s == info.start);
-            if info.plan == plan.id && same_start && done.status == Status::Succeeded {
+            if info.plan == plan.id && same_start && done.report.status == Status::Succeeded {
                 // Done only if its files are still the ones it wrote: a damaged part is
                 // written again, not taken for done.
                 match super::merge::damage(dir, info)? {
@@ -94,12 +94,16 @@ pub fn run_shard(
     let result = run_shard_inner(builder, plan, job, dir, &mut info);
     info.finished_at = now_seconds();
     match result {
-        Ok(mut report) => {
-            report.shard = Some(info);
-            dir.write(&ok_name, &report_json(&report))?;
+        Ok(report) => {
+            let done = ShardReport {
+                report,
+                shard: Some(info),
+                merge: None,
+            };
+            dir.write(&ok_name, &done.json())?;
             // A failed attempt's report is out of date now.
             dir.remove(&report_name(k, count, true));
-            Ok(ShardOutcome::Done(Box::new(report)))
+            Ok(ShardOutcome::Done(Box::new(done)))
         }
         Err((error, report)) => {
             // Only a data error says something about the shard's start (merge judges it); a
@@ -107,7 +111,7 @@ pub fn run_shard(
             if !is_data_error(&error) {
                 return Err(error);
             }
-            let mut report = report.unwrap_or_else(|| Box::new(Report::empty(input.name.clone())));
+            let mut report = report.map_or_else(|| Report::empty(input.name.clone()), |r| *r);
             info.error_line = error_line(&error);
             report.status = Status::Failed;
             report.error = Some(error.to_string());
@@ -118,8 +122,12 @@ pub fn run_shard(
                     dir.remove(&ok_name);
                 }
             }
-            report.shard = Some(info);
-            dir.write(&report_name(k, count, true), &report_json(&report))?;
+            let failed = ShardReport {
+                report,
+                shard: Some(info),
+                merge: None,
+            };
+            dir.write(&report_name(k, count, true), &failed.json())?;
             Err(error)
         }
     }
@@ -194,9 +202,7 @@ fn run_shard_inner(
         info.end = shard.end;
         info.start_guess.hypothesis = "whole-input".into();
         let b = builder.reroute(source, dir.sink(&part), dir.sink(&rejects));
-        let mut report = b.build().run().map_err(|f| (f.error, Some(f.report)))?;
-        report.shard = None;
-        report
+        b.build().run().map_err(|f| (f.error, Some(f.report)))?
     } else {
         let framing = dialect.framing();
         let (start, guess) =
@@ -211,8 +217,18 @@ fn run_shard_inner(
             reader: Box::new(io::BufReader::with_capacity(64 << 10, file)),
         };
         let b = builder.shard(source, dir.sink(&part), dir.sink(&rejects), range);
-        let mut report = b.build().run().map_err(|f| (f.error, Some(f.report)))?;
-        let ran = report.shard.take().unwrap_or_default();
+        let (report, ran) = b
+            .build()
+            .run_range()
+            .map_err(|f| (f.error, Some(f.report)))?;
+        // A run over a range always says what it read; without it the shard's end is unknown.
+        let Some(ran) = ran else {
+            let e = Error::Shard(format!(
+                "shard {}: the run did not say where it ended",
+                job.index
+            ));
+            return Err((e, Some(Box::new(report))));
+        };
         info.end = ran.end;
         info.lines = ran.lines;
         report

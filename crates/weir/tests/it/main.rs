@@ -7,5 +7,6 @@ mod conversions;
 mod equivalence;
 mod fuzz_regressions;
 mod matrix;
+mod reports;
 mod resume;
 mod shards;

@@ -143,13 +143,13 @@ fn sharded(
     };
     let concat = dir.join("concat.out");
     match shard::merge(&out, Some(&mut repair), Some(&concat)).map_err(|e| e.to_string())? {
-        MergeOutcome::Merged(report) => {
-            let repairs = report.merge.as_ref().unwrap().repairs.len();
+        MergeOutcome::Merged(merged) => {
+            let repairs = merged.merge.as_ref().unwrap().repairs.len();
             Ok((
                 Result3 {
                     output: fs::read(&concat).unwrap(),
                     rejects: fs::read(out.location(shard::MERGED_REJECTS)).unwrap(),
-                    counters: counters(&report),
+                    counters: counters(&merged.report),
                 },
                 repairs,
             ))

@@ -1,13 +1,13 @@
 //! Finish: the threads joined into the report and, unless the run stopped, the outputs
-//! committed together with the report.
+//! committed together with the report; a run over a range says what it read.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::report::{Progress, Report};
-use crate::sink::Sink;
 
+use crate::engine::builder::{RangeRead, ReportTo};
 use crate::engine::committer::Committer;
 use crate::engine::stop::panic_message;
 
@@ -17,15 +17,15 @@ use super::start::Bounds;
 use super::threads::{join_workers, Threads};
 
 /// Once the committer is done: the threads joined into the report and, unless the run
-/// stopped, the outputs committed with the report.
+/// stopped, the outputs committed with the report. For a run over a range, what it read.
 pub(super) fn finish(
     threads: Threads,
     settings: &Settings,
     progress: &Progress,
     bounds: Bounds,
     report: &mut Report,
-    report_sink: Option<&Sink>,
-) -> Result<()> {
+    report_to: Option<&ReportTo>,
+) -> Result<Option<RangeRead>> {
     let state = threads.state;
     let committer = match threads.committer.join() {
         Ok(c) => c,
@@ -37,7 +37,7 @@ pub(super) fn finish(
     let _ = threads
         .splitter_done
         .recv_timeout(Duration::from_millis(200));
-    fill_report(report, &committer, progress, bounds);
+    let range = fill_report(report, &committer, progress, bounds);
     if let Some(e) = state.take_error() {
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
@@ -48,14 +48,20 @@ pub(super) fn finish(
         let hex = |d: u64| format!("{d:016x}");
         report.output_digest = output_digest.map(hex);
         report.rejects_digest = rejects_digest.map(hex);
-        report_member(report_sink, report, settings.started, settings.durable)
-    })
+        report_member(report_to, report, settings.started, settings.durable)
+    })?;
+    Ok(range)
 }
 
 /// The report's counts, bytes and stage times once the threads are done: a fresh run without
-/// data chunks has read and committed up to where its data begins; a shard's bytes and lines
-/// are those of its range.
-fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, bounds: Bounds) {
+/// data chunks has read and committed up to where its data begins; a run over a range read
+/// the bytes of its records, and returns where they start and end.
+fn fill_report(
+    report: &mut Report,
+    committer: &Committer,
+    progress: &Progress,
+    bounds: Bounds,
+) -> Option<RangeRead> {
     committer.fill_report(report);
     report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
     if let (0, true) = (report.chunks, bounds.fresh) {
@@ -64,17 +70,16 @@ fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, 
         report.bytes_read = report.bytes_read.max(data_start);
         report.committed_offset = report.committed_offset.max(data_start);
     }
-    if let Some(start) = bounds.shard_start {
-        // Where the shard ended: after its last record (its start when it owned none).
+    let range = bounds.range_start.map(|start| {
+        // Where the range's reading ended: after its last record (its start without one).
         let end = committer.committed_end().unwrap_or(start);
         report.bytes_read = end.offset - start.offset;
-        report.shard = Some(crate::report::ShardInfo {
+        RangeRead {
             start: start.offset,
             end: end.offset,
             lines: end.line - start.line,
-            ..Default::default()
-        });
-    }
+        }
+    });
     report.compressed_bytes_read = progress
         .source_compressed
         .load(Ordering::Relaxed)
@@ -84,4 +89,5 @@ fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, 
     report.stages.splitter.read_seconds = read as f64 * 1e-9;
     // Reads made for the header happen outside `split_nanos`; never show a negative scan.
     report.stages.splitter.scan_seconds = split.saturating_sub(read) as f64 * 1e-9;
+    range
 }

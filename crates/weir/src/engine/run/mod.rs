@@ -27,7 +27,7 @@ use crate::format::Dialect;
 use crate::report::{Report, Status};
 use crate::sink::{Sink, SinkWriter};
 
-use crate::engine::builder::PipelineBuilder;
+use crate::engine::builder::{PipelineBuilder, RangeRead, ReportTo};
 
 use finish::finish;
 use outputs::open_outputs;
@@ -66,41 +66,40 @@ pub(super) fn sink_again(sink: &Sink) -> Result<Sink> {
 
 /// The report of a run that succeeds, in an opened writer to commit with the outputs.
 pub(super) fn report_member(
-    sink: Option<&Sink>,
+    to: Option<&ReportTo>,
     report: &Report,
     started: Instant,
     durable: bool,
 ) -> Result<Option<SinkWriter>> {
-    let Some(sink) = sink else {
+    let Some(to) = to else {
         return Ok(None);
     };
     let mut done = report.clone();
     finish_report(&mut done, started, None);
-    let mut w = report_writer(sink, &done)?;
+    let mut w = report_writer(to, &done)?;
     w.set_durable(durable);
     Ok(Some(w))
 }
 
-/// The report as JSON in an opened (uncommitted) writer.
-pub(super) fn report_writer(sink: &Sink, report: &Report) -> Result<SinkWriter> {
-    let mut json = serde_json::to_vec_pretty(report).expect("a report serialises");
-    json.push(b'\n');
-    let mut w = sink_again(sink)?.open()?;
+/// The report's file, as the builder says to write it, in an opened (uncommitted) writer.
+pub(super) fn report_writer(to: &ReportTo, report: &Report) -> Result<SinkWriter> {
+    let json = (to.json)(report);
+    let mut w = sink_again(&to.sink)?.open()?;
     w.write_all(&json)?;
     Ok(w)
 }
 
 /// One run, step by step; see the module documentation. `Ok` with nothing committed only for
-/// a resumable run whose output was complete already.
+/// a resumable run whose output was complete already. A run over a range says what it read.
 pub(super) fn run_inner(
     cfg: PipelineBuilder,
     dialect: Dialect,
     started: Instant,
     report: &mut Report,
-    report_sink: Option<&Sink>,
-) -> Result<()> {
-    let Some(prepared) = prepare(cfg, dialect, started, report, report_sink)? else {
-        return Ok(()); // a resumable run whose output is complete: nothing to do
+    report_to: Option<&ReportTo>,
+) -> Result<Option<RangeRead>> {
+    let Some(prepared) = prepare(cfg, dialect, started, report, report_to)? else {
+        return Ok(None); // a resumable run whose output is complete: nothing to do
     };
     let Prepared {
         mut settings,
@@ -134,13 +133,13 @@ pub(super) fn run_inner(
         &progress,
     )?;
     supervise(&threads, &mut settings, &progress, bytes_total, report)?;
-    finish(
+    let range = finish(
         threads,
         &settings,
         &progress,
         start.bounds,
         report,
-        report_sink,
+        report_to,
     )?;
     if let Some(stale) = stale {
         stale.remove_all();
@@ -152,5 +151,5 @@ pub(super) fn run_inner(
         rejected = report.records_rejected,
         "outputs committed"
     );
-    Ok(())
+    Ok(range)
 }

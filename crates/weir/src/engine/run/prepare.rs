@@ -21,7 +21,9 @@ use crate::split::{Chunk, Oversized};
 use crate::store::Location;
 use crate::transform::{Chain, Gate, OnPanic, Transform};
 
-use crate::engine::builder::{resolve_output_dialect, Observer, PipelineBuilder, ShardRange};
+use crate::engine::builder::{
+    resolve_output_dialect, Observer, PipelineBuilder, ReportTo, ShardRange,
+};
 use crate::engine::prologue::{check_header_text, watch_prologue, Prologue, RawField};
 use crate::engine::resume::{self, ResumeStart};
 use crate::engine::splitter::{Chunking, RunSplitter};
@@ -111,10 +113,11 @@ pub(super) fn prepare(
     dialect: Dialect,
     started: Instant,
     report: &mut Report,
-    report_sink: Option<&Sink>,
+    report_to: Option<&ReportTo>,
 ) -> Result<Option<Prepared>> {
     let output_dialect = resolve_output_dialect(&cfg, &dialect);
     let (sink, rejects) = (&cfg.sink, cfg.rejects.as_ref());
+    let report_sink = report_to.map(|to| &to.sink);
     check_outputs(sink, rejects, report_sink, &cfg.source, &cfg.more_sources)?;
     // A resumable run checks its checkpoint before it reads or writes anything.
     let resume = match &cfg.resumable {
@@ -123,7 +126,7 @@ pub(super) fn prepare(
             if start.complete.is_some() {
                 // Nothing left to read: the commit a crash cut short is ended, this run's
                 // report with it.
-                let member = report_member(report_sink, report, started, cfg.durable)?;
+                let member = report_member(report_to, report, started, cfg.durable)?;
                 start.commit_finished(member, cfg.compression_level)?;
                 tracing::info!("the output is complete: nothing to read");
                 return Ok(None);

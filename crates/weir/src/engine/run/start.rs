@@ -37,8 +37,8 @@ pub(super) struct Bounds {
     pub(super) fresh: bool,
     /// Where the data starts: what a fresh run without data chunks has read and committed.
     pub(super) data_start: u64,
-    /// A shard's first record.
-    pub(super) shard_start: Option<Boundary>,
+    /// The first record of a run over a range (a shard's).
+    pub(super) range_start: Option<Boundary>,
 }
 
 /// Chooses where the splitter starts: the first input after its prologue, a shard's range,
@@ -53,7 +53,7 @@ pub(super) fn choose_start(
 ) -> Result<Start> {
     let names = &spec.source_names;
     let from = resume.and_then(|r| r.from.as_ref().map(|cp| (r, cp)));
-    let shard_start = opening.shard.as_ref().map(|r| Boundary {
+    let range_start = opening.shard.as_ref().map(|r| Boundary {
         offset: r.start,
         line: r.line,
     });
@@ -99,7 +99,7 @@ pub(super) fn choose_start(
         bounds: Bounds {
             fresh: from.is_none(),
             data_start: reading.splitter.offset(),
-            shard_start,
+            range_start,
         },
         reading,
     })
