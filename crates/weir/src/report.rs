@@ -102,6 +102,23 @@ pub enum Status {
     TimedOut,
     /// The reader of standard output closed it (e.g. `| head`); the run stopped there.
     OutputClosed,
+    /// More records were rejected than the run's budget allows
+    /// ([`crate::PipelineBuilder::max_rejects`]); nothing was committed.
+    TooManyRejects,
+}
+
+/// Where a run stopped reading early because no later record could reach the output (a
+/// `head` had passed all it keeps): the records after it were neither read nor counted, as
+/// in a serial run that stops there. The run succeeded and its outputs are committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// The input of the last record read.
+    pub input: String,
+    /// That record's first line (the record that filled the head); `None` when no record was
+    /// needed at all (`head 0`, or a resumed run whose heads were full already).
+    pub line: Option<u64>,
+    /// That record's byte offset in its input.
+    pub byte_offset: Option<u64>,
 }
 
 /// Per-worker figures.
@@ -301,6 +318,10 @@ pub struct Report {
     /// For the merged report of a sharded run: the shards and the repairs; `None` otherwise.
     #[serde(default)]
     pub merge: Option<MergeInfo>,
+    /// Where the run stopped reading because nothing more could reach the output (`head`);
+    /// `None` when it read every input to the end (or failed).
+    #[serde(default)]
+    pub stopped_early: Option<EarlyStop>,
     /// The xxh64 of the output as stored (16 hex digits), for runs that keep it (a shard's,
     /// which its report's `shard` section carries for `weir merge` to verify); not written in
     /// the JSON report itself.
@@ -347,6 +368,7 @@ impl Report {
             resume: None,
             shard: None,
             merge: None,
+            stopped_early: None,
             output_digest: None,
             rejects_digest: None,
         }

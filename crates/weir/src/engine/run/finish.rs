@@ -42,6 +42,8 @@ pub(super) fn finish(
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
+    // A percentage of rejects is judged over the whole input, so only here.
+    committer.check_budget(true)?;
     // The report is committed with the outputs, so it is made once they are finished (their
     // digests known) and before any is renamed.
     committer.commit(|output_digest, rejects_digest| {
