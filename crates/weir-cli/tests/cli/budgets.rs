@@ -265,3 +265,40 @@ fn exit_3_is_documented_in_the_help() {
     );
     assert!(help.contains("--max-rejects <N|P%>"), "{help}");
 }
+
+#[test]
+fn a_resumable_run_that_ends_early_is_complete_and_says_so_again() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", &records(50_000, Some(7)));
+    let args = [
+        "run",
+        "-i",
+        "in.csv",
+        "-o",
+        "out.csv",
+        "--report",
+        "report.json",
+        "--head",
+        "5",
+        "--resume",
+        "--chunk-size",
+        "4096",
+    ];
+    let o = sb.weir(&args);
+    assert_ok(&o);
+    assert_bytes(
+        &sb.read("out.csv"),
+        b"id,name\n1,n1\n2,n2\n3,n3\n4,n4\n5,n5\n",
+    );
+    let json = sb.read("report.json");
+    assert_eq!(report_num(&json, "records_read"), 5);
+    assert_eq!(report_field(&json, "stopped_early")["line"], 6);
+    // Again: the checkpoint says the output is complete, and where the run ended.
+    let o = sb.weir(&args);
+    assert_ok(&o);
+    assert!(stderr(&o).contains("already complete"), "{}", stderr(&o));
+    let json = sb.read("report.json");
+    assert_balanced(&json);
+    assert_eq!(report_num(&json, "records_read"), 5);
+    assert_eq!(report_field(&json, "stopped_early")["line"], 6);
+}

@@ -66,6 +66,9 @@ pub(crate) struct Committer {
     committed_line: Option<u64>,
     /// How many rejects the run accepts before it fails.
     max_rejects: Option<RejectBudget>,
+    /// Where the chunk holding the record that ended the run early ends in the input stream:
+    /// as far as the run read, in the report (the splitter may have read ahead of it).
+    early_end: Option<u64>,
 }
 
 impl Committer {
@@ -94,6 +97,7 @@ impl Committer {
             last_position: None,
             committed_line: None,
             max_rejects: None,
+            early_end: None,
         }
     }
 
@@ -336,6 +340,7 @@ impl Committer {
         if let Some(early) = early {
             tracing::info!(input = %early.input, line = ?early.line, "every record the output can take is decided: the run ends here");
             self.counts.stopped_early = Some(early);
+            self.early_end = Some(slot.stream_end);
         }
         self.check_budget(false)?;
         tracing::trace!(
@@ -384,6 +389,11 @@ impl Committer {
             offset: self.counts.committed_offset,
             line,
         })
+    }
+
+    /// Where the input stream was read to, when the run ended early (see `early_end`).
+    pub(crate) fn early_end(&self) -> Option<u64> {
+        self.early_end
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {

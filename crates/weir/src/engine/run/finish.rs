@@ -59,7 +59,10 @@ pub(super) fn finish(
 /// are those of its range.
 fn fill_report(report: &mut Report, committer: &Committer, progress: &Progress, bounds: Bounds) {
     committer.fill_report(report);
-    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    // A run that ended early read as far as the chunk that ended it, whatever the splitter
+    // read ahead of it, so that its report is a serial run's.
+    report.bytes_read =
+        (committer.early_end()).unwrap_or_else(|| progress.bytes_read.load(Ordering::Relaxed));
     if let (0, true) = (report.chunks, bounds.fresh) {
         let data_start = bounds.data_start;
         // Only a header (or nothing): every record, of none, is committed after it.
