@@ -302,3 +302,46 @@ fn a_resumable_run_that_ends_early_is_complete_and_says_so_again() {
     assert_eq!(report_num(&json, "records_read"), 5);
     assert_eq!(report_field(&json, "stopped_early")["line"], 6);
 }
+
+#[test]
+fn schema_rejects_before_the_deciding_record_are_kept_and_those_after_never_made() {
+    let sb = Sandbox::new();
+    sb.write(
+        "schema.json",
+        br#"{"fields": [{"name": "id", "type": "integer"}, {"name": "name"}]}"#,
+    );
+    sb.write("in.csv", b"id,name\n1,a\nx,b\n2,c\ny,d\n3,e\nz,f\n4,g\n");
+    for chunk in ["1", "7", "1MiB"] {
+        let o = sb.weir(&[
+            "run",
+            "-i",
+            "in.csv",
+            "-o",
+            "out.csv",
+            "--rejects",
+            "rejects.csv",
+            "--report",
+            "report.json",
+            "--schema",
+            "schema.json",
+            "--head",
+            "3",
+            "--chunk-size",
+            chunk,
+        ]);
+        assert_ok(&o);
+        assert_bytes(&sb.read("out.csv"), b"id,name\n1,a\n2,c\n3,e\n");
+        let rejects = parse_csv(&sb.read("rejects.csv"));
+        let lines: Vec<&str> = rejects[1..].iter().map(|r| r[1].as_str()).collect();
+        assert_eq!(
+            lines,
+            ["3", "5"],
+            "chunk {chunk}: z (line 7) is after the end"
+        );
+        let json = sb.read("report.json");
+        assert_balanced(&json);
+        assert_eq!(report_num(&json, "records_read"), 5, "chunk {chunk}");
+        assert_eq!(report_num(&json, "records_rejected"), 2, "chunk {chunk}");
+        assert_eq!(report_field(&json, "stopped_early")["line"], 6);
+    }
+}
