@@ -137,7 +137,9 @@ pub trait Transform: TransformClone + Send {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Gate {
-    /// Only the first `n` records that reach the step pass; the rest are filtered.
+    /// Only the first `n` records that reach the step pass; the rest are filtered. When every
+    /// record the step keeps claims it ([`Transform::head_bounds_output`]), the run stops
+    /// reading once it is full.
     Head(u64),
     /// A record whose key was claimed before is filtered. At most `max_keys` distinct keys are
     /// held (16 bytes each plus table overhead: at most 32 bytes, see `engine::keys`); more
