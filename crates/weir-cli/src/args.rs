@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 use serde::Deserialize;
-use weir::{Format, InvalidUtf8, Oversized, Ragged};
+use weir::{Format, InvalidUtf8, Oversized, Ragged, RejectBudget};
 
 /// The exit codes, shown in `weir --help` and `weir run --help`.
 macro_rules! exit_codes {
@@ -16,6 +16,8 @@ macro_rules! exit_codes {
        input changed while it was read, ...; nothing is committed
   2    usage or configuration error (bad flag, unknown column, output folder missing or
        read-only), found before any input is read; nothing is written
+  3    the rejects budget (--max-rejects) was exceeded; nothing is committed (the report
+       says so, status too-many-rejects)
   124  the --timeout passed; nothing is committed
   130  interrupted by Ctrl-C (SIGINT); nothing is committed; a second Ctrl-C (or SIGTERM)
        exits at once, removing the temporary files
@@ -528,6 +530,13 @@ pub struct OptionArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub compression_level: Option<i32>,
 
+    /// Fail the run when more records are rejected than this: a count (`100`: stops as soon
+    /// as the 101st record is rejected) or a percentage of the records read (`5%`: judged
+    /// over the whole input, at the end). Past it nothing is committed, the message names the
+    /// budget, the counts and the most common reject reason, and weir exits with 3.
+    #[arg(long, value_name = "N|P%", value_parser = parse_reject_budget)]
+    pub max_rejects: Option<RejectBudget>,
+
     /// Stop the run after this long (90s, 10m, 1h); exits with 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
@@ -603,6 +612,10 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_oversized(s: &str) -> Result<Oversized, String> {
+    s.parse()
+}
+
+fn parse_reject_budget(s: &str) -> Result<RejectBudget, String> {
     s.parse()
 }
 

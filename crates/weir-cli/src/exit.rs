@@ -35,6 +35,9 @@ pub enum Exit {
     Interrupted = 130,
     /// Terminated by SIGTERM; nothing is committed.
     Terminated = 143,
+    /// `weir run`: more records were rejected than `--max-rejects` allows; nothing is
+    /// committed. The code is 3, as `NeedsRepair`'s (another command's).
+    TooManyRejects,
 }
 
 /// Which command an error ended, as the same error means another code in each.
@@ -58,6 +61,7 @@ impl Exit {
             (_, Scope::Other) => Exit::Failed,
             (Error::Stopped(reason), _) => Exit::stopped(*reason),
             (Error::BrokenPipe, Scope::Run) => Exit::Ok,
+            (Error::TooManyRejects(_), Scope::Run) => Exit::TooManyRejects,
             (_, Scope::Run) => Exit::Failed,
             (e, Scope::Shard) if weir::shard::is_data_error(e) => Exit::Data,
             (_, Scope::Shard) => Exit::Transient,
@@ -75,7 +79,10 @@ impl Exit {
 
     /// The number the process exits with.
     pub fn code(self) -> u8 {
-        self as u8
+        match self {
+            Exit::TooManyRejects => 3,
+            other => other as u8,
+        }
     }
 }
 
@@ -102,6 +109,7 @@ mod tests {
             (Exit::TimedOut, 124),
             (Exit::Interrupted, 130),
             (Exit::Terminated, 143),
+            (Exit::TooManyRejects, 3),
         ];
         for (exit, code) in codes {
             assert_eq!(exit.code(), code, "{exit:?}");

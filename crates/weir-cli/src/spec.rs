@@ -32,8 +32,8 @@ use weir::schema::Schema;
 use weir::transform::Validate;
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
 use weir::{
-    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, Select, Sink, Source, Step,
-    StopHandle,
+    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, RejectBudget, Select, Sink,
+    Source, Step, StopHandle,
 };
 
 use crate::args::{IoArgs, OptionArgs, ProgressMode, RunArgs};
@@ -79,6 +79,14 @@ pub enum SchemaSource {
     Inline(serde_json::Value),
 }
 
+/// `max_rejects` in a pipeline file: `100` or `"5%"` (or `"100"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum BudgetValue {
+    Count(u64),
+    Text(String),
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOptions {
@@ -94,6 +102,7 @@ struct FileOptions {
     resume: Option<bool>,
     checkpoint_every: Option<String>,
     compression_level: Option<i32>,
+    max_rejects: Option<BudgetValue>,
     timeout: Option<String>,
     status_interval: Option<String>,
     progress: Option<ProgressMode>,
@@ -125,6 +134,8 @@ pub struct RunConfig {
     pub resume: bool,
     pub checkpoint_every: Duration,
     pub compression_level: Option<i32>,
+    /// How many rejects fail the run (exit 3).
+    pub max_rejects: Option<RejectBudget>,
     pub timeout: Option<Duration>,
     pub status_interval: Duration,
     pub progress: ProgressMode,
@@ -178,6 +189,9 @@ impl RunConfig {
         }
         if let Some(t) = self.timeout {
             b = b.timeout(t);
+        }
+        if let Some(budget) = self.max_rejects {
+            b = b.max_rejects(budget);
         }
         if self.resume {
             b = b.resumable(self.checkpoint_every, self.fingerprint()?);
@@ -466,6 +480,7 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         resume,
         checkpoint_every,
         compression_level,
+        max_rejects,
         timeout,
         status_interval,
         progress,
@@ -524,6 +539,14 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
                 .transpose()?)
             .unwrap_or(Duration::from_secs(10)),
         compression_level: compression_level.or(fo.compression_level),
+        max_rejects: match (max_rejects, fo.max_rejects) {
+            (Some(b), _) => Some(b),
+            (None, Some(BudgetValue::Count(n))) => Some(RejectBudget::Count(n)),
+            (None, Some(BudgetValue::Text(t))) => {
+                Some(t.parse().map_err(|e| format!("options.max_rejects: {e}"))?)
+            }
+            (None, None) => None,
+        },
         timeout: timeout.or(duration(fo.timeout, "timeout")?),
         status_interval: status_interval
             .or(duration(fo.status_interval, "status_interval")?)

@@ -22,6 +22,7 @@ pub fn summary(r: &Report) -> String {
         Status::Terminated => "TERMINATED (nothing committed)",
         Status::TimedOut => "TIMED OUT (nothing committed)",
         Status::OutputClosed => "stopped: standard output was closed",
+        Status::TooManyRejects => "FAILED: too many rejects (nothing committed)",
     };
     let secs = r.elapsed_seconds.max(1e-9);
     let resumable = match (&r.resume, r.status) {
@@ -98,6 +99,16 @@ pub fn summary(r: &Report) -> String {
         plural(r.workers as u64, "worker"),
         if r.ordered { "ordered" } else { "unordered" },
     );
+    if let Some(early) = &r.stopped_early {
+        let at = match early.line {
+            Some(line) => format!("at line {} of {}", group(line), escape(&early.input)),
+            None => format!("before the first record of {}", escape(&early.input)),
+        };
+        let _ = writeln!(
+            s,
+            "      stopped early {at}: head had all the records it keeps; the rest was not read"
+        );
+    }
     if r.values_replaced > 0 {
         let _ = writeln!(
             s,

@@ -180,6 +180,9 @@ pub(crate) struct CommittedCounts {
     pub first_rejects: BTreeMap<String, (u64, FirstReject)>,
     /// Records each head gate has passed (0 for other gates).
     pub heads: Vec<u64>,
+    /// Where the run ended early (a full `head`); absent in older checkpoints.
+    #[serde(default)]
+    pub stopped_early: Option<crate::report::EarlyStop>,
 }
 
 impl CommittedCounts {
@@ -199,6 +202,7 @@ impl CommittedCounts {
             .collect();
         report.committed_offset = self.committed_offset;
         report.chunks = self.chunks;
+        report.stopped_early = self.stopped_early.clone();
     }
 }
 

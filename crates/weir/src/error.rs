@@ -80,6 +80,118 @@ pub enum StopReason {
     TimedOut,
 }
 
+/// How many rejected records a run accepts before it fails
+/// ([`crate::PipelineBuilder::max_rejects`]): past it nothing is committed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RejectBudget {
+    /// At most this many records rejected; the run stops as soon as one more is (in input
+    /// order, at the batch that passes it).
+    Count(u64),
+    /// At most this percentage (0 to 100) of the records read rejected; judged over the whole
+    /// input, at the end, before the commit.
+    Percent(f64),
+}
+
+impl RejectBudget {
+    /// Whether `rejected` of `read` records is over the budget.
+    pub fn exceeded(&self, rejected: u64, read: u64) -> bool {
+        match *self {
+            RejectBudget::Count(n) => rejected > n,
+            RejectBudget::Percent(p) => read > 0 && rejected as f64 * 100.0 > p * read as f64,
+        }
+    }
+}
+
+impl std::str::FromStr for RejectBudget {
+    type Err = String;
+
+    /// `100` (a count) or `5%` (a percentage of the records read, 0 to 100, decimals allowed).
+    fn from_str(s: &str) -> std::result::Result<RejectBudget, String> {
+        let t = s.trim();
+        let bad = || {
+            format!(
+                "'{s}' is not a rejects budget: give a count of records (100) or a percentage \
+                 of the records read (5%)"
+            )
+        };
+        match t.strip_suffix('%') {
+            Some(p) => {
+                let p: f64 = p.trim().parse().map_err(|_| bad())?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err(format!(
+                        "'{s}' is not a rejects budget: a percentage is from 0% to 100%"
+                    ));
+                }
+                Ok(RejectBudget::Percent(p))
+            }
+            None => t.parse().map(RejectBudget::Count).map_err(|_| bad()),
+        }
+    }
+}
+
+impl fmt::Display for RejectBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectBudget::Count(n) => write!(f, "{n}"),
+            RejectBudget::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// The most common reason a run's records were rejected, with one example, for
+/// [`Error::TooManyRejects`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommonReject {
+    /// The error name (`type-error`, `missing-cell`, ...).
+    pub error: String,
+    /// How many records it rejected.
+    pub count: u64,
+    /// The input of its first record.
+    pub file: String,
+    /// That record's first line.
+    pub line: u64,
+    /// Its reject's message (it may quote the value: data, to escape before showing it).
+    pub message: String,
+}
+
+/// What [`Error::TooManyRejects`] says: the budget, the counts when it was judged, and the
+/// most common reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectsOverBudget {
+    /// The budget that was passed.
+    pub budget: RejectBudget,
+    /// Records rejected when the run stopped.
+    pub rejected: u64,
+    /// Records read when the run stopped.
+    pub read: u64,
+    /// The most common reject reason, if any record was rejected.
+    pub most_common: Option<CommonReject>,
+}
+
+impl fmt::Display for RejectsOverBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = if self.read == 0 {
+            0.0
+        } else {
+            100.0 * self.rejected as f64 / self.read as f64
+        };
+        write!(
+            f,
+            "too many rejects: {} of {} records read were rejected ({pct:.2}%), over the \
+             rejects budget of {}; nothing is committed",
+            self.rejected, self.read, self.budget
+        )?;
+        if let Some(c) = &self.most_common {
+            write!(
+                f,
+                "; most common: {} ({} records), e.g. {} line {}: {}",
+                c.error, c.count, c.file, c.line, c.message
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// The library's error type: each variant says where the problem is.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -203,6 +315,10 @@ pub enum Error {
         /// The line of the record whose key was one too many.
         line: u64,
     },
+    /// More records were rejected than the run's budget allows
+    /// ([`crate::PipelineBuilder::max_rejects`]); nothing is committed.
+    #[error("{0}")]
+    TooManyRejects(Box<RejectsOverBudget>),
     /// A worker thread panicked (a bug in a transform or in weir).
     #[error("a worker panicked: {0}")]
     Panic(String),
@@ -323,3 +439,34 @@ fn transient_io(e: &io::Error) -> bool {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejects_budget_is_a_count_or_a_percentage() {
+        assert_eq!("100".parse(), Ok(RejectBudget::Count(100)));
+        assert_eq!(" 5% ".parse(), Ok(RejectBudget::Percent(5.0)));
+        assert_eq!("2.5 %".parse(), Ok(RejectBudget::Percent(2.5)));
+        for bad in ["", "-1", "5%%", "x%", "1e3"] {
+            let e = bad.parse::<RejectBudget>().unwrap_err();
+            assert!(e.contains("is not a rejects budget"), "{bad}: {e}");
+        }
+        let e = "101%".parse::<RejectBudget>().unwrap_err();
+        assert!(e.ends_with("a percentage is from 0% to 100%"), "{e}");
+        assert_eq!(RejectBudget::Percent(5.0).to_string(), "5%");
+        assert_eq!(RejectBudget::Count(7).to_string(), "7");
+    }
+
+    #[test]
+    fn a_budget_is_exceeded_only_past_it() {
+        let count = RejectBudget::Count(3);
+        assert!(!count.exceeded(3, 3) && count.exceeded(4, 100));
+        let pct = RejectBudget::Percent(5.0);
+        assert!(!pct.exceeded(5, 100) && pct.exceeded(6, 100));
+        assert!(!pct.exceeded(0, 0), "nothing read is never over");
+        assert!(RejectBudget::Percent(0.0).exceeded(1, 1_000_000));
+        assert!(!RejectBudget::Percent(100.0).exceeded(10, 10));
+    }
+}

@@ -157,7 +157,9 @@ pub use compress::Compression;
 pub use engine::{
     sample, Explain, ExplainStep, Failure, Observer, Pipeline, PipelineBuilder, StopHandle,
 };
-pub use error::{BindError, Error, Result, SourceName, StopReason};
+pub use error::{
+    BindError, CommonReject, Error, RejectBudget, RejectsOverBudget, Result, SourceName, StopReason,
+};
 pub use format::{Dialect, Format, InvalidUtf8, Ragged};
 pub use record::{Columns, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};

@@ -125,6 +125,23 @@ pub enum Status {
     TimedOut,
     /// The reader of standard output closed it (e.g. `| head`); the run stopped there.
     OutputClosed,
+    /// More records were rejected than the run's budget allows
+    /// ([`crate::PipelineBuilder::max_rejects`]); nothing was committed.
+    TooManyRejects,
+}
+
+/// Where a run stopped reading early because no later record could reach the output (a
+/// `head` had passed all it keeps): the records after it were neither read nor counted, as
+/// in a serial run that stops there. The run succeeded and its outputs are committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlyStop {
+    /// The input of the last record read.
+    pub input: String,
+    /// That record's first line (the record that filled the head); `None` when no record was
+    /// needed at all (`head 0`, or a resumed run whose heads were full already).
+    pub line: Option<u64>,
+    /// That record's byte offset in its input.
+    pub byte_offset: Option<u64>,
 }
 
 /// Per-worker figures.
@@ -317,6 +334,10 @@ pub struct Report {
     /// For a resumable run: whether it started afresh, resumed from a checkpoint, or found its
     /// output already complete; `None` for other runs.
     pub resume: Option<Resume>,
+    /// Where the run stopped reading because nothing more could reach the output (`head`);
+    /// `None` when it read every input to the end (or failed).
+    #[serde(default)]
+    pub stopped_early: Option<EarlyStop>,
     /// The xxh64 of the output as stored (16 hex digits), for runs that keep it; not written
     /// in the JSON report itself.
     #[serde(skip)]
@@ -360,6 +381,7 @@ impl Report {
             stages: StageTimes::default(),
             peak_memory_bytes: None,
             resume: None,
+            stopped_early: None,
             output_digest: None,
             rejects_digest: None,
         }

@@ -279,7 +279,7 @@ fn run_help_lists_every_exit_code() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
         .collect();
-    assert_eq!(codes, ["0", "1", "2", "124", "130", "143"], "{help}");
+    assert_eq!(codes, ["0", "1", "2", "3", "124", "130", "143"], "{help}");
     for word in ["SIGINT", "SIGTERM", "--timeout", "head"] {
         assert!(help.contains(word), "help lacks {word}:\n{help}");
     }

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod budgets;
 mod compression;
 mod conversions;
 mod edges;

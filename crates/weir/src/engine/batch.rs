@@ -20,6 +20,10 @@ pub(super) struct Slot {
     pub(super) stream_end: u64,
     /// Physical line in its input just after the chunk.
     pub(super) end_line: u64,
+    /// The splitter's error where this (empty) chunk would have been: it fails the run when
+    /// the committer reaches it in input order, so a run that ends before it (`head`) does
+    /// not see it.
+    pub(super) error: Option<crate::error::Error>,
 }
 
 /// A worker's output for one chunk; travels with the chunk to the committer.
@@ -42,6 +46,9 @@ pub struct Batch {
     pub values_replaced: u64,
     /// Rejects by error name and field, each with its first record in this batch.
     pub reject_counts: Vec<RejectCount>,
+    /// The index in `reject_counts` of each record rejected, in order: what the committer
+    /// takes back when the run ends early inside the batch.
+    pub reject_kinds: Vec<u32>,
     /// Records that claimed ordered gates, in input order, for the committer to decide.
     pub gated: Vec<Gated>,
     /// The claims of `gated` records: (gate index, key hash).
@@ -94,6 +101,9 @@ pub struct Gated {
     pub line: u64,
     /// Its input byte offset.
     pub offset: u64,
+    /// The batch's records read, written, filtered and rejected up to and including this
+    /// one, as the worker counted them: what is left when the run ends early at it.
+    pub counts_after: [u64; 4],
 }
 
 impl Batch {
@@ -107,6 +117,7 @@ impl Batch {
         self.records_rejected = 0;
         self.values_replaced = 0;
         self.reject_counts.clear();
+        self.reject_kinds.clear();
         self.gated.clear();
         self.claims.clear();
         self.fatal = None;
@@ -117,7 +128,7 @@ impl Batch {
     pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
         self.records_rejected += 1;
         let field = r.field.as_deref();
-        match self
+        let index = match self
             .reject_counts
             .iter()
             .position(|c| c.error == r.error && c.field.as_deref() == field)
@@ -141,6 +152,18 @@ impl Batch {
                 });
                 self.reject_counts.len() - 1
             }
-        }
+        };
+        self.reject_kinds.push(index as u32);
+        index
+    }
+
+    /// The counts that [`Gated::counts_after`] keeps.
+    pub(super) fn counts(&self) -> [u64; 4] {
+        [
+            self.records_read,
+            self.records_written,
+            self.records_filtered,
+            self.records_rejected,
+        ]
     }
 }

@@ -6,6 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use crate::checkpoint::Resumable;
+use crate::error::RejectBudget;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::report::{Report, Snapshot};
 use crate::sink::Sink;
@@ -75,6 +76,7 @@ pub struct PipelineBuilder {
     pub(super) shard: Option<ShardRange>,
     /// Whether the report carries the xxh64 of the output and rejects as stored.
     pub(super) digests: bool,
+    pub(super) max_rejects: Option<RejectBudget>,
 }
 
 /// The byte range one shard reads (see [`crate::shard`]): the header is read from the input's
@@ -142,7 +144,18 @@ impl PipelineBuilder {
             resumable: None,
             shard: None,
             digests: false,
+            max_rejects: None,
         }
+    }
+
+    /// Fails the run when more records are rejected than `budget` allows
+    /// ([`crate::Error::TooManyRejects`], report status `too-many-rejects`): nothing is committed. An
+    /// absolute count stops the run as soon as it is passed (in input order, at the batch
+    /// that passes it); a percentage of the records read is judged over the whole input,
+    /// before the commit. Not for a shard (judge the merged counts instead).
+    pub fn max_rejects(mut self, budget: RejectBudget) -> Self {
+        self.max_rejects = Some(budget);
+        self
     }
 
     /// Computes the xxh64 of the output and the rejects as they are written (as stored:

@@ -15,7 +15,7 @@ use super::stop::{recv_until_stopped, StopState};
 use crate::checkpoint::{
     self, Checkpoint, CommittedCounts, GateEntry, GateLog, Paths, Position, State,
 };
-use crate::error::{Error, Result, SourceName};
+use crate::error::{CommonReject, Error, RejectBudget, RejectsOverBudget, Result, SourceName};
 use crate::report::{Progress, Report};
 use crate::sink::{Output, SinkWriter};
 use crate::transform::Gate;
@@ -64,6 +64,11 @@ pub(crate) struct Committer {
     last_position: Option<Position>,
     /// The line just after the last batch committed in order.
     committed_line: Option<u64>,
+    /// How many rejects the run accepts before it fails.
+    max_rejects: Option<RejectBudget>,
+    /// Where the chunk holding the record that ended the run early ends in the input stream:
+    /// as far as the run read, in the report (the splitter may have read ahead of it).
+    early_end: Option<u64>,
 }
 
 impl Committer {
@@ -73,11 +78,11 @@ impl Committer {
         rejects: Option<SinkWriter>,
         pool: Sender<Slot>,
         progress: Arc<Progress>,
-        gates: &[Gate],
+        (gates, bounding): (&[Gate], &[bool]),
         source_names: Vec<SourceName>,
     ) -> Committer {
         Committer {
-            gates: Gates::new(gates, source_names),
+            gates: Gates::new(gates, bounding, source_names),
             ordered,
             out,
             rejects,
@@ -91,7 +96,51 @@ impl Committer {
             checkpoints: None,
             last_position: None,
             committed_line: None,
+            max_rejects: None,
+            early_end: None,
         }
+    }
+
+    /// Fails the run once more records are rejected than `budget` allows (see
+    /// [`Committer::check_budget`]).
+    pub(crate) fn max_rejects(&mut self, budget: Option<RejectBudget>) {
+        self.max_rejects = budget;
+    }
+
+    /// The rejects budget, judged on what is committed so far: an absolute count as soon as
+    /// it is passed (`whole_input` false, after each batch), a percentage only over the whole
+    /// input (`whole_input` true, before the commit).
+    pub(crate) fn check_budget(&self, whole_input: bool) -> Result<()> {
+        let Some(budget) = self.max_rejects else {
+            return Ok(());
+        };
+        let c = &self.counts;
+        if matches!(budget, RejectBudget::Percent(_)) && !whole_input
+            || !budget.exceeded(c.records_rejected, c.records_read)
+        {
+            return Ok(());
+        }
+        // The most common reason (the first name among equals), with its first record.
+        let most_common = c
+            .rejects_by_error
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(error, &count)| {
+                let first = c.first_rejects.get(error).map(|(_, f)| f);
+                CommonReject {
+                    error: error.clone(),
+                    count,
+                    file: first.map_or_else(String::new, |f| f.file.clone()),
+                    line: first.map_or(0, |f| f.line),
+                    message: first.map_or_else(String::new, |f| f.message.clone()),
+                }
+            });
+        Err(Error::TooManyRejects(Box::new(RejectsOverBudget {
+            budget,
+            rejected: c.records_rejected,
+            read: c.records_read,
+            most_common,
+        })))
     }
 
     /// Takes checkpoints as it writes, starting from `from` (a resumed run) and its gate keys.
@@ -176,12 +225,22 @@ impl Committer {
         }
     }
 
-    /// Takes batches until the workers are done or the run stops.
+    /// Takes batches until the workers are done, the run stops, or every record the output
+    /// can take is decided (then the splitter and the workers are stopped, and the run ends
+    /// as if the input ended there).
     pub(crate) fn run(&mut self, rx: &Receiver<Slot>, state: &StopState) -> Result<()> {
         while let Some(slot) = recv_until_stopped(rx, state) {
             self.accept(slot)?;
+            if self.counts.stopped_early.is_some() {
+                state.finish_early();
+                // The slots go back, so that a splitter waiting for one sees the end at once.
+                for (_, slot) in std::mem::take(&mut self.waiting) {
+                    let _ = self.pool.send(slot);
+                }
+                break;
+            }
         }
-        if state.is_stopped() {
+        if state.is_aborted() {
             // Whatever stopped the run, every batch written so far is whole and in order: a
             // resumable run records them, so that `--resume` loses none of the work.
             if let Some(position) = self.last_position.take() {
@@ -191,7 +250,7 @@ impl Committer {
             }
             return Ok(());
         }
-        if !self.waiting.is_empty() {
+        if !self.waiting.is_empty() && self.counts.stopped_early.is_none() {
             return Err(Error::Panic(format!(
                 "chunk {} never arrived (a worker stopped early)",
                 self.next_seq
@@ -222,13 +281,24 @@ impl Committer {
     }
 
     fn write(&mut self, mut slot: Slot) -> Result<()> {
-        if let Some(e) = slot.batch.fatal.take() {
+        if self.counts.stopped_early.is_some() {
+            // After the record that ended the run: not read, as far as the run goes.
+            let _ = self.pool.send(slot);
+            return Ok(());
+        }
+        if let Some(e) = slot.error.take() {
             return Err(e);
         }
-        if !slot.batch.gated.is_empty() {
+        let mut early = None;
+        if !slot.batch.gated.is_empty() || self.gates.output_closed() {
             let log = self.checkpoints.as_mut().map(|cp| &mut cp.gates);
             let (batch, chunk) = (&mut slot.batch, &slot.chunk);
-            self.gates.apply(batch, &chunk.data, chunk.source, log)?;
+            early = self.gates.apply(batch, &chunk.data, chunk.source, log)?;
+        }
+        // A batch's error is at a record after all its gated ones: a run that ended at one of
+        // them never reaches it.
+        if let Some(e) = slot.batch.fatal.take().filter(|_| early.is_none()) {
+            return Err(e);
         }
         let b = &slot.batch;
         let t = Instant::now();
@@ -267,6 +337,12 @@ impl Committer {
             }
         }
         self.counts.chunks += 1;
+        if let Some(early) = early {
+            tracing::info!(input = %early.input, line = ?early.line, "every record the output can take is decided: the run ends here");
+            self.counts.stopped_early = Some(early);
+            self.early_end = Some(slot.stream_end);
+        }
+        self.check_budget(false)?;
         tracing::trace!(
             seq = slot.chunk.seq,
             records = b.records_read,
@@ -313,6 +389,11 @@ impl Committer {
             offset: self.counts.committed_offset,
             line,
         })
+    }
+
+    /// Where the input stream was read to, when the run ended early (see `early_end`).
+    pub(crate) fn early_end(&self) -> Option<u64> {
+        self.early_end
     }
 
     pub(crate) fn fill_report(&self, report: &mut Report) {

@@ -95,21 +95,27 @@ impl Inputs {
                 return Ok(());
             }
             let name = source.name();
-            let (reader, _) = source.open_counted(progress)?;
-            let mut splitter = self.chunking.splitter(reader, progress, name.clone());
-            splitter.set_next_seq(seq);
-            if dialect.has_header() {
-                if let Some(header) = read_header(&mut splitter, &dialect)? {
-                    let names = header.names;
-                    if names != self.header.names() {
-                        return Err(Error::HeaderMismatch {
-                            source_name: name,
-                            first: self.first_name.clone(),
-                            detail: header_difference(self.header.names(), &names),
-                        });
+            let opened = source.open_counted(progress).and_then(|(reader, _)| {
+                let mut splitter = self.chunking.splitter(reader, progress, name.clone());
+                splitter.set_next_seq(seq);
+                if dialect.has_header() {
+                    if let Some(header) = read_header(&mut splitter, &dialect)? {
+                        let names = header.names;
+                        if names != self.header.names() {
+                            return Err(Error::HeaderMismatch {
+                                source_name: name.clone(),
+                                first: self.first_name.clone(),
+                                detail: header_difference(self.header.names(), &names),
+                            });
+                        }
                     }
                 }
-            }
+                Ok(splitter)
+            });
+            let mut splitter = match opened {
+                Ok(splitter) => splitter,
+                Err(e) => return send_error(e, seq, pool, work, state),
+            };
             split_loop(
                 &mut splitter,
                 None,
@@ -153,8 +159,9 @@ pub(super) fn split_loop<R: Read>(
     progress: &Progress,
 ) -> Result<()> {
     loop {
-        // Take a credit: wait for a free slot, watching for a stop.
-        let Some(mut slot) = recv_until_stopped(pool, state) else {
+        // Take a credit: wait for a free slot, watching for a stop (which may have come while
+        // waiting: the committer gives the slots back when the run ends early).
+        let Some(mut slot) = recv_until_stopped(pool, state).filter(|_| !state.is_stopped()) else {
             return Ok(());
         };
         if let Some(chunk) = first.take() {
@@ -162,7 +169,13 @@ pub(super) fn split_loop<R: Read>(
             drop(buf);
         } else {
             let t = Instant::now();
-            let more = splitter.next_chunk(&mut slot.chunk)?;
+            let more = match splitter.next_chunk(&mut slot.chunk) {
+                Ok(more) => more,
+                Err(e) => {
+                    let seq = splitter.next_seq();
+                    return send_in(slot, e, seq, work, state);
+                }
+            };
             let spent = u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
             progress.split_nanos.fetch_add(spent, Ordering::Relaxed);
             if !more {
@@ -178,5 +191,41 @@ pub(super) fn split_loop<R: Read>(
         if work.send(slot).is_err() {
             return Ok(());
         }
+    }
+}
+
+/// Sends the splitter's error `e` to the committer in input order, as the (empty) chunk `seq`
+/// would have been, in a slot taken from `pool`; `Err(e)` when the run stopped first.
+fn send_error(
+    e: Error,
+    seq: u64,
+    pool: &Receiver<Slot>,
+    work: &Sender<Slot>,
+    state: &StopState,
+) -> Result<()> {
+    match recv_until_stopped(pool, state) {
+        Some(slot) => send_in(slot, e, seq, work, state),
+        None => Err(e),
+    }
+}
+
+/// [`send_error`] in `slot`.
+fn send_in(
+    mut slot: Slot,
+    e: Error,
+    seq: u64,
+    work: &Sender<Slot>,
+    state: &StopState,
+) -> Result<()> {
+    if state.is_stopped() {
+        return Err(e);
+    }
+    slot.chunk.data.clear();
+    slot.chunk.oversized = None;
+    slot.chunk.seq = seq;
+    slot.error = Some(e);
+    match work.send(slot) {
+        Ok(()) => Ok(()),
+        Err(back) => Err(back.0.error.expect("the error just put there")),
     }
 }

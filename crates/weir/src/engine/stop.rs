@@ -63,11 +63,15 @@ pub(crate) fn recv_until_stopped<T>(
     }
 }
 
-/// The run's shared stop state: the handle plus the first error any stage hit.
+/// The run's shared stop state: the handle, the first error any stage hit, and whether the
+/// committer ended the run early because nothing more can reach the output (`head`).
 #[derive(Debug)]
 pub(crate) struct StopState {
     handle: StopHandle,
     failed: AtomicBool,
+    /// The committer has decided every record the output can take: the splitter and the
+    /// workers stop, and the run commits what it has (not a failure).
+    done_early: AtomicBool,
     error: Mutex<Option<Error>>,
 }
 
@@ -76,22 +80,41 @@ impl StopState {
         StopState {
             handle,
             failed: AtomicBool::new(false),
+            done_early: AtomicBool::new(false),
             error: Mutex::new(None),
         }
     }
 
-    /// Whether any stage should stop now.
+    /// Whether any stage should stop now (a failure, a stop request, or an early end).
     #[inline]
     pub(crate) fn is_stopped(&self) -> bool {
+        self.is_aborted() || self.done_early.load(Ordering::Relaxed)
+    }
+
+    /// Whether the run failed or was asked to stop: it will commit nothing.
+    #[inline]
+    pub(crate) fn is_aborted(&self) -> bool {
         self.failed.load(Ordering::Relaxed) || self.handle.0.load(Ordering::Relaxed) != 0
+    }
+
+    /// Ends the run early: every record the output can take is decided, so the splitter and
+    /// the workers stop, and what they meet from now on (data after the deciding record)
+    /// cannot fail the run.
+    pub(crate) fn finish_early(&self) {
+        self.done_early.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn stop(&self, reason: StopReason) {
         self.handle.stop(reason);
     }
 
-    /// Records a failure (the first one is kept) and stops the run.
+    /// Records a failure (the first one is kept) and stops the run; ignored once the run
+    /// ended early, as whatever failed was after the last record it needed.
     pub(crate) fn fail(&self, error: Error) {
+        if self.done_early.load(Ordering::SeqCst) {
+            tracing::debug!(error = %error, "after the early end of the run: ignored");
+            return;
+        }
         let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             *slot = Some(error);

@@ -422,6 +422,7 @@ impl Worker {
                 raw: raw_start..raw_start + record.raw().len(),
                 line: record.line(),
                 offset: record.byte_offset(),
+                counts_after: batch.counts(),
             });
         }
     }

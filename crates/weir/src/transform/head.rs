@@ -38,4 +38,8 @@ impl Transform for Head {
     fn gates(&self) -> Vec<Gate> {
         vec![Gate::Head(self.n)]
     }
+
+    fn head_bounds_output(&self) -> bool {
+        true // every record reaching it claims the gate
+    }
 }

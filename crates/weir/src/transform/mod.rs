@@ -104,6 +104,14 @@ pub trait Transform: TransformClone + Send {
         Vec::new()
     }
 
+    /// Whether every record this step keeps has claimed each of its [`Gate::Head`] gates, so
+    /// that once one of them is full no later record can reach the output and the run stops
+    /// reading there (see [`crate::report::EarlyStop`]). The built-in `head` does; the
+    /// default, `false`, suits a step that claims its head only for some records.
+    fn head_bounds_output(&self) -> bool {
+        false
+    }
+
     /// The Table Schema this step validates against, if any: typed outputs (Parquet) take
     /// their column types from it.
     #[doc(hidden)]
@@ -131,7 +139,9 @@ pub trait Transform: TransformClone + Send {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Gate {
-    /// Only the first `n` records that reach the step pass; the rest are filtered.
+    /// Only the first `n` records that reach the step pass; the rest are filtered. When every
+    /// record the step keeps claims it ([`Transform::head_bounds_output`]), the run stops
+    /// reading once it is full.
     Head(u64),
     /// A record whose key was claimed before is filtered. At most `max_keys` distinct keys are
     /// held (16 bytes each plus table overhead: at most 32 bytes, see `engine::keys`); more
@@ -231,6 +241,20 @@ impl Chain {
             }
         }
         fields
+    }
+
+    /// For each of [`Chain::gates`], whether it is a head that bounds the output (see
+    /// [`Transform::head_bounds_output`]): once it is full, nothing more can be written.
+    pub(crate) fn bounding_heads(&self) -> Vec<bool> {
+        self.steps
+            .iter()
+            .flat_map(|step| {
+                let bounds = step.head_bounds_output();
+                step.gates()
+                    .into_iter()
+                    .map(move |g| bounds && matches!(g, Gate::Head(_)))
+            })
+            .collect()
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).

@@ -4,6 +4,7 @@
 
 mod common;
 mod conversions;
+mod early_end;
 mod equivalence;
 mod fuzz_regressions;
 mod matrix;

@@ -1,16 +1,29 @@
 //! `head`: the first `limit` records that reach it, in input order, pass; the rest are
-//! filtered. A resumed run starts from the count its checkpoint kept.
+//! filtered. A resumed run starts from the count its checkpoint kept. Once a head that every
+//! written record passes is full, nothing more can be written: the run ends there.
 
 use super::Verdict;
 
 pub(super) struct Head {
     limit: u64,
     passed: u64,
+    /// Every record the output takes passes this gate (the built-in `head`): once it is
+    /// full, the run can end.
+    bounds_output: bool,
 }
 
 impl Head {
-    pub(super) fn new(limit: u64) -> Head {
-        Head { limit, passed: 0 }
+    pub(super) fn new(limit: u64, bounds_output: bool) -> Head {
+        Head {
+            limit,
+            passed: 0,
+            bounds_output,
+        }
+    }
+
+    /// Whether no later record can reach the output: it bounds the output and is full.
+    pub(super) fn closes_output(&self) -> bool {
+        self.bounds_output && self.passed >= self.limit
     }
 
     /// How many records it has passed.

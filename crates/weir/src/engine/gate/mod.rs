@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::error::SourceName;
 use crate::format::csv::CsvEncoder;
 use crate::format::{Dialect, Format};
-use crate::report::FirstReject;
+use crate::report::{EarlyStop, FirstReject};
 use crate::transform::Gate;
 
 use super::batch::{Batch, Fate, Gated, RejectCount};
@@ -36,9 +36,9 @@ enum Verdict {
 }
 
 impl GateState {
-    fn new(gate: &Gate) -> GateState {
+    fn new(gate: &Gate, bounds_output: bool) -> GateState {
         match gate {
-            Gate::Head(n) => GateState::Head(Head::new(*n)),
+            Gate::Head(n) => GateState::Head(Head::new(*n, bounds_output)),
             Gate::Dedupe { max_keys } => GateState::Dedupe(Dedupe::new(*max_keys)),
             Gate::Unique { field, max_keys } => {
                 GateState::Unique(Unique::new(field.clone(), *max_keys))
@@ -73,9 +73,15 @@ pub(super) struct Gates {
 }
 
 impl Gates {
-    pub(super) fn new(gates: &[Gate], source_names: Vec<SourceName>) -> Gates {
+    /// The gates of a chain; `bounding[i]` says whether gate `i` is a head every written
+    /// record passes ([`crate::transform::Transform::head_bounds_output`]).
+    pub(super) fn new(gates: &[Gate], bounding: &[bool], source_names: Vec<SourceName>) -> Gates {
         Gates {
-            states: gates.iter().map(GateState::new).collect(),
+            states: gates
+                .iter()
+                .enumerate()
+                .map(|(i, g)| GateState::new(g, bounding.get(i).copied().unwrap_or(false)))
+                .collect(),
             source_names,
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             out_scratch: Vec::new(),
@@ -114,58 +120,95 @@ impl Gates {
     /// Decides the gated records of a batch in input order, cutting the bytes of those a gate
     /// stops out of the batch's output or rejects and fixing the counts. The keys registered
     /// go to `log` (a resumable run's key log).
+    ///
+    /// When a record fills a head that bounds the output (or one was full before the batch),
+    /// no later record can be written: the batch ends there, the records after it taken out of
+    /// the output, the rejects and the counts as if they had never been read, and the place is
+    /// returned (the run ends early).
     pub(super) fn apply(
         &mut self,
         b: &mut Batch,
         input: &[u8],
         source: usize,
         mut log: Option<&mut GateLog>,
-    ) -> Result<()> {
+    ) -> Result<Option<EarlyStop>> {
         self.out_scratch.clear();
         self.rejects_scratch.clear();
+        let worker_counts = b.counts();
         let (mut out_pos, mut rej_pos) = (0, 0);
         let mut changed = false;
-        for g in &b.gated {
+        // `Some(None)`: the output was closed before the batch's first record.
+        let mut end: Option<Option<usize>> = self.output_closed().then_some(None);
+        for (i, g) in b.gated.iter().enumerate() {
+            if end.is_some() {
+                break;
+            }
             let claims = &b.claims[g.claims.clone()];
-            let Some(verdict) = self.decide(claims, g.line, log.as_deref_mut())? else {
-                continue;
-            };
-            if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)) {
-                // A record already rejected keeps its first reason (frictionless lists a row's
-                // cell errors before its unique-error); its key was still registered.
-                continue;
-            }
-            changed = true;
-            self.out_scratch
-                .extend_from_slice(&b.out[out_pos..g.out.start]);
-            out_pos = g.out.end;
-            self.rejects_scratch
-                .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
-            rej_pos = g.rejects.end;
-            match g.fate {
-                Fate::Written => b.records_written -= 1,
-                Fate::Filtered => b.records_filtered -= 1,
-                Fate::Rejected(i) => {
-                    b.records_rejected -= 1;
-                    b.reject_counts[i].count -= 1;
+            let verdict = self
+                .decide(claims, g.line, log.as_deref_mut())?
+                // A record already rejected keeps its first reason (frictionless lists a
+                // row's cell errors before its unique-error); its key was still registered.
+                .filter(|v| {
+                    !(matches!(v, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)))
+                });
+            if let Some(verdict) = verdict {
+                changed = true;
+                self.out_scratch
+                    .extend_from_slice(&b.out[out_pos..g.out.start]);
+                out_pos = g.out.end;
+                self.rejects_scratch
+                    .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
+                rej_pos = g.rejects.end;
+                match g.fate {
+                    Fate::Written => b.records_written -= 1,
+                    Fate::Filtered => b.records_filtered -= 1,
+                    Fate::Rejected(i) => {
+                        b.records_rejected -= 1;
+                        b.reject_counts[i].count -= 1;
+                    }
+                }
+                match verdict {
+                    Verdict::Filter => b.records_filtered += 1,
+                    Verdict::Reject { field, message } => {
+                        b.records_rejected += 1;
+                        self.reject(&mut b.reject_counts, g, (field, message), source, input);
+                    }
                 }
             }
-            match verdict {
-                Verdict::Filter => b.records_filtered += 1,
-                Verdict::Reject { field, message } => {
-                    b.records_rejected += 1;
-                    self.reject(&mut b.reject_counts, g, (field, message), source, input);
-                }
+            if self.output_closed() {
+                end = Some(Some(i));
             }
         }
-        if changed {
-            self.out_scratch.extend_from_slice(&b.out[out_pos..]);
+        let (out_end, rej_end) = match end {
+            None => (b.out.len(), b.rejects.len()),
+            Some(None) => (0, 0),
+            Some(Some(i)) => (b.gated[i].out.end, b.gated[i].rejects.end),
+        };
+        if changed || end.is_some() {
+            self.out_scratch
+                .extend_from_slice(&b.out[out_pos.min(out_end)..out_end]);
             self.rejects_scratch
-                .extend_from_slice(&b.rejects[rej_pos..]);
+                .extend_from_slice(&b.rejects[rej_pos.min(rej_end)..rej_end]);
             std::mem::swap(&mut b.out, &mut self.out_scratch);
             std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
         }
-        Ok(())
+        let Some(at) = end else {
+            return Ok(None);
+        };
+        let last = at.map(|i| (b.gated[i].counts_after, b.gated[i].line, b.gated[i].offset));
+        cut_after(b, worker_counts, last.map_or([0; 4], |l| l.0));
+        Ok(Some(EarlyStop {
+            input: self.source_names[source].to_string(),
+            line: last.map(|l| l.1),
+            byte_offset: last.map(|l| l.2),
+        }))
+    }
+
+    /// Whether a head that bounds the output is full: no later record can be written.
+    pub(super) fn output_closed(&self) -> bool {
+        self.states
+            .iter()
+            .any(|g| matches!(g, GateState::Head(h) if h.closes_output()))
     }
 
     /// Asks a record's gates in chain order; the first that stops it decides, and the keys
@@ -228,5 +271,120 @@ impl Gates {
             &input[g.raw.clone()],
         ];
         self.rejects_enc.record(&mut self.rejects_scratch, row);
+    }
+}
+
+/// Takes out of `b`'s counts the records after the one that ended the run: the worker counted
+/// `worker` in all, `kept` up to and including that record (gates decide nothing after it, so
+/// what it counted after is as it counted it).
+fn cut_after(b: &mut Batch, worker: [u64; 4], kept: [u64; 4]) {
+    let [read, written, filtered, rejected] =
+        std::array::from_fn::<u64, 4, _>(|i| worker[i] - kept[i]);
+    b.records_read -= read;
+    b.records_written -= written;
+    b.records_filtered -= filtered;
+    b.records_rejected -= rejected;
+    for &kind in &b.reject_kinds[kept[3] as usize..] {
+        b.reject_counts[kind as usize].count -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::FirstReject;
+
+    /// A batch as a worker makes it of five records: 1 written, 2 rejected, 3 written,
+    /// 4 rejected (the same error), 5 written; the written ones claim the head.
+    fn batch() -> Batch {
+        let mut b = Batch::default();
+        let reject = crate::transform::Reject::new("missing-cell", Some("v".into()), "short");
+        let written = |b: &mut Batch, n: u64, bytes: &[u8]| {
+            let start = b.out.len();
+            b.out.extend_from_slice(bytes);
+            b.records_read += 1;
+            b.records_written += 1;
+            b.claims.push((0, 0));
+            let rejects = b.rejects.len();
+            b.gated.push(Gated {
+                claims: b.claims.len() - 1..b.claims.len(),
+                fate: Fate::Written,
+                out: start..b.out.len(),
+                rejects: rejects..rejects,
+                raw: 0..0,
+                line: n + 1,
+                offset: 10 * n,
+                counts_after: b.counts(),
+            });
+        };
+        let rejected = |b: &mut Batch, n: u64| {
+            b.records_read += 1;
+            b.rejects.extend_from_slice(format!("row {n}\n").as_bytes());
+            b.count_reject(&reject, "in", n + 1, 10 * n);
+        };
+        written(&mut b, 1, b"1\n");
+        rejected(&mut b, 2);
+        written(&mut b, 3, b"3\n");
+        rejected(&mut b, 4);
+        written(&mut b, 5, b"5\n");
+        b
+    }
+
+    #[test]
+    fn a_full_head_cuts_the_batch_after_the_record_that_filled_it() {
+        let mut gates = Gates::new(&[Gate::Head(2)], &[true], vec![SourceName::new("in")]);
+        let mut b = batch();
+        assert_eq!(b.reject_counts[0].count, 2);
+        let end = gates.apply(&mut b, b"", 0, None).unwrap();
+        assert_eq!(
+            end,
+            Some(EarlyStop {
+                input: "in".into(),
+                line: Some(4),
+                byte_offset: Some(30),
+            })
+        );
+        assert_eq!(b.out, b"1\n3\n");
+        assert_eq!(b.rejects, b"row 2\n");
+        assert_eq!(b.counts(), [3, 2, 0, 1]);
+        assert_eq!(b.reject_counts[0].count, 1);
+        assert_eq!(
+            b.reject_counts[0].first,
+            FirstReject {
+                file: "in".into(),
+                line: 3,
+                byte_offset: 20,
+                field: Some("v".into()),
+                message: "short".into(),
+            }
+        );
+        // Full before the next batch: nothing of it is read.
+        let mut next = batch();
+        let end = gates.apply(&mut next, b"", 0, None).unwrap();
+        assert_eq!(end.map(|e| e.line), Some(None));
+        assert!(next.out.is_empty() && next.rejects.is_empty());
+        assert_eq!(next.counts(), [0; 4]);
+        assert_eq!(next.reject_counts[0].count, 0);
+    }
+
+    #[test]
+    fn a_head_that_does_not_bound_the_output_filters_and_never_ends_the_run() {
+        let mut gates = Gates::new(&[Gate::Head(2)], &[false], vec![SourceName::new("in")]);
+        let mut b = batch();
+        assert_eq!(gates.apply(&mut b, b"", 0, None).unwrap(), None);
+        assert_eq!(b.out, b"1\n3\n");
+        assert_eq!(b.rejects, b"row 2\nrow 4\n");
+        assert_eq!(b.counts(), [5, 2, 1, 2]);
+        assert!(!gates.output_closed());
+    }
+
+    #[test]
+    fn a_head_with_room_left_changes_nothing() {
+        let mut gates = Gates::new(&[Gate::Head(4)], &[true], vec![SourceName::new("in")]);
+        let mut b = batch();
+        assert_eq!(gates.apply(&mut b, b"", 0, None).unwrap(), None);
+        assert_eq!(b.out, b"1\n3\n5\n");
+        assert_eq!(b.counts(), [5, 3, 0, 2]);
+        assert_eq!(gates.heads(), [3]);
     }
 }

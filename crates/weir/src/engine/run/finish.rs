@@ -42,6 +42,8 @@ pub(super) fn finish(
         tracing::info!(error = %e, "run stopped; nothing committed");
         return Err(e);
     }
+    // A percentage of rejects is judged over the whole input, so only here.
+    committer.check_budget(true)?;
     // The report is committed with the outputs, so it is made once they are finished (their
     // digests known) and before any is renamed.
     committer.commit(|output_digest, rejects_digest| {
@@ -63,7 +65,10 @@ fn fill_report(
     bounds: Bounds,
 ) -> Option<RangeRead> {
     committer.fill_report(report);
-    report.bytes_read = progress.bytes_read.load(Ordering::Relaxed);
+    // A run that ended early read as far as the chunk that ended it, whatever the splitter
+    // read ahead of it, so that its report is a serial run's.
+    report.bytes_read =
+        (committer.early_end()).unwrap_or_else(|| progress.bytes_read.load(Ordering::Relaxed));
     if let (0, true) = (report.chunks, bounds.fresh) {
         let data_start = bounds.data_start;
         // Only a header (or nothing): every record, of none, is committed after it.

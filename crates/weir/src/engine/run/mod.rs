@@ -43,6 +43,7 @@ pub(super) fn finish_report(report: &mut Report, started: Instant, error: Option
         Some(Error::Stopped(crate::StopReason::Interrupted)) => Status::Interrupted,
         Some(Error::Stopped(crate::StopReason::Terminated)) => Status::Terminated,
         Some(Error::Stopped(crate::StopReason::TimedOut)) => Status::TimedOut,
+        Some(Error::TooManyRejects(_)) => Status::TooManyRejects,
         Some(_) => Status::Failed,
     };
     report.error = error.map(Error::to_string);
@@ -113,6 +114,7 @@ pub(super) fn run_inner(
         chunking,
         spec,
         gates,
+        bounding,
     } = prepared;
     let start = choose_start(opening, resume.as_ref(), chunking, &progress, &spec)?;
     let outputs = open_outputs(
@@ -128,7 +130,7 @@ pub(super) fn run_inner(
         spec,
         start.reading,
         outputs,
-        &gates,
+        (&gates, &bounding),
         resume,
         &progress,
     )?;

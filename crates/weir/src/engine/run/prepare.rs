@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::checkpoint::{self, Resumable};
 
-use crate::error::{Error, Result, SourceName};
+use crate::error::{Error, RejectBudget, Result, SourceName};
 use crate::format::encode::check_columns;
 use crate::format::parquet::ParquetLayout;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
@@ -46,6 +46,7 @@ pub(super) struct Settings {
     pub(super) stop: StopHandle,
     pub(super) observer: Option<(Duration, Observer)>,
     pub(super) resumable: Option<Resumable>,
+    pub(super) max_rejects: Option<RejectBudget>,
 }
 
 impl Settings {
@@ -63,6 +64,7 @@ impl Settings {
             stop: cfg.stop.clone(),
             observer: cfg.observer.take(),
             resumable: cfg.resumable.take(),
+            max_rejects: cfg.max_rejects,
         }
     }
 }
@@ -103,6 +105,8 @@ pub(super) struct Prepared {
     /// The workers' settings, the bound chain and the columns.
     pub(super) spec: WorkerSpec,
     pub(super) gates: Vec<Gate>,
+    /// For each gate, whether it is a head every written record passes.
+    pub(super) bounding: Vec<bool>,
 }
 
 /// Checks what can be checked before reading or writing (the outputs, a resumable run's
@@ -167,8 +171,9 @@ pub(super) fn prepare(
         &output_dialect,
         cfg.max_record_size,
         cfg.invalid_utf8,
-        cfg.shard.is_some(),
+        (cfg.shard.is_some(), cfg.max_rejects),
     )?;
+    let bounding = chain.bounding_heads();
     // Gates decide in input order, so batches are taken in order when there are any.
     // A checkpoint records an input prefix, so resumable runs are ordered too.
     let mut settings = settings;
@@ -214,6 +219,7 @@ pub(super) fn prepare(
         chunking,
         spec,
         gates,
+        bounding,
     }))
 }
 
@@ -348,7 +354,7 @@ fn bind_chain(
     output_dialect: &Dialect,
     max_record_size: usize,
     invalid_utf8: InvalidUtf8,
-    sharded: bool,
+    (sharded, max_rejects): (bool, Option<RejectBudget>),
 ) -> Result<(Chain, Columns, Vec<Gate>)> {
     let mut chain = Chain::new(chain);
     chain.limit_values(max_record_size);
@@ -365,6 +371,13 @@ fn bind_chain(
         columns
     };
     let gates = chain.gates();
+    if sharded && max_rejects.is_some() {
+        return Err(Error::Config(
+            "a rejects budget is judged over the whole input, not a shard of it: check the \
+             merged report's counts instead"
+                .into(),
+        ));
+    }
     if sharded && !gates.is_empty() {
         return Err(Error::Config(
             "head, dedupe and a schema's unique or primaryKey decide over the whole input in \

@@ -46,7 +46,7 @@ pub(super) fn spawn(
     spec: WorkerSpec,
     reading: Reading,
     (out, rejects_out): (Output, Option<SinkWriter>),
-    gates: &[Gate],
+    gates: (&[Gate], &[bool]),
     resume: Option<ResumeStart>,
     progress: &Arc<Progress>,
 ) -> Result<Threads> {
@@ -77,6 +77,7 @@ pub(super) fn spawn(
         gates,
         spec.source_names.clone(),
     );
+    committer.max_rejects(settings.max_rejects);
     if let Some(resume) = resume {
         resume_committer(&mut committer, &resume, settings.resumable.as_ref())?;
     }
@@ -128,7 +129,7 @@ pub(super) fn supervise(
         if settings.deadline.is_some_and(|d| now >= d) {
             state.stop(crate::StopReason::TimedOut);
         }
-        if state.is_stopped() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
+        if state.is_aborted() && now - *stopped_at.get_or_insert(now) >= COMMITTER_GRACE {
             // The committer is stuck in a write (a pipe nobody reads, a hung file system): the
             // stop is reported without it. Its temporary files are removed when the write
             // returns, or by `sink::remove_temp_files` at exit; a resumable run's partial files
