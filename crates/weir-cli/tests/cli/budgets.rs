@@ -162,7 +162,7 @@ fn ninety_five_percent_rejected_fails_a_ci_job_with_exit_3_and_commits_nothing()
         3,
         "weir: error: too many rejects: 950 of 1000 records read were rejected (95.00%), over \
          the rejects budget of 5%; nothing is committed; most common: missing-cell (950 \
-         records), e.g. in.csv line 2: record has 1 fields, the header has 2: 'name' is missing",
+         records), e.g. in.csv line 2: record has 1 field, the header has 2: 'name' is missing",
     );
     assert!(
         err.contains("weir: FAILED: too many rejects (nothing committed)"),
@@ -191,7 +191,7 @@ fn a_count_budget_stops_as_soon_as_it_is_passed() {
     let err = assert_fails(&o, 3, "over the rejects budget of 5; nothing is committed");
     assert!(err.contains("most common: missing-cell ("), "{err}");
     assert!(
-        err.contains("e.g. in.csv line 11: record has 1 fields"),
+        err.contains("e.g. in.csv line 11: record has 1 field"),
         "{err}"
     );
     assert_bytes(&sb.read("out.csv"), b"kept\n");

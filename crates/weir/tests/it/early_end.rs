@@ -72,7 +72,7 @@ fn serial_dedupe_head(input: &str, n: u64) -> (String, String, [u64; 4], Option<
         if fields.len() != 2 {
             counts[3] += 1;
             rejects.push_str(&format!(
-                "in,{line_no},{offset},v,missing-cell,\"record has 1 fields, the header has 2: 'v' is missing\",{line}\n"
+                "in,{line_no},{offset},v,missing-cell,\"record has 1 field, the header has 2: 'v' is missing\",{line}\n"
             ));
         } else if seen.contains(&fields[0]) {
             counts[2] += 1;
