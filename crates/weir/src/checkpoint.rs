@@ -176,6 +176,9 @@ pub(crate) struct CommittedCounts {
     /// Text values written with U+FFFD (`--invalid-utf8 replace`); absent in older checkpoints.
     #[serde(default)]
     pub values_replaced: u64,
+    /// The errors listed for the rejected records; absent in older checkpoints.
+    #[serde(default)]
+    pub reject_errors: u64,
     /// The first reject of each error with its batch's sequence number.
     pub first_rejects: BTreeMap<String, (u64, FirstReject)>,
     /// Records each head gate has passed (0 for other gates).
@@ -189,6 +192,7 @@ impl CommittedCounts {
         report.records_written = self.records_written;
         report.records_filtered = self.records_filtered;
         report.records_rejected = self.records_rejected;
+        report.reject_errors = self.reject_errors;
         report.rejects_by_error = self.rejects_by_error.clone();
         report.rejects_by_field = self.rejects_by_field.clone();
         report.values_replaced = self.values_replaced;

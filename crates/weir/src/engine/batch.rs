@@ -27,8 +27,11 @@ pub(super) struct Slot {
 pub struct Batch {
     /// Encoded output records.
     pub out: Vec<u8>,
-    /// Encoded rejects rows.
+    /// Encoded rejects rows (or, in the input's format, the rejected records' bytes).
     pub rejects: Vec<u8>,
+    /// With rejects in the input's format, the rejected records in order, for the committer
+    /// to write their reasons (it alone knows the line each lands on in the rejects file).
+    pub rejected: Vec<Rejected>,
     /// Records decoded.
     pub records_read: u64,
     /// Records written.
@@ -37,6 +40,9 @@ pub struct Batch {
     pub records_filtered: u64,
     /// Records rejected.
     pub records_rejected: u64,
+    /// Errors listed for the records rejected (more than the records when every error of a
+    /// record is listed).
+    pub reject_errors: u64,
     /// Text values of written records that were written with U+FFFD in place of what was not
     /// Unicode text (`--invalid-utf8 replace`).
     pub values_replaced: u64,
@@ -65,6 +71,24 @@ pub struct RejectCount {
     pub first: FirstReject,
 }
 
+/// A record written to input-format rejects: its reasons, and where it stands.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Where its bytes start in `Batch::rejects`: how the gates find it.
+    pub at: usize,
+    /// The lines its bytes take in the rejects file; `None` when it is not there (a record
+    /// too large to keep whole).
+    pub lines: Option<u64>,
+    /// Its input.
+    pub file: crate::error::SourceName,
+    /// Its first line in its input.
+    pub line: u64,
+    /// Its byte offset in its input.
+    pub offset: u64,
+    /// Why (and its further errors).
+    pub reject: Reject,
+}
+
 /// What the worker did with a record that claimed ordered gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fate {
@@ -90,6 +114,9 @@ pub struct Gated {
     pub rejects: Range<usize>,
     /// Its raw bytes in the chunk.
     pub raw: Range<usize>,
+    /// When rejected with several errors, the indexes in `Batch::reject_counts` of the errors
+    /// after the first (whose index is in `fate`).
+    pub more_kinds: Vec<usize>,
     /// Its first line.
     pub line: u64,
     /// Its input byte offset.
@@ -101,10 +128,12 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.out.clear();
         self.rejects.clear();
+        self.rejected.clear();
         self.records_read = 0;
         self.records_written = 0;
         self.records_filtered = 0;
         self.records_rejected = 0;
+        self.reject_errors = 0;
         self.values_replaced = 0;
         self.reject_counts.clear();
         self.gated.clear();
@@ -112,10 +141,29 @@ impl Batch {
         self.fatal = None;
     }
 
-    /// Counts a reject of the record at `line` / `offset`; returns its index in
-    /// `reject_counts`.
-    pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
+    /// Counts a rejected record at `line` / `offset`, and each of its errors; returns the
+    /// index in `reject_counts` of its first error, and of the others (empty unless it has
+    /// more than one).
+    pub(crate) fn count_reject(
+        &mut self,
+        r: &Reject,
+        file: &str,
+        line: u64,
+        offset: u64,
+    ) -> (usize, Vec<usize>) {
         self.records_rejected += 1;
+        let first = self.count_error(r, file, line, offset);
+        let more = r
+            .more
+            .iter()
+            .map(|m| self.count_error(m, file, line, offset))
+            .collect();
+        (first, more)
+    }
+
+    /// Counts one error of a rejected record; returns its index in `reject_counts`.
+    fn count_error(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
+        self.reject_errors += 1;
         let field = r.field.as_deref();
         match self
             .reject_counts

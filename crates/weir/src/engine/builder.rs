@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::checkpoint::Resumable;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::report::Snapshot;
-use crate::sink::Sink;
+use crate::sink::{RejectsFormat, Sink};
 use crate::source::Source;
 use crate::split::Oversized;
 use crate::transform::{OnPanic, Transform};
@@ -41,6 +41,9 @@ pub struct PipelineBuilder {
     pub(super) more_sources: Vec<Source>,
     pub(super) sink: Sink,
     pub(super) rejects: Option<Sink>,
+    pub(super) rejects_format: RejectsFormat,
+    /// Where the reasons of input-format rejects go, if not beside the rejects.
+    pub(super) reasons: Option<Sink>,
     pub(super) report: Option<Sink>,
     pub(super) dialect: Option<Dialect>,
     pub(super) output: Option<OutputChoice>,
@@ -89,6 +92,8 @@ impl PipelineBuilder {
             more_sources: Vec::new(),
             sink,
             rejects: None,
+            rejects_format: RejectsFormat::Table,
+            reasons: None,
             report: None,
             dialect: None,
             output: None,
@@ -212,6 +217,26 @@ impl PipelineBuilder {
     /// Without it, rejects are counted but not kept.
     pub fn rejects(mut self, sink: Sink) -> Self {
         self.rejects = Some(sink);
+        self
+    }
+
+    /// How the rejects file holds the rejected records: a table of reasons (the default), or
+    /// the records' bytes as read, in the input's format, with a CSV table header first when
+    /// the input has one ([`RejectsFormat::Input`]): then the reasons go to a sidecar, beside
+    /// a rejects file or object ([`crate::io::reasons_beside`]) unless
+    /// [`PipelineBuilder::rejects_reasons`] names another place. A record too large to keep
+    /// whole (`record-too-large`) is not in such a rejects file: its reason has no
+    /// `rejects_line`. Not for resumable runs or shards yet ([`crate::Error::Config`]).
+    pub fn rejects_format(mut self, format: RejectsFormat) -> Self {
+        self.rejects_format = format;
+        self
+    }
+
+    /// Where the reasons of input-format rejects go (CSV:
+    /// `file,line,byte_offset,field,error,message,rejects_line`), committed with the output
+    /// and the rejects; needed when the rejects go to standard output or a writer.
+    pub fn rejects_reasons(mut self, sink: Sink) -> Self {
+        self.reasons = Some(sink);
         self
     }
 

@@ -57,6 +57,10 @@ pub struct Reject {
     pub field: Option<String>,
     /// A message for a person: the value and the rule.
     pub message: String,
+    /// The record's further errors, in order, when the step lists every error of a record
+    /// (a schema's `all_errors`); empty otherwise. The record is rejected once: it counts as
+    /// one rejected record, and each error is a row of the rejects table.
+    pub more: Vec<Reject>,
 }
 
 impl Reject {
@@ -70,7 +74,13 @@ impl Reject {
             error: error.into(),
             field,
             message: message.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// This reject and its further errors, in order.
+    pub fn all(&self) -> impl Iterator<Item = &Reject> {
+        std::iter::once(self).chain(&self.more)
     }
 }
 

@@ -13,7 +13,8 @@ use crate::schema::{FieldsMatch, Schema};
 /// A transform that validates each record against the schema.
 ///
 /// It rejects a record with the first error frictionless-py would list for its row (see the
-/// [module documentation](super)), keeps it unchanged otherwise, and never modifies it.
+/// [module documentation](super)), or all of them ([`Validate::all_errors`]), keeps it
+/// unchanged otherwise, and never modifies it.
 #[derive(Clone)]
 pub struct Validate {
     schema: Arc<Schema>,
@@ -28,6 +29,8 @@ pub struct Validate {
     key: Vec<u8>,
     /// One field's typed key, before it is length-prefixed into `key`.
     key_buf: Vec<u8>,
+    /// Whether a rejected record lists every error it has, not only the first.
+    all_errors: bool,
 }
 
 impl Validate {
@@ -41,7 +44,17 @@ impl Validate {
             columns: Vec::new(),
             key: Vec::new(),
             key_buf: Vec::new(),
+            all_errors: false,
         }
+    }
+
+    /// Lists every error of a rejected record (each cell that breaks its field's type or a
+    /// constraint, in column order, then a field count that differs from the header's), as
+    /// frictionless does, in [`Reject::more`]; by default only the first. A blank row is one
+    /// error (`blank-row`) either way.
+    pub fn all_errors(mut self, on: bool) -> Validate {
+        self.all_errors = on;
+        self
     }
 
     /// The missing values that apply to field `i`.
@@ -86,6 +99,10 @@ impl Transform for Validate {
 
     fn describe(&self) -> String {
         let mut s = format!("Table Schema, {} fields", self.schema.fields.len());
+        if self.all_errors {
+            // Part of a resumable run's identity: the rejects differ.
+            s.push_str(", all errors listed");
+        }
         for key in &self.schema.unique_keys {
             let names: Vec<&str> = key
                 .iter()
@@ -283,9 +300,10 @@ impl Validate {
     fn check(&mut self, record: &Record<'_>) -> Outcome {
         let n = record.len();
         let ncols = self.slots.len();
-        // The first error in frictionless' order; a row whose cells are all missing is a
-        // blank row instead, so once an error is found only blankness is left to decide.
-        let mut first: Option<(usize, Failure)> = None;
+        // The errors in frictionless' order (only the first unless all are asked for); a row
+        // whose cells are all missing is a blank row instead, so once the errors wanted are
+        // found only blankness is left to decide.
+        let mut failures: Vec<(usize, Failure)> = Vec::new();
         let mut blank = true;
         for col in 0..ncols {
             let (bytes, kind) = match (record.get(col), record.kind(col)) {
@@ -300,15 +318,16 @@ impl Validate {
                 }
                 continue;
             };
+            let done = !self.all_errors && !failures.is_empty();
             if col >= n || is_missing(bytes, kind, self.missing_values(fi)) {
                 let required = self.schema.fields[fi].constraints.required;
-                if required && first.is_none() {
-                    first = Some((col, Failure::Constraint("required")));
+                if required && !done {
+                    failures.push((col, Failure::Constraint("required")));
                 }
                 continue;
             }
             blank = false;
-            if first.is_some() {
+            if done {
                 break;
             }
             let field = &self.schema.fields[fi];
@@ -321,32 +340,55 @@ impl Validate {
                 (_, Err(_)) => Err(Failure::NotText),
             };
             if let Err(failure) = result {
-                first = Some((col, failure));
-                break;
+                failures.push((col, failure));
+                if !self.all_errors {
+                    break;
+                }
             }
         }
         if blank {
             return Outcome::Reject(Reject::new("blank-row", None, "record is completely blank"));
         }
-        if let Some((col, failure)) = first {
-            let field = &self.schema.fields[self.slots[col].expect("a field failed")];
-            let (error, note) = match failure {
-                Failure::Type => ("type-error", field.type_note()),
-                Failure::NotText => (
-                    "type-error",
-                    format!("{} (the bytes are not valid UTF-8)", field.type_note()),
-                ),
-                Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
-            };
-            let cell = record.display(col).map_or_else(String::new, shown);
-            return Outcome::Reject(Reject::new(
-                error,
-                Some(field.name.clone()),
-                format!("cell \"{cell}\": {note}"),
-            ));
+        let mut rejects: Vec<Reject> = failures
+            .into_iter()
+            .map(|(col, failure)| self.cell_reject(record, col, failure))
+            .collect();
+        if rejects.is_empty() || self.all_errors {
+            rejects.extend(self.width_reject(n, ncols));
         }
+        let mut rejects = rejects.into_iter();
+        match rejects.next() {
+            None => Outcome::Keep,
+            Some(mut first) => {
+                first.more = rejects.collect();
+                Outcome::Reject(first)
+            }
+        }
+    }
+
+    /// The reject of a cell that breaks its field's type or a constraint.
+    fn cell_reject(&self, record: &Record<'_>, col: usize, failure: Failure) -> Reject {
+        let field = &self.schema.fields[self.slots[col].expect("a field failed")];
+        let (error, note) = match failure {
+            Failure::Type => ("type-error", field.type_note()),
+            Failure::NotText => (
+                "type-error",
+                format!("{} (the bytes are not valid UTF-8)", field.type_note()),
+            ),
+            Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
+        };
+        let cell = record.display(col).map_or_else(String::new, shown);
+        Reject::new(
+            error,
+            Some(field.name.clone()),
+            format!("cell \"{cell}\": {note}"),
+        )
+    }
+
+    /// The reject of a record of `n` fields where the header has `ncols`, if they differ.
+    fn width_reject(&self, n: usize, ncols: usize) -> Option<Reject> {
         if n > ncols {
-            return Outcome::Reject(Reject::new(
+            return Some(Reject::new(
                 "extra-cell",
                 Some(format!("{}", ncols + 1)),
                 format!("record has {n} fields, the header has {ncols}"),
@@ -357,12 +399,12 @@ impl Validate {
                 Some(fi) => self.schema.fields[fi].name.clone(),
                 None => format!("{}", n + 1),
             };
-            return Outcome::Reject(Reject::new(
+            return Some(Reject::new(
                 "missing-cell",
                 Some(name.clone()),
                 format!("record has {n} fields, the header has {ncols}: '{name}' is missing"),
             ));
         }
-        Outcome::Keep
+        None
     }
 }

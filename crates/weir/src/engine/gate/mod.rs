@@ -17,7 +17,10 @@ use crate::format::{Dialect, Format};
 use crate::report::FirstReject;
 use crate::transform::Gate;
 
-use super::batch::{Batch, Fate, Gated, RejectCount};
+use super::batch::{Batch, Fate, Gated, RejectCount, Rejected};
+use super::worker::{keep_rejected, Place};
+use crate::sink::RejectsFormat;
+use crate::transform::Reject;
 use dedupe::Dedupe;
 use head::Head;
 use unique::Unique;
@@ -68,6 +71,8 @@ pub(super) struct Gates {
     /// The inputs' names, for the rejects rows the gates write.
     source_names: Vec<SourceName>,
     rejects_enc: CsvEncoder,
+    /// How rejected records are written (a table, or their bytes as read).
+    rejects_format: RejectsFormat,
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
 }
@@ -78,9 +83,15 @@ impl Gates {
             states: gates.iter().map(GateState::new).collect(),
             source_names,
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            rejects_format: RejectsFormat::Table,
             out_scratch: Vec::new(),
             rejects_scratch: Vec::new(),
         }
+    }
+
+    /// Writes the records the gates reject in this format (the table by default).
+    pub(super) fn rejects_format(&mut self, format: RejectsFormat) {
+        self.rejects_format = format;
     }
 
     /// How many records each head gate has passed (0 for the other gates), for a checkpoint.
@@ -125,6 +136,10 @@ impl Gates {
         self.rejects_scratch.clear();
         let (mut out_pos, mut rej_pos) = (0, 0);
         let mut changed = false;
+        // Input-format rejects: the batch's rejected records, rebuilt in order beside the
+        // bytes (`kept` are those already moved back).
+        let mut old_rejected = std::mem::take(&mut b.rejected).into_iter().peekable();
+        let mut kept: Vec<Rejected> = Vec::new();
         for g in &b.gated {
             let claims = &b.claims[g.claims.clone()];
             let Some(verdict) = self.decide(claims, g.line, log.as_deref_mut())? else {
@@ -142,19 +157,41 @@ impl Gates {
             self.rejects_scratch
                 .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
             rej_pos = g.rejects.end;
+            // The input-format rejects before this record stay (a record too large to keep
+            // has no bytes, so one before it may start where it does).
+            while let Some(r) = old_rejected.next_if(|r| {
+                r.at < g.rejects.start || (r.at == g.rejects.start && r.lines.is_none())
+            }) {
+                kept.push(r);
+            }
             match g.fate {
                 Fate::Written => b.records_written -= 1,
                 Fate::Filtered => b.records_filtered -= 1,
                 Fate::Rejected(i) => {
                     b.records_rejected -= 1;
+                    b.reject_errors -= 1 + g.more_kinds.len() as u64;
                     b.reject_counts[i].count -= 1;
+                    for &k in &g.more_kinds {
+                        b.reject_counts[k].count -= 1;
+                    }
+                    if self.rejects_format == RejectsFormat::Input {
+                        // Its own entry, cut with its bytes.
+                        old_rejected.next();
+                    }
                 }
             }
             match verdict {
                 Verdict::Filter => b.records_filtered += 1,
                 Verdict::Reject { field, message } => {
                     b.records_rejected += 1;
-                    self.reject(&mut b.reject_counts, g, (field, message), source, input);
+                    b.reject_errors += 1;
+                    let row = (field, message);
+                    match self.rejects_format {
+                        RejectsFormat::Input => {
+                            self.keep(&mut b.reject_counts, &mut kept, g, row, (source, input))
+                        }
+                        _ => self.reject(&mut b.reject_counts, g, row, source, input),
+                    }
                 }
             }
         }
@@ -165,7 +202,38 @@ impl Gates {
             std::mem::swap(&mut b.out, &mut self.out_scratch);
             std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
         }
+        kept.extend(old_rejected);
+        b.rejected = kept;
         Ok(())
+    }
+
+    /// Counts a record a `unique` gate rejects and keeps its bytes, for rejects in the
+    /// input's format.
+    fn keep(
+        &mut self,
+        counts: &mut Vec<RejectCount>,
+        kept: &mut Vec<Rejected>,
+        g: &Gated,
+        (field, message): (String, String),
+        (source, input): (usize, &[u8]),
+    ) {
+        // Counted and kept through a batch of its own, then moved into place.
+        let mut one = Batch {
+            reject_counts: std::mem::take(counts),
+            ..Batch::default()
+        };
+        let at = Place {
+            file: &self.source_names[source],
+            line: g.line,
+            offset: g.offset,
+        };
+        let reject = Reject::new("unique-error", Some(field), message);
+        keep_rejected(&mut one, reject, at, Some(&input[g.raw.clone()]));
+        *counts = one.reject_counts;
+        let mut r = one.rejected.pop().expect("one record kept");
+        r.at = self.rejects_scratch.len();
+        self.rejects_scratch.extend_from_slice(&one.rejects);
+        kept.push(r);
     }
 
     /// Asks a record's gates in chain order; the first that stops it decides, and the keys

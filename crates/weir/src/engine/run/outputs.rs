@@ -12,11 +12,12 @@ use crate::record::ValueKind;
 use crate::sink::parquet::ParquetSink;
 use crate::sink::{Sink, SinkWriter};
 
+use crate::engine::committer::Reasons;
 use crate::engine::prologue::RawField;
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::{run_watched, StopHandle};
 use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
-use crate::sink::Output;
+use crate::sink::{Output, REASONS_HEADER};
 
 use super::prepare::{Destinations, Settings};
 
@@ -109,7 +110,12 @@ fn write_header(
 
 /// Opens a fresh run's output and rejects (with the rejects' header).
 fn open_fresh(
-    Destinations { sink, rejects }: Destinations,
+    Destinations {
+        sink,
+        rejects,
+        rejects_header,
+        ..
+    }: Destinations,
     settings: &Settings,
 ) -> Result<(SinkWriter, Option<SinkWriter>)> {
     let Settings {
@@ -132,12 +138,36 @@ fn open_fresh(
             if digests {
                 w.keep_digest();
             }
-            w.write_all(REJECTS_HEADER)?;
+            if !rejects_header.is_empty() {
+                w.write_all(&rejects_header)?;
+            }
             Some(w)
         }
         None => None,
     };
     Ok((out, rejects_out))
+}
+
+/// Opens the sidecar of input-format rejects, with its header; the first rejected record
+/// will start on the line after `rejects_header` in the rejects file.
+pub(super) fn open_reasons(
+    reasons: Option<Sink>,
+    rejects_header: &[u8],
+    settings: &Settings,
+) -> Result<Option<Reasons>> {
+    let Some(sink) = reasons else {
+        return Ok(None);
+    };
+    let mut w = open_watched(
+        sink,
+        settings.compression_level,
+        settings.deadline,
+        &settings.stop,
+    )?;
+    w.set_durable(settings.durable);
+    w.write_all(REASONS_HEADER)?;
+    let header_lines = rejects_header.iter().filter(|&&b| b == b'\n').count() as u64;
+    Ok(Some(Reasons::new(w, header_lines + 1)))
 }
 
 /// What a checkpoint counts of one partial file.

@@ -15,7 +15,7 @@ use crate::format::parquet::ParquetLayout;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::record::Columns;
 use crate::report::{Progress, Report};
-use crate::sink::{check_places, Place, Sink};
+use crate::sink::{check_places, Place, RejectsFormat, Sink};
 use crate::source::Source;
 use crate::split::{Chunk, Oversized};
 use crate::transform::{Chain, Gate, OnPanic, Transform};
@@ -27,7 +27,7 @@ use crate::engine::splitter::{Chunking, RunSplitter};
 use crate::engine::stop::StopHandle;
 
 use super::report_member;
-use crate::engine::worker::WorkerSpec;
+use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
 
 /// What the steps after [`prepare`] read of the builder's settings.
 pub(super) struct Settings {
@@ -68,6 +68,11 @@ impl Settings {
 pub(super) struct Destinations {
     pub(super) sink: Sink,
     pub(super) rejects: Option<Sink>,
+    /// What a fresh rejects file starts with: the table's header, or in the input's format
+    /// the input's header line as read (nothing for an input without one).
+    pub(super) rejects_header: Vec<u8>,
+    /// Where the reasons of input-format rejects go.
+    pub(super) reasons: Option<Sink>,
 }
 
 /// The first input, opened with its prologue read, and the inputs after it.
@@ -113,8 +118,16 @@ pub(super) fn prepare(
     report_sink: Option<&Sink>,
 ) -> Result<Option<Prepared>> {
     let output_dialect = resolve_output_dialect(&cfg, &dialect);
+    cfg.reasons = reasons_sink(&mut cfg)?;
     let (sink, rejects) = (&cfg.sink, cfg.rejects.as_ref());
-    check_outputs(sink, rejects, report_sink, &cfg.source, &cfg.more_sources)?;
+    let rejects_and_reasons: Vec<&Sink> = rejects.into_iter().chain(&cfg.reasons).collect();
+    check_outputs(
+        sink,
+        &rejects_and_reasons,
+        report_sink,
+        &cfg.source,
+        &cfg.more_sources,
+    )?;
     // A resumable run checks its checkpoint before it reads or writes anything.
     let resume = match &cfg.resumable {
         Some(r) => {
@@ -132,6 +145,9 @@ pub(super) fn prepare(
         None => None,
     };
     let stale = check_destinations(sink, rejects, resume.is_some())?;
+    if let Some(r) = &cfg.reasons {
+        r.check_destination()?;
+    }
     let settings = Settings::take(&mut cfg, started);
     let chunking = Chunking {
         dialect,
@@ -188,6 +204,17 @@ pub(super) fn prepare(
         parquet,
         on_panic: cfg.on_panic,
         invalid_utf8: cfg.invalid_utf8,
+        rejects_format: cfg.rejects_format,
+    };
+    let rejects_header = match cfg.rejects_format {
+        RejectsFormat::Input => prologue
+            .header_line
+            .map(|mut line| {
+                line.push(b'\n');
+                line
+            })
+            .unwrap_or_default(),
+        _ => REJECTS_HEADER.to_vec(),
     };
     let opening = Opening {
         splitter: prologue.splitter,
@@ -200,6 +227,8 @@ pub(super) fn prepare(
         destinations: Destinations {
             sink: cfg.sink,
             rejects: cfg.rejects,
+            rejects_header,
+            reasons: cfg.reasons,
         },
         opening,
         header_raw: prologue.header_raw,
@@ -211,6 +240,46 @@ pub(super) fn prepare(
         spec,
         gates,
     }))
+}
+
+/// Where the reasons of input-format rejects go: the place given, else beside the rejects.
+/// Without rejects there is nothing to give reasons for (the rejects are counted, as a
+/// table's would be); standard output or a writer has no place beside it, and resumable runs
+/// and shards do not keep reasons yet: those are usage errors.
+fn reasons_sink(cfg: &mut PipelineBuilder) -> Result<Option<Sink>> {
+    if cfg.rejects_format != RejectsFormat::Input {
+        return Ok(None);
+    }
+    let Some(rejects) = &cfg.rejects else {
+        cfg.rejects_format = RejectsFormat::Table;
+        return Ok(None);
+    };
+    if cfg.resumable.is_some() {
+        return Err(Error::Config(
+            "rejects in the input's format (--rejects-format input) are not resumable yet: \
+             drop --resume, or keep the rejects as a table"
+                .into(),
+        ));
+    }
+    if cfg.shard.is_some() || cfg.digests {
+        return Err(Error::Config(
+            "a shard keeps its rejects as a table, which `weir merge` concatenates: \
+             --rejects-format input is for runs on one machine"
+                .into(),
+        ));
+    }
+    match cfg
+        .reasons
+        .take()
+        .or_else(|| crate::sink::reasons_beside(rejects))
+    {
+        Some(reasons) => Ok(Some(reasons)),
+        None => Err(Error::Config(format!(
+            "rejects in the input's format go with a file of their reasons beside them, and \
+             the rejects go to {}, which has none: give --rejects a file",
+            rejects.name()
+        ))),
+    }
 }
 
 /// Finds a missing or read-only destination before any input is read. Returns the files of a
@@ -243,15 +312,15 @@ fn path_of(sink: Option<&Sink>) -> Option<&Path> {
 /// input or write two outputs to one file (see [`crate::sink::check_places`]).
 fn check_outputs(
     sink: &Sink,
-    rejects: Option<&Sink>,
+    rejects: &[&Sink],
     report: Option<&Sink>,
     source: &Source,
     more_sources: &[Source],
 ) -> Result<()> {
     // Where the output, the rejects and the report go, when a file or an object.
-    let targets: Vec<(PathBuf, bool)> = [Some(sink), rejects, report]
-        .into_iter()
-        .flatten()
+    let targets: Vec<(PathBuf, bool)> = std::iter::once(sink)
+        .chain(rejects.iter().copied())
+        .chain(report)
         .filter_map(|s| match s {
             Sink::Path(p) => Some((p.clone(), false)),
             Sink::Url(u) => Some((PathBuf::from(u), true)),
@@ -263,7 +332,10 @@ fn check_outputs(
     // like the same file as the rejects).
     crate::sink::recover(&targets)?;
     let mut writes = vec![Place::output("output", sink)];
-    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    // The rejects, and the reasons of input-format rejects beside them.
+    for (r, role) in rejects.iter().zip(["rejects", "rejects reasons"]) {
+        writes.push(Place::output(role, r));
+    }
     writes.extend(report.map(|r| Place::output("report", r)));
     for (path, object) in &targets {
         writes.push(Place::internal(
@@ -274,7 +346,7 @@ fn check_outputs(
     if let (Sink::Path(_) | Sink::Url(_), Some((out, object))) = (sink, targets.first()) {
         let (out, object) = (out.as_path(), *object);
         if !object {
-            let files = checkpoint::Paths::new(out, path_of(rejects));
+            let files = checkpoint::Paths::new(out, path_of(rejects.first().copied()));
             writes.push(Place::internal("checkpoint", &files.checkpoint));
             writes.push(Place::internal("partial output", &files.output_partial));
             writes.push(Place::internal("key log", &files.gates));

@@ -15,7 +15,7 @@ use crate::sink::SinkWriter;
 use crate::transform::Gate;
 
 use crate::engine::batch::Slot;
-use crate::engine::committer::{self, Committer};
+use crate::engine::committer::{self, Committer, Reasons};
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::{panic_message, StopState};
 use crate::engine::worker::{worker_loop, WorkerSpec};
@@ -45,7 +45,7 @@ pub(super) fn spawn(
     settings: &Settings,
     spec: WorkerSpec,
     reading: Reading,
-    (out, rejects_out): (Output, Option<SinkWriter>),
+    (out, rejects_out, reasons): (Output, Option<SinkWriter>, Option<Reasons>),
     gates: &[Gate],
     resume: Option<ResumeStart>,
     progress: &Arc<Progress>,
@@ -77,6 +77,9 @@ pub(super) fn spawn(
         gates,
         spec.source_names.clone(),
     );
+    if let Some(reasons) = reasons {
+        committer.with_reasons(reasons);
+    }
     if let Some(resume) = resume {
         resume_committer(&mut committer, &resume, settings.resumable.as_ref())?;
     }
