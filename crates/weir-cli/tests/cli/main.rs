@@ -24,6 +24,7 @@ mod promises_parquet;
 mod promises_paths;
 mod promises_text;
 mod rejects;
+mod rejects_feedback;
 mod resume;
 mod roundtrip;
 mod shards;

@@ -353,8 +353,11 @@ impl Validate {
             .into_iter()
             .map(|(col, failure)| self.cell_reject(record, col, failure))
             .collect();
-        if rejects.is_empty() || self.all_errors {
-            rejects.extend(self.width_reject(n, ncols));
+        if self.all_errors {
+            // As frictionless lists them: an error for each cell too many or too few.
+            rejects.extend((n.min(ncols)..n.max(ncols)).filter_map(|at| self.width_reject(n, at)));
+        } else if rejects.is_empty() {
+            rejects.extend(self.width_reject(n, n.min(ncols)));
         }
         let mut rejects = rejects.into_iter();
         match rejects.next() {
@@ -385,17 +388,19 @@ impl Validate {
         )
     }
 
-    /// The reject of a record of `n` fields where the header has `ncols`, if they differ.
-    fn width_reject(&self, n: usize, ncols: usize) -> Option<Reject> {
+    /// The reject of a record of `n` fields where the header has another count, if they
+    /// differ, naming the cell at `at` (0-based; an extra or a missing one).
+    fn width_reject(&self, n: usize, at: usize) -> Option<Reject> {
+        let ncols = self.slots.len();
         if n > ncols {
             return Some(Reject::new(
                 "extra-cell",
-                Some(format!("{}", ncols + 1)),
+                Some(format!("{}", at + 1)),
                 format!("record has {n} fields, the header has {ncols}"),
             ));
         }
         if n < ncols {
-            let name = match self.slots[n] {
+            let name = match self.slots[at] {
                 Some(fi) => self.schema.fields[fi].name.clone(),
                 None => format!("{}", n + 1),
             };
