@@ -7,5 +7,6 @@ mod conversions;
 mod equivalence;
 mod fuzz_regressions;
 mod matrix;
+mod rejects;
 mod resume;
 mod shards;
