@@ -68,14 +68,15 @@ fn input_rejects_and_reasons_are_a_serial_runs_for_any_chunk_and_worker_count() 
 #[test]
 fn input_rejects_to_a_writer_need_a_place_for_their_reasons() {
     let (b, _buffers) = in_memory("in", INPUT.as_bytes());
-    let err = b
+    let run = b
         .transform(Validate::new(schema()))
         .rejects_format(RejectsFormat::Input)
         .build()
-        .run()
-        .err()
-        .expect("refused")
-        .error;
+        .run();
+    let Err(failure) = run else {
+        panic!("input rejects to a writer ran without a place for their reasons");
+    };
+    let err = failure.error;
     assert!(matches!(err, weir::Error::Config(_)), "{err}");
     assert!(err.to_string().contains("give --rejects a file"), "{err}");
 }
