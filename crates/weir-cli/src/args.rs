@@ -292,7 +292,7 @@ pub struct IoArgs {
     /// fixed and fed back as it is; the reasons go beside it to NAME.errors.csv, with the
     /// columns file,line,byte_offset,field,error,message,rejects_line). With `input`, a record
     /// too large to keep whole (--oversized reject) has only its reason there; --rejects must
-    /// be a file or object, and --resume and shards are refused.
+    /// be a file or object, and shards are refused.
     #[arg(long, value_name = "FORMAT", value_parser = parse_rejects_format)]
     pub rejects_format: Option<RejectsFormat>,
 

@@ -639,16 +639,6 @@ fn input_rejects_that_cannot_have_reasons_beside_them_are_usage_errors() {
             "'csv' is not table or input",
         ),
         (
-            &[
-                "--rejects",
-                "bad.csv",
-                "--rejects-format",
-                "input",
-                "--resume",
-            ],
-            "are not resumable yet",
-        ),
-        (
             &["--all-errors"],
             "--all-errors lists every error that schema validation finds",
         ),
@@ -848,4 +838,40 @@ fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
     assert_bytes(&sb.read("rej.errors.csv"), b"old reasons\n");
     assert_bytes(&sb.read("out.csv"), b"old output\n");
     assert_eq!(hidden(&sb), Vec::<String>::new());
+}
+
+#[test]
+fn a_resumable_run_keeps_its_reasons_and_refuses_another_rejects_format_on_resume() {
+    let sb = sandbox();
+    let args = [
+        "run",
+        "-i",
+        "messy.csv",
+        "-o",
+        "good.csv",
+        "--schema",
+        "schema.json",
+        "--rejects",
+        "bad.csv",
+        "--resume",
+    ];
+    let o = sb.weir_with(&args, &["--rejects-format", "input"]);
+    assert_ok(&o);
+    assert_bytes(&sb.read("bad.errors.csv"), MESSY_REASONS);
+    assert!(sb.read("bad.csv").starts_with(b"id,name,age,email\n2,"));
+    // No partial file is left of the reasons; the finished run's checkpoint says complete.
+    let weir_files: Vec<String> = sb
+        .names()
+        .into_iter()
+        .filter(|n| n.contains(".weir-"))
+        .collect();
+    assert_eq!(weir_files, [".good.csv.weir-checkpoint"]);
+    // The checkpoint was taken for rejects in the input's format: a table is another run.
+    let o = sb.weir(&args);
+    assert_fails(
+        &o,
+        2,
+        "it was taken for rejects in the input format, not the table one (--rejects-format)",
+    );
+    assert_bytes(&sb.read("bad.errors.csv"), MESSY_REASONS);
 }

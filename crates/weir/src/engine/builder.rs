@@ -226,7 +226,9 @@ impl PipelineBuilder {
     /// a rejects file or object ([`crate::io::reasons_beside`]) unless
     /// [`PipelineBuilder::rejects_reasons`] names another place. A record too large to keep
     /// whole (`record-too-large`) is not in such a rejects file: its reason has no
-    /// `rejects_line`. Not for resumable runs or shards yet ([`crate::Error::Config`]).
+    /// `rejects_line`. A resumable run keeps the reasons as it keeps the rejects (a partial
+    /// file, in the checkpoint); a shard refuses it ([`crate::Error::Config`]): its rejects are
+    /// tables that `weir merge` concatenates.
     pub fn rejects_format(mut self, format: RejectsFormat) -> Self {
         self.rejects_format = format;
         self

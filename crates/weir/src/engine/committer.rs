@@ -165,6 +165,9 @@ impl Committer {
         keys: Vec<GateEntry>,
     ) {
         if let Some(cp) = from {
+            if let (Some(r), Some(kept)) = (&mut self.reasons, &cp.reasons) {
+                r.next_line = kept.next_line;
+            }
             let c = &cp.counters;
             self.counts = c.clone();
             self.next_seq = cp.position.seq;
@@ -199,6 +202,13 @@ impl Committer {
         };
         let (gates_len, gates_hash) = cp.gates.sync()?;
         let c = &mut cp.base;
+        if let (Some(r), Some(kept)) = (&mut self.reasons, &mut c.reasons) {
+            r.writer.flush()?;
+            kept.len = r.writer.sync()?;
+            kept.written = r.writer.written();
+            kept.hash = checkpoint::digest_hex(r.writer.digest());
+            kept.next_line = r.next_line;
+        }
         c.state = state;
         c.position = position;
         c.output_len = output_len;

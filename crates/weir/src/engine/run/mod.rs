@@ -117,7 +117,9 @@ pub(super) fn run_inner(
     } = prepared;
     let start = choose_start(opening, resume.as_ref(), chunking, &progress, &spec)?;
     let reasons = destinations.reasons.take();
-    let reasons = open_reasons(reasons, &destinations.rejects_header, &settings)?;
+    let header = &destinations.rejects_header;
+    let fresh = start.bounds.fresh;
+    let reasons = open_reasons(reasons, header, &settings, resume.as_ref(), fresh)?;
     let (out, rejects_out) = open_outputs(
         destinations,
         resume.as_ref(),

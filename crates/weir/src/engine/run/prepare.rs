@@ -144,7 +144,8 @@ pub(super) fn prepare(
         }
         None => None,
     };
-    let stale = check_destinations(sink, rejects, resume.is_some())?;
+    let stale = check_destinations(sink, rejects, resume.is_some())?
+        .map(|paths| paths.with_reasons(path_of(cfg.reasons.as_ref())));
     if let Some(r) = &cfg.reasons {
         r.check_destination()?;
     }
@@ -244,8 +245,8 @@ pub(super) fn prepare(
 
 /// Where the reasons of input-format rejects go: the place given, else beside the rejects.
 /// Without rejects there is nothing to give reasons for (the rejects are counted, as a
-/// table's would be); standard output or a writer has no place beside it, and resumable runs
-/// and shards do not keep reasons yet: those are usage errors.
+/// table's would be); standard output or a writer has no place beside it, and shards keep
+/// their rejects as tables (which `weir merge` concatenates): those are usage errors.
 fn reasons_sink(cfg: &mut PipelineBuilder) -> Result<Option<Sink>> {
     if cfg.rejects_format != RejectsFormat::Input {
         return Ok(None);
@@ -254,13 +255,6 @@ fn reasons_sink(cfg: &mut PipelineBuilder) -> Result<Option<Sink>> {
         cfg.rejects_format = RejectsFormat::Table;
         return Ok(None);
     };
-    if cfg.resumable.is_some() {
-        return Err(Error::Config(
-            "rejects in the input's format (--rejects-format input) are not resumable yet: \
-             drop --resume, or keep the rejects as a table"
-                .into(),
-        ));
-    }
     if cfg.shard.is_some() || cfg.digests {
         return Err(Error::Config(
             "a shard keeps its rejects as a table, which `weir merge` concatenates: \
@@ -346,12 +340,16 @@ fn check_outputs(
     if let (Sink::Path(_) | Sink::Url(_), Some((out, object))) = (sink, targets.first()) {
         let (out, object) = (out.as_path(), *object);
         if !object {
-            let files = checkpoint::Paths::new(out, path_of(rejects.first().copied()));
+            let files = checkpoint::Paths::new(out, path_of(rejects.first().copied()))
+                .with_reasons(path_of(rejects.get(1).copied()));
             writes.push(Place::internal("checkpoint", &files.checkpoint));
             writes.push(Place::internal("partial output", &files.output_partial));
             writes.push(Place::internal("key log", &files.gates));
             if let Some(p) = &files.rejects_partial {
                 writes.push(Place::internal("partial rejects", p));
+            }
+            if let Some(p) = &files.reasons_partial {
+                writes.push(Place::internal("partial rejects reasons", p));
             }
         }
     }
@@ -474,7 +472,7 @@ fn prepare_resume(
         resumable,
         &identity,
         &cfg.sink,
-        cfg.rejects.as_ref(),
+        (cfg.rejects.as_ref(), cfg.reasons.as_ref()),
         &sources,
         output_dialect.format,
     )?;
