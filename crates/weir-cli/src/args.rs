@@ -307,9 +307,10 @@ pub struct IoArgs {
     pub schema: Option<String>,
 
     /// List every error of a record the schema rejects (each cell that breaks its field's
-    /// type or a constraint, then a wrong field count), not only the first: one rejects row
-    /// per error. The report still counts records in records_rejected; reject_errors,
-    /// rejects_by_error and rejects_by_field count errors. Needs --schema.
+    /// type or a constraint, then each cell too many or too few, then a duplicate key), not
+    /// only the first: one rejects row per error. The report still counts records in
+    /// records_rejected; reject_errors, rejects_by_error and rejects_by_field count errors.
+    /// Needs --schema.
     #[arg(long)]
     pub all_errors: bool,
 

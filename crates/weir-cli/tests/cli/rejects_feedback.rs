@@ -875,3 +875,77 @@ fn a_resumable_run_keeps_its_reasons_and_refuses_another_rejects_format_on_resum
     );
     assert_bytes(&sb.read("bad.errors.csv"), MESSY_REASONS);
 }
+
+#[test]
+fn all_errors_lists_a_duplicate_key_after_the_cell_errors_of_its_record() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", b"id,name,age\n1,Ann,34\n1,Bob,x\n1,Cy,5\n2,,7\n");
+    sb.write(
+        "schema.json",
+        br#"{"fields": [{"name": "id", "type": "integer"},
+            {"name": "name", "constraints": {"required": true}},
+            {"name": "age", "type": "integer"}], "primaryKey": ["id"]}"#,
+    );
+    for workers in ["1", "3"] {
+        let run = |extra: &[&str]| {
+            let mut args = vec![
+                "run",
+                "-i",
+                "in.csv",
+                "-o",
+                "out.csv",
+                "--schema",
+                "schema.json",
+                "--rejects",
+                "bad.csv",
+                "--report",
+                "report.json",
+                "--all-errors",
+                "--chunk-size",
+                "8",
+                "-j",
+                workers,
+            ];
+            args.extend_from_slice(extra);
+            assert_ok(&sb.weir(&args));
+        };
+        run(&[]);
+        let table = parse_csv(&sb.read("bad.csv"));
+        let summary: Vec<(&str, &str, &str)> = table[1..]
+            .iter()
+            .map(|r| (r[1].as_str(), r[3].as_str(), r[4].as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("3", "age", "type-error"),
+                ("3", "id", "unique-error"),
+                ("4", "id", "unique-error"),
+                ("5", "name", "constraint-error"),
+            ],
+            "-j {workers}"
+        );
+        let json = sb.read("report.json");
+        assert_balanced(&json);
+        assert_eq!(report_num(&json, "records_rejected"), 3);
+        assert_eq!(report_num(&json, "reject_errors"), 4);
+
+        run(&["--rejects-format", "input"]);
+        assert_bytes(&sb.read("bad.csv"), b"id,name,age\n1,Bob,x\n1,Cy,5\n2,,7\n");
+        let reasons = parse_csv(&sb.read("bad.errors.csv"));
+        let links: Vec<(&str, &str)> = reasons[1..]
+            .iter()
+            .map(|r| (r[4].as_str(), r[6].as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                ("type-error", "2"),
+                ("unique-error", "2"),
+                ("unique-error", "3"),
+                ("constraint-error", "4")
+            ],
+            "-j {workers}"
+        );
+    }
+}

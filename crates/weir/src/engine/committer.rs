@@ -157,6 +157,12 @@ impl Committer {
         self.reasons = Some(reasons);
     }
 
+    /// Lists the gates' errors of a record rejected already too (see
+    /// [`crate::transform::Transform::lists_all_errors`]).
+    pub(crate) fn list_all_errors(&mut self) {
+        self.gates.list_all_errors();
+    }
+
     /// Takes checkpoints as it writes, starting from `from` (a resumed run) and its gate keys.
     pub(crate) fn checkpointed(
         &mut self,

@@ -126,6 +126,13 @@ pub trait Transform: TransformClone + Send {
         Vec::new()
     }
 
+    /// Whether a rejected record lists every error this step finds (a schema's
+    /// `all_errors`): then an ordered gate's error (`unique-error`) is listed after them.
+    #[doc(hidden)]
+    fn lists_all_errors(&self) -> bool {
+        false
+    }
+
     /// Called before `bind` with the run's maximum record size: a step that builds values
     /// (an expression) refuses to build one longer, rejecting the record (`record-too-large`).
     #[doc(hidden)]
@@ -239,6 +246,11 @@ impl Chain {
             }
         }
         fields
+    }
+
+    /// Whether a step lists every error of a rejected record.
+    pub(crate) fn lists_all_errors(&self) -> bool {
+        self.steps.iter().any(|s| s.lists_all_errors())
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).

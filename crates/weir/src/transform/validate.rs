@@ -49,9 +49,10 @@ impl Validate {
     }
 
     /// Lists every error of a rejected record (each cell that breaks its field's type or a
-    /// constraint, in column order, then a field count that differs from the header's), as
-    /// frictionless does, in [`Reject::more`]; by default only the first. A blank row is one
-    /// error (`blank-row`) either way.
+    /// constraint, in column order, then each cell too many or too few), as frictionless
+    /// does, in [`Reject::more`], and a duplicate key (`unique-error`, decided in input order
+    /// by the committer) after them; by default only the first. A blank row is one error
+    /// (`blank-row`) either way.
     pub fn all_errors(mut self, on: bool) -> Validate {
         self.all_errors = on;
         self
@@ -228,6 +229,10 @@ impl Transform for Validate {
         self.columns = columns;
         self.slots = slots;
         Ok(input.clone())
+    }
+
+    fn lists_all_errors(&self) -> bool {
+        self.all_errors
     }
 
     fn gates(&self) -> Vec<Gate> {

@@ -73,6 +73,8 @@ pub(super) struct Gates {
     rejects_enc: CsvEncoder,
     /// How rejected records are written (a table, or their bytes as read).
     rejects_format: RejectsFormat,
+    /// Whether a rejected record's `unique-error` is listed after its other errors.
+    all_errors: bool,
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
 }
@@ -84,6 +86,7 @@ impl Gates {
             source_names,
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
             rejects_format: RejectsFormat::Table,
+            all_errors: false,
             out_scratch: Vec::new(),
             rejects_scratch: Vec::new(),
         }
@@ -92,6 +95,12 @@ impl Gates {
     /// Writes the records the gates reject in this format (the table by default).
     pub(super) fn rejects_format(&mut self, format: RejectsFormat) {
         self.rejects_format = format;
+    }
+
+    /// Lists a `unique-error` as one more error of a record rejected already (the schema
+    /// lists every error of a record).
+    pub(super) fn list_all_errors(&mut self) {
+        self.all_errors = true;
     }
 
     /// How many records each head gate has passed (0 for the other gates), for a checkpoint.
@@ -147,7 +156,28 @@ impl Gates {
             };
             if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)) {
                 // A record already rejected keeps its first reason (frictionless lists a row's
-                // cell errors before its unique-error); its key was still registered.
+                // cell errors before its unique-error); its key was still registered. Listing
+                // every error, the unique-error is one more.
+                if let (true, Verdict::Reject { field, message }) = (self.all_errors, verdict) {
+                    changed = true;
+                    self.rejects_scratch
+                        .extend_from_slice(&b.rejects[rej_pos..g.rejects.end]);
+                    rej_pos = g.rejects.end;
+                    b.reject_errors += 1;
+                    let error = (field, message);
+                    if self.rejects_format == RejectsFormat::Input {
+                        // Its own entry is the last that starts where it does.
+                        while let Some(r) = old_rejected.next_if(|r| r.at <= g.rejects.start) {
+                            kept.push(r);
+                        }
+                        self.count_unique(&mut b.reject_counts, g, &error, source);
+                        let own = &mut kept.last_mut().expect("its own entry").reject;
+                        own.more
+                            .push(Reject::new("unique-error", Some(error.0), error.1));
+                    } else {
+                        self.reject(&mut b.reject_counts, g, error, source, input);
+                    }
+                }
                 continue;
             }
             changed = true;
@@ -266,10 +296,33 @@ impl Gates {
         source: usize,
         input: &[u8],
     ) {
+        self.count_unique(counts, g, &(field.clone(), message.clone()), source);
+        let file = self.source_names[source].as_str();
+        let (line, offset) = (g.line.to_string(), g.offset.to_string());
+        let row: [&[u8]; 7] = [
+            file.as_bytes(),
+            line.as_bytes(),
+            offset.as_bytes(),
+            field.as_bytes(),
+            b"unique-error",
+            message.as_bytes(),
+            &input[g.raw.clone()],
+        ];
+        self.rejects_enc.record(&mut self.rejects_scratch, row);
+    }
+
+    /// Counts a `unique-error` in `field` of the record `g`.
+    fn count_unique(
+        &self,
+        counts: &mut Vec<RejectCount>,
+        g: &Gated,
+        (field, message): &(String, String),
+        source: usize,
+    ) {
         let file = self.source_names[source].as_str();
         match counts
             .iter_mut()
-            .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(&field))
+            .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(field))
         {
             Some(c) => c.count += 1,
             None => counts.push(RejectCount {
@@ -285,16 +338,5 @@ impl Gates {
                 },
             }),
         }
-        let (line, offset) = (g.line.to_string(), g.offset.to_string());
-        let row: [&[u8]; 7] = [
-            file.as_bytes(),
-            line.as_bytes(),
-            offset.as_bytes(),
-            field.as_bytes(),
-            b"unique-error",
-            message.as_bytes(),
-            &input[g.raw.clone()],
-        ];
-        self.rejects_enc.record(&mut self.rejects_scratch, row);
     }
 }

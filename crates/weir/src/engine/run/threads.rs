@@ -80,6 +80,9 @@ pub(super) fn spawn(
     if let Some(reasons) = reasons {
         committer.with_reasons(reasons);
     }
+    if spec.chain.lists_all_errors() {
+        committer.list_all_errors();
+    }
     if let Some(resume) = resume {
         resume_committer(&mut committer, &resume, settings.resumable.as_ref())?;
     }
