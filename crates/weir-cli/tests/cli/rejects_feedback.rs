@@ -949,3 +949,32 @@ fn all_errors_lists_a_duplicate_key_after_the_cell_errors_of_its_record() {
         );
     }
 }
+
+#[test]
+fn explain_says_where_the_reasons_go_and_that_every_error_is_listed() {
+    let sb = sandbox();
+    let o = sb.weir(&[
+        "explain",
+        "-i",
+        "messy.csv",
+        "-o",
+        "good.csv",
+        "--schema",
+        "schema.json",
+        "--rejects",
+        "bad.csv.gz",
+        "--rejects-format",
+        "input",
+        "--all-errors",
+    ]);
+    assert_ok(&o);
+    let plan = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        plan.contains("rejects bad.csv.gz (records as read; reasons in bad.errors.csv.gz)"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("validate Table Schema, 4 fields, all errors listed"),
+        "{plan}"
+    );
+}
