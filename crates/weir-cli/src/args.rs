@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 use serde::Deserialize;
-use weir::{Format, InvalidUtf8, Oversized, Ragged, RejectBudget};
+use weir::{Format, InvalidUtf8, Oversized, Ragged, RejectBudget, RejectsFormat};
 
 /// The exit codes, shown in `weir --help` and `weir run --help`.
 macro_rules! exit_codes {
@@ -190,7 +190,8 @@ or Parquet, and a JSON lone surrogate (\\ud800) anywhere, is rejected (encode-er
 (parse-error); an object holding a key twice is rejected (duplicate-key). Steps that leave no
 column to write are a usage error (exit 2).
 Rejected records go to --rejects as CSV with the columns
-file,line,byte_offset,field,error,message,record. Output appears at its path only when the run
+file,line,byte_offset,field,error,message,record, or with --rejects-format input as they were
+read, their reasons beside them in NAME.errors.csv: fix them and run again on that file. Output appears at its path only when the run
 succeeds; a failed or stopped run leaves no file there (and an existing file untouched). The
 output, rejects and report appear together or none changes. No path the run writes may be an
 input or another output (compared as files, however spelled): that is a usage error (exit 2).
@@ -354,9 +355,20 @@ pub struct IoArgs {
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<String>,
 
-    /// Write rejected records here (CSV: file,line,byte_offset,field,error,message,record).
+    /// Write rejected records here (CSV: file,line,byte_offset,field,error,message,record;
+    /// see --rejects-format).
     #[arg(long, value_name = "PATH")]
     pub rejects: Option<String>,
+
+    /// How --rejects holds the rejected records: `table` (the default: one CSV row per
+    /// error, the record's raw bytes in the last column) or `input` (the records as they were
+    /// read, in the input's format, a CSV/TSV input's header line first, so the file can be
+    /// fixed and fed back as it is; the reasons go beside it to NAME.errors.csv, with the
+    /// columns file,line,byte_offset,field,error,message,rejects_line). With `input`, a record
+    /// too large to keep whole (--oversized reject) has only its reason there; --rejects must
+    /// be a file or object, and shards are refused.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_rejects_format)]
+    pub rejects_format: Option<RejectsFormat>,
 
     /// Write the run's report here as JSON, committed with the output and the rejects (a run
     /// that fails or is stopped writes it alone, its status saying so); `-` is standard output.
@@ -367,6 +379,14 @@ pub struct IoArgs {
     /// other steps; invalid records are rejected with the Table Schema error name.
     #[arg(long, value_name = "PATH")]
     pub schema: Option<String>,
+
+    /// List every error of a record the schema rejects (each cell that breaks its field's
+    /// type or a constraint, then each cell too many or too few, then a duplicate key), not
+    /// only the first: one rejects row per error. The report still counts records in
+    /// records_rejected; reject_errors, rejects_by_error and rejects_by_field count errors.
+    /// Needs --schema.
+    #[arg(long)]
+    pub all_errors: bool,
 
     /// Input format; by default from the input's extension (.csv, .tsv, .jsonl, .txt), else csv.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
@@ -609,6 +629,10 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
     weir::parse_interval(s)
+}
+
+fn parse_rejects_format(s: &str) -> Result<RejectsFormat, String> {
+    s.parse()
 }
 
 fn parse_oversized(s: &str) -> Result<Oversized, String> {

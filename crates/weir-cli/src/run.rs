@@ -129,7 +129,14 @@ fn render_plan(plan: &weir::Explain, cfg: &RunConfig) -> String {
         cfg.output, plan.output_format
     ));
     if let Some(r) = &cfg.rejects {
-        s.push_str(&format!("rejects {r}\n"));
+        let reasons = weir::io::reasons_beside(&Sink::from_arg(r));
+        match reasons.filter(|_| cfg.rejects_format == weir::RejectsFormat::Input) {
+            Some(reasons) => s.push_str(&format!(
+                "rejects {r} (records as read; reasons in {})\n",
+                reasons.name()
+            )),
+            None => s.push_str(&format!("rejects {r}\n")),
+        }
     }
     s.push_str(&format!(
         "run     {}, {} chunks, {}\n",

@@ -43,6 +43,11 @@ fn pipeline_hash(cfg: &RunConfig) -> Result<String, String> {
     Ok(shard::hash_hex(text.as_bytes()))
 }
 
+/// Why a sharded run keeps its rejects as a table.
+const SHARDED_REJECTS: &str = "--rejects-format input does not go with shards: each shard \
+     writes its rejects as a table that weir merge concatenates (run on one machine for \
+     rejects in the input's format)";
+
 fn usage(message: impl std::fmt::Display) -> Exit {
     eprintln!("weir: error: {message}");
     Exit::Usage
@@ -67,6 +72,9 @@ pub fn plan(args: RunArgs, matches: &ArgMatches) -> Exit {
         Ok(cfg) => cfg,
         Err(e) => return e.fail(Scope::Other),
     };
+    if cfg.rejects_format == weir::RejectsFormat::Input {
+        return usage(SHARDED_REJECTS);
+    }
     let hash = match pipeline_hash(&cfg) {
         Ok(h) => h,
         Err(e) => return usage(e),
@@ -274,6 +282,9 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
         // A listing that may pass on a retry: the driver's retry code (75), no report.
         Err(e) => return e.fail(Scope::Shard),
     };
+    if cfg.rejects_format == weir::RejectsFormat::Input {
+        return usage(SHARDED_REJECTS);
+    }
     if cfg.resume {
         return usage("--resume does not go with --shard: a shard is re-run whole (it is one range of the input)");
     }

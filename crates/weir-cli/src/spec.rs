@@ -32,8 +32,8 @@ use weir::schema::Schema;
 use weir::transform::Validate;
 use weir::transform::{Dedupe, Derive, DropColumns, Fill, Filter, Head, NullMarkers, Rename};
 use weir::{
-    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, RejectBudget, Select, Sink,
-    Source, Step, StopHandle,
+    Dialect, Format, InvalidUtf8, Oversized, PipelineBuilder, Ragged, RejectBudget, RejectsFormat,
+    Select, Sink, Source, Step, StopHandle,
 };
 
 use crate::args::{IoArgs, OptionArgs, ProgressMode, RunArgs};
@@ -47,6 +47,7 @@ pub struct PipelineFile {
     input: Option<Inputs>,
     output: Option<String>,
     rejects: Option<String>,
+    rejects_format: Option<RejectsFormat>,
     report: Option<String>,
     format: Option<Format>,
     delimiter: Option<String>,
@@ -55,6 +56,7 @@ pub struct PipelineFile {
     output_format: Option<Format>,
     output_header: Option<bool>,
     schema: Option<SchemaSource>,
+    all_errors: Option<bool>,
     #[serde(default, rename = "transform")]
     steps: Vec<Step>,
     #[serde(default)]
@@ -121,6 +123,10 @@ pub struct RunConfig {
     pub schema: Option<SchemaSource>,
     pub steps: Vec<Step>,
     pub rejects: Option<String>,
+    /// How the rejects hold the rejected records.
+    pub rejects_format: RejectsFormat,
+    /// Whether schema validation lists every error of a rejected record.
+    pub all_errors: bool,
     pub report: Option<String>,
     pub workers: usize,
     pub chunk_size: usize,
@@ -169,7 +175,7 @@ impl RunConfig {
                 SchemaSource::Inline(v) => Schema::from_json(&v.to_string()),
             }
             .map_err(|e| format!("schema: {e}"))?;
-            b = b.transform(Validate::new(schema));
+            b = b.transform(Validate::new(schema).all_errors(self.all_errors));
         }
         for more in &self.inputs[1..] {
             b = b.input(Source::from_arg(more));
@@ -179,6 +185,7 @@ impl RunConfig {
         }
         if let Some(r) = &self.rejects {
             b = b.rejects(Sink::from_arg(r));
+            b = b.rejects_format(self.rejects_format);
         }
         if let Some(r) = &self.report {
             // Every report the command writes has one layout, a sharded run's: a run on one
@@ -210,7 +217,12 @@ impl RunConfig {
                 .map_err(|e| format!("schema {p}: {e}"))?,
             Some(SchemaSource::Inline(v)) => v.to_string(),
         };
-        Ok(format!("steps {:?}\nschema {schema}\n", self.steps))
+        let mut text = format!("steps {:?}\nschema {schema}\n", self.steps);
+        // Only when on, so checkpoints and plans made before the option still match.
+        if self.all_errors {
+            text.push_str("all_errors\n");
+        }
+        Ok(text)
     }
 }
 
@@ -325,6 +337,14 @@ pub fn resolve(mut args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunCon
             inline => inline,
         }),
     };
+    let all_errors = args.io.all_errors || file.all_errors.unwrap_or(false);
+    if all_errors && schema.is_none() {
+        return Err(
+            "--all-errors lists every error that schema validation finds in a record: \
+                    give --schema (or `schema` in the pipeline file)"
+                .into(),
+        );
+    }
     let mut steps = file.steps;
     if let Some(m) = matches {
         steps.extend(command_line_steps(m)?);
@@ -334,6 +354,7 @@ pub fn resolve(mut args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunCon
         dialect,
         output_dialect,
         schema,
+        all_errors,
         steps,
     };
     Ok(with_options(flow, args.options, file.options)?)
@@ -345,6 +366,7 @@ struct Places {
     inputs: Vec<String>,
     output: String,
     rejects: Option<String>,
+    rejects_format: RejectsFormat,
     report: Option<String>,
 }
 
@@ -354,6 +376,7 @@ struct Dataflow {
     dialect: Dialect,
     output_dialect: Dialect,
     schema: Option<SchemaSource>,
+    all_errors: bool,
     steps: Vec<Step>,
 }
 
@@ -391,11 +414,35 @@ fn places(
     let report = io.report.clone().or(file.report.as_deref().map(rel));
     // What the run writes, which no input pattern may match (a second run of `-i '*.csv' -o
     // all.csv` would otherwise read the first run's output).
-    let writes: Vec<weir::Sink> = [Some(&output), rejects.as_ref(), report.as_ref()]
+    let mut writes: Vec<weir::Sink> = [Some(&output), rejects.as_ref(), report.as_ref()]
         .into_iter()
         .flatten()
         .map(|p| weir::Sink::from_arg(p))
         .collect();
+    let rejects_format = io
+        .rejects_format
+        .or(file.rejects_format)
+        .unwrap_or_default();
+    if let Some(r) = rejects.as_deref() {
+        if rejects_format == RejectsFormat::Input {
+            let r = weir::Sink::from_arg(r);
+            let Some(reasons) = weir::io::reasons_beside(&r) else {
+                return Err(format!(
+                    "--rejects-format input writes the rejects' reasons to a file beside them, \
+                     and --rejects {} has none: give --rejects a file",
+                    r.name()
+                )
+                .into());
+            };
+            writes.push(reasons);
+        }
+    } else if io.rejects_format.is_some() || file.rejects_format.is_some() {
+        return Err(
+            "--rejects-format says how --rejects holds the rejected records: give \
+                    --rejects PATH (or `rejects` in the pipeline file)"
+                .into(),
+        );
+    }
     let inputs = weir::io::expand_inputs(&patterns, &writes).map_err(|e| {
         if e.is_transient() {
             ResolveError::Transient(e)
@@ -407,6 +454,7 @@ fn places(
         inputs,
         output,
         rejects,
+        rejects_format,
         report,
     })
 }
@@ -460,11 +508,13 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
                 inputs,
                 output,
                 rejects,
+                rejects_format,
                 report,
             },
         dialect,
         output_dialect,
         schema,
+        all_errors,
         steps,
     } = flow;
     let OptionArgs {
@@ -516,6 +566,8 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         schema,
         steps,
         rejects,
+        rejects_format,
+        all_errors,
         report,
         workers: workers.or(fo.workers).unwrap_or_else(default_workers),
         chunk_size: chunk_size

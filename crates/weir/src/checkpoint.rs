@@ -68,6 +68,9 @@ pub(crate) struct Paths {
     pub output_partial: PathBuf,
     pub rejects: Option<PathBuf>,
     pub rejects_partial: Option<PathBuf>,
+    /// The reasons sidecar of input-format rejects, and its partial file beside it.
+    pub reasons: Option<PathBuf>,
+    pub reasons_partial: Option<PathBuf>,
     pub gates: PathBuf,
 }
 
@@ -92,8 +95,27 @@ impl Paths {
             output_partial: beside(output, "partial"),
             rejects: rejects.map(Path::to_path_buf),
             rejects_partial: rejects.map(|r| beside(r, "partial")),
+            reasons: None,
+            reasons_partial: None,
             gates: beside(output, "gates"),
         }
+    }
+
+    /// These paths with the reasons sidecar of input-format rejects, if any.
+    pub fn with_reasons(mut self, reasons: Option<&Path>) -> Paths {
+        self.reasons = reasons.map(Path::to_path_buf);
+        self.reasons_partial = reasons.map(|r| beside(r, "partial"));
+        self
+    }
+
+    /// Each output file with its partial file: the output, the rejects, the reasons.
+    pub fn targets(&self) -> Vec<(&PathBuf, &PathBuf)> {
+        let rejects = self.rejects.iter().zip(&self.rejects_partial);
+        let reasons = self.reasons.iter().zip(&self.reasons_partial);
+        std::iter::once((&self.output, &self.output_partial))
+            .chain(rejects)
+            .chain(reasons)
+            .collect()
     }
 
     /// Removes the files of an earlier resumable run for the same output (a run that is not
@@ -105,6 +127,7 @@ impl Paths {
             Some(&self.checkpoint),
             Some(&self.output_partial),
             self.rejects_partial.as_ref(),
+            self.reasons_partial.as_ref(),
             Some(&self.gates),
         ]
         .into_iter()
@@ -176,6 +199,9 @@ pub(crate) struct CommittedCounts {
     /// Text values written with U+FFFD (`--invalid-utf8 replace`); absent in older checkpoints.
     #[serde(default)]
     pub values_replaced: u64,
+    /// The errors listed for the rejected records; absent in older checkpoints.
+    #[serde(default)]
+    pub reject_errors: u64,
     /// The first reject of each error with its batch's sequence number.
     pub first_rejects: BTreeMap<String, (u64, FirstReject)>,
     /// Records each head gate has passed (0 for other gates).
@@ -192,6 +218,7 @@ impl CommittedCounts {
         report.records_written = self.records_written;
         report.records_filtered = self.records_filtered;
         report.records_rejected = self.records_rejected;
+        report.reject_errors = self.reject_errors;
         report.rejects_by_error = self.rejects_by_error.clone();
         report.rejects_by_field = self.rejects_by_field.clone();
         report.values_replaced = self.values_replaced;
@@ -232,6 +259,23 @@ pub(crate) struct Checkpoint {
     pub gates_len: u64,
     pub gates_hash: String,
     pub counters: CommittedCounts,
+    /// The reasons sidecar of input-format rejects, as committed; absent for table rejects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<KeptReasons>,
+}
+
+/// What a checkpoint keeps of the reasons sidecar of input-format rejects.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct KeptReasons {
+    /// Its path.
+    pub path: String,
+    /// Its committed length as stored, the bytes written before compression and the xxh64 of
+    /// what it stores, as for the output.
+    pub len: u64,
+    pub written: u64,
+    pub hash: String,
+    /// The line the next rejected record starts on in the rejects file.
+    pub next_line: u64,
 }
 
 pub(crate) fn hash_hex(bytes: &[u8]) -> String {
@@ -315,6 +359,10 @@ impl Checkpoint {
             gates_len: 0,
             gates_hash: String::new(),
             counters: CommittedCounts::default(),
+            reasons: paths.reasons.as_ref().map(|r| KeptReasons {
+                path: r.display().to_string(),
+                ..KeptReasons::default()
+            }),
         }
     }
 
@@ -409,6 +457,19 @@ impl Checkpoint {
                     "it was taken for output {} and rejects {}{start_over}",
                     self.output,
                     self.rejects.as_deref().unwrap_or("(none)")
+                ),
+            ));
+        }
+        let reasons = paths.reasons.as_ref().map(|r| r.display().to_string());
+        if self.reasons.as_ref().map(|r| &r.path) != reasons.as_ref() {
+            let format = |r: bool| if r { "input" } else { "table" };
+            return Err(refuse(
+                path,
+                format!(
+                    "it was taken for rejects in the {} format, not the {} one \
+                     (--rejects-format){start_over}",
+                    format(self.reasons.is_some()),
+                    format(reasons.is_some()),
                 ),
             ));
         }
@@ -755,6 +816,7 @@ mod tests {
             gates_len: 0,
             gates_hash: String::new(),
             counters: CommittedCounts::default(),
+            reasons: None,
         }
     }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 pub use crate::compress::Compression;
 use crate::error::{Error, Result};
 use crate::sink::{is_written, Place};
-pub use crate::sink::{remove_temp_files, Sink, SinkWriter};
+pub use crate::sink::{reasons_beside, remove_temp_files, RejectsFormat, Sink, SinkWriter};
 pub use crate::source::Source;
 
 /// Whether an argument names an object (`s3://...`) rather than a local path.

@@ -163,7 +163,7 @@ pub use error::{
 pub use format::{Dialect, Format, InvalidUtf8, Ragged};
 pub use record::{Columns, Record, ValueKind};
 pub use report::{Report, Snapshot, Status};
-pub use sink::Sink;
+pub use sink::{RejectsFormat, Sink};
 pub use source::Source;
 pub use split::Oversized;
 pub use transform::{Chain, OnPanic, Outcome, Reject, Select, Step, Transform};

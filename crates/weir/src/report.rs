@@ -293,10 +293,15 @@ pub struct Report {
     pub records_filtered: u64,
     /// Records sent to the rejects file.
     pub records_rejected: u64,
-    /// Rejected records by error name.
+    /// The errors listed for the rejected records, one a record unless every error of a
+    /// record is listed (a schema's `all_errors`), when a record counts once in
+    /// `records_rejected` and once here for each of its errors.
+    #[serde(default)]
+    pub reject_errors: u64,
+    /// Rejected records by error name (with every error listed, errors by name).
     pub rejects_by_error: BTreeMap<String, u64>,
     /// Rejected records by the field their reject names (rejects that name no field, such as
-    /// a `parse-error`, are not in it).
+    /// a `parse-error`, are not in it; with every error listed, errors by field).
     pub rejects_by_field: BTreeMap<String, u64>,
     /// The first rejected record of each error name.
     pub first_rejects: BTreeMap<String, FirstReject>,
@@ -363,6 +368,7 @@ impl Report {
             records_written: 0,
             records_filtered: 0,
             records_rejected: 0,
+            reject_errors: 0,
             rejects_by_error: BTreeMap::new(),
             rejects_by_field: BTreeMap::new(),
             first_rejects: BTreeMap::new(),

@@ -31,6 +31,7 @@ mod commit;
 mod output;
 pub(crate) mod parquet;
 mod preflight;
+mod reasons;
 mod temps;
 
 pub use clash::{check_places, is_written, Place};
@@ -38,6 +39,7 @@ pub use clash::{check_places, is_written, Place};
 pub(crate) use commit::CRASH_AT;
 pub(crate) use commit::{commit_all, crash_point, journal_for, recover};
 pub(crate) use output::Output;
+pub use reasons::{reasons_beside, RejectsFormat, REASONS_HEADER};
 pub use temps::remove_temp_files;
 
 /// Where output goes.

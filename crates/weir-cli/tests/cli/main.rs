@@ -29,6 +29,7 @@ mod promises_paths;
 mod promises_text;
 mod readme;
 mod rejects;
+mod rejects_feedback;
 mod resume;
 mod roundtrip;
 mod selection;

@@ -325,6 +325,43 @@ fn killed_at_many_points_a_resumed_run_equals_an_uninterrupted_one() {
 }
 
 #[test]
+fn killed_and_resumed_input_format_rejects_and_their_reasons_are_exact() {
+    let (sb, input) = sandbox(30_000, 11);
+    let args = [
+        "run",
+        "p.toml",
+        "--input",
+        "in.csv",
+        "--chunk-size",
+        "8KiB",
+        "--workers",
+        "2",
+        "--progress",
+        "none",
+        "--max-record-size",
+        "4KiB",
+        "--oversized",
+        "reject",
+        "--rejects-format",
+        "input",
+        "--all-errors",
+    ];
+    let out = ("out.csv", "rejects.csv");
+    let kills = kill_and_resume_into(&sb, &args, input.len() as u64, 3, out);
+    assert!(kills.len() >= 5, "only {} kills: {kills:?}", kills.len());
+    // The reasons, linked to the lines of the rejects file, are an uninterrupted run's.
+    let reasons = sb.read("rejects.errors.csv");
+    assert_bytes(&reasons, &sb.read("ref-rejects.errors.csv"));
+    let text = String::from_utf8(reasons).unwrap();
+    for error in ["record-too-large", "unique-error", "type-error"] {
+        assert!(text.contains(error), "no {error} in the test's reasons");
+    }
+    assert!(sb
+        .read("rejects.csv")
+        .starts_with(b"id,name,email,age,city\n"));
+}
+
+#[test]
 fn resuming_into_later_and_compressed_inputs_is_exact_too() {
     use std::io::Write;
     let sb = Sandbox::new();

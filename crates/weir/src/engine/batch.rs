@@ -31,8 +31,11 @@ pub(super) struct Slot {
 pub struct Batch {
     /// Encoded output records.
     pub out: Vec<u8>,
-    /// Encoded rejects rows.
+    /// Encoded rejects rows (or, in the input's format, the rejected records' bytes).
     pub rejects: Vec<u8>,
+    /// With rejects in the input's format, the rejected records in order, for the committer
+    /// to write their reasons (it alone knows the line each lands on in the rejects file).
+    pub rejected: Vec<Rejected>,
     /// Records decoded.
     pub records_read: u64,
     /// Records written.
@@ -41,13 +44,16 @@ pub struct Batch {
     pub records_filtered: u64,
     /// Records rejected.
     pub records_rejected: u64,
+    /// Errors listed for the records rejected (more than the records when every error of a
+    /// record is listed).
+    pub reject_errors: u64,
     /// Text values of written records that were written with U+FFFD in place of what was not
     /// Unicode text (`--invalid-utf8 replace`).
     pub values_replaced: u64,
     /// Rejects by error name and field, each with its first record in this batch.
     pub reject_counts: Vec<RejectCount>,
-    /// The index in `reject_counts` of each record rejected, in order: what the committer
-    /// takes back when the run ends early inside the batch.
+    /// The index in `reject_counts` of each error listed for a rejected record, in order:
+    /// what the committer takes back when the run ends early inside the batch.
     pub reject_kinds: Vec<u32>,
     /// Records that claimed ordered gates, in input order, for the committer to decide.
     pub gated: Vec<Gated>,
@@ -70,6 +76,24 @@ pub struct RejectCount {
     pub count: u64,
     /// The first of them in the batch.
     pub first: FirstReject,
+}
+
+/// A record written to input-format rejects: its reasons, and where it stands.
+#[derive(Debug)]
+pub struct Rejected {
+    /// Where its bytes start in `Batch::rejects`: how the gates find it.
+    pub at: usize,
+    /// The lines its bytes take in the rejects file; `None` when it is not there (a record
+    /// too large to keep whole).
+    pub lines: Option<u64>,
+    /// Its input.
+    pub file: crate::error::SourceName,
+    /// Its first line in its input.
+    pub line: u64,
+    /// Its byte offset in its input.
+    pub offset: u64,
+    /// Why (and its further errors).
+    pub reject: Reject,
 }
 
 /// What the worker did with a record that claimed ordered gates.
@@ -97,13 +121,16 @@ pub struct Gated {
     pub rejects: Range<usize>,
     /// Its raw bytes in the chunk.
     pub raw: Range<usize>,
+    /// When rejected with several errors, the indexes in `Batch::reject_counts` of the errors
+    /// after the first (whose index is in `fate`).
+    pub more_kinds: Vec<usize>,
     /// Its first line.
     pub line: u64,
     /// Its input byte offset.
     pub offset: u64,
-    /// The batch's records read, written, filtered and rejected up to and including this
+    /// The batch's records read, written, filtered and rejected, and errors listed, up to and including this
     /// one, as the worker counted them: what is left when the run ends early at it.
-    pub counts_after: [u64; 4],
+    pub counts_after: [u64; 5],
 }
 
 impl Batch {
@@ -111,10 +138,12 @@ impl Batch {
     pub(super) fn clear(&mut self) {
         self.out.clear();
         self.rejects.clear();
+        self.rejected.clear();
         self.records_read = 0;
         self.records_written = 0;
         self.records_filtered = 0;
         self.records_rejected = 0;
+        self.reject_errors = 0;
         self.values_replaced = 0;
         self.reject_counts.clear();
         self.reject_kinds.clear();
@@ -123,10 +152,29 @@ impl Batch {
         self.fatal = None;
     }
 
-    /// Counts a reject of the record at `line` / `offset`; returns its index in
-    /// `reject_counts`.
-    pub(crate) fn count_reject(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
+    /// Counts a rejected record at `line` / `offset`, and each of its errors; returns the
+    /// index in `reject_counts` of its first error, and of the others (empty unless it has
+    /// more than one).
+    pub(crate) fn count_reject(
+        &mut self,
+        r: &Reject,
+        file: &str,
+        line: u64,
+        offset: u64,
+    ) -> (usize, Vec<usize>) {
         self.records_rejected += 1;
+        let first = self.count_error(r, file, line, offset);
+        let more = r
+            .more
+            .iter()
+            .map(|m| self.count_error(m, file, line, offset))
+            .collect();
+        (first, more)
+    }
+
+    /// Counts one error of a rejected record; returns its index in `reject_counts`.
+    fn count_error(&mut self, r: &Reject, file: &str, line: u64, offset: u64) -> usize {
+        self.reject_errors += 1;
         let field = r.field.as_deref();
         let index = match self
             .reject_counts
@@ -157,13 +205,15 @@ impl Batch {
         index
     }
 
-    /// The counts that [`Gated::counts_after`] keeps.
-    pub(super) fn counts(&self) -> [u64; 4] {
+    /// The counts that [`Gated::counts_after`] keeps: records read, written, filtered and
+    /// rejected, and the errors listed for the rejected ones.
+    pub(super) fn counts(&self) -> [u64; 5] {
         [
             self.records_read,
             self.records_written,
             self.records_filtered,
             self.records_rejected,
+            self.reject_errors,
         ]
     }
 }

@@ -9,7 +9,7 @@ use crate::checkpoint::Resumable;
 use crate::error::RejectBudget;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::report::{Report, Snapshot};
-use crate::sink::Sink;
+use crate::sink::{RejectsFormat, Sink};
 use crate::source::Source;
 use crate::split::Oversized;
 use crate::transform::{OnPanic, Transform};
@@ -54,6 +54,9 @@ pub struct PipelineBuilder {
     pub(super) more_sources: Vec<Source>,
     pub(super) sink: Sink,
     pub(super) rejects: Option<Sink>,
+    pub(super) rejects_format: RejectsFormat,
+    /// Where the reasons of input-format rejects go, if not beside the rejects.
+    pub(super) reasons: Option<Sink>,
     pub(super) report: Option<Sink>,
     pub(super) report_json: ReportJson,
     pub(super) dialect: Option<Dialect>,
@@ -123,6 +126,8 @@ impl PipelineBuilder {
             more_sources: Vec::new(),
             sink,
             rejects: None,
+            rejects_format: RejectsFormat::Table,
+            reasons: None,
             report: None,
             report_json: Box::new(bare_json),
             dialect: None,
@@ -266,6 +271,28 @@ impl PipelineBuilder {
     /// Without it, rejects are counted but not kept.
     pub fn rejects(mut self, sink: Sink) -> Self {
         self.rejects = Some(sink);
+        self
+    }
+
+    /// How the rejects file holds the rejected records: a table of reasons (the default), or
+    /// the records' bytes as read, in the input's format, with a CSV table header first when
+    /// the input has one ([`RejectsFormat::Input`]): then the reasons go to a sidecar, beside
+    /// a rejects file or object ([`crate::io::reasons_beside`]) unless
+    /// [`PipelineBuilder::rejects_reasons`] names another place. A record too large to keep
+    /// whole (`record-too-large`) is not in such a rejects file: its reason has no
+    /// `rejects_line`. A resumable run keeps the reasons as it keeps the rejects (a partial
+    /// file, in the checkpoint); a shard refuses it ([`crate::Error::Config`]): its rejects are
+    /// tables that `weir merge` concatenates.
+    pub fn rejects_format(mut self, format: RejectsFormat) -> Self {
+        self.rejects_format = format;
+        self
+    }
+
+    /// Where the reasons of input-format rejects go (CSV:
+    /// `file,line,byte_offset,field,error,message,rejects_line`), committed with the output
+    /// and the rejects; needed when the rejects go to standard output or a writer.
+    pub fn rejects_reasons(mut self, sink: Sink) -> Self {
+        self.reasons = Some(sink);
         self
     }
 

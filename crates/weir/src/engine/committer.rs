@@ -9,15 +9,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::batch::Slot;
+use super::batch::{Rejected, Slot};
 use super::gate::Gates;
 use super::stop::{recv_until_stopped, StopState};
 use crate::checkpoint::{
     self, Checkpoint, CommittedCounts, GateEntry, GateLog, Paths, Position, State,
 };
 use crate::error::{CommonReject, Error, RejectBudget, RejectsOverBudget, Result, SourceName};
+use crate::format::csv::CsvEncoder;
+use crate::format::{Dialect, Format};
 use crate::report::{Progress, Report};
-use crate::sink::{Output, SinkWriter};
+use crate::sink::{Output, RejectsFormat, SinkWriter};
 use crate::transform::Gate;
 
 /// A resumable run's checkpointing: see [`crate::checkpoint`].
@@ -69,6 +71,60 @@ pub(crate) struct Committer {
     /// Where the chunk holding the record that ended the run early ends in the input stream:
     /// as far as the run read, in the report (the splitter may have read ahead of it).
     early_end: Option<u64>,
+    /// With rejects in the input's format, the sidecar their reasons go to.
+    reasons: Option<Reasons>,
+}
+
+/// The reasons sidecar of input-format rejects, and the line the next rejected record starts
+/// on in the rejects file.
+pub(crate) struct Reasons {
+    writer: SinkWriter,
+    next_line: u64,
+    enc: CsvEncoder,
+    rows: Vec<u8>,
+}
+
+impl Reasons {
+    /// Reasons written to `writer` (its header written already), for a rejects file whose
+    /// first record will start on `first_line`.
+    pub(crate) fn new(writer: SinkWriter, first_line: u64) -> Reasons {
+        Reasons {
+            writer,
+            next_line: first_line,
+            enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Writes the reasons of a batch's rejected records, each linked to the line its record
+    /// starts on in the rejects file.
+    fn write(&mut self, rejected: &[Rejected]) -> Result<()> {
+        self.rows.clear();
+        for r in rejected {
+            let rejects_line = match r.lines {
+                Some(lines) => {
+                    let at = self.next_line;
+                    self.next_line += lines;
+                    at.to_string()
+                }
+                None => String::new(),
+            };
+            let (line, offset) = (r.line.to_string(), r.offset.to_string());
+            for e in r.reject.all() {
+                let row: [&[u8]; 7] = [
+                    r.file.as_str().as_bytes(),
+                    line.as_bytes(),
+                    offset.as_bytes(),
+                    e.field.as_deref().unwrap_or("").as_bytes(),
+                    e.error.as_bytes(),
+                    e.message.as_bytes(),
+                    rejects_line.as_bytes(),
+                ];
+                self.enc.record(&mut self.rows, row);
+            }
+        }
+        self.writer.write_all(&self.rows)
+    }
 }
 
 impl Committer {
@@ -98,7 +154,20 @@ impl Committer {
             committed_line: None,
             max_rejects: None,
             early_end: None,
+            reasons: None,
         }
+    }
+
+    /// Writes rejects in the input's format, their reasons to `reasons`.
+    pub(crate) fn with_reasons(&mut self, reasons: Reasons) {
+        self.gates.rejects_format(RejectsFormat::Input);
+        self.reasons = Some(reasons);
+    }
+
+    /// Lists the gates' errors of a record rejected already too (see
+    /// [`crate::transform::Transform::lists_all_errors`]).
+    pub(crate) fn list_all_errors(&mut self) {
+        self.gates.list_all_errors();
     }
 
     /// Fails the run once more records are rejected than `budget` allows (see
@@ -151,6 +220,9 @@ impl Committer {
         keys: Vec<GateEntry>,
     ) {
         if let Some(cp) = from {
+            if let (Some(r), Some(kept)) = (&mut self.reasons, &cp.reasons) {
+                r.next_line = kept.next_line;
+            }
             let c = &cp.counters;
             self.counts = c.clone();
             self.next_seq = cp.position.seq;
@@ -185,6 +257,13 @@ impl Committer {
         };
         let (gates_len, gates_hash) = cp.gates.sync()?;
         let c = &mut cp.base;
+        if let (Some(r), Some(kept)) = (&mut self.reasons, &mut c.reasons) {
+            r.writer.flush()?;
+            kept.len = r.writer.sync()?;
+            kept.written = r.writer.written();
+            kept.hash = checkpoint::digest_hex(r.writer.digest());
+            kept.next_line = r.next_line;
+        }
         c.state = state;
         c.position = position;
         c.output_len = output_len;
@@ -261,6 +340,9 @@ impl Committer {
         if let Some(r) = &mut self.rejects {
             r.flush()?;
         }
+        if let Some(r) = &mut self.reasons {
+            r.writer.flush()?;
+        }
         self.write_time += t.elapsed();
         Ok(())
     }
@@ -306,11 +388,15 @@ impl Committer {
         if let Some(r) = &mut self.rejects {
             r.write_all(&b.rejects)?;
         }
+        if let Some(r) = &mut self.reasons {
+            r.write(&b.rejected)?;
+        }
         self.write_time += t.elapsed();
         self.counts.records_read += b.records_read;
         self.counts.records_written += b.records_written;
         self.counts.records_filtered += b.records_filtered;
         self.counts.records_rejected += b.records_rejected;
+        self.counts.reject_errors += b.reject_errors;
         self.counts.values_replaced += b.values_replaced;
         for c in b.reject_counts.iter().filter(|c| c.count > 0) {
             *self
@@ -375,6 +461,9 @@ impl Committer {
             if let Some(r) = &mut self.rejects {
                 r.flush()?;
             }
+            if let Some(r) = &mut self.reasons {
+                r.writer.flush()?;
+            }
             self.last_flush = Instant::now();
             self.write_time += self.last_flush - t;
         }
@@ -418,6 +507,9 @@ impl Committer {
         if let Some(r) = &mut self.rejects {
             r.finish()?;
         }
+        if let Some(r) = &mut self.reasons {
+            r.writer.finish()?;
+        }
         let report = report(
             out.digest(),
             self.rejects.as_ref().and_then(SinkWriter::digest),
@@ -425,6 +517,7 @@ impl Committer {
         let members: Vec<SinkWriter> = self
             .rejects
             .into_iter()
+            .chain(self.reasons.map(|r| r.writer))
             .chain(report)
             .chain([out])
             .collect();

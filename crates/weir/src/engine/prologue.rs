@@ -26,6 +26,8 @@ pub(super) struct Prologue {
     pub(super) first: Option<Chunk>,
     /// The header row's fields as read (names may not be valid UTF-8).
     pub(super) header_raw: Option<Vec<RawField>>,
+    /// The header row's bytes as read, without its terminator.
+    pub(super) header_line: Option<Vec<u8>>,
 }
 
 impl Prologue {
@@ -36,6 +38,7 @@ impl Prologue {
             columns: Columns::default(),
             first: None,
             header_raw: None,
+            header_line: None,
         }
     }
 }
@@ -49,6 +52,8 @@ pub(crate) struct Header {
     pub(crate) fields: Vec<RawField>,
     /// Its fields as column names (anything not UTF-8 replaced).
     pub(crate) names: Vec<String>,
+    /// Its bytes as read, without its terminator.
+    pub(crate) line: Vec<u8>,
 }
 
 /// Reads a CSV header: the first record, after any blank lines (as readers skip them). `None`
@@ -71,7 +76,12 @@ pub(crate) fn read_header<R: Read>(
                 .iter()
                 .map(|(b, _)| String::from_utf8_lossy(b).into_owned())
                 .collect();
-            return Ok(Some(Header { fields, names }));
+            let line = rec.raw().to_vec();
+            return Ok(Some(Header {
+                fields,
+                names,
+                line,
+            }));
         }
     }
 }
@@ -120,6 +130,7 @@ pub(super) fn read_prologue(
                 splitter,
                 first: None,
                 header_raw: Some(header.fields),
+                header_line: Some(header.line),
             }),
         },
         Format::Csv | Format::Tsv => {
@@ -139,6 +150,7 @@ pub(super) fn read_prologue(
                 columns,
                 first: Some(chunk),
                 header_raw: None,
+                header_line: None,
             })
         }
         Format::Jsonl => {
@@ -176,6 +188,7 @@ pub(super) fn read_prologue(
                 columns: Columns::new(keys),
                 first: Some(chunk),
                 header_raw: None,
+                header_line: None,
             })
         }
         Format::Lines => Ok(Prologue {
@@ -183,6 +196,7 @@ pub(super) fn read_prologue(
             columns: Columns::new(["line"]),
             first: None,
             header_raw: None,
+            header_line: None,
         }),
         Format::Parquet => Err(Error::Config(
             "weir writes Parquet but does not read it: choose another input --format".into(),
@@ -236,6 +250,7 @@ pub fn sample(
         parquet: None,
         on_panic: OnPanic::Stop,
         invalid_utf8: InvalidUtf8::Replace,
+        rejects_format: crate::sink::RejectsFormat::Table,
     };
     let mut worker = Worker::new(spec);
     let mut rows = Vec::new();

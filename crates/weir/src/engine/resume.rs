@@ -49,7 +49,7 @@ impl ResumeStart {
         r: &Resumable,
         pipeline: &str,
         sink: &Sink,
-        rejects: Option<&Sink>,
+        (rejects, reasons): (Option<&Sink>, Option<&Sink>),
         sources: &[&Source],
         output_format: Format,
     ) -> Result<ResumeStart> {
@@ -62,7 +62,10 @@ impl ResumeStart {
             ));
         }
         let rejects = rejects.map(|s| plain_file(s, "rejects")).transpose()?;
-        let paths = Paths::new(&output, rejects.as_deref());
+        let reasons = reasons
+            .map(|s| plain_file(s, "rejects' reasons"))
+            .transpose()?;
+        let paths = Paths::new(&output, rejects.as_deref()).with_reasons(reasons.as_deref());
         let inputs = checkpoint::stamp_inputs(sources)?;
         let input_paths = sources
             .iter()
@@ -96,10 +99,7 @@ impl ResumeStart {
                 // of the commit: `commit_finished` commits what is not in place yet, the
                 // report with it. Refused here, before anything is written, if an output is
                 // neither in place nor in its partial file.
-                let rejects = start.paths.rejects.iter().zip(&start.paths.rejects_partial);
-                for (target, partial) in
-                    std::iter::once((&output, &start.paths.output_partial)).chain(rejects)
-                {
+                for (target, partial) in start.paths.targets() {
                     if !partial.exists() && !target.exists() {
                         return Err(checkpoint::refuse(
                             &cp_path,
@@ -114,10 +114,7 @@ impl ResumeStart {
                 start.complete = Some(cp);
             }
             State::Complete => {
-                for target in [Some(&output), start.paths.rejects.as_ref()]
-                    .into_iter()
-                    .flatten()
-                {
+                for (target, _) in start.paths.targets() {
                     if !target.exists() {
                         return Err(checkpoint::refuse(
                             &cp_path,
@@ -171,6 +168,15 @@ impl ResumeStart {
         if committing {
             if let (Some(p), Some(t)) = (&self.paths.rejects_partial, &self.paths.rejects) {
                 let kept = (cp.rejects_len, cp.rejects_written, cp.rejects_hash.as_str());
+                members.extend(finished_partial(p, t, kept, compression_level, cp_path)?);
+            }
+            let reasons = (
+                &self.paths.reasons_partial,
+                &self.paths.reasons,
+                &cp.reasons,
+            );
+            if let (Some(p), Some(t), Some(r)) = reasons {
+                let kept = (r.len, r.written, r.hash.as_str());
                 members.extend(finished_partial(p, t, kept, compression_level, cp_path)?);
             }
         }
@@ -281,20 +287,30 @@ mod tests {
     struct Shape {
         output: &'static str,
         rejects: Option<&'static str>,
+        /// The reasons of rejects in the input's format, if they are.
+        reasons: Option<&'static str>,
     }
 
-    const SHAPES: [Shape; 3] = [
+    const SHAPES: [Shape; 4] = [
         Shape {
             output: "out.csv",
             rejects: Some("rejects.csv"),
+            reasons: None,
         },
         Shape {
             output: "out.csv.gz",
             rejects: None,
+            reasons: None,
         },
         Shape {
             output: "out.csv.zst",
             rejects: Some("rejects.csv.gz"),
+            reasons: None,
+        },
+        Shape {
+            output: "out.csv",
+            rejects: Some("bad.csv.gz"),
+            reasons: Some("bad.errors.csv.gz"),
         },
     ];
 
@@ -314,6 +330,9 @@ mod tests {
         .report(Sink::Path(dir.join("report.json")));
         if let Some(r) = shape.rejects {
             b = b.rejects(Sink::Path(dir.join(r)));
+        }
+        if shape.reasons.is_some() {
+            b = b.rejects_format(crate::sink::RejectsFormat::Input);
         }
         if resumable {
             b = b.resumable(std::time::Duration::ZERO, "crash test");
@@ -437,6 +456,7 @@ mod tests {
             "placed 0",
             "placed 1",
             "placed 2",
+            "placed 3",
             "committed",
         ];
         for (index, &shape) in SHAPES.iter().enumerate() {
@@ -465,8 +485,10 @@ mod tests {
                     let d = dir.path();
                     fs::write(d.join("in.csv"), input()).unwrap();
                     let died = crash_at(d, index, first);
-                    // Members: the rejects if any, the report, the output.
-                    let members = 2 + usize::from(shape.rejects.is_some());
+                    // Members: the rejects and their reasons if any, the report, the output.
+                    let members = 2
+                        + usize::from(shape.rejects.is_some())
+                        + usize::from(shape.reasons.is_some());
                     let reached = match first.strip_prefix("placed ") {
                         Some(i) => i.parse::<usize>().unwrap() < members,
                         None => true,
@@ -483,14 +505,15 @@ mod tests {
                             "{case}: an output without its report"
                         );
                         assert!(shape.rejects.is_none_or(visible), "{case}: no rejects");
+                        assert!(shape.reasons.is_none_or(visible), "{case}: no reasons");
                     }
                     let report = run_in(d, shape, true)
                         .build()
                         .run()
                         .unwrap_or_else(|f| panic!("{case}: {}", f.error));
                     assert_eq!(text(d, shape.output), text(r, shape.output), "{case}");
-                    if let Some(rejects) = shape.rejects {
-                        assert_eq!(text(d, rejects), text(r, rejects), "{case}");
+                    for file in shape.rejects.iter().chain(&shape.reasons) {
+                        assert_eq!(text(d, file), text(r, file), "{case}");
                     }
                     assert!(
                         visible("report.json"),

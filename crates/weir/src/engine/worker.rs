@@ -15,11 +15,12 @@ use crate::format::skim::{skim, Skimmed};
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::record::{Columns, Record, RecordBuf, ValueKind};
 use crate::report::{Progress, WorkerReport};
+use crate::sink::RejectsFormat;
 use crate::split::{Chunk, Oversized, OVERSIZED_HEAD};
 use crate::transform::{Chain, OnPanic, Outcome, Reject, TRANSFORM_PANIC};
 use crate::units::plural;
 
-use super::batch::{Batch, Fate, Gated, Slot};
+use super::batch::{Batch, Fate, Gated, Rejected, Slot};
 use super::stop::{panic_message, recv_until_stopped, StopState};
 
 /// Everything a worker needs that does not change during a run.
@@ -44,6 +45,8 @@ pub struct WorkerSpec {
     pub on_panic: OnPanic,
     /// What to do with a value that is not Unicode text where text is needed.
     pub invalid_utf8: InvalidUtf8,
+    /// How rejected records are written: a table of reasons, or their bytes as read.
+    pub rejects_format: RejectsFormat,
 }
 
 /// One worker's reusable state.
@@ -98,17 +101,14 @@ impl Worker {
         if let Some(o) = &chunk.oversized {
             // The splitter skipped a record too long to hold; it is the chunk's only content.
             batch.records_read += 1;
-            let r = oversized_reject(o.len, self.spec.max_record_size);
-            let name = self.spec.source_names[chunk.source].as_str();
-            encode_reject(
-                &mut self.rejects_enc,
-                name,
-                batch,
-                &r,
-                o.line,
-                o.offset,
-                &o.head,
-            );
+            let r = oversized_reject(o.len, self.spec.max_record_size, self.spec.rejects_format);
+            let at = Place {
+                file: &self.spec.source_names[chunk.source],
+                line: o.line,
+                offset: o.offset,
+            };
+            let format = self.spec.rejects_format;
+            reject_oversized(&mut self.rejects_enc, format, batch, r, at, &o.head);
             return;
         }
         let input = &chunk.data[..];
@@ -336,13 +336,18 @@ impl Worker {
             // The splitter bounds memory; records shorter than a chunk are caught here.
             if self.spec.oversized == Oversized::Reject {
                 batch.records_read += 1;
-                let r = oversized_reject(self.rec.raw_len() as u64, self.spec.max_record_size);
+                let (len, limit) = (self.rec.raw_len() as u64, self.spec.max_record_size);
+                let r = oversized_reject(len, limit, self.spec.rejects_format);
                 let record = Record::new(&chunk.data, &mut self.rec);
-                let (line, offset) = (record.line(), record.byte_offset());
+                let at = Place {
+                    file: &self.spec.source_names[chunk.source],
+                    line: record.line(),
+                    offset: record.byte_offset(),
+                };
                 let raw = record.raw();
                 let head = &raw[..raw.len().min(OVERSIZED_HEAD)];
-                let name = self.spec.source_names[chunk.source].as_str();
-                encode_reject(&mut self.rejects_enc, name, batch, &r, line, offset, head);
+                let format = self.spec.rejects_format;
+                reject_oversized(&mut self.rejects_enc, format, batch, r, at, head);
                 return;
             }
             let record = Record::new(&chunk.data, &mut self.rec);
@@ -390,6 +395,7 @@ impl Worker {
             flush(&mut self.pending, input, &mut batch.out);
         }
         let (out0, rej0) = (batch.out.len(), batch.rejects.len());
+        let mut more_kinds = Vec::new();
         let fate = match outcome {
             Outcome::Keep => match self.encode(input, batch, kept_extra) {
                 Ok(()) => {
@@ -397,14 +403,15 @@ impl Worker {
                     batch.values_replaced += replaced + self.encoder.take_replaced();
                     Fate::Written
                 }
-                Err(r) => Fate::Rejected(self.write_reject(chunk, batch, &r)),
+                Err(r) => Fate::Rejected(self.write_reject(chunk, batch, r).0),
             },
             Outcome::Filter => {
                 batch.records_filtered += 1;
                 Fate::Filtered
             }
             Outcome::Reject(r) => {
-                let index = self.write_reject(chunk, batch, &r);
+                let (index, more) = self.write_reject(chunk, batch, r);
+                more_kinds = more;
                 Fate::Rejected(index)
             }
         };
@@ -420,6 +427,7 @@ impl Worker {
                 out: out0..batch.out.len(),
                 rejects: rej0..batch.rejects.len(),
                 raw: raw_start..raw_start + record.raw().len(),
+                more_kinds,
                 line: record.line(),
                 offset: record.byte_offset(),
                 counts_after: batch.counts(),
@@ -473,23 +481,73 @@ impl Worker {
         flush(&mut self.pending, input, &mut batch.out);
     }
 
-    /// Encodes the rejects row and counts it; returns the index of its kind in
-    /// `Batch::reject_counts`.
-    fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: &Reject) -> usize {
+    /// Writes the rejected record (its rejects rows, or its bytes in the input's format) and
+    /// counts it; returns the index in `Batch::reject_counts` of its first error and of the
+    /// others.
+    fn write_reject(&mut self, chunk: &Chunk, batch: &mut Batch, r: Reject) -> (usize, Vec<usize>) {
         let input = &chunk.data[..];
         let record = Record::new(input, &mut self.rec);
-        let (line, offset) = (record.line(), record.byte_offset());
-        let name = self.spec.source_names[chunk.source].as_str();
-        encode_reject(
-            &mut self.rejects_enc,
-            name,
-            batch,
-            r,
-            line,
-            offset,
-            record.raw(),
-        )
+        let at = Place {
+            file: &self.spec.source_names[chunk.source],
+            line: record.line(),
+            offset: record.byte_offset(),
+        };
+        match self.spec.rejects_format {
+            RejectsFormat::Input => keep_rejected(batch, r, at, Some(record.raw())),
+            _ => encode_reject(&mut self.rejects_enc, batch, &r, at, record.raw()),
+        }
     }
+}
+
+/// Rejects a record too large to hold: its first bytes (`head`) in a rejects row, or in the
+/// input's format its reason alone (a cut record cannot be fed back).
+fn reject_oversized(
+    enc: &mut CsvEncoder,
+    format: RejectsFormat,
+    batch: &mut Batch,
+    r: Reject,
+    at: Place<'_>,
+    head: &[u8],
+) {
+    match format {
+        RejectsFormat::Input => keep_rejected(batch, r, at, None),
+        _ => encode_reject(enc, batch, &r, at, head),
+    };
+}
+
+/// Where a rejected record is: its input, first line and byte offset.
+#[derive(Clone, Copy)]
+pub(super) struct Place<'a> {
+    pub(super) file: &'a SourceName,
+    pub(super) line: u64,
+    pub(super) offset: u64,
+}
+
+/// Counts a rejected record for rejects in the input's format, appending its bytes (`raw`,
+/// ended with a newline; `None` for one not kept) to the rejects and its reasons to
+/// `Batch::rejected`; returns the indexes of its errors in `Batch::reject_counts`.
+pub(super) fn keep_rejected(
+    batch: &mut Batch,
+    r: Reject,
+    at: Place<'_>,
+    raw: Option<&[u8]>,
+) -> (usize, Vec<usize>) {
+    let kinds = batch.count_reject(&r, at.file.as_str(), at.line, at.offset);
+    let start = batch.rejects.len();
+    let lines = raw.map(|raw| {
+        batch.rejects.extend_from_slice(raw);
+        batch.rejects.push(b'\n');
+        raw.iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    });
+    batch.rejected.push(Rejected {
+        at: start,
+        lines,
+        file: at.file.clone(),
+        line: at.line,
+        offset: at.offset,
+        reject: r,
+    });
+    kinds
 }
 
 /// The reject of a JSON Lines record holding a value that is not Unicode text.
@@ -514,41 +572,50 @@ fn not_text_reject(bad: &NotText) -> Reject {
 }
 
 /// The reject of a record of `len` bytes (with its terminator) over the limit.
-fn oversized_reject(len: u64, limit: usize) -> Reject {
+fn oversized_reject(len: u64, limit: usize, format: RejectsFormat) -> Reject {
+    let kept = match format {
+        RejectsFormat::Input => {
+            "it is not in the rejects file, which holds whole records only: fix it in the \
+             input"
+                .to_string()
+        }
+        _ => format!("the rejects file keeps its first {OVERSIZED_HEAD} bytes"),
+    };
     Reject::new(
         "record-too-large",
         None,
         format!(
             "record of {len} bytes is larger than the maximum record size of {limit} bytes \
-             (the rejects file keeps its first {OVERSIZED_HEAD} bytes)"
+             ({kept})"
         ),
     )
 }
 
-/// Encodes a rejects row for the record at `line` / `offset` of input `file` and counts it;
-/// returns the index of its kind in `Batch::reject_counts`.
-fn encode_reject(
+/// Encodes the rejects rows of a record (one for each of its errors) and counts it; returns
+/// the indexes of its errors in `Batch::reject_counts`.
+pub(super) fn encode_reject(
     enc: &mut CsvEncoder,
-    file: &str,
     batch: &mut Batch,
     r: &Reject,
-    line: u64,
-    offset: u64,
+    at: Place<'_>,
     raw: &[u8],
-) -> usize {
-    let line_s = line.to_string();
-    let off_s = offset.to_string();
-    let fields: [&[u8]; 7] = [
-        file.as_bytes(),
-        line_s.as_bytes(),
-        off_s.as_bytes(),
-        r.field.as_deref().unwrap_or("").as_bytes(),
-        r.error.as_bytes(),
-        r.message.as_bytes(),
-        raw,
-    ];
-    enc.record(&mut batch.rejects, fields);
-    batch.count_reject(r, file, line, offset)
+) -> (usize, Vec<usize>) {
+    let line_s = at.line.to_string();
+    let off_s = at.offset.to_string();
+    let file = at.file.as_str();
+    for e in r.all() {
+        let fields: [&[u8]; 7] = [
+            file.as_bytes(),
+            line_s.as_bytes(),
+            off_s.as_bytes(),
+            e.field.as_deref().unwrap_or("").as_bytes(),
+            e.error.as_bytes(),
+            e.message.as_bytes(),
+            raw,
+        ];
+        enc.record(&mut batch.rejects, fields);
+    }
+    batch.count_reject(r, file, at.line, at.offset)
 }
 
 /// Copies a record's raw bytes `(start, end, terminator length)` to `out`, ending it with `\n`.

@@ -545,6 +545,69 @@ fn first_error_per_record_in_field_order() {
     );
 }
 
+/// Every error of each record, `(error, field)` each, as frictionless lists them.
+fn all_verdicts(o: &Outcome) -> Vec<String> {
+    match o {
+        Outcome::Reject(r) => r
+            .all()
+            .map(|e| format!("{} {}", e.error, e.field.as_deref().unwrap_or("-")))
+            .collect(),
+        other => vec![verdict(other)],
+    }
+}
+
+#[test]
+fn all_errors_lists_every_error_of_a_record_in_frictionless_order() {
+    let s = schema(json!({"fields": [
+        {"name": "a", "type": "integer", "constraints": {"minimum": 5}},
+        {"name": "b", "type": "string", "constraints": {"required": true, "maxLength": 2}},
+        {"name": "c", "type": "integer"},
+    ]}));
+    let names: Vec<String> = s.field_names().iter().map(|n| n.to_string()).collect();
+    let mut v = Validate::new(s).all_errors(true);
+    v.bind(&Columns::new(names)).expect("the header matches");
+    let got: Vec<Vec<String>> = run_csv(&mut v, "x,,y\n3,bcd,1\n7,ok,2\nx\n7,y,2,5,6\n,,\n")
+        .iter()
+        .map(all_verdicts)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            vec!["type-error a", "constraint-error b", "type-error c"],
+            vec!["constraint-error a", "constraint-error b"],
+            vec!["ok"],
+            // frictionless: type-error a, constraint-error b, missing-cell b, missing-cell c
+            vec![
+                "type-error a",
+                "constraint-error b",
+                "missing-cell b",
+                "missing-cell c"
+            ],
+            vec!["extra-cell 4", "extra-cell 5"],
+            vec!["blank-row -"],
+        ]
+    );
+    // Without it, the first of them.
+    let s = schema(json!({"fields": [
+        {"name": "a", "type": "integer", "constraints": {"minimum": 5}},
+        {"name": "b", "type": "string", "constraints": {"required": true, "maxLength": 2}},
+        {"name": "c", "type": "integer"},
+    ]}));
+    let mut v = bound(s);
+    let got: Vec<Vec<String>> = run_csv(&mut v, "x,,y\nx\n7,y,2,5,6\n")
+        .iter()
+        .map(all_verdicts)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            vec!["type-error a"],
+            vec!["type-error a"],
+            vec!["extra-cell 4"]
+        ]
+    );
+}
+
 #[test]
 fn constraint_notes_print_values_as_python() {
     let s = schema(json!({"fields": [

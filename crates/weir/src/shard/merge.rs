@@ -430,6 +430,7 @@ fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
     out.records_filtered = 0;
     out.records_rejected = 0;
     out.values_replaced = 0;
+    out.reject_errors = 0;
     out.rejects_by_error.clear();
     out.rejects_by_field.clear();
     out.first_rejects.clear();
@@ -452,6 +453,7 @@ fn sum_reports(plan: &ShardPlan, done: &[(&Report, &ShardInfo)]) -> Report {
         out.records_filtered += r.records_filtered;
         out.records_rejected += r.records_rejected;
         out.values_replaced += r.values_replaced;
+        out.reject_errors += r.reject_errors;
         for (e, n) in &r.rejects_by_error {
             *out.rejects_by_error.entry(e.clone()).or_default() += n;
         }

@@ -59,6 +59,10 @@ pub struct Reject {
     pub field: Option<String>,
     /// A message for a person: the value and the rule.
     pub message: String,
+    /// The record's further errors, in order, when the step lists every error of a record
+    /// (a schema's `all_errors`); empty otherwise. The record is rejected once: it counts as
+    /// one rejected record, and each error is a row of the rejects table.
+    pub more: Vec<Reject>,
 }
 
 impl Reject {
@@ -72,7 +76,13 @@ impl Reject {
             error: error.into(),
             field,
             message: message.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// This reject and its further errors, in order.
+    pub fn all(&self) -> impl Iterator<Item = &Reject> {
+        std::iter::once(self).chain(&self.more)
     }
 }
 
@@ -124,6 +134,13 @@ pub trait Transform: TransformClone + Send {
     #[doc(hidden)]
     fn sets_columns(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether a rejected record lists every error this step finds (a schema's
+    /// `all_errors`): then an ordered gate's error (`unique-error`) is listed after them.
+    #[doc(hidden)]
+    fn lists_all_errors(&self) -> bool {
+        false
     }
 
     /// Called before `bind` with the run's maximum record size: a step that builds values
@@ -255,6 +272,11 @@ impl Chain {
                     .map(move |g| bounds && matches!(g, Gate::Head(_)))
             })
             .collect()
+    }
+
+    /// Whether a step lists every error of a rejected record.
+    pub(crate) fn lists_all_errors(&self) -> bool {
+        self.steps.iter().any(|s| s.lists_all_errors())
     }
 
     /// The ordered gates of all steps, in chain order (after `bind`).

@@ -14,7 +14,8 @@ use crate::units::plural;
 /// A transform that validates each record against the schema.
 ///
 /// It rejects a record with the first error frictionless-py would list for its row (see the
-/// [module documentation](super)), keeps it unchanged otherwise, and never modifies it.
+/// [module documentation](super)), or all of them ([`Validate::all_errors`]), keeps it
+/// unchanged otherwise, and never modifies it.
 #[derive(Clone)]
 pub struct Validate {
     schema: Arc<Schema>,
@@ -29,6 +30,8 @@ pub struct Validate {
     key: Vec<u8>,
     /// One field's typed key, before it is length-prefixed into `key`.
     key_buf: Vec<u8>,
+    /// Whether a rejected record lists every error it has, not only the first.
+    all_errors: bool,
 }
 
 impl Validate {
@@ -42,7 +45,18 @@ impl Validate {
             columns: Vec::new(),
             key: Vec::new(),
             key_buf: Vec::new(),
+            all_errors: false,
         }
+    }
+
+    /// Lists every error of a rejected record (each cell that breaks its field's type or a
+    /// constraint, in column order, then each cell too many or too few), as frictionless
+    /// does, in [`Reject::more`], and a duplicate key (`unique-error`, decided in input order
+    /// by the committer) after them; by default only the first. A blank row is one error
+    /// (`blank-row`) either way.
+    pub fn all_errors(mut self, on: bool) -> Validate {
+        self.all_errors = on;
+        self
     }
 
     /// The missing values that apply to field `i`.
@@ -90,6 +104,10 @@ impl Transform for Validate {
             "Table Schema, {}",
             plural(self.schema.fields.len(), "field")
         );
+        if self.all_errors {
+            // Part of a resumable run's identity: the rejects differ.
+            s.push_str(", all errors listed");
+        }
         for key in &self.schema.unique_keys {
             let names: Vec<&str> = key
                 .iter()
@@ -217,6 +235,10 @@ impl Transform for Validate {
         Ok(input.clone())
     }
 
+    fn lists_all_errors(&self) -> bool {
+        self.all_errors
+    }
+
     fn gates(&self) -> Vec<Gate> {
         let names = |key: &[usize]| {
             key.iter()
@@ -287,9 +309,10 @@ impl Validate {
     fn check(&mut self, record: &Record<'_>) -> Outcome {
         let n = record.len();
         let ncols = self.slots.len();
-        // The first error in frictionless' order; a row whose cells are all missing is a
-        // blank row instead, so once an error is found only blankness is left to decide.
-        let mut first: Option<(usize, Failure)> = None;
+        // The errors in frictionless' order (only the first unless all are asked for); a row
+        // whose cells are all missing is a blank row instead, so once the errors wanted are
+        // found only blankness is left to decide.
+        let mut failures: Vec<(usize, Failure)> = Vec::new();
         let mut blank = true;
         for col in 0..ncols {
             let (bytes, kind) = match (record.get(col), record.kind(col)) {
@@ -304,15 +327,16 @@ impl Validate {
                 }
                 continue;
             };
+            let done = !self.all_errors && !failures.is_empty();
             if col >= n || is_missing(bytes, kind, self.missing_values(fi)) {
                 let required = self.schema.fields[fi].constraints.required;
-                if required && first.is_none() {
-                    first = Some((col, Failure::Constraint("required")));
+                if required && !done {
+                    failures.push((col, Failure::Constraint("required")));
                 }
                 continue;
             }
             blank = false;
-            if first.is_some() {
+            if done {
                 break;
             }
             let field = &self.schema.fields[fi];
@@ -325,43 +349,71 @@ impl Validate {
                 (_, Err(_)) => Err(Failure::NotText),
             };
             if let Err(failure) = result {
-                first = Some((col, failure));
-                break;
+                failures.push((col, failure));
+                if !self.all_errors {
+                    break;
+                }
             }
         }
         if blank {
             return Outcome::Reject(Reject::new("blank-row", None, "record is completely blank"));
         }
-        if let Some((col, failure)) = first {
-            let field = &self.schema.fields[self.slots[col].expect("a field failed")];
-            let (error, note) = match failure {
-                Failure::Type => ("type-error", field.type_note()),
-                Failure::NotText => (
-                    "type-error",
-                    format!("{} (the bytes are not valid UTF-8)", field.type_note()),
-                ),
-                Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
-            };
-            let cell = record.display(col).map_or_else(String::new, shown);
-            return Outcome::Reject(Reject::new(
-                error,
-                Some(field.name.clone()),
-                format!("cell \"{cell}\": {note}"),
-            ));
+        let mut rejects: Vec<Reject> = failures
+            .into_iter()
+            .map(|(col, failure)| self.cell_reject(record, col, failure))
+            .collect();
+        if self.all_errors {
+            // As frictionless lists them: an error for each cell too many or too few.
+            rejects.extend((n.min(ncols)..n.max(ncols)).filter_map(|at| self.width_reject(n, at)));
+        } else if rejects.is_empty() {
+            rejects.extend(self.width_reject(n, n.min(ncols)));
         }
+        let mut rejects = rejects.into_iter();
+        match rejects.next() {
+            None => Outcome::Keep,
+            Some(mut first) => {
+                first.more = rejects.collect();
+                Outcome::Reject(first)
+            }
+        }
+    }
+
+    /// The reject of a cell that breaks its field's type or a constraint.
+    fn cell_reject(&self, record: &Record<'_>, col: usize, failure: Failure) -> Reject {
+        let field = &self.schema.fields[self.slots[col].expect("a field failed")];
+        let (error, note) = match failure {
+            Failure::Type => ("type-error", field.type_note()),
+            Failure::NotText => (
+                "type-error",
+                format!("{} (the bytes are not valid UTF-8)", field.type_note()),
+            ),
+            Failure::Constraint(name) => ("constraint-error", field.constraint_note(name)),
+        };
+        let cell = record.display(col).map_or_else(String::new, shown);
+        Reject::new(
+            error,
+            Some(field.name.clone()),
+            format!("cell \"{cell}\": {note}"),
+        )
+    }
+
+    /// The reject of a record of `n` fields where the header has another count, if they
+    /// differ, naming the cell at `at` (0-based; an extra or a missing one).
+    fn width_reject(&self, n: usize, at: usize) -> Option<Reject> {
+        let ncols = self.slots.len();
         if n > ncols {
-            return Outcome::Reject(Reject::new(
+            return Some(Reject::new(
                 "extra-cell",
-                Some(format!("{}", ncols + 1)),
+                Some(format!("{}", at + 1)),
                 format!("record has {}, the header has {ncols}", plural(n, "field")),
             ));
         }
         if n < ncols {
-            let name = match self.slots[n] {
+            let name = match self.slots[at] {
                 Some(fi) => self.schema.fields[fi].name.clone(),
                 None => format!("{}", n + 1),
             };
-            return Outcome::Reject(Reject::new(
+            return Some(Reject::new(
                 "missing-cell",
                 Some(name.clone()),
                 format!(
@@ -370,6 +422,6 @@ impl Validate {
                 ),
             ));
         }
-        Outcome::Keep
+        None
     }
 }

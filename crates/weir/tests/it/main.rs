@@ -8,6 +8,7 @@ mod early_end;
 mod equivalence;
 mod fuzz_regressions;
 mod matrix;
+mod rejects;
 mod reports;
 mod resume;
 mod shards;

@@ -17,7 +17,10 @@ use crate::format::{Dialect, Format};
 use crate::report::{EarlyStop, FirstReject};
 use crate::transform::Gate;
 
-use super::batch::{Batch, Fate, Gated, RejectCount};
+use super::batch::{Batch, Fate, Gated, RejectCount, Rejected};
+use super::worker::{keep_rejected, Place};
+use crate::sink::RejectsFormat;
+use crate::transform::Reject;
 use dedupe::Dedupe;
 use head::Head;
 use unique::Unique;
@@ -68,6 +71,10 @@ pub(super) struct Gates {
     /// The inputs' names, for the rejects rows the gates write.
     source_names: Vec<SourceName>,
     rejects_enc: CsvEncoder,
+    /// How rejected records are written (a table, or their bytes as read).
+    rejects_format: RejectsFormat,
+    /// Whether a rejected record's `unique-error` is listed after its other errors.
+    all_errors: bool,
     out_scratch: Vec<u8>,
     rejects_scratch: Vec<u8>,
 }
@@ -84,9 +91,22 @@ impl Gates {
                 .collect(),
             source_names,
             rejects_enc: CsvEncoder::new(&Dialect::new(Format::Csv)),
+            rejects_format: RejectsFormat::Table,
+            all_errors: false,
             out_scratch: Vec::new(),
             rejects_scratch: Vec::new(),
         }
+    }
+
+    /// Writes the records the gates reject in this format (the table by default).
+    pub(super) fn rejects_format(&mut self, format: RejectsFormat) {
+        self.rejects_format = format;
+    }
+
+    /// Lists a `unique-error` as one more error of a record rejected already (the schema
+    /// lists every error of a record).
+    pub(super) fn list_all_errors(&mut self) {
+        self.all_errors = true;
     }
 
     /// How many records each head gate has passed (0 for the other gates), for a checkpoint.
@@ -137,21 +157,48 @@ impl Gates {
         let worker_counts = b.counts();
         let (mut out_pos, mut rej_pos) = (0, 0);
         let mut changed = false;
+        // Input-format rejects: the batch's rejected records, rebuilt in order beside the
+        // bytes (`kept` are those already moved back).
+        let mut old_rejected = std::mem::take(&mut b.rejected).into_iter().peekable();
+        let mut kept: Vec<Rejected> = Vec::new();
         // `Some(None)`: the output was closed before the batch's first record.
         let mut end: Option<Option<usize>> = self.output_closed().then_some(None);
         for (i, g) in b.gated.iter().enumerate() {
             if end.is_some() {
                 break;
             }
-            let claims = &b.claims[g.claims.clone()];
-            let verdict = self
-                .decide(claims, g.line, log.as_deref_mut())?
-                // A record already rejected keeps its first reason (frictionless lists a
-                // row's cell errors before its unique-error); its key was still registered.
-                .filter(|v| {
-                    !(matches!(v, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_)))
-                });
-            if let Some(verdict) = verdict {
+            'record: {
+                let claims = &b.claims[g.claims.clone()];
+                let Some(verdict) = self.decide(claims, g.line, log.as_deref_mut())? else {
+                    break 'record;
+                };
+                if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_))
+                {
+                    // A record already rejected keeps its first reason (frictionless lists a row's
+                    // cell errors before its unique-error); its key was still registered. Listing
+                    // every error, the unique-error is one more.
+                    if let (true, Verdict::Reject { field, message }) = (self.all_errors, verdict) {
+                        changed = true;
+                        self.rejects_scratch
+                            .extend_from_slice(&b.rejects[rej_pos..g.rejects.end]);
+                        rej_pos = g.rejects.end;
+                        b.reject_errors += 1;
+                        let error = (field, message);
+                        if self.rejects_format == RejectsFormat::Input {
+                            // Its own entry is the last that starts where it does.
+                            while let Some(r) = old_rejected.next_if(|r| r.at <= g.rejects.start) {
+                                kept.push(r);
+                            }
+                            self.count_unique(&mut b.reject_counts, g, &error, source);
+                            let own = &mut kept.last_mut().expect("its own entry").reject;
+                            own.more
+                                .push(Reject::new("unique-error", Some(error.0), error.1));
+                        } else {
+                            self.reject(&mut b.reject_counts, g, error, source, input);
+                        }
+                    }
+                    break 'record;
+                }
                 changed = true;
                 self.out_scratch
                     .extend_from_slice(&b.out[out_pos..g.out.start]);
@@ -159,19 +206,41 @@ impl Gates {
                 self.rejects_scratch
                     .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
                 rej_pos = g.rejects.end;
+                // The input-format rejects before this record stay (a record too large to keep
+                // has no bytes, so one before it may start where it does).
+                while let Some(r) = old_rejected.next_if(|r| {
+                    r.at < g.rejects.start || (r.at == g.rejects.start && r.lines.is_none())
+                }) {
+                    kept.push(r);
+                }
                 match g.fate {
                     Fate::Written => b.records_written -= 1,
                     Fate::Filtered => b.records_filtered -= 1,
                     Fate::Rejected(i) => {
                         b.records_rejected -= 1;
+                        b.reject_errors -= 1 + g.more_kinds.len() as u64;
                         b.reject_counts[i].count -= 1;
+                        for &k in &g.more_kinds {
+                            b.reject_counts[k].count -= 1;
+                        }
+                        if self.rejects_format == RejectsFormat::Input {
+                            // Its own entry, cut with its bytes.
+                            old_rejected.next();
+                        }
                     }
                 }
                 match verdict {
                     Verdict::Filter => b.records_filtered += 1,
                     Verdict::Reject { field, message } => {
                         b.records_rejected += 1;
-                        self.reject(&mut b.reject_counts, g, (field, message), source, input);
+                        b.reject_errors += 1;
+                        let row = (field, message);
+                        match self.rejects_format {
+                            RejectsFormat::Input => {
+                                self.keep(&mut b.reject_counts, &mut kept, g, row, (source, input))
+                            }
+                            _ => self.reject(&mut b.reject_counts, g, row, source, input),
+                        }
                     }
                 }
             }
@@ -193,10 +262,16 @@ impl Gates {
             std::mem::swap(&mut b.rejects, &mut self.rejects_scratch);
         }
         let Some(at) = end else {
+            kept.extend(old_rejected);
+            b.rejected = kept;
             return Ok(None);
         };
+        // Input-format rejects after the record that ended the run go with it.
+        let last_line = at.map_or(0, |i| b.gated[i].line);
+        kept.extend(old_rejected.take_while(|r| r.line < last_line));
+        b.rejected = kept;
         let last = at.map(|i| (b.gated[i].counts_after, b.gated[i].line, b.gated[i].offset));
-        cut_after(b, worker_counts, last.map_or([0; 4], |l| l.0));
+        cut_after(b, worker_counts, last.map_or([0; 5], |l| l.0));
         Ok(Some(EarlyStop {
             input: self.source_names[source].to_string(),
             line: last.map(|l| l.1),
@@ -209,6 +284,35 @@ impl Gates {
         self.states
             .iter()
             .any(|g| matches!(g, GateState::Head(h) if h.closes_output()))
+    }
+
+    /// Counts a record a `unique` gate rejects and keeps its bytes, for rejects in the
+    /// input's format.
+    fn keep(
+        &mut self,
+        counts: &mut Vec<RejectCount>,
+        kept: &mut Vec<Rejected>,
+        g: &Gated,
+        (field, message): (String, String),
+        (source, input): (usize, &[u8]),
+    ) {
+        // Counted and kept through a batch of its own, then moved into place.
+        let mut one = Batch {
+            reject_counts: std::mem::take(counts),
+            ..Batch::default()
+        };
+        let at = Place {
+            file: &self.source_names[source],
+            line: g.line,
+            offset: g.offset,
+        };
+        let reject = Reject::new("unique-error", Some(field), message);
+        keep_rejected(&mut one, reject, at, Some(&input[g.raw.clone()]));
+        *counts = one.reject_counts;
+        let mut r = one.rejected.pop().expect("one record kept");
+        r.at = self.rejects_scratch.len();
+        self.rejects_scratch.extend_from_slice(&one.rejects);
+        kept.push(r);
     }
 
     /// Asks a record's gates in chain order; the first that stops it decides, and the keys
@@ -241,10 +345,33 @@ impl Gates {
         source: usize,
         input: &[u8],
     ) {
+        self.count_unique(counts, g, &(field.clone(), message.clone()), source);
+        let file = self.source_names[source].as_str();
+        let (line, offset) = (g.line.to_string(), g.offset.to_string());
+        let row: [&[u8]; 7] = [
+            file.as_bytes(),
+            line.as_bytes(),
+            offset.as_bytes(),
+            field.as_bytes(),
+            b"unique-error",
+            message.as_bytes(),
+            &input[g.raw.clone()],
+        ];
+        self.rejects_enc.record(&mut self.rejects_scratch, row);
+    }
+
+    /// Counts a `unique-error` in `field` of the record `g`.
+    fn count_unique(
+        &self,
+        counts: &mut Vec<RejectCount>,
+        g: &Gated,
+        (field, message): &(String, String),
+        source: usize,
+    ) {
         let file = self.source_names[source].as_str();
         match counts
             .iter_mut()
-            .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(&field))
+            .find(|c| c.error == "unique-error" && c.field.as_ref() == Some(field))
         {
             Some(c) => c.count += 1,
             None => counts.push(RejectCount {
@@ -260,31 +387,22 @@ impl Gates {
                 },
             }),
         }
-        let (line, offset) = (g.line.to_string(), g.offset.to_string());
-        let row: [&[u8]; 7] = [
-            file.as_bytes(),
-            line.as_bytes(),
-            offset.as_bytes(),
-            field.as_bytes(),
-            b"unique-error",
-            message.as_bytes(),
-            &input[g.raw.clone()],
-        ];
-        self.rejects_enc.record(&mut self.rejects_scratch, row);
     }
 }
 
 /// Takes out of `b`'s counts the records after the one that ended the run: the worker counted
 /// `worker` in all, `kept` up to and including that record (gates decide nothing after it, so
 /// what it counted after is as it counted it).
-fn cut_after(b: &mut Batch, worker: [u64; 4], kept: [u64; 4]) {
-    let [read, written, filtered, rejected] =
-        std::array::from_fn::<u64, 4, _>(|i| worker[i] - kept[i]);
+fn cut_after(b: &mut Batch, worker: [u64; 5], kept: [u64; 5]) {
+    let [read, written, filtered, rejected, errors] =
+        std::array::from_fn::<u64, 5, _>(|i| worker[i] - kept[i]);
     b.records_read -= read;
     b.records_written -= written;
     b.records_filtered -= filtered;
     b.records_rejected -= rejected;
-    for &kind in &b.reject_kinds[kept[3] as usize..] {
+    b.reject_errors -= errors;
+    // One kind an error, in order: those of the errors after it go.
+    for &kind in &b.reject_kinds[kept[4] as usize..] {
         b.reject_counts[kind as usize].count -= 1;
     }
 }
@@ -312,6 +430,7 @@ mod tests {
                 out: start..b.out.len(),
                 rejects: rejects..rejects,
                 raw: 0..0,
+                more_kinds: Vec::new(),
                 line: n + 1,
                 offset: 10 * n,
                 counts_after: b.counts(),
@@ -346,7 +465,7 @@ mod tests {
         );
         assert_eq!(b.out, b"1\n3\n");
         assert_eq!(b.rejects, b"row 2\n");
-        assert_eq!(b.counts(), [3, 2, 0, 1]);
+        assert_eq!(b.counts(), [3, 2, 0, 1, 1]);
         assert_eq!(b.reject_counts[0].count, 1);
         assert_eq!(
             b.reject_counts[0].first,
@@ -363,7 +482,7 @@ mod tests {
         let end = gates.apply(&mut next, b"", 0, None).unwrap();
         assert_eq!(end.map(|e| e.line), Some(None));
         assert!(next.out.is_empty() && next.rejects.is_empty());
-        assert_eq!(next.counts(), [0; 4]);
+        assert_eq!(next.counts(), [0; 5]);
         assert_eq!(next.reject_counts[0].count, 0);
     }
 
@@ -374,7 +493,7 @@ mod tests {
         assert_eq!(gates.apply(&mut b, b"", 0, None).unwrap(), None);
         assert_eq!(b.out, b"1\n3\n");
         assert_eq!(b.rejects, b"row 2\nrow 4\n");
-        assert_eq!(b.counts(), [5, 2, 1, 2]);
+        assert_eq!(b.counts(), [5, 2, 1, 2, 2]);
         assert!(!gates.output_closed());
     }
 
@@ -384,7 +503,7 @@ mod tests {
         let mut b = batch();
         assert_eq!(gates.apply(&mut b, b"", 0, None).unwrap(), None);
         assert_eq!(b.out, b"1\n3\n5\n");
-        assert_eq!(b.counts(), [5, 3, 0, 2]);
+        assert_eq!(b.counts(), [5, 3, 0, 2, 2]);
         assert_eq!(gates.heads(), [3]);
     }
 }

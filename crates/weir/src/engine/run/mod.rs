@@ -30,7 +30,7 @@ use crate::sink::{Sink, SinkWriter};
 use crate::engine::builder::{PipelineBuilder, RangeRead, ReportTo};
 
 use finish::finish;
-use outputs::open_outputs;
+use outputs::{open_outputs, open_reasons};
 use prepare::{prepare, Prepared};
 use start::choose_start;
 use threads::{spawn, supervise};
@@ -104,7 +104,7 @@ pub(super) fn run_inner(
     };
     let Prepared {
         mut settings,
-        destinations,
+        mut destinations,
         opening,
         header_raw,
         resume,
@@ -117,7 +117,11 @@ pub(super) fn run_inner(
         bounding,
     } = prepared;
     let start = choose_start(opening, resume.as_ref(), chunking, &progress, &spec)?;
-    let outputs = open_outputs(
+    let reasons = destinations.reasons.take();
+    let header = &destinations.rejects_header;
+    let fresh = start.bounds.fresh;
+    let reasons = open_reasons(reasons, header, &settings, resume.as_ref(), fresh)?;
+    let (out, rejects_out) = open_outputs(
         destinations,
         resume.as_ref(),
         &settings,
@@ -129,7 +133,7 @@ pub(super) fn run_inner(
         &settings,
         spec,
         start.reading,
-        outputs,
+        (out, rejects_out, reasons),
         (&gates, &bounding),
         resume,
         &progress,

@@ -12,11 +12,12 @@ use crate::record::ValueKind;
 use crate::sink::parquet::ParquetSink;
 use crate::sink::{Sink, SinkWriter};
 
+use crate::engine::committer::Reasons;
 use crate::engine::prologue::RawField;
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::{run_watched, StopHandle};
-use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
-use crate::sink::Output;
+use crate::engine::worker::WorkerSpec;
+use crate::sink::{Output, REASONS_HEADER};
 
 use super::prepare::{Destinations, Settings};
 
@@ -33,7 +34,11 @@ pub(super) fn open_outputs(
 ) -> Result<(Output, Option<SinkWriter>)> {
     let (mut out, rejects_out) = match resume {
         None => open_fresh(destinations, settings)?,
-        Some(resume) => open_partials(resume, settings.compression_level, fresh)?,
+        Some(resume) => {
+            // A fresh start writes the rejects' header.
+            let header = fresh.then_some(&destinations.rejects_header[..]);
+            open_partials(resume, settings.compression_level, header)?
+        }
     };
     if fresh {
         write_header(&mut out, header_raw, spec)?;
@@ -109,7 +114,12 @@ fn write_header(
 
 /// Opens a fresh run's output and rejects (with the rejects' header).
 fn open_fresh(
-    Destinations { sink, rejects }: Destinations,
+    Destinations {
+        sink,
+        rejects,
+        rejects_header,
+        ..
+    }: Destinations,
     settings: &Settings,
 ) -> Result<(SinkWriter, Option<SinkWriter>)> {
     let Settings {
@@ -132,12 +142,59 @@ fn open_fresh(
             if digests {
                 w.keep_digest();
             }
-            w.write_all(REJECTS_HEADER)?;
+            if !rejects_header.is_empty() {
+                w.write_all(&rejects_header)?;
+            }
             Some(w)
         }
         None => None,
     };
     Ok((out, rejects_out))
+}
+
+/// Opens the sidecar of input-format rejects: a fresh run's with its header (the first
+/// rejected record will start on the line after `rejects_header` in the rejects file), or a
+/// resumable run's partial file cut back to its checkpoint (which says where the next record
+/// starts).
+pub(super) fn open_reasons(
+    reasons: Option<Sink>,
+    rejects_header: &[u8],
+    settings: &Settings,
+    resume: Option<&ResumeStart>,
+    fresh: bool,
+) -> Result<Option<Reasons>> {
+    let Some(sink) = reasons else {
+        return Ok(None);
+    };
+    let level = settings.compression_level;
+    let mut w = match resume {
+        None => {
+            let mut w = open_watched(sink, level, settings.deadline, &settings.stop)?;
+            w.set_durable(settings.durable);
+            w
+        }
+        Some(resume) => {
+            let paths = &resume.paths;
+            let (Some(target), Some(path)) = (&paths.reasons, &paths.reasons_partial) else {
+                unreachable!("a resumable run's paths name the reasons it writes");
+            };
+            crate::sink::compression_for(target, level)?;
+            let kept = resume.from.as_ref().and_then(|cp| cp.reasons.as_ref());
+            let (file, digest) = checkpoint::open_partial_verified(
+                path,
+                kept.map(|k| (k.len, k.hash.as_str())),
+                &paths.checkpoint,
+            )?;
+            let written = kept.map_or(0, |k| k.written);
+            SinkWriter::partial(file, path.clone(), target.clone(), written, level, digest)?
+        }
+    };
+    if fresh {
+        w.write_all(REASONS_HEADER)?;
+    }
+    // A resumed run's committer takes the next line from the checkpoint.
+    let header_lines = rejects_header.iter().filter(|&&b| b == b'\n').count() as u64;
+    Ok(Some(Reasons::new(w, header_lines + 1)))
 }
 
 /// What a checkpoint counts of one partial file.
@@ -152,11 +209,11 @@ struct Kept<'a> {
 }
 
 /// Opens a resumable run's partial output and rejects, cut back to (and checked against) what
-/// its checkpoint counts; the rejects' header for a fresh start.
+/// its checkpoint counts; `rejects_header` written to the rejects for a fresh start.
 fn open_partials(
     resume: &ResumeStart,
     compression_level: Option<i32>,
-    fresh: bool,
+    rejects_header: Option<&[u8]>,
 ) -> Result<(SinkWriter, Option<SinkWriter>)> {
     let cp = resume.from.as_ref();
     for target in std::iter::once(&resume.paths.output).chain(&resume.paths.rejects) {
@@ -200,8 +257,8 @@ fn open_partials(
                     hash: &c.rejects_hash,
                 }),
             )?;
-            if fresh {
-                w.write_all(REJECTS_HEADER)?;
+            if let Some(header) = rejects_header.filter(|h| !h.is_empty()) {
+                w.write_all(header)?;
             }
             Some(w)
         }

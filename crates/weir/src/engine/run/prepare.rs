@@ -15,7 +15,7 @@ use crate::format::parquet::ParquetLayout;
 use crate::format::{Dialect, Format, InvalidUtf8, Ragged};
 use crate::record::Columns;
 use crate::report::{Progress, Report};
-use crate::sink::{check_places, Place, Sink};
+use crate::sink::{check_places, Place, RejectsFormat, Sink};
 use crate::source::Source;
 use crate::split::{Chunk, Oversized};
 use crate::store::Location;
@@ -30,7 +30,7 @@ use crate::engine::splitter::{Chunking, RunSplitter};
 use crate::engine::stop::StopHandle;
 
 use super::report_member;
-use crate::engine::worker::WorkerSpec;
+use crate::engine::worker::{WorkerSpec, REJECTS_HEADER};
 
 /// What the steps after [`prepare`] read of the builder's settings.
 pub(super) struct Settings {
@@ -73,6 +73,11 @@ impl Settings {
 pub(super) struct Destinations {
     pub(super) sink: Sink,
     pub(super) rejects: Option<Sink>,
+    /// What a fresh rejects file starts with: the table's header, or in the input's format
+    /// the input's header line as read (nothing for an input without one).
+    pub(super) rejects_header: Vec<u8>,
+    /// Where the reasons of input-format rejects go.
+    pub(super) reasons: Option<Sink>,
 }
 
 /// The first input, opened with its prologue read, and the inputs after it.
@@ -120,9 +125,17 @@ pub(super) fn prepare(
     report_to: Option<&ReportTo>,
 ) -> Result<Option<Prepared>> {
     let output_dialect = resolve_output_dialect(&cfg, &dialect);
+    cfg.reasons = reasons_sink(&mut cfg)?;
     let (sink, rejects) = (&cfg.sink, cfg.rejects.as_ref());
     let report_sink = report_to.map(|to| &to.sink);
-    check_outputs(sink, rejects, report_sink, &cfg.source, &cfg.more_sources)?;
+    let rejects_and_reasons: Vec<&Sink> = rejects.into_iter().chain(&cfg.reasons).collect();
+    check_outputs(
+        sink,
+        &rejects_and_reasons,
+        report_sink,
+        &cfg.source,
+        &cfg.more_sources,
+    )?;
     // A resumable run checks its checkpoint before it reads or writes anything.
     let resume = match &cfg.resumable {
         Some(r) => {
@@ -139,7 +152,11 @@ pub(super) fn prepare(
         }
         None => None,
     };
-    let stale = check_destinations(sink, rejects, resume.is_some())?;
+    let stale = check_destinations(sink, rejects, resume.is_some())?
+        .map(|paths| paths.with_reasons(path_of(cfg.reasons.as_ref())));
+    if let Some(r) = &cfg.reasons {
+        r.check_destination()?;
+    }
     let settings = Settings::take(&mut cfg, started);
     let chunking = Chunking {
         dialect,
@@ -197,6 +214,17 @@ pub(super) fn prepare(
         parquet,
         on_panic: cfg.on_panic,
         invalid_utf8: cfg.invalid_utf8,
+        rejects_format: cfg.rejects_format,
+    };
+    let rejects_header = match cfg.rejects_format {
+        RejectsFormat::Input => prologue
+            .header_line
+            .map(|mut line| {
+                line.push(b'\n');
+                line
+            })
+            .unwrap_or_default(),
+        _ => REJECTS_HEADER.to_vec(),
     };
     let opening = Opening {
         splitter: prologue.splitter,
@@ -209,6 +237,8 @@ pub(super) fn prepare(
         destinations: Destinations {
             sink: cfg.sink,
             rejects: cfg.rejects,
+            rejects_header,
+            reasons: cfg.reasons,
         },
         opening,
         header_raw: prologue.header_raw,
@@ -221,6 +251,39 @@ pub(super) fn prepare(
         gates,
         bounding,
     }))
+}
+
+/// Where the reasons of input-format rejects go: the place given, else beside the rejects.
+/// Without rejects there is nothing to give reasons for (the rejects are counted, as a
+/// table's would be); standard output or a writer has no place beside it, and shards keep
+/// their rejects as tables (which `weir merge` concatenates): those are usage errors.
+fn reasons_sink(cfg: &mut PipelineBuilder) -> Result<Option<Sink>> {
+    if cfg.rejects_format != RejectsFormat::Input {
+        return Ok(None);
+    }
+    let Some(rejects) = &cfg.rejects else {
+        cfg.rejects_format = RejectsFormat::Table;
+        return Ok(None);
+    };
+    if cfg.shard.is_some() || cfg.digests {
+        return Err(Error::Config(
+            "a shard keeps its rejects as a table, which `weir merge` concatenates: \
+             --rejects-format input is for runs on one machine"
+                .into(),
+        ));
+    }
+    match cfg
+        .reasons
+        .take()
+        .or_else(|| crate::sink::reasons_beside(rejects))
+    {
+        Some(reasons) => Ok(Some(reasons)),
+        None => Err(Error::Config(format!(
+            "rejects in the input's format go with a file of their reasons beside them, and \
+             the rejects go to {}, which has none: give --rejects a file",
+            rejects.name()
+        ))),
+    }
 }
 
 /// Finds a missing or read-only destination before any input is read. Returns the files of a
@@ -253,15 +316,15 @@ fn path_of(sink: Option<&Sink>) -> Option<&Path> {
 /// input or write two outputs to one file (see [`crate::sink::check_places`]).
 fn check_outputs(
     sink: &Sink,
-    rejects: Option<&Sink>,
+    rejects: &[&Sink],
     report: Option<&Sink>,
     source: &Source,
     more_sources: &[Source],
 ) -> Result<()> {
     // Where the output, the rejects and the report go, when a file or an object.
-    let targets: Vec<Location> = [Some(sink), rejects, report]
-        .into_iter()
-        .flatten()
+    let targets: Vec<Location> = std::iter::once(sink)
+        .chain(rejects.iter().copied())
+        .chain(report)
         .filter_map(Sink::location)
         .collect();
     // First, as the places are known by their files: putting back a crashed commit moves
@@ -269,7 +332,10 @@ fn check_outputs(
     // like the same file as the rejects).
     crate::sink::recover(&targets)?;
     let mut writes = vec![Place::output("output", sink)];
-    writes.extend(rejects.map(|r| Place::output("rejects", r)));
+    // The rejects, and the reasons of input-format rejects beside them.
+    for (r, role) in rejects.iter().zip(["rejects", "rejects reasons"]) {
+        writes.push(Place::output(role, r));
+    }
     writes.extend(report.map(|r| Place::output("report", r)));
     for target in &targets {
         writes.push(Place::internal(
@@ -278,12 +344,16 @@ fn check_outputs(
         ));
     }
     if let Sink::Path(out) = sink {
-        let files = checkpoint::Paths::new(out, path_of(rejects));
+        let files = checkpoint::Paths::new(out, path_of(rejects.first().copied()))
+            .with_reasons(path_of(rejects.get(1).copied()));
         writes.push(Place::internal("checkpoint", &files.checkpoint));
         writes.push(Place::internal("partial output", &files.output_partial));
         writes.push(Place::internal("key log", &files.gates));
         if let Some(p) = &files.rejects_partial {
             writes.push(Place::internal("partial rejects", p));
+        }
+        if let Some(p) = &files.reasons_partial {
+            writes.push(Place::internal("partial rejects reasons", p));
         }
     }
     let reads: Vec<Place> = std::iter::once(source)
@@ -415,7 +485,7 @@ fn prepare_resume(
         resumable,
         &identity,
         &cfg.sink,
-        cfg.rejects.as_ref(),
+        (cfg.rejects.as_ref(), cfg.reasons.as_ref()),
         &sources,
         output_dialect.format,
     )?;

@@ -15,7 +15,7 @@ use crate::sink::SinkWriter;
 use crate::transform::Gate;
 
 use crate::engine::batch::Slot;
-use crate::engine::committer::{self, Committer};
+use crate::engine::committer::{self, Committer, Reasons};
 use crate::engine::resume::ResumeStart;
 use crate::engine::stop::{panic_message, StopState};
 use crate::engine::worker::{worker_loop, WorkerSpec};
@@ -45,7 +45,7 @@ pub(super) fn spawn(
     settings: &Settings,
     spec: WorkerSpec,
     reading: Reading,
-    (out, rejects_out): (Output, Option<SinkWriter>),
+    (out, rejects_out, reasons): (Output, Option<SinkWriter>, Option<Reasons>),
     gates: (&[Gate], &[bool]),
     resume: Option<ResumeStart>,
     progress: &Arc<Progress>,
@@ -78,6 +78,12 @@ pub(super) fn spawn(
         spec.source_names.clone(),
     );
     committer.max_rejects(settings.max_rejects);
+    if let Some(reasons) = reasons {
+        committer.with_reasons(reasons);
+    }
+    if spec.chain.lists_all_errors() {
+        committer.list_all_errors();
+    }
     if let Some(resume) = resume {
         resume_committer(&mut committer, &resume, settings.resumable.as_ref())?;
     }
