@@ -277,7 +277,7 @@ fn after_resume_the_rate_counts_only_what_this_run_read() {
     // Cut short by a time limit, leaving a checkpoint well inside the input.
     let o = sb.weir_with(&args, &["--timeout", "400ms", "-q"]);
     assert_eq!(code(&o), 124, "{}", stderr(&o));
-    let o = sb.weir_with(&args, &["--progress", "log", "--status-interval", "300ms"]);
+    let o = sb.weir_with(&args, &["--progress", "log", "--status-interval", "50ms"]);
     assert_ok(&o);
     let err = stderr(&o);
     let resumed_at: f64 = err

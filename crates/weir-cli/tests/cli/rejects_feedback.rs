@@ -833,7 +833,7 @@ fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
         "--rejects-format",
         "input",
     ]);
-    assert_fails(&o, 1, "cannot open input absent.csv");
+    assert_fails(&o, 2, "cannot open input absent.csv");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     assert_bytes(&sb.read("rej.errors.csv"), b"old reasons\n");
     assert_bytes(&sb.read("out.csv"), b"old output\n");
