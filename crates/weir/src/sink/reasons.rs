@@ -15,8 +15,9 @@ pub enum RejectsFormat {
     Table,
     /// The records as they were read, in the input's format (a CSV or TSV input's header
     /// line first, exactly as read), so that the file can be fixed and fed back as it is; the
-    /// reasons go to a sidecar CSV (see [`reasons_beside`]) with the columns
-    /// [`REASONS_HEADER`] names.
+    /// reasons go to a sidecar CSV beside it (`bad.csv` -> `bad.errors.csv`) with the columns
+    /// `file,line,byte_offset,field,error,message,rejects_line`, the last the line its record
+    /// starts on in the rejects file.
     Input,
 }
 
