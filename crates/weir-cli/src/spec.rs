@@ -89,6 +89,16 @@ enum BudgetValue {
     Text(String),
 }
 
+impl BudgetValue {
+    /// The budget written: a count as it is, text as `--max-rejects` reads it.
+    fn budget(self) -> Result<RejectBudget, String> {
+        match self {
+            BudgetValue::Count(n) => Ok(RejectBudget::Count(n)),
+            BudgetValue::Text(t) => t.parse(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOptions {
@@ -536,14 +546,6 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         progress,
         quiet,
     } = options;
-    let size = |v: Option<String>, what: &str| -> Result<Option<usize>, String> {
-        v.map(|s| weir::parse_size(&s).map_err(|e| format!("options.{what}: {e}")))
-            .transpose()
-    };
-    let duration = |v: Option<String>, what: &str| -> Result<Option<Duration>, String> {
-        v.map(|s| weir::parse_duration(&s).map_err(|e| format!("options.{what}: {e}")))
-            .transpose()
-    };
     if fo.workers == Some(0) {
         return Err("options.workers: 0 workers would run nothing: give at least 1".into());
     }
@@ -571,10 +573,18 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         report,
         workers: workers.or(fo.workers).unwrap_or_else(default_workers),
         chunk_size: chunk_size
-            .or(size(fo.chunk_size, "chunk_size")?)
+            .or(file_option(
+                fo.chunk_size.as_deref(),
+                "chunk_size",
+                weir::parse_size,
+            )?)
             .unwrap_or(1 << 20),
         max_record_size: max_record_size
-            .or(size(fo.max_record_size, "max_record_size")?)
+            .or(file_option(
+                fo.max_record_size.as_deref(),
+                "max_record_size",
+                weir::parse_size,
+            )?)
             .unwrap_or(64 << 20),
         oversized: oversized.or(fo.oversized).unwrap_or_default(),
         ordered: !unordered && fo.ordered.unwrap_or(true),
@@ -583,29 +593,45 @@ fn with_options(flow: Dataflow, options: OptionArgs, fo: FileOptions) -> Result<
         durable: durable || fo.durable.unwrap_or(false),
         resume,
         checkpoint_every: checkpoint_every
-            .or(fo
-                .checkpoint_every
-                .map(|s| {
-                    weir::parse_interval(&s).map_err(|e| format!("options.checkpoint_every: {e}"))
-                })
-                .transpose()?)
+            .or(file_option(
+                fo.checkpoint_every.as_deref(),
+                "checkpoint_every",
+                weir::parse_interval,
+            )?)
             .unwrap_or(Duration::from_secs(10)),
         compression_level: compression_level.or(fo.compression_level),
-        max_rejects: match (max_rejects, fo.max_rejects) {
-            (Some(b), _) => Some(b),
-            (None, Some(BudgetValue::Count(n))) => Some(RejectBudget::Count(n)),
-            (None, Some(BudgetValue::Text(t))) => {
-                Some(t.parse().map_err(|e| format!("options.max_rejects: {e}"))?)
-            }
-            (None, None) => None,
+        // The file's budget is read only when the flag does not replace it.
+        max_rejects: match max_rejects {
+            Some(b) => Some(b),
+            None => file_option(fo.max_rejects, "max_rejects", BudgetValue::budget)?,
         },
-        timeout: timeout.or(duration(fo.timeout, "timeout")?),
+        timeout: timeout.or(file_option(
+            fo.timeout.as_deref(),
+            "timeout",
+            weir::parse_duration,
+        )?),
         status_interval: status_interval
-            .or(duration(fo.status_interval, "status_interval")?)
+            .or(file_option(
+                fo.status_interval.as_deref(),
+                "status_interval",
+                weir::parse_duration,
+            )?)
             .unwrap_or(Duration::from_secs(2)),
         progress: progress.or(fo.progress).unwrap_or_default(),
         quiet: quiet || fo.quiet.unwrap_or(false),
     })
+}
+
+/// A pipeline file's `[options]` value read by `parse`, its error naming `options.NAME`: every
+/// option written as text (a size, a duration, a budget) is read this one way.
+fn file_option<V, T>(
+    value: Option<V>,
+    name: &str,
+    parse: impl FnOnce(V) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    value
+        .map(|v| parse(v).map_err(|e| format!("options.{name}: {e}")))
+        .transpose()
 }
 
 /// `--ragged`, or `--flexible` (its `keep`), the flags before the file's options; the file may
