@@ -139,7 +139,7 @@ pub struct InferArgs {
     pub output: Option<String>,
 
     /// Input format; by default from the extension, else csv.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<Format>)]
     pub format: Option<Format>,
 
     /// Field delimiter for csv (one byte; `\t` for tab).
@@ -266,7 +266,7 @@ pub struct ShardArgs {
     pub shards: Option<usize>,
 
     /// weir plan: cut the input into shards of about this size (2GiB, ...).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = weir::parse_size)]
     pub shard_size: Option<usize>,
 }
 
@@ -367,7 +367,7 @@ pub struct IoArgs {
     /// columns file,line,byte_offset,field,error,message,rejects_line). With `input`, a record
     /// too large to keep whole (--oversized reject) has only its reason there; --rejects must
     /// be a file or object, and shards are refused.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_rejects_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<RejectsFormat>)]
     pub rejects_format: Option<RejectsFormat>,
 
     /// Write the run's report here as JSON, committed with the output and the rejects (a run
@@ -389,7 +389,7 @@ pub struct IoArgs {
     pub all_errors: bool,
 
     /// Input format; by default from the input's extension (.csv, .tsv, .jsonl, .txt), else csv.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<Format>)]
     pub format: Option<Format>,
 
     /// Field delimiter for csv (one byte; `\t` for tab).
@@ -408,7 +408,7 @@ pub struct IoArgs {
     /// (.csv, .tsv, .jsonl/.ndjson, .txt, .parquet; past .gz/.zst), else the input's. Any input
     /// format converts to any output format; lines output takes exactly one column; Parquet
     /// columns take their types from --schema (text otherwise).
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = str::parse::<Format>)]
     pub output_format: Option<Format>,
 
     /// Write csv/tsv output without a header row.
@@ -479,20 +479,20 @@ pub struct OptionArgs {
     pub workers: Option<usize>,
 
     /// Target chunk size: 4096, 64KiB, 1MiB, ... [default: 1MiB]
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = weir::parse_size)]
     pub chunk_size: Option<usize>,
 
     /// Largest record accepted, with its line terminator; what happens to a longer one is
     /// --oversized's choice [default: 64MiB]. Also the largest value an expression
     /// (--derive, --filter) may build: a longer one rejects its record, record-too-large.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = weir::parse_size)]
     pub max_record_size: Option<usize>,
 
     /// A record longer than --max-record-size: `stop` the run with an error naming its line
     /// (exit 1, nothing committed), or `reject` it (error record-too-large, its size in the
     /// message, only its first KiB as the raw record) and go on with the next record. Either
     /// way weir holds no more than about --max-record-size of it in memory [default: stop].
-    #[arg(long, value_name = "MODE", value_parser = parse_oversized)]
+    #[arg(long, value_name = "MODE", value_parser = str::parse::<Oversized>)]
     pub oversized: Option<Oversized>,
 
     /// Write batches as they finish instead of in input order (ignored when a step decides by
@@ -512,7 +512,7 @@ pub struct OptionArgs {
     /// see NULL past its end; JSON: a record with an unknown key is kept only when copied
     /// unchanged to JSON Lines output, else rejected, extra-cell) [default: reject]. With pad or truncate the other kind is still
     /// rejected; a padded or truncated record is written with exactly the header's columns.
-    #[arg(long, value_name = "MODE", value_parser = parse_ragged)]
+    #[arg(long, value_name = "MODE", value_parser = str::parse::<Ragged>)]
     pub ragged: Option<Ragged>,
 
     /// A text value that is not Unicode text where the output needs text: bytes that are not
@@ -521,7 +521,7 @@ pub struct OptionArgs {
     /// field) or `replace` what is invalid with U+FFFD, counted in the report as
     /// values_replaced [default: reject]. CSV, TSV and lines output copy the bytes of a
     /// CSV or lines value as they are.
-    #[arg(long, value_name = "MODE", value_parser = parse_invalid_utf8)]
+    #[arg(long, value_name = "MODE", value_parser = str::parse::<InvalidUtf8>)]
     pub invalid_utf8: Option<InvalidUtf8>,
 
     /// Sync the output and rejects to disk before renaming them into place, so they survive a
@@ -542,7 +542,7 @@ pub struct OptionArgs {
 
     /// Time between checkpoints of a --resume run (default 10s; 0s: after every chunk); each
     /// syncs the outputs. Without --resume it is a usage error.
-    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", value_parser = weir::parse_interval)]
     pub checkpoint_every: Option<Duration>,
 
     /// Level of a compressed output or rejects file, chosen by its name: `.gz` 0-9 (default 1,
@@ -554,11 +554,11 @@ pub struct OptionArgs {
     /// as the 101st record is rejected) or a percentage of the records read (`5%`: judged
     /// over the whole input, at the end). Past it nothing is committed, the message names the
     /// budget, the counts and the most common reject reason, and weir exits with 3.
-    #[arg(long, value_name = "N|P%", value_parser = parse_reject_budget)]
+    #[arg(long, value_name = "N|P%", value_parser = str::parse::<RejectBudget>)]
     pub max_rejects: Option<RejectBudget>,
 
     /// Stop the run after this long (90s, 10m, 1h); exits with 124.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = weir::parse_duration)]
     pub timeout: Option<Duration>,
 
     /// Progress on stderr while running: `bar` (a live display, on a terminal), `log` (a plain
@@ -568,7 +568,7 @@ pub struct OptionArgs {
     pub progress: Option<ProgressMode>,
 
     /// Time between status lines on stderr while running (--progress log) [default: 2s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = weir::parse_duration)]
     pub status_interval: Option<Duration>,
 
     /// No progress and no summary on stderr (errors are still shown).
@@ -594,7 +594,7 @@ pub enum ProgressMode {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Size of the generated input: 10MiB, 100MiB, 1GiB, ...
-    #[arg(long, value_name = "SIZE", default_value = "100MiB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "100MiB", value_parser = weir::parse_size)]
     pub size: usize,
 
     /// Folder for the demo's files [default: a new folder under the system temp dir].
@@ -617,42 +617,6 @@ pub fn parse_workers(s: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(_) => Err(format!("'{s}' is not a number of workers (1, 2, ...)")),
     }
-}
-
-fn parse_size(s: &str) -> Result<usize, String> {
-    weir::parse_size(s)
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    weir::parse_duration(s)
-}
-
-fn parse_interval(s: &str) -> Result<Duration, String> {
-    weir::parse_interval(s)
-}
-
-fn parse_rejects_format(s: &str) -> Result<RejectsFormat, String> {
-    s.parse()
-}
-
-fn parse_oversized(s: &str) -> Result<Oversized, String> {
-    s.parse()
-}
-
-fn parse_reject_budget(s: &str) -> Result<RejectBudget, String> {
-    s.parse()
-}
-
-fn parse_ragged(s: &str) -> Result<Ragged, String> {
-    s.parse()
-}
-
-fn parse_invalid_utf8(s: &str) -> Result<InvalidUtf8, String> {
-    s.parse()
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
 }
 
 fn parse_byte(s: &str) -> Result<u8, String> {
