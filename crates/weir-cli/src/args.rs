@@ -277,14 +277,13 @@ impl ShardArgs {
         self.shard.is_some() || self.shard_from_env
     }
 
-    /// A shard flag given where it means nothing (`weir run` without a shard selection).
+    /// A shard flag given where it means nothing (`weir run` without a shard selection; the
+    /// planning flags are refused before, by [`ShardArgs::planning_flag`]).
     pub fn misplaced(&self) -> Option<&'static str> {
         [
             (self.out.is_some(), "--out"),
             (self.plan.is_some(), "--plan"),
             (self.start_at.is_some(), "--start-at"),
-            (self.shards.is_some(), "--shards"),
-            (self.shard_size.is_some(), "--shard-size"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag))

@@ -31,13 +31,16 @@ fn main() -> ExitCode {
             .expect("the parsed subcommand")
     };
     let code = match cli.command {
-        args::Command::Run(a) if a.shard.planning_flag().is_some() => {
-            let flag = a.shard.planning_flag().unwrap_or_default();
-            eprintln!("weir: error: {flag} is for weir plan");
-            Exit::Usage
-        }
-        args::Command::Run(a) if a.shard.selects_a_shard() => shard::run(a, sub("run")),
-        args::Command::Run(a) => run::run(a, sub("run")),
+        // --shards and --shard-size mean something only to weir plan: refused here, before
+        // either kind of run looks at the other flags.
+        args::Command::Run(a) => match a.shard.planning_flag() {
+            Some(flag) => {
+                eprintln!("weir: error: {flag} is for weir plan");
+                Exit::Usage
+            }
+            None if a.shard.selects_a_shard() => shard::run(a, sub("run")),
+            None => run::run(a, sub("run")),
+        },
         args::Command::Plan(a) => shard::plan(a, sub("plan")),
         args::Command::Merge(a) => shard::merge(a),
         args::Command::Explain(a) => run::explain(a, sub("explain")),

@@ -271,9 +271,6 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
             args.io.input = inputs;
         }
     }
-    if s.shards.is_some() || s.shard_size.is_some() {
-        return usage("--shards and --shard-size are for weir plan");
-    }
     let Some(out) = s.out.clone() else {
         return usage("--shard needs --out DIR, the shard folder");
     };
