@@ -22,18 +22,14 @@ pub fn is_pipeline_file(name: &str) -> bool {
 /// (`matches` knows it; without them FILEs come first). The first value of each `--input` is
 /// an input whatever its name (`-i data.toml` reads it as data); the values after it were
 /// typed as a list (`-i a.csv b.csv p.toml`), so a pipeline file among them counts as the
-/// pipeline file, as a FILE would. At most one pipeline file. A second call changes nothing
-/// (the FILEs are taken out of `args`, and `--input` is read from `matches` only while it is
-/// still what was typed).
+/// pipeline file, as a FILE would. At most one pipeline file. Called once per run, on the
+/// arguments as typed.
 pub fn place_files(args: &mut RunArgs, matches: Option<&ArgMatches>) -> Result<(), String> {
     let files = std::mem::take(&mut args.files);
     let given = std::mem::take(&mut args.io.input);
     let typed_input: Option<Vec<Vec<String>>> = matches
         .and_then(|m| m.get_occurrences::<String>("input"))
         .map(|groups| groups.map(|g| g.cloned().collect()).collect());
-    let as_typed = typed_input
-        .as_ref()
-        .is_some_and(|groups| groups.concat() == given);
     // (command-line index, value, whether it may be the pipeline file)
     let mut typed: Vec<(usize, String, bool)> = Vec::new();
     let file_indices: Vec<usize> = matches
@@ -43,16 +39,17 @@ pub fn place_files(args: &mut RunArgs, matches: Option<&ArgMatches>) -> Result<(
     for (k, f) in files.into_iter().enumerate() {
         typed.push((file_indices.get(k).copied().unwrap_or(k), f, true));
     }
-    // Values not as typed (set by the caller) are inputs, each as if given alone.
+    // Without the matches (a pipeline file run alone), each value is an input as if given alone.
     let (occurrences, input_indices): (Vec<Vec<String>>, Vec<usize>) = match typed_input {
-        Some(groups) if as_typed => (
-            groups,
-            matches
+        Some(groups) => {
+            debug_assert_eq!(groups.concat(), given, "--input is placed as typed");
+            let indices = matches
                 .and_then(|m| m.indices_of("input"))
                 .map(Iterator::collect)
-                .unwrap_or_default(),
-        ),
-        _ => (given.into_iter().map(|v| vec![v]).collect(), Vec::new()),
+                .unwrap_or_default();
+            (groups, indices)
+        }
+        None => (given.into_iter().map(|v| vec![v]).collect(), Vec::new()),
     };
     let mut at = 0;
     for group in occurrences {

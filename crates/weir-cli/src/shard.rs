@@ -274,7 +274,7 @@ pub fn run(mut args: RunArgs, matches: &ArgMatches) -> Exit {
     let Some(out) = s.out.clone() else {
         return usage("--shard needs --out DIR, the shard folder");
     };
-    let cfg = match spec::resolve(args, Some(matches)) {
+    let cfg = match spec::resolve_placed(args, Some(matches)) {
         Ok(cfg) => cfg,
         // A listing that may pass on a retry: the driver's retry code (75), no report.
         Err(e) => return e.fail(Scope::Shard),

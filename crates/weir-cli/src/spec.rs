@@ -329,6 +329,15 @@ impl From<&str> for ResolveError {
 /// the file's settings; the file's paths are relative to it.
 pub fn resolve(mut args: RunArgs, matches: Option<&ArgMatches>) -> Result<RunConfig, ResolveError> {
     crate::inputs::place_files(&mut args, matches)?;
+    resolve_placed(args, matches)
+}
+
+/// [`resolve`] of arguments whose FILEs [`crate::inputs::place_files`] has sorted already (a
+/// shard does it first, to read its plan's inputs when none is named).
+pub fn resolve_placed(
+    args: RunArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<RunConfig, ResolveError> {
     let (file, base) = match &args.pipeline {
         Some(p) => (
             load(p)?,
