@@ -200,7 +200,7 @@ input or another output (compared as files, however spelled): that is a usage er
     exit_codes!()
 );
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct RunArgs {
     /// Files, in any order: a pipeline file (a name ending in .toml, .yaml or .yml; at most
     /// one) and the inputs (any other name, as --input takes them; `-` is standard input).

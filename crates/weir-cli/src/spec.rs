@@ -262,13 +262,8 @@ pub fn load(path: &Path) -> Result<PipelineFile, String> {
 /// The run configuration of a pipeline file alone.
 pub fn from_file(path: &Path) -> Result<RunConfig, String> {
     let args = RunArgs {
-        files: Vec::new(),
         pipeline: Some(path.to_path_buf()),
-        stdin_when_piped: false,
-        io: IoArgs::default(),
-        steps: Default::default(),
-        options: OptionArgs::default(),
-        shard: Default::default(),
+        ..RunArgs::default()
     };
     resolve(args, None).map_err(|e| e.to_string())
 }
