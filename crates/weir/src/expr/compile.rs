@@ -15,7 +15,7 @@ use sqlparser::tokenizer::{Location, Span, Token, Tokenizer};
 use super::convert::IntWidth;
 use super::datetime::{Format, Part};
 use super::eval::EvalContext;
-use super::func::{self, Func, FuncDef, Prepared, RegexOptions, FUNCS};
+use super::func::{self, Func, FuncDef, Prepared, RegexOptions};
 use super::like::LikePattern;
 use super::node::{ArithOp, Call, Case, CastTarget, CmpOp, InStrings, Like, LikeSource, Node};
 use super::value::SqlType;
@@ -705,11 +705,8 @@ impl Compiler<'_> {
     /// `SUBSTRING(x FROM start FOR length)`: `substr`.
     fn substring(&self, expr: &Ast, from: Option<&Ast>, len: Option<&Ast>, e: &Ast) -> Compiled {
         if from.is_none() && len.is_none() {
-            let def = FUNCS
-                .iter()
-                .find(|d| d.name == "substr")
-                .expect("substr is a function");
-            self.check_arity(def, 1, self.at(e))?;
+            let def = func::lookup("substr").expect("substr is a function");
+            self.check_arity(&def, 1, self.at(e))?;
         }
         let one = Ast::value(AstValue::Number("1".into(), false));
         let from = from.unwrap_or(&one);
@@ -1117,7 +1114,7 @@ impl Compiler<'_> {
         if f.over.is_some() {
             return Err(ExprError::new("window functions are not supported", at));
         }
-        let Some(def) = FUNCS.iter().find(|d| d.name == name) else {
+        let Some(def) = func::lookup(&name) else {
             return Err(ExprError::new(unknown_function(&name), at));
         };
         if f.filter.is_some() || !f.within_group.is_empty() || f.null_treatment.is_some() {
@@ -1159,8 +1156,8 @@ impl Compiler<'_> {
                 args
             }
         };
-        self.check_arity(def, args.len(), at)?;
-        self.call(def, &args, e)
+        self.check_arity(&def, args.len(), at)?;
+        self.call(&def, &args, e)
     }
 
     fn check_arity(&self, def: &FuncDef, n: usize, at: Option<usize>) -> Result<(), ExprError> {
@@ -1183,12 +1180,9 @@ impl Compiler<'_> {
 
     /// A call of a function by its name in the table (for the special SQL forms).
     fn call_named(&self, name: &str, args: &[&Ast], e: &Ast) -> Compiled {
-        let def = FUNCS
-            .iter()
-            .find(|d| d.name == name)
-            .expect("special forms name functions of the table");
-        self.check_arity(def, args.len(), self.at(e))?;
-        self.call(def, args, e)
+        let def = func::lookup(name).expect("special forms name functions of the table");
+        self.check_arity(&def, args.len(), self.at(e))?;
+        self.call(&def, args, e)
     }
 
     fn call_node(&self, func: Func, args: Vec<Node>, prepared: Prepared) -> Node {
@@ -1391,8 +1385,7 @@ fn unknown_function(name: &str) -> String {
             }
         );
     }
-    let nearest = FUNCS
-        .iter()
+    let nearest = func::names()
         .map(|d| (edit_distance(name, d.name), d.name))
         .filter(|(d, n)| *d <= (n.len().max(name.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d);

@@ -64,7 +64,8 @@ pub use value::Value;
 
 /// The documentation of every function an expression can call, grouped by family (the order
 /// of [`function_families`]): its signature, a one-line description, and an example with its
-/// result. A test keeps it equal to the functions the compiler knows.
+/// result. It is the table the compiler resolves function names against, so it names exactly
+/// the functions an expression can call.
 pub fn functions() -> &'static [FunctionDoc] {
     func::docs::FUNCTIONS
 }

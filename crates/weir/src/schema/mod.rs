@@ -1,8 +1,9 @@
 //! Frictionless Table Schema: loading, validation of records, inference.
 //!
-//! A [`Schema`] is loaded from a JSON or YAML descriptor; [`Validate`](crate::transform::Validate) is the transform that
-//! checks each record against it, as frictionless-py 5 (the reference implementation) does; and
-//! [`infer`] describes a sample as `frictionless describe` would.
+//! A [`Schema`] is loaded from a JSON or YAML descriptor;
+//! [`Validate`](crate::transform::Validate) is the transform that checks each record against
+//! it, as frictionless-py 5 (the reference implementation) does; and [`infer`] describes a
+//! sample as `frictionless describe` would.
 //!
 //! ## What is checked
 //!

@@ -358,6 +358,10 @@ impl Validate {
         if blank {
             return Outcome::Reject(Reject::new("blank-row", None, "record is completely blank"));
         }
+        if failures.is_empty() && n == ncols {
+            // Most records: nothing to assemble.
+            return Outcome::Keep;
+        }
         let mut rejects: Vec<Reject> = failures
             .into_iter()
             .map(|(col, failure)| self.cell_reject(record, col, failure))

@@ -1,5 +1,6 @@
-//! Scalar functions: the table the compiler resolves names against, and the strict functions,
-//! in families: [`text`], [`regex`], [`math`] and [`dates`].
+//! Scalar functions: the table the compiler resolves names against (in [`docs`], each entry
+//! with the function's documentation), and the strict functions, in families: [`text`],
+//! [`regex`], [`math`] and [`dates`].
 //!
 //! A strict function is NULL when any argument is NULL. It takes its arguments evaluated, as
 //! [`Value`]s, with what the compiler [`Prepared`] from literal arguments, and never sees the
@@ -87,7 +88,9 @@ pub(crate) enum Func {
     MakeDate,
 }
 
-/// A function name, what it resolves to, and how many arguments it takes.
+/// A function as it is called: the name used (its own or an alias, lower case), what it
+/// resolves to, and how many arguments it takes.
+#[derive(Clone, Copy)]
 pub(crate) struct FuncDef {
     pub(crate) name: &'static str,
     pub(crate) func: Func,
@@ -95,109 +98,25 @@ pub(crate) struct FuncDef {
     pub(crate) max: usize,
 }
 
-const MANY: usize = usize::MAX;
-
-const fn def(name: &'static str, func: Func, min: usize, max: usize) -> FuncDef {
-    FuncDef {
-        name,
-        func,
-        min,
-        max,
-    }
+/// Every name a function has (lower case), in the order of the table
+/// ([`docs::FUNCTIONS`]), each with its function.
+pub(crate) fn names() -> impl Iterator<Item = FuncDef> {
+    docs::FUNCTIONS.iter().flat_map(|d| {
+        std::iter::once(d.name)
+            .chain(d.aliases.iter().copied())
+            .map(|name| FuncDef {
+                name,
+                func: d.func,
+                min: d.min,
+                max: d.max,
+            })
+    })
 }
 
-/// Every function, by every name it has (lower case).
-pub(crate) const FUNCS: &[FuncDef] = &[
-    def("upper", Func::Upper, 1, 1),
-    def("ucase", Func::Upper, 1, 1),
-    def("lower", Func::Lower, 1, 1),
-    def("lcase", Func::Lower, 1, 1),
-    def("trim", Func::Trim, 1, 2),
-    def("ltrim", Func::LTrim, 1, 2),
-    def("rtrim", Func::RTrim, 1, 2),
-    def("length", Func::Length, 1, 1),
-    def("len", Func::Length, 1, 1),
-    def("char_length", Func::Length, 1, 1),
-    def("character_length", Func::Length, 1, 1),
-    def("strlen", Func::StrLen, 1, 1),
-    def("octet_length", Func::StrLen, 1, 1),
-    def("substr", Func::Substr, 2, 3),
-    def("substring", Func::Substr, 2, 3),
-    def("replace", Func::Replace, 3, 3),
-    def("concat", Func::Concat, 1, MANY),
-    def("concat_ws", Func::ConcatWs, 2, MANY),
-    def("split_part", Func::SplitPart, 3, 3),
-    def("lpad", Func::Lpad, 3, 3),
-    def("rpad", Func::Rpad, 3, 3),
-    def("starts_with", Func::StartsWith, 2, 2),
-    def("prefix", Func::StartsWith, 2, 2),
-    def("ends_with", Func::EndsWith, 2, 2),
-    def("suffix", Func::EndsWith, 2, 2),
-    def("contains", Func::Contains, 2, 2),
-    def("strpos", Func::Strpos, 2, 2),
-    def("instr", Func::Strpos, 2, 2),
-    def("position", Func::Strpos, 2, 2),
-    def("left", Func::Left, 2, 2),
-    def("right", Func::Right, 2, 2),
-    def("reverse", Func::Reverse, 1, 1),
-    def("repeat", Func::Repeat, 2, 2),
-    def("regexp_matches", Func::RegexpMatches, 2, 3),
-    def("regexp_full_match", Func::RegexpFullMatch, 2, 3),
-    def("regexp_replace", Func::RegexpReplace, 3, 4),
-    def("regexp_extract", Func::RegexpExtract, 2, 4),
-    def("abs", Func::Abs, 1, 1),
-    def("round", Func::Round, 1, 2),
-    def("floor", Func::Floor, 1, 1),
-    def("ceil", Func::Ceil, 1, 1),
-    def("ceiling", Func::Ceil, 1, 1),
-    def("trunc", Func::Trunc, 1, 1),
-    def("sign", Func::Sign, 1, 1),
-    def("sqrt", Func::Sqrt, 1, 1),
-    def("power", Func::Power, 2, 2),
-    def("pow", Func::Power, 2, 2),
-    def("ln", Func::Ln, 1, 1),
-    def("log10", Func::Log10, 1, 1),
-    def("log", Func::Log, 1, 2),
-    def("exp", Func::Exp, 1, 1),
-    def("coalesce", Func::Coalesce, 1, MANY),
-    def("ifnull", Func::Coalesce, 2, 2),
-    def("nullif", Func::NullIf, 2, 2),
-    def("if", Func::If, 3, 3),
-    def("greatest", Func::Greatest, 1, MANY),
-    def("least", Func::Least, 1, MANY),
-    def("strptime", Func::Strptime, 2, 2),
-    def("try_strptime", Func::TryStrptime, 2, 2),
-    def("strftime", Func::Strftime, 2, 2),
-    def("date_part", Func::DatePart, 2, 2),
-    def("datepart", Func::DatePart, 2, 2),
-    def("date_diff", Func::DateDiff, 3, 3),
-    def("datediff", Func::DateDiff, 3, 3),
-    def("date_trunc", Func::DateTrunc, 2, 2),
-    def("datetrunc", Func::DateTrunc, 2, 2),
-    def("make_date", Func::MakeDate, 3, 3),
-    def("year", Func::PartOf, 1, 1),
-    def("month", Func::PartOf, 1, 1),
-    def("day", Func::PartOf, 1, 1),
-    def("dayofmonth", Func::PartOf, 1, 1),
-    def("hour", Func::PartOf, 1, 1),
-    def("minute", Func::PartOf, 1, 1),
-    def("second", Func::PartOf, 1, 1),
-    def("millisecond", Func::PartOf, 1, 1),
-    def("microsecond", Func::PartOf, 1, 1),
-    def("dayofweek", Func::PartOf, 1, 1),
-    def("weekday", Func::PartOf, 1, 1),
-    def("isodow", Func::PartOf, 1, 1),
-    def("dayofyear", Func::PartOf, 1, 1),
-    def("week", Func::PartOf, 1, 1),
-    def("weekofyear", Func::PartOf, 1, 1),
-    def("quarter", Func::PartOf, 1, 1),
-    def("epoch", Func::PartOf, 1, 1),
-    def("isoyear", Func::PartOf, 1, 1),
-    def("yearweek", Func::PartOf, 1, 1),
-    def("decade", Func::PartOf, 1, 1),
-    def("century", Func::PartOf, 1, 1),
-    def("millennium", Func::PartOf, 1, 1),
-];
+/// The function with this name (lower case), if there is one.
+pub(crate) fn lookup(name: &str) -> Option<FuncDef> {
+    names().find(|d| d.name == name)
+}
 
 /// The static result type of a function, given its arguments' types (for `coalesce`,
 /// `greatest`, `least`, `if` and `nullif` the compiler unifies the types itself).

@@ -28,56 +28,61 @@ fn upper_char(c: char) -> char {
     if c == 'ß' {
         return 'ẞ';
     }
-    let mut it = c.to_uppercase();
-    match (it.next(), it.next()) {
-        (Some(u), None) => u,
-        _ => c,
-    }
+    one_for_one(c, c.to_uppercase())
 }
 
 fn lower_char(c: char) -> char {
     if c == 'İ' {
         return 'i';
     }
-    let mut it = c.to_lowercase();
-    match (it.next(), it.next()) {
-        (Some(l), None) => l,
+    one_for_one(c, c.to_lowercase())
+}
+
+/// The character `c` maps to when it maps to one; `c` itself when it maps to several.
+fn one_for_one(c: char, mut mapped: impl Iterator<Item = char>) -> char {
+    match (mapped.next(), mapped.next()) {
+        (Some(m), None) => m,
         _ => c,
     }
 }
 
 /// Upper case, character by character as DuckDB maps them; unchanged text stays borrowed.
 pub(crate) fn upper(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.is_ascii() {
-        if !s.bytes().any(|b| b.is_ascii_lowercase()) {
-            return s;
-        }
-        return match s {
-            Cow::Borrowed(b) => Cow::Owned(b.to_ascii_uppercase()),
-            Cow::Owned(mut o) => {
-                o.make_ascii_uppercase();
-                Cow::Owned(o)
-            }
-        };
-    }
-    Cow::Owned(s.chars().map(upper_char).collect())
+    map_case(
+        s,
+        u8::is_ascii_lowercase,
+        str::make_ascii_uppercase,
+        upper_char,
+    )
 }
 
 /// Lower case, character by character as DuckDB maps them; unchanged text stays borrowed.
 pub(crate) fn lower(s: Cow<'_, str>) -> Cow<'_, str> {
-    if s.is_ascii() {
-        if !s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return s;
-        }
-        return match s {
-            Cow::Borrowed(b) => Cow::Owned(b.to_ascii_lowercase()),
-            Cow::Owned(mut o) => {
-                o.make_ascii_lowercase();
-                Cow::Owned(o)
-            }
-        };
+    map_case(
+        s,
+        u8::is_ascii_uppercase,
+        str::make_ascii_lowercase,
+        lower_char,
+    )
+}
+
+/// `upper` or `lower`: ASCII text without a byte `changes` is returned as it is, other ASCII
+/// text is mapped in place (a borrowed one copied first), and any other text char by char.
+fn map_case<'a>(
+    s: Cow<'a, str>,
+    changes: fn(&u8) -> bool,
+    ascii: fn(&mut str),
+    each: fn(char) -> char,
+) -> Cow<'a, str> {
+    if !s.is_ascii() {
+        return Cow::Owned(s.chars().map(each).collect());
     }
-    Cow::Owned(s.chars().map(lower_char).collect())
+    if !s.bytes().any(|b| changes(&b)) {
+        return s;
+    }
+    let mut o = s.into_owned();
+    ascii(&mut o);
+    Cow::Owned(o)
 }
 
 /// The ends `trim` strips.
