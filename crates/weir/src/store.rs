@@ -84,7 +84,8 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// How a [`Location`] is written: its text, or a path's bytes when they are not UTF-8.
+/// How a [`Location`] (or a [`local_path`]) is written: its text, or a path's bytes when they
+/// are not UTF-8.
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Written {
@@ -92,16 +93,43 @@ enum Written {
     Bytes(Vec<u8>),
 }
 
+impl Written {
+    fn of_path(p: &Path) -> Written {
+        match p.to_str() {
+            Some(text) => Written::Text(text.to_string()),
+            None => Written::Bytes(p.as_os_str().as_encoded_bytes().to_vec()),
+        }
+    }
+}
+
 impl Serialize for Location {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let written = match self {
             Location::Object(url) => Written::Text(url.clone()),
-            Location::Path(p) => match p.to_str() {
-                Some(text) => Written::Text(text.to_string()),
-                None => Written::Bytes(p.as_os_str().as_encoded_bytes().to_vec()),
-            },
+            Location::Path(p) => Written::of_path(p),
         };
         written.serialize(s)
+    }
+}
+
+/// A local path written as a [`Location::Path`] is (`#[serde(with = ...)]`): serde's own
+/// `PathBuf` refuses a path that is not UTF-8.
+pub(crate) mod local_path {
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{path_from_bytes, Written};
+
+    pub(crate) fn serialize<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        Written::of_path(p).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Ok(match Written::deserialize(d)? {
+            Written::Text(text) => PathBuf::from(text),
+            Written::Bytes(bytes) => path_from_bytes(bytes),
+        })
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::InvalidUtf8;
-use crate::record::{Columns, RecordBuf, ValueKind};
+use crate::record::{Columns, FieldSpan, Place, RecordBuf, ValueKind};
 
 /// Maps the keys of JSON objects to column indexes.
 #[derive(Debug, Clone)]
@@ -184,16 +184,16 @@ impl JsonDecoder {
                         check.present += 1;
                     }
                     rec.fields[c] = match value {
-                        Value::Span(s, e, kind) => crate::record::FieldSpan {
+                        Value::Span(s, e, kind) => FieldSpan {
                             start: s,
                             end: e,
-                            place: crate::record::Place::Input,
+                            place: Place::Input,
                             kind,
                         },
-                        Value::Unescaped => crate::record::FieldSpan {
+                        Value::Unescaped => FieldSpan {
                             start: before,
                             end: rec.arena.len(),
-                            place: crate::record::Place::Arena,
+                            place: Place::Arena,
                             kind: ValueKind::Text,
                         },
                     };
@@ -232,8 +232,8 @@ impl JsonDecoder {
         for c in 0..rec.fields.len() {
             let f = rec.fields[c];
             let bytes = match f.place {
-                crate::record::Place::Input => &input[f.start..f.end],
-                crate::record::Place::Arena => &rec.arena[f.start..f.end],
+                Place::Input => &input[f.start..f.end],
+                Place::Arena => &rec.arena[f.start..f.end],
             };
             if std::str::from_utf8(bytes).is_ok() {
                 continue;
@@ -241,10 +241,10 @@ impl JsonDecoder {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let start = rec.arena.len();
             rec.arena.extend_from_slice(text.as_bytes());
-            rec.fields[c] = crate::record::FieldSpan {
+            rec.fields[c] = FieldSpan {
                 start,
                 end: rec.arena.len(),
-                place: crate::record::Place::Arena,
+                place: Place::Arena,
                 kind: f.kind,
             };
             check.replaced += 1;

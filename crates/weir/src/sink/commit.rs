@@ -29,9 +29,10 @@ struct Member {
     /// The output's path, or an object's URL.
     target: Location,
     /// Its finished temporary file (or a resumable run's partial file).
+    #[serde(with = "crate::store::local_path")]
     temp: PathBuf,
-    /// The copy of what was at `target` before (a path beside it, or an object's URL).
-    backup: Option<PathBuf>,
+    /// The copy of what was at `target` before (a file beside it, or an object).
+    backup: Option<Location>,
     /// For the last member when it is an object: the version of the object it replaces (see
     /// [`mark_before`]).
     before: Option<String>,
@@ -166,7 +167,7 @@ fn back_up(m: &mut Member) -> Result<()> {
             }
             let backup = format!("{url}.weir-{}.old", std::process::id());
             object_copy(url, &backup)?;
-            m.backup = Some(PathBuf::from(backup));
+            m.backup = Some(Location::Object(backup));
             return Ok(());
         }
         Location::Path(path) => path,
@@ -180,7 +181,7 @@ fn back_up(m: &mut Member) -> Result<()> {
         // A file system without hard links: a copy does as well.
         fs::copy(path, &backup).map_err(|e| werr(path, e))?;
     }
-    m.backup = Some(backup);
+    m.backup = Some(Location::Path(backup));
     Ok(())
 }
 
@@ -216,16 +217,18 @@ fn write_journal(path: &Path, members: &[Member]) -> Result<()> {
 fn put_back(m: &Member) {
     let failed = match &m.target {
         Location::Object(url) => match &m.backup {
-            Some(b) => object_copy(&b.to_string_lossy(), url).err(),
+            Some(b) => object_copy(&b.to_string(), url).err(),
             None => object_delete(url).err(),
         },
         Location::Path(path) => {
             let _ = fs::rename(path, &m.temp);
             match &m.backup {
-                Some(b) => fs::rename(b, path).err().map(|source| Error::Write {
-                    path: path.clone(),
-                    source,
-                }),
+                Some(b) => fs::rename(b.as_path(), path)
+                    .err()
+                    .map(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    }),
                 None => None,
             }
         }
@@ -237,11 +240,14 @@ fn put_back(m: &Member) {
 
 fn drop_backups(members: &[Member]) {
     for m in members {
-        let Some(b) = &m.backup else { continue };
-        if m.target.is_object() {
-            let _ = object_delete(&b.to_string_lossy());
-        } else {
-            let _ = fs::remove_file(b);
+        match &m.backup {
+            Some(Location::Object(url)) => {
+                let _ = object_delete(url);
+            }
+            Some(Location::Path(path)) => {
+                let _ = fs::remove_file(path);
+            }
+            None => {}
         }
     }
 }
@@ -454,7 +460,7 @@ mod tests {
                 Member {
                     target: Location::Path(d.join("rejects.csv")),
                     temp: rejects_temp,
-                    backup: Some(backup.clone()),
+                    backup: Some(Location::Path(backup.clone())),
                     before: None,
                 },
                 Member {
@@ -527,6 +533,38 @@ mod tests {
         assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"old rejects");
         assert!(!journal.exists());
         assert_eq!(names(d), ["rejects.csv"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_commit_in_a_folder_whose_name_is_not_utf8_is_journalled_as_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("rejects.csv"), "old rejects").unwrap();
+        // Two members, the first backed up: the journal names temporary and backup files in
+        // that folder (serde's own paths would refuse them, and the commit would panic).
+        commit_all(vec![
+            writer(&d.join("rejects.csv"), b"new rejects"),
+            writer(&d.join("out.csv"), b"new out"),
+        ])
+        .unwrap();
+        assert_eq!(fs::read(d.join("rejects.csv")).unwrap(), b"new rejects");
+        assert_eq!(names(&d), ["out.csv", "rejects.csv"]);
+        // And a journal that names them reads back the same.
+        let member = Member {
+            target: Location::Path(d.join("rejects.csv")),
+            temp: d.join(".rejects.csv.weir-1-0.tmp"),
+            backup: Some(Location::Path(d.join(".rejects.csv.weir-1-0.old"))),
+            before: None,
+        };
+        let json = serde_json::to_vec(&member).unwrap();
+        let back: Member = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            (back.target, back.temp, back.backup),
+            (member.target, member.temp, member.backup)
+        );
     }
 
     #[test]
