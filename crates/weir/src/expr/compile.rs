@@ -1164,11 +1164,10 @@ impl Compiler<'_> {
         if (def.min..=def.max).contains(&n) {
             return Ok(());
         }
-        let plural = |k: usize| if k == 1 { "argument" } else { "arguments" };
         let takes = if def.min == def.max {
-            format!("{} {}", def.min, plural(def.min))
+            crate::units::plural(def.min, "argument")
         } else if def.max == usize::MAX {
-            format!("at least {} {}", def.min, plural(def.min))
+            format!("at least {}", crate::units::plural(def.min, "argument"))
         } else {
             format!("{} to {} arguments", def.min, def.max)
         };
