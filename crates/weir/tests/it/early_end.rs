@@ -19,7 +19,7 @@ const WORKERS: [usize; 3] = [1, 2, 8];
 fn matrix(
     input: &[u8],
     more: &[(&str, &[u8])],
-    steps: fn() -> Vec<Box<dyn Transform>>,
+    steps: impl Fn() -> Vec<Box<dyn Transform>>,
     check: impl Fn(&str, &str, &str, &Report),
 ) {
     for chunk in CHUNKS {
@@ -110,13 +110,8 @@ fn head_after_dedupe_ends_where_a_serial_run_does_for_every_n() {
     for n in [0, 1, 2, 5, 17, 39] {
         let (out, rejects, counts, line) = serial_dedupe_head(&input, n);
         let header = "file,line,byte_offset,field,error,message,record\n";
-        let steps: fn() -> Vec<Box<dyn Transform>> = match n {
-            0 => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(0))],
-            1 => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(1))],
-            2 => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(2))],
-            5 => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(5))],
-            17 => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(17))],
-            _ => || vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(39))],
+        let steps = || -> Vec<Box<dyn Transform>> {
+            vec![Box::new(Dedupe::new(["k"])), Box::new(Head::new(n))]
         };
         matrix(input.as_bytes(), &[], steps, |at, o, r, report| {
             assert_eq!(o, out, "n {n}, {at}");
