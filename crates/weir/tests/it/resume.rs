@@ -105,7 +105,7 @@ fn stopped_at_many_points_and_resumed_the_library_run_equals_an_uninterrupted_on
                 stops += 1;
             }
         }
-        // Every 600 lines: the head fills near line 6,000, where the run ends.
+        // Every 450 lines: the head fills at line 4,573, where the run ends (ten stops before).
         line += 450;
     };
     assert!(stops >= 10, "{stops} stops");
