@@ -269,6 +269,22 @@ pub fn parse_csv_with(input: &[u8], delimiter: u8) -> Vec<Vec<String>> {
     rows
 }
 
+/// The records of CSV text after its header, each cut to the fields at `columns` (in that
+/// order): the parts of a rejects table or a reasons file a test compares.
+#[track_caller]
+pub fn csv_columns(input: &[u8], columns: &[usize]) -> Vec<Vec<String>> {
+    let rows = parse_csv(input);
+    assert!(
+        !rows.is_empty(),
+        "no header in {:?}",
+        String::from_utf8_lossy(input)
+    );
+    rows[1..]
+        .iter()
+        .map(|r| columns.iter().map(|&c| r[c].clone()).collect())
+        .collect()
+}
+
 /// Waits for `child` at most `limit`; kills it if it is still running then. Returns the exit
 /// code (`None` if it was killed or died by a signal) and the time waited.
 pub fn wait_at_most(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
