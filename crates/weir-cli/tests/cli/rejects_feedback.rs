@@ -609,7 +609,12 @@ fn a_pipeline_file_asks_for_input_rejects_and_all_errors() {
         b"input = \"many.csv\"\nrejects_format = \"raw\"\n",
     );
     let o = sb.weir(&["run", "p2.toml"]);
-    assert_fails(&o, 2, "rejects_format");
+    let err = assert_fails(&o, 2, "pipeline file p2.toml: ");
+    assert!(
+        err.contains("rejects_format = \"raw\"")
+            && err.contains("unknown variant `raw`, expected `table` or `input`"),
+        "{err}"
+    );
 }
 
 // Usage errors: each exits 2 before anything is read or written.
@@ -643,7 +648,7 @@ fn input_rejects_that_cannot_have_reasons_beside_them_are_usage_errors() {
                 "-o",
                 "bad.errors.csv",
             ],
-            "bad.errors.csv",
+            "the output and the rejects reasons are the same file (bad.errors.csv)",
         ),
         (
             &[
