@@ -422,6 +422,14 @@ impl Sandbox {
         let all: Vec<&str> = args.iter().chain(extra).copied().collect();
         self.weir(&all)
     }
+
+    /// Writes `p.toml`, a pipeline file from `in.csv` to `out.csv` with `rest` after those two
+    /// lines (its `[options]` or `[[transform]]` tables), and runs `weir run p.toml`.
+    pub fn run_pipeline(&self, rest: &str) -> Output {
+        let text = format!("input = \"in.csv\"\noutput = \"out.csv\"\n{rest}");
+        self.write("p.toml", text.as_bytes());
+        self.weir(&["run", "p.toml"])
+    }
 }
 
 /// Asserts a run exited with `want` and said `text` on stderr (showing its stderr when either
