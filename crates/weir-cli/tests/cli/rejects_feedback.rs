@@ -2,8 +2,7 @@
 //! as they were read (a CSV/TSV header first) with their reasons beside them in
 //! `NAME.errors.csv`; `--all-errors` lists every schema error of a record.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use crate::support::*;
 
@@ -715,44 +714,27 @@ fn shards_keep_their_rejects_as_a_table() {
 /// A run reading standard input (a record rejected in the first part) to `out.csv`, its
 /// rejects in the input's format to `rej.csv`; `mid` runs while the run waits for the rest.
 fn run_with_pause(sb: &Sandbox, mid: impl FnOnce()) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(WEIR)
-        .args([
-            "run",
-            "-i",
-            "-",
-            "--format",
-            "csv",
-            "-o",
-            "out.csv",
-            "--schema",
-            "schema.json",
-            "--rejects",
-            "rej.csv",
-            "--rejects-format",
-            "input",
-        ])
-        .current_dir(sb.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"id,name,age,email\n1,a,x,a@x\n").unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    mid();
-    stdin.write_all(b"2,b,3,b@x\n").unwrap();
-    drop(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn hidden(sb: &Sandbox) -> Vec<String> {
-    sb.names()
-        .into_iter()
-        .filter(|n| n.starts_with('.'))
-        .collect()
+    let args = [
+        "run",
+        "-i",
+        "-",
+        "--format",
+        "csv",
+        "-o",
+        "out.csv",
+        "--schema",
+        "schema.json",
+        "--rejects",
+        "rej.csv",
+        "--rejects-format",
+        "input",
+    ];
+    sb.weir_paused(
+        &args,
+        b"id,name,age,email\n1,a,x,a@x\n",
+        mid,
+        b"2,b,3,b@x\n",
+    )
 }
 
 #[test]
@@ -777,7 +759,7 @@ fn reasons_that_cannot_be_committed_leave_the_old_rejects_and_output_in_place() 
             assert_bytes(&sb.read("out.csv"), b"old output\n");
         }
         assert_eq!(
-            hidden(&sb),
+            sb.hidden(),
             Vec::<String>::new(),
             "{broken}: no backup or journal left"
         );
@@ -787,12 +769,7 @@ fn reasons_that_cannot_be_committed_leave_the_old_rejects_and_output_in_place() 
 #[test]
 fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
     let sb = sandbox();
-    let pid = {
-        let mut c = Command::new("true").spawn().unwrap();
-        let pid = c.id();
-        c.wait().unwrap();
-        pid
-    };
+    let pid = dead_pid();
     // A SIGKILL after the rejects' and the reasons' renames, before the output's: both new
     // in place with the old ones as backups, the output's temporary file, and the journal.
     sb.write("rej.csv", b"new rejects\n");
@@ -804,21 +781,30 @@ fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
     );
     sb.write("out.csv", b"old output\n");
     sb.write(&format!(".out.csv.weir-{pid}-2.tmp"), b"new output\n");
-    let member = |target: &str, temp: String, backup: Option<String>, before| {
-        serde_json::json!({"target": sb.join(target), "temp": sb.join(&temp),
-            "object": false, "backup": backup.map(|b| sb.join(&b)), "before": before})
-    };
-    let journal = serde_json::json!({
-        "pid": pid,
-        "members": [
-            member("rej.csv", format!(".rej.csv.weir-{pid}-3.tmp"),
-                   Some(format!(".rej.csv.weir-{pid}-0.old")), None),
-            member("rej.errors.csv", format!(".rej.errors.csv.weir-{pid}-4.tmp"),
-                   Some(format!(".rej.errors.csv.weir-{pid}-1.old")), None),
-            member("out.csv", format!(".out.csv.weir-{pid}-2.tmp"), None, Some("file")),
-        ]
-    });
-    sb.write(".out.csv.weir-commit", journal.to_string().as_bytes());
+    sb.write_commit_journal(
+        "out.csv",
+        pid,
+        &[
+            (
+                "rej.csv",
+                &format!(".rej.csv.weir-{pid}-3.tmp"),
+                Some(&format!(".rej.csv.weir-{pid}-0.old")),
+                None,
+            ),
+            (
+                "rej.errors.csv",
+                &format!(".rej.errors.csv.weir-{pid}-4.tmp"),
+                Some(&format!(".rej.errors.csv.weir-{pid}-1.old")),
+                None,
+            ),
+            (
+                "out.csv",
+                &format!(".out.csv.weir-{pid}-2.tmp"),
+                None,
+                Some("file"),
+            ),
+        ],
+    );
     let o = sb.weir(&[
         "run",
         "-i",
@@ -834,7 +820,7 @@ fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     assert_bytes(&sb.read("rej.errors.csv"), b"old reasons\n");
     assert_bytes(&sb.read("out.csv"), b"old output\n");
-    assert_eq!(hidden(&sb), Vec::<String>::new());
+    assert_eq!(sb.hidden(), Vec::<String>::new());
 }
 
 #[test]
