@@ -73,23 +73,25 @@ fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The arguments of `weir COMMAND` from messy.csv to good.csv under the schema, then `extra`.
+fn messy_args<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        command,
+        "-i",
+        "messy.csv",
+        "-o",
+        "good.csv",
+        "--schema",
+        "schema.json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Runs messy.csv with its rejects to bad.csv and a report, then `extra`.
 fn run_messy(sb: &Sandbox, extra: &[&str]) -> std::process::Output {
-    sb.weir_with(
-        &[
-            "run",
-            "-i",
-            "messy.csv",
-            "-o",
-            "good.csv",
-            "--schema",
-            "schema.json",
-            "--rejects",
-            "bad.csv",
-            "--report",
-            "report.json",
-        ],
-        extra,
-    )
+    let args = messy_args("run", &["--rejects", "bad.csv", "--report", "report.json"]);
+    sb.weir_with(&args, extra)
 }
 
 #[test]
@@ -433,19 +435,10 @@ fn a_record_too_large_to_keep_has_its_reason_but_no_place_in_the_rejects() {
 #[test]
 fn compressed_rejects_keep_their_compression_and_feed_back() {
     let sb = sandbox();
-    let o = sb.weir(&[
+    let o = sb.weir(&messy_args(
         "run",
-        "-i",
-        "messy.csv",
-        "-o",
-        "good.csv",
-        "--schema",
-        "schema.json",
-        "--rejects",
-        "bad.csv.gz",
-        "--rejects-format",
-        "input",
-    ]);
+        &["--rejects", "bad.csv.gz", "--rejects-format", "input"],
+    ));
     assert_ok(&o);
     let unzip = |name: &str| {
         let o = Command::new("gzip")
@@ -826,18 +819,7 @@ fn a_commit_killed_after_the_reasons_were_placed_is_undone_by_the_next_run() {
 #[test]
 fn a_resumable_run_keeps_its_reasons_and_refuses_another_rejects_format_on_resume() {
     let sb = sandbox();
-    let args = [
-        "run",
-        "-i",
-        "messy.csv",
-        "-o",
-        "good.csv",
-        "--schema",
-        "schema.json",
-        "--rejects",
-        "bad.csv",
-        "--resume",
-    ];
+    let args = messy_args("run", &["--rejects", "bad.csv", "--resume"]);
     let o = sb.weir_with(&args, &["--rejects-format", "input"]);
     assert_ok(&o);
     assert_bytes(&sb.read("bad.errors.csv"), MESSY_REASONS);
@@ -926,20 +908,16 @@ fn all_errors_lists_a_duplicate_key_after_the_cell_errors_of_its_record() {
 #[test]
 fn explain_says_where_the_reasons_go_and_that_every_error_is_listed() {
     let sb = sandbox();
-    let o = sb.weir(&[
+    let o = sb.weir(&messy_args(
         "explain",
-        "-i",
-        "messy.csv",
-        "-o",
-        "good.csv",
-        "--schema",
-        "schema.json",
-        "--rejects",
-        "bad.csv.gz",
-        "--rejects-format",
-        "input",
-        "--all-errors",
-    ]);
+        &[
+            "--rejects",
+            "bad.csv.gz",
+            "--rejects-format",
+            "input",
+            "--all-errors",
+        ],
+    ));
     assert_ok(&o);
     let plan = String::from_utf8(o.stdout).unwrap();
     assert!(
