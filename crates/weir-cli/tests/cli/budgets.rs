@@ -16,12 +16,9 @@ fn records(n: usize, bad_every: Option<usize>) -> Vec<u8> {
     s.into_bytes()
 }
 
-#[test]
-fn head_stops_reading_and_the_report_and_summary_say_where() {
-    let sb = Sandbox::new();
-    // 200 000 records (about 2.6 MB), a bad one every 1000: `head 3` meets none of them.
-    sb.write("in.csv", &records(200_000, Some(1000)));
-    let o = sb.weir(&[
+/// The arguments of a run of `in.csv` to `out.csv` with rejects and a report, plus `extra`.
+fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
         "run",
         "-i",
         "in.csv",
@@ -31,11 +28,17 @@ fn head_stops_reading_and_the_report_and_summary_say_where() {
         "rejects.csv",
         "--report",
         "report.json",
-        "--head",
-        "3",
-        "--chunk-size",
-        "4096",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn head_stops_reading_and_the_report_and_summary_say_where() {
+    let sb = Sandbox::new();
+    // 200 000 records (about 2.6 MB), a bad one every 1000: `head 3` meets none of them.
+    sb.write("in.csv", &records(200_000, Some(1000)));
+    let o = sb.weir(&run_args(&["--head", "3", "--chunk-size", "4096"]));
     assert_ok(&o);
     assert_bytes(&sb.read("out.csv"), b"id,name\n1,n1\n2,n2\n3,n3\n");
     assert_bytes(
@@ -124,23 +127,6 @@ fn a_run_that_reads_to_the_end_has_no_early_stop_in_its_report() {
     assert!(!stderr(&o).contains("stopped early"), "{}", stderr(&o));
 }
 
-/// The arguments of a run of `in.csv` to `out.csv` with rejects and a report, plus `extra`.
-fn budget_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
-        "run",
-        "-i",
-        "in.csv",
-        "-o",
-        "out.csv",
-        "--rejects",
-        "rejects.csv",
-        "--report",
-        "report.json",
-    ];
-    args.extend_from_slice(extra);
-    args
-}
-
 #[test]
 fn ninety_five_percent_rejected_fails_a_ci_job_with_exit_3_and_commits_nothing() {
     let sb = Sandbox::new();
@@ -156,7 +142,7 @@ fn ninety_five_percent_rejected_fails_a_ci_job_with_exit_3_and_commits_nothing()
     sb.write("in.csv", s.as_bytes());
     sb.write("out.csv", b"the last good output\n");
     sb.write("rejects.csv", b"the last rejects\n");
-    let o = sb.weir(&budget_args(&["--max-rejects", "5%"]));
+    let o = sb.weir(&run_args(&["--max-rejects", "5%"]));
     let err = assert_fails(
         &o,
         3,
@@ -176,7 +162,7 @@ fn ninety_five_percent_rejected_fails_a_ci_job_with_exit_3_and_commits_nothing()
     assert_eq!(report_num(&json, "records_rejected"), 950);
     assert!(sb.temp_files().is_empty(), "{:?}", sb.temp_files());
     // Under a looser budget the same run succeeds.
-    let o = sb.weir(&budget_args(&["--max-rejects", "95%"]));
+    let o = sb.weir(&run_args(&["--max-rejects", "95%"]));
     assert_ok(&o);
     assert_eq!(report_field(sb.read("report.json"), "status"), "succeeded");
 }
@@ -187,7 +173,7 @@ fn a_count_budget_stops_as_soon_as_it_is_passed() {
     // A bad record every 10th: 100 in all, spread over the whole input.
     sb.write("in.csv", &records(1000, Some(10)));
     sb.write("out.csv", b"kept\n");
-    let o = sb.weir(&budget_args(&["--max-rejects", "5", "--chunk-size", "64"]));
+    let o = sb.weir(&run_args(&["--max-rejects", "5", "--chunk-size", "64"]));
     let err = assert_fails(&o, 3, "over the rejects budget of 5; nothing is committed");
     assert!(err.contains("most common: missing-cell ("), "{err}");
     assert!(
@@ -202,7 +188,7 @@ fn a_count_budget_stops_as_soon_as_it_is_passed() {
     let rejected = report_num(&json, "records_rejected");
     assert!((6..100).contains(&rejected), "{rejected}");
     // At the budget exactly, the run succeeds.
-    let o = sb.weir(&budget_args(&["--max-rejects", "100"]));
+    let o = sb.weir(&run_args(&["--max-rejects", "100"]));
     assert_ok(&o);
 }
 
@@ -211,22 +197,13 @@ fn the_budget_can_be_set_in_the_pipeline_file_and_the_flag_wins() {
     let sb = Sandbox::new();
     sb.write("in.csv", &records(100, Some(2)));
     for (value, want) in [("\"10%\"", 3), ("49", 3), ("\"50%\"", 0), ("50", 0)] {
-        sb.write(
-            "p.toml",
-            format!("input = \"in.csv\"\noutput = \"out.csv\"\n[options]\nmax_rejects = {value}\n")
-                .as_bytes(),
-        );
-        let o = sb.weir(&["run", "p.toml"]);
+        let o = sb.run_pipeline(&format!("[options]\nmax_rejects = {value}\n"));
         assert_eq!(code(&o), want, "max_rejects = {value}: {}", stderr(&o));
     }
     // The flag overrides the file's 50.
     let o = sb.weir(&["run", "p.toml", "--max-rejects", "1"]);
     assert_fails(&o, 3, "over the rejects budget of 1;");
-    sb.write(
-        "p.toml",
-        b"input = \"in.csv\"\noutput = \"out.csv\"\n[options]\nmax_rejects = \"lots\"\n",
-    );
-    let o = sb.weir(&["run", "p.toml"]);
+    let o = sb.run_pipeline("[options]\nmax_rejects = \"lots\"\n");
     assert_fails(
         &o,
         2,
@@ -247,7 +224,7 @@ fn a_bad_budget_is_a_usage_error() {
         ),
         ("-1", "'-1' is not a rejects budget"),
     ] {
-        let o = sb.weir(&budget_args(&[&format!("--max-rejects={value}")]));
+        let o = sb.weir(&run_args(&[&format!("--max-rejects={value}")]));
         assert_fails_in(value, &o, 2, text);
         assert!(!sb.exists("out.csv"), "{value}");
     }
@@ -312,23 +289,14 @@ fn schema_rejects_before_the_deciding_record_are_kept_and_those_after_never_made
     );
     sb.write("in.csv", b"id,name\n1,a\nx,b\n2,c\ny,d\n3,e\nz,f\n4,g\n");
     for chunk in ["1", "7", "1MiB"] {
-        let o = sb.weir(&[
-            "run",
-            "-i",
-            "in.csv",
-            "-o",
-            "out.csv",
-            "--rejects",
-            "rejects.csv",
-            "--report",
-            "report.json",
+        let o = sb.weir(&run_args(&[
             "--schema",
             "schema.json",
             "--head",
             "3",
             "--chunk-size",
             chunk,
-        ]);
+        ]));
         assert_ok(&o);
         assert_bytes(&sb.read("out.csv"), b"id,name\n1,a\n2,c\n3,e\n");
         let rejects = parse_csv(&sb.read("rejects.csv"));

@@ -47,11 +47,7 @@ fn a_filter_that_is_surely_not_boolean_is_a_usage_error_before_reading() {
         assert_eq!(sb.names(), ["in.csv"], "{filter}: nothing written");
     }
     // The same in a pipeline file.
-    sb.write(
-        "p.toml",
-        b"input = \"in.csv\"\noutput = \"out.csv\"\n[[transform]]\nfilter = \"upper(name)\"\n",
-    );
-    let o = sb.weir(&["run", "p.toml"]);
+    let o = sb.run_pipeline("[[transform]]\nfilter = \"upper(name)\"\n");
     assert_fails(
         &o,
         2,
@@ -312,11 +308,7 @@ fn zero_workers_is_a_usage_error() {
     let sb = people();
     let o = sb.weir(&["run", "-i", "in.csv", "-o", "out.csv", "-j", "0"]);
     assert_fails(&o, 2, "0 workers would run nothing: give at least 1");
-    sb.write(
-        "p.toml",
-        b"input = \"in.csv\"\noutput = \"out.csv\"\n[options]\nworkers = 0\n",
-    );
-    let o = sb.weir(&["run", "p.toml"]);
+    let o = sb.run_pipeline("[options]\nworkers = 0\n");
     assert_fails(
         &o,
         2,
@@ -338,11 +330,7 @@ fn checkpoint_every_without_resume_is_a_usage_error() {
         "1s",
     ]);
     assert_fails(&o, 2, "--checkpoint-every needs --resume");
-    sb.write(
-        "p.toml",
-        b"input = \"in.csv\"\noutput = \"out.csv\"\n[options]\ncheckpoint_every = \"1s\"\n",
-    );
-    let o = sb.weir(&["run", "p.toml"]);
+    let o = sb.run_pipeline("[options]\ncheckpoint_every = \"1s\"\n");
     assert_fails(
         &o,
         2,

@@ -15,20 +15,32 @@ fn help_functions_lists_every_function_with_its_signature_and_example() {
     let text = stdout(&o);
     let docs = weir::expr::functions();
     assert!(docs.len() >= 50, "{} functions documented", docs.len());
-    for d in docs {
-        let line = format!("  {}  {}\n", d.signature, d.description);
-        assert!(text.contains(&line), "no line {line:?}");
-        let example = format!("      {} -> {}", d.example, d.result);
-        assert!(text.contains(&example), "no example {example:?}");
-        for alias in d.aliases {
-            assert!(text.contains(alias), "alias {alias} not shown");
-        }
+    let families = weir::expr::function_families();
+    assert!(families.len() >= 5, "{families:?}");
+    // A family's part of the list: from its heading to the blank line after it.
+    let family_part = |family: &str| -> &str {
+        let (_, heading) = families
+            .iter()
+            .find(|(name, _)| *name == family)
+            .unwrap_or_else(|| panic!("{family} is not a family"));
+        let start = text
+            .find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no heading {heading}"));
+        let part = &text[start + 1..];
+        &part[..part.find("\n\n").unwrap_or(part.len())]
+    };
+    for (family, _) in families {
+        family_part(family);
     }
-    for (_, heading) in weir::expr::function_families() {
-        assert!(
-            text.contains(&format!("\n{heading}:\n")),
-            "no heading {heading}"
-        );
+    for d in docs {
+        let part = family_part(d.family);
+        let line = format!("  {}  {}\n", d.signature, d.description);
+        assert!(part.contains(&line), "no line {line:?} under {}", d.family);
+        let example = format!("      {} -> {}", d.example, d.result);
+        assert!(part.contains(&example), "no example {example:?}");
+        for alias in d.aliases {
+            assert!(part.contains(alias), "alias {alias} not shown");
+        }
     }
     assert!(text.contains("upper('abc') -> 'ABC'"));
     assert!(

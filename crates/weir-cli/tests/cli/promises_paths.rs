@@ -2,8 +2,7 @@
 //! another of its outputs, however it is spelled; the output, the rejects and the report
 //! appear together or none changes; a killed run's commit is finished by the next run.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use crate::support::*;
 
@@ -190,26 +189,10 @@ fn an_input_pattern_never_reads_the_runs_own_outputs() {
     assert_bytes(&sb.read("all.csv"), b"id\n1\n2\n");
 }
 
-/// Feeds `head`, waits, lets `mid` change the sandbox, then feeds `tail`: the run is between
-/// its start and its commit while `mid` runs.
+/// Feeds a header and two records, waits, lets `mid` change the sandbox, then feeds a third:
+/// the run is between its start and its commit while `mid` runs.
 fn run_with_pause(sb: &Sandbox, args: &[&str], mid: impl FnOnce()) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(args)
-        .current_dir(sb.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"id,name\n1,a\nx,b\n").unwrap();
-    stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    mid();
-    stdin.write_all(b"3,c\n").unwrap();
-    drop(stdin);
-    child.wait_with_output().unwrap()
+    sb.weir_paused(args, b"id,name\n1,a\nx,b\n", mid, b"3,c\n")
 }
 
 /// A run reading standard input to `out`, its rejects to `rej.csv`, then `extra`.
@@ -250,12 +233,11 @@ fn an_output_that_cannot_be_committed_leaves_the_old_rejects_in_place() {
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     assert!(sb.join("out.csv/x").is_dir());
     assert_eq!(sb.temp_files(), Vec::<String>::new());
-    let hidden: Vec<String> = sb
-        .names()
-        .into_iter()
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert_eq!(hidden, Vec::<String>::new(), "no backup or journal left");
+    assert_eq!(
+        sb.hidden(),
+        Vec::<String>::new(),
+        "no backup or journal left"
+    );
 
     // The same with the output's folder removed: nothing of the run appears anywhere.
     let sb = sandbox();
@@ -287,14 +269,6 @@ fn a_failed_run_writes_its_report_alone_and_keeps_output_and_rejects() {
         .contains("cannot write out.csv"));
 }
 
-/// The id of a process that has exited.
-fn dead_pid() -> u32 {
-    let mut c = Command::new("true").spawn().unwrap();
-    let pid = c.id();
-    c.wait().unwrap();
-    pid
-}
-
 #[test]
 fn a_commit_killed_between_its_renames_is_undone_by_the_next_run() {
     let sb = sandbox();
@@ -305,16 +279,24 @@ fn a_commit_killed_between_its_renames_is_undone_by_the_next_run() {
     sb.write(&format!(".rej.csv.weir-{pid}-0.old"), b"old rejects\n");
     sb.write("out.csv", b"old output\n");
     sb.write(&format!(".out.csv.weir-{pid}-1.tmp"), b"new output\n");
-    let journal = serde_json::json!({
-        "pid": pid,
-        "members": [
-            {"target": sb.join("rej.csv"), "temp": sb.join(&format!(".rej.csv.weir-{pid}-2.tmp")),
-             "object": false, "backup": sb.join(&format!(".rej.csv.weir-{pid}-0.old")), "before": null},
-            {"target": sb.join("out.csv"), "temp": sb.join(&format!(".out.csv.weir-{pid}-1.tmp")),
-             "object": false, "backup": null, "before": "file"}
-        ]
-    });
-    sb.write(".out.csv.weir-commit", journal.to_string().as_bytes());
+    sb.write_commit_journal(
+        "out.csv",
+        pid,
+        &[
+            (
+                "rej.csv",
+                &format!(".rej.csv.weir-{pid}-2.tmp"),
+                Some(&format!(".rej.csv.weir-{pid}-0.old")),
+                None,
+            ),
+            (
+                "out.csv",
+                &format!(".out.csv.weir-{pid}-1.tmp"),
+                None,
+                Some("file"),
+            ),
+        ],
+    );
     // The next run to the same output puts the old rejects back before it reads; this one then
     // fails on its input (a usage error: the input is not there), so what it found is what
     // stays.
@@ -330,13 +312,8 @@ fn a_commit_killed_between_its_renames_is_undone_by_the_next_run() {
     assert_fails(&o, 2, "cannot open input absent.csv: no such file");
     assert_bytes(&sb.read("rej.csv"), b"old rejects\n");
     assert_bytes(&sb.read("out.csv"), b"old output\n");
-    let hidden: Vec<String> = sb
-        .names()
-        .into_iter()
-        .filter(|n| n.starts_with('.'))
-        .collect();
     assert_eq!(
-        hidden,
+        sb.hidden(),
         Vec::<String>::new(),
         "backup, temporary file and journal gone"
     );

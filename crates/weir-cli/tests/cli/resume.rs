@@ -289,27 +289,30 @@ fn assert_spread(kills: &[f64]) {
     assert!(early >= 3 && late >= 3, "kills not spread: {kills:?}");
 }
 
+/// The arguments of the runs killed and resumed (output, rejects and report come after):
+/// small chunks, two workers, oversized records rejected.
+const KILLED: [&str; 14] = [
+    "run",
+    "p.toml",
+    "--input",
+    "in.csv",
+    "--chunk-size",
+    "8KiB",
+    "--workers",
+    "2",
+    "--progress",
+    "none",
+    "--max-record-size",
+    "4KiB",
+    "--oversized",
+    "reject",
+];
+
 #[test]
 fn killed_at_many_points_a_resumed_run_equals_an_uninterrupted_one() {
     let (sb, input) = sandbox(60_000, 7);
-    let args = [
-        "run",
-        "p.toml",
-        "--input",
-        "in.csv",
-        "--chunk-size",
-        "8KiB",
-        "--workers",
-        "2",
-        "--progress",
-        "none",
-        "--max-record-size",
-        "4KiB",
-        "--oversized",
-        "reject",
-        // A resumable run is ordered all the same (a checkpoint records an input prefix).
-        "--unordered",
-    ];
+    // A resumable run is ordered all the same (a checkpoint records an input prefix).
+    let args = [&KILLED[..], &["--unordered"]].concat();
     let kills = kill_and_resume(&sb, &args, input.len() as u64, 1);
     assert_eq!(report_field(sb.read("out.json"), "ordered"), true);
     let rejects = sb.read_string("rejects.csv");
@@ -327,25 +330,7 @@ fn killed_at_many_points_a_resumed_run_equals_an_uninterrupted_one() {
 #[test]
 fn killed_and_resumed_input_format_rejects_and_their_reasons_are_exact() {
     let (sb, input) = sandbox(30_000, 11);
-    let args = [
-        "run",
-        "p.toml",
-        "--input",
-        "in.csv",
-        "--chunk-size",
-        "8KiB",
-        "--workers",
-        "2",
-        "--progress",
-        "none",
-        "--max-record-size",
-        "4KiB",
-        "--oversized",
-        "reject",
-        "--rejects-format",
-        "input",
-        "--all-errors",
-    ];
+    let args = [&KILLED[..], &["--rejects-format", "input", "--all-errors"]].concat();
     let out = ("out.csv", "rejects.csv");
     let kills = kill_and_resume_into(&sb, &args, input.len() as u64, 3, out);
     assert!(kills.len() >= 5, "only {} kills: {kills:?}", kills.len());

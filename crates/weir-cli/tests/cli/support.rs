@@ -120,6 +120,69 @@ impl Sandbox {
     pub fn temp_files(&self) -> Vec<String> {
         temp_files_in(self.path())
     }
+
+    /// The hidden names in the sandbox (weir's temporary files, backups, journals and
+    /// checkpoints), sorted.
+    pub fn hidden(&self) -> Vec<String> {
+        self.names()
+            .into_iter()
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    }
+
+    /// Runs `weir args...` fed `head` on standard input, waits half a second, runs `mid` (to
+    /// change the sandbox while the run is between its start and its commit), then feeds
+    /// `tail` and waits for the run.
+    pub fn weir_paused(
+        &self,
+        args: &[&str],
+        head: &[u8],
+        mid: impl FnOnce(),
+        tail: &[u8],
+    ) -> Output {
+        let mut child = self.spawn(args);
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(head).expect("feed");
+        stdin.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(500));
+        mid();
+        stdin.write_all(tail).expect("feed");
+        drop(stdin);
+        child.wait_with_output().expect("wait weir")
+    }
+}
+
+impl Sandbox {
+    /// Writes the journal a commit to `output` leaves when its process `pid` is killed between
+    /// its renames: each member as (target, temporary file, backup, what was at the target
+    /// before: `"file"` or nothing), names in the sandbox.
+    pub fn write_commit_journal(
+        &self,
+        output: &str,
+        pid: u32,
+        members: &[(&str, &str, Option<&str>, Option<&str>)],
+    ) {
+        let members: Vec<serde_json::Value> = members
+            .iter()
+            .map(|&(target, temp, backup, before)| {
+                serde_json::json!({"target": self.join(target), "temp": self.join(temp),
+                    "object": false, "backup": backup.map(|b| self.join(b)), "before": before})
+            })
+            .collect();
+        let journal = serde_json::json!({"pid": pid, "members": members});
+        self.write(
+            &format!(".{output}.weir-commit"),
+            journal.to_string().as_bytes(),
+        );
+    }
+}
+
+/// The id of a process that has exited (for the names a killed run leaves).
+pub fn dead_pid() -> u32 {
+    let mut c = Command::new("true").spawn().expect("run true");
+    let pid = c.id();
+    c.wait().expect("wait true");
+    pid
 }
 
 /// Files in `dir` that look like weir's temporary outputs (`.name....tmp`).
@@ -269,6 +332,22 @@ pub fn parse_csv_with(input: &[u8], delimiter: u8) -> Vec<Vec<String>> {
     rows
 }
 
+/// The records of CSV text after its header, each cut to the fields at `columns` (in that
+/// order): the parts of a rejects table or a reasons file a test compares.
+#[track_caller]
+pub fn csv_columns(input: &[u8], columns: &[usize]) -> Vec<Vec<String>> {
+    let rows = parse_csv(input);
+    assert!(
+        !rows.is_empty(),
+        "no header in {:?}",
+        String::from_utf8_lossy(input)
+    );
+    rows[1..]
+        .iter()
+        .map(|r| columns.iter().map(|&c| r[c].clone()).collect())
+        .collect()
+}
+
 /// Waits for `child` at most `limit`; kills it if it is still running then. Returns the exit
 /// code (`None` if it was killed or died by a signal) and the time waited.
 pub fn wait_at_most(child: &mut Child, limit: Duration) -> (Option<i32>, Duration) {
@@ -405,6 +484,14 @@ impl Sandbox {
     pub fn weir_with(&self, args: &[&str], extra: &[&str]) -> Output {
         let all: Vec<&str> = args.iter().chain(extra).copied().collect();
         self.weir(&all)
+    }
+
+    /// Writes `p.toml`, a pipeline file from `in.csv` to `out.csv` with `rest` after those two
+    /// lines (its `[options]` or `[[transform]]` tables), and runs `weir run p.toml`.
+    pub fn run_pipeline(&self, rest: &str) -> Output {
+        let text = format!("input = \"in.csv\"\noutput = \"out.csv\"\n{rest}");
+        self.write("p.toml", text.as_bytes());
+        self.weir(&["run", "p.toml"])
     }
 }
 
