@@ -336,6 +336,13 @@ impl Committer {
             )));
         }
         let t = Instant::now();
+        self.flush()?;
+        self.write_time += t.elapsed();
+        Ok(())
+    }
+
+    /// Hands what the output, the rejects and the reasons buffer to their files.
+    fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
         if let Some(r) = &mut self.rejects {
             r.flush()?;
@@ -343,7 +350,6 @@ impl Committer {
         if let Some(r) = &mut self.reasons {
             r.writer.flush()?;
         }
-        self.write_time += t.elapsed();
         Ok(())
     }
 
@@ -457,13 +463,7 @@ impl Committer {
             .fetch_add(b.records_rejected, Ordering::Relaxed);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             let t = Instant::now();
-            self.out.flush()?;
-            if let Some(r) = &mut self.rejects {
-                r.flush()?;
-            }
-            if let Some(r) = &mut self.reasons {
-                r.writer.flush()?;
-            }
+            self.flush()?;
             self.last_flush = Instant::now();
             self.write_time += self.last_flush - t;
         }
