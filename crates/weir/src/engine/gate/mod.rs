@@ -18,7 +18,7 @@ use crate::report::{EarlyStop, FirstReject};
 use crate::transform::Gate;
 
 use super::batch::{Batch, Fate, Gated, RejectCount, Rejected};
-use super::worker::{keep_rejected, Place};
+use super::worker::{kept_entry, Place};
 use crate::sink::RejectsFormat;
 use crate::transform::Reject;
 use dedupe::Dedupe;
@@ -298,23 +298,16 @@ impl Gates {
         (field, message): (String, String),
         (source, input): (usize, &[u8]),
     ) {
-        // Counted and kept through a batch of its own, then moved into place.
-        let mut one = Batch {
-            reject_counts: std::mem::take(counts),
-            ..Batch::default()
-        };
+        let error = (field, message);
+        self.count_unique(counts, g, &error, source);
         let at = Place {
             file: &self.source_names[source],
             line: g.line,
             offset: g.offset,
         };
-        let reject = Reject::new("unique-error", Some(field), message);
-        keep_rejected(&mut one, reject, at, Some(&input[g.raw.clone()]));
-        *counts = one.reject_counts;
-        let mut r = one.rejected.pop().expect("one record kept");
-        r.at = self.rejects_scratch.len();
-        self.rejects_scratch.extend_from_slice(&one.rejects);
-        kept.push(r);
+        let reject = Reject::new("unique-error", Some(error.0), error.1);
+        let raw = Some(&input[g.raw.clone()]);
+        kept.push(kept_entry(&mut self.rejects_scratch, reject, at, raw));
     }
 
     /// Asks a record's gates in chain order; the first that stops it decides, and the keys
