@@ -225,6 +225,11 @@ impl Committer {
             }
             let c = &cp.counters;
             self.counts = c.clone();
+            if c.stopped_early.is_some() {
+                // Stopped just after the run ended early: it read as far as the chunk that
+                // ended it, where the checkpoint is (not as far as this run's splitter reads).
+                self.early_end = Some(cp.position.stream_offset);
+            }
             self.next_seq = cp.position.seq;
             self.last_position = Some(cp.position.clone());
             self.gates.restore(&c.heads, keys);
