@@ -225,6 +225,11 @@ impl Committer {
             }
             let c = &cp.counters;
             self.counts = c.clone();
+            if c.stopped_early.is_some() {
+                // Stopped just after the run ended early: it read as far as the chunk that
+                // ended it, where the checkpoint is (not as far as this run's splitter reads).
+                self.early_end = Some(cp.position.stream_offset);
+            }
             self.next_seq = cp.position.seq;
             self.last_position = Some(cp.position.clone());
             self.gates.restore(&c.heads, keys);
@@ -336,6 +341,13 @@ impl Committer {
             )));
         }
         let t = Instant::now();
+        self.flush()?;
+        self.write_time += t.elapsed();
+        Ok(())
+    }
+
+    /// Hands what the output, the rejects and the reasons buffer to their files.
+    fn flush(&mut self) -> Result<()> {
         self.out.flush()?;
         if let Some(r) = &mut self.rejects {
             r.flush()?;
@@ -343,7 +355,6 @@ impl Committer {
         if let Some(r) = &mut self.reasons {
             r.writer.flush()?;
         }
-        self.write_time += t.elapsed();
         Ok(())
     }
 
@@ -457,13 +468,7 @@ impl Committer {
             .fetch_add(b.records_rejected, Ordering::Relaxed);
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             let t = Instant::now();
-            self.out.flush()?;
-            if let Some(r) = &mut self.rejects {
-                r.flush()?;
-            }
-            if let Some(r) = &mut self.reasons {
-                r.writer.flush()?;
-            }
+            self.flush()?;
             self.last_flush = Instant::now();
             self.write_time += self.last_flush - t;
         }

@@ -523,9 +523,9 @@ pub(super) struct Place<'a> {
     pub(super) offset: u64,
 }
 
-/// Counts a rejected record for rejects in the input's format, appending its bytes (`raw`,
-/// ended with a newline; `None` for one not kept) to the rejects and its reasons to
-/// `Batch::rejected`; returns the indexes of its errors in `Batch::reject_counts`.
+/// Counts a rejected record for rejects in the input's format, appending its bytes to the
+/// rejects and its reasons to `Batch::rejected` (see [`kept_entry`]); returns the indexes of
+/// its errors in `Batch::reject_counts`.
 pub(super) fn keep_rejected(
     batch: &mut Batch,
     r: Reject,
@@ -533,21 +533,33 @@ pub(super) fn keep_rejected(
     raw: Option<&[u8]>,
 ) -> (usize, Vec<usize>) {
     let kinds = batch.count_reject(&r, at.file.as_str(), at.line, at.offset);
-    let start = batch.rejects.len();
+    let entry = kept_entry(&mut batch.rejects, r, at, raw);
+    batch.rejected.push(entry);
+    kinds
+}
+
+/// Appends a rejected record's bytes (`raw`, ended with a newline; `None` for one not kept) to
+/// input-format `rejects`, and returns its entry: where its bytes start, and its reasons.
+pub(super) fn kept_entry(
+    rejects: &mut Vec<u8>,
+    r: Reject,
+    at: Place<'_>,
+    raw: Option<&[u8]>,
+) -> Rejected {
+    let start = rejects.len();
     let lines = raw.map(|raw| {
-        batch.rejects.extend_from_slice(raw);
-        batch.rejects.push(b'\n');
+        rejects.extend_from_slice(raw);
+        rejects.push(b'\n');
         raw.iter().filter(|&&b| b == b'\n').count() as u64 + 1
     });
-    batch.rejected.push(Rejected {
+    Rejected {
         at: start,
         lines,
         file: at.file.clone(),
         line: at.line,
         offset: at.offset,
         reject: r,
-    });
-    kinds
+    }
 }
 
 /// The reject of a JSON Lines record holding a value that is not Unicode text.

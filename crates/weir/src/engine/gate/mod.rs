@@ -18,7 +18,7 @@ use crate::report::{EarlyStop, FirstReject};
 use crate::transform::Gate;
 
 use super::batch::{Batch, Fate, Gated, RejectCount, Rejected};
-use super::worker::{keep_rejected, Place};
+use super::worker::{kept_entry, Place};
 use crate::sink::RejectsFormat;
 use crate::transform::Reject;
 use dedupe::Dedupe;
@@ -161,91 +161,93 @@ impl Gates {
         // bytes (`kept` are those already moved back).
         let mut old_rejected = std::mem::take(&mut b.rejected).into_iter().peekable();
         let mut kept: Vec<Rejected> = Vec::new();
-        // `Some(None)`: the output was closed before the batch's first record.
-        let mut end: Option<Option<usize>> = self.output_closed().then_some(None);
-        for (i, g) in b.gated.iter().enumerate() {
-            if end.is_some() {
-                break;
-            }
-            'record: {
-                let claims = &b.claims[g.claims.clone()];
-                let Some(verdict) = self.decide(claims, g.line, log.as_deref_mut())? else {
-                    break 'record;
-                };
-                if matches!(verdict, Verdict::Reject { .. }) && matches!(g.fate, Fate::Rejected(_))
-                {
-                    // A record already rejected keeps its first reason (frictionless lists a row's
-                    // cell errors before its unique-error); its key was still registered. Listing
-                    // every error, the unique-error is one more.
-                    if let (true, Verdict::Reject { field, message }) = (self.all_errors, verdict) {
-                        changed = true;
-                        self.rejects_scratch
-                            .extend_from_slice(&b.rejects[rej_pos..g.rejects.end]);
-                        rej_pos = g.rejects.end;
-                        b.reject_errors += 1;
-                        let error = (field, message);
-                        if self.rejects_format == RejectsFormat::Input {
-                            // Its own entry is the last that starts where it does.
-                            while let Some(r) = old_rejected.next_if(|r| r.at <= g.rejects.start) {
-                                kept.push(r);
-                            }
-                            self.count_unique(&mut b.reject_counts, g, &error, source);
-                            let own = &mut kept.last_mut().expect("its own entry").reject;
-                            own.more
-                                .push(Reject::new("unique-error", Some(error.0), error.1));
-                        } else {
-                            self.reject(&mut b.reject_counts, g, error, source, input);
+        // `Some(None)`: the output was closed before the batch's first record; `Some(Some(i))`:
+        // gated record `i` closed it.
+        let closed_before = self.output_closed();
+        let mut end: Option<Option<usize>> = closed_before.then_some(None);
+        for (i, g) in b.gated.iter().enumerate().filter(|_| !closed_before) {
+            let claims = &b.claims[g.claims.clone()];
+            let rejected = matches!(g.fate, Fate::Rejected(_));
+            match self.decide(claims, g.line, log.as_deref_mut())? {
+                None => {}
+                // A record already rejected keeps its first reason (frictionless lists a row's
+                // cell errors before its unique-error); its key was still registered.
+                Some(Verdict::Reject { .. }) if rejected && !self.all_errors => {}
+                // Listing every error, the unique-error is one more.
+                Some(Verdict::Reject { field, message }) if rejected => {
+                    changed = true;
+                    self.rejects_scratch
+                        .extend_from_slice(&b.rejects[rej_pos..g.rejects.end]);
+                    rej_pos = g.rejects.end;
+                    b.reject_errors += 1;
+                    let error = (field, message);
+                    if self.rejects_format == RejectsFormat::Input {
+                        // Its own entry is the last that starts where it does.
+                        while let Some(r) = old_rejected.next_if(|r| r.at <= g.rejects.start) {
+                            kept.push(r);
                         }
-                    }
-                    break 'record;
-                }
-                changed = true;
-                self.out_scratch
-                    .extend_from_slice(&b.out[out_pos..g.out.start]);
-                out_pos = g.out.end;
-                self.rejects_scratch
-                    .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
-                rej_pos = g.rejects.end;
-                // The input-format rejects before this record stay (a record too large to keep
-                // has no bytes, so one before it may start where it does).
-                while let Some(r) = old_rejected.next_if(|r| {
-                    r.at < g.rejects.start || (r.at == g.rejects.start && r.lines.is_none())
-                }) {
-                    kept.push(r);
-                }
-                match g.fate {
-                    Fate::Written => b.records_written -= 1,
-                    Fate::Filtered => b.records_filtered -= 1,
-                    Fate::Rejected(i) => {
-                        b.records_rejected -= 1;
-                        b.reject_errors -= 1 + g.more_kinds.len() as u64;
-                        b.reject_counts[i].count -= 1;
-                        for &k in &g.more_kinds {
-                            b.reject_counts[k].count -= 1;
-                        }
-                        if self.rejects_format == RejectsFormat::Input {
-                            // Its own entry, cut with its bytes.
-                            old_rejected.next();
-                        }
+                        self.count_unique(&mut b.reject_counts, g, &error, source);
+                        let own = &mut kept.last_mut().expect("its own entry").reject;
+                        own.more
+                            .push(Reject::new("unique-error", Some(error.0), error.1));
+                    } else {
+                        self.reject(&mut b.reject_counts, g, error, source, input);
                     }
                 }
-                match verdict {
-                    Verdict::Filter => b.records_filtered += 1,
-                    Verdict::Reject { field, message } => {
-                        b.records_rejected += 1;
-                        b.reject_errors += 1;
-                        let row = (field, message);
-                        match self.rejects_format {
-                            RejectsFormat::Input => {
-                                self.keep(&mut b.reject_counts, &mut kept, g, row, (source, input))
+                Some(verdict) => {
+                    changed = true;
+                    self.out_scratch
+                        .extend_from_slice(&b.out[out_pos..g.out.start]);
+                    out_pos = g.out.end;
+                    self.rejects_scratch
+                        .extend_from_slice(&b.rejects[rej_pos..g.rejects.start]);
+                    rej_pos = g.rejects.end;
+                    // The input-format rejects before this record stay (a record too large to
+                    // keep has no bytes, so one before it may start where it does).
+                    while let Some(r) = old_rejected.next_if(|r| {
+                        r.at < g.rejects.start || (r.at == g.rejects.start && r.lines.is_none())
+                    }) {
+                        kept.push(r);
+                    }
+                    match g.fate {
+                        Fate::Written => b.records_written -= 1,
+                        Fate::Filtered => b.records_filtered -= 1,
+                        Fate::Rejected(i) => {
+                            b.records_rejected -= 1;
+                            b.reject_errors -= 1 + g.more_kinds.len() as u64;
+                            b.reject_counts[i].count -= 1;
+                            for &k in &g.more_kinds {
+                                b.reject_counts[k].count -= 1;
                             }
-                            _ => self.reject(&mut b.reject_counts, g, row, source, input),
+                            if self.rejects_format == RejectsFormat::Input {
+                                // Its own entry, cut with its bytes.
+                                old_rejected.next();
+                            }
+                        }
+                    }
+                    match verdict {
+                        Verdict::Filter => b.records_filtered += 1,
+                        Verdict::Reject { field, message } => {
+                            b.records_rejected += 1;
+                            b.reject_errors += 1;
+                            let row = (field, message);
+                            match self.rejects_format {
+                                RejectsFormat::Input => self.keep(
+                                    &mut b.reject_counts,
+                                    &mut kept,
+                                    g,
+                                    row,
+                                    (source, input),
+                                ),
+                                _ => self.reject(&mut b.reject_counts, g, row, source, input),
+                            }
                         }
                     }
                 }
             }
             if self.output_closed() {
                 end = Some(Some(i));
+                break;
             }
         }
         let (out_end, rej_end) = match end {
@@ -296,23 +298,16 @@ impl Gates {
         (field, message): (String, String),
         (source, input): (usize, &[u8]),
     ) {
-        // Counted and kept through a batch of its own, then moved into place.
-        let mut one = Batch {
-            reject_counts: std::mem::take(counts),
-            ..Batch::default()
-        };
+        let error = (field, message);
+        self.count_unique(counts, g, &error, source);
         let at = Place {
             file: &self.source_names[source],
             line: g.line,
             offset: g.offset,
         };
-        let reject = Reject::new("unique-error", Some(field), message);
-        keep_rejected(&mut one, reject, at, Some(&input[g.raw.clone()]));
-        *counts = one.reject_counts;
-        let mut r = one.rejected.pop().expect("one record kept");
-        r.at = self.rejects_scratch.len();
-        self.rejects_scratch.extend_from_slice(&one.rejects);
-        kept.push(r);
+        let reject = Reject::new("unique-error", Some(error.0), error.1);
+        let raw = Some(&input[g.raw.clone()]);
+        kept.push(kept_entry(&mut self.rejects_scratch, reject, at, raw));
     }
 
     /// Asks a record's gates in chain order; the first that stops it decides, and the keys
