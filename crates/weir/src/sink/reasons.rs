@@ -2,6 +2,8 @@
 //! they were read, and beside them a sidecar CSV with the reasons, `NAME.errors.csv`, that
 //! links each reason to the line its record starts on in the rejects file.
 
+use std::path::Path;
+
 use super::Sink;
 
 /// How the rejects file holds the rejected records.
@@ -46,9 +48,6 @@ impl std::fmt::Display for RejectsFormat {
 /// is not in it: one too large to keep whole).
 pub const REASONS_HEADER: &[u8] = b"file,line,byte_offset,field,error,message,rejects_line\n";
 
-/// The compression suffixes a rejects name may end in, kept at the end of the sidecar's.
-const COMPRESSED: [&str; 3] = [".gz", ".zst", ".zstd"];
-
 /// The reasons sidecar of a rejects file or object: its name with its format extension
 /// replaced by `.errors.csv`, before any compression suffix (`bad.csv` → `bad.errors.csv`,
 /// `bad.jsonl.gz` → `bad.errors.csv.gz`, `bad` → `bad.errors.csv`). `None` for standard
@@ -69,14 +68,14 @@ pub fn reasons_beside(rejects: &Sink) -> Option<Sink> {
 
 /// `reasons_beside` on a file name.
 fn reasons_name(name: &str) -> String {
-    let (stem, compressed) = COMPRESSED
-        .iter()
-        .find_map(|c| {
-            name.strip_suffix(c)
-                .filter(|s| !s.is_empty())
-                .map(|s| (s, *c))
-        })
-        .unwrap_or((name, ""));
+    // A compressed name (as the rejects' own compression reads it) keeps its suffix, as
+    // spelled, at the end of the sidecar's.
+    let (stem, compressed) = match crate::compress::Compression::from_path(Path::new(name)) {
+        crate::compress::Compression::None => (name, ""),
+        _ => name
+            .rfind('.')
+            .map_or((name, ""), |dot| (&name[..dot], &name[dot..])),
+    };
     // The format extension, if any (not a leading dot: `.rejects` is a name).
     let stem = match stem.rfind('.') {
         Some(dot) if dot > 0 => &stem[..dot],
@@ -99,6 +98,10 @@ mod tests {
         assert_eq!(beside("out/bad.tsv"), "out/bad.errors.csv");
         assert_eq!(beside("bad.jsonl.gz"), "bad.errors.csv.gz");
         assert_eq!(beside("bad.csv.zst"), "bad.errors.csv.zst");
+        // Compressed as the rejects are (their compression reads the suffix in any case).
+        assert_eq!(beside("bad.csv.GZ"), "bad.errors.csv.GZ");
+        assert_eq!(beside("bad.csv.Zstd"), "bad.errors.csv.Zstd");
+        assert_eq!(beside(".gz"), ".gz.errors.csv");
         assert_eq!(beside("bad"), "bad.errors.csv");
         assert_eq!(beside(".bad"), ".bad.errors.csv");
         assert_eq!(beside("a.b.csv"), "a.b.errors.csv");
