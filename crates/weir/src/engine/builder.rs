@@ -475,11 +475,10 @@ pub(super) fn resolve_output_dialect(cfg: &PipelineBuilder, input: &Dialect) -> 
     let format = match cfg.output {
         Some(OutputChoice::Dialect(d)) => return d,
         Some(OutputChoice::Format(f)) => Some(f),
-        None => match &cfg.sink {
-            Sink::Path(p) => Format::from_path(&p.to_string_lossy()),
-            Sink::Url(url) => Format::from_path(url),
-            _ => None,
-        },
+        None => cfg
+            .sink
+            .location()
+            .and_then(|place| Format::from_path(&place.to_string())),
     };
     Dialect::output_for(input, format.unwrap_or(input.format))
 }
