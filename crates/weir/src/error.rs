@@ -184,8 +184,12 @@ impl fmt::Display for RejectsOverBudget {
         if let Some(c) = &self.most_common {
             write!(
                 f,
-                "; most common: {} ({} records), e.g. {} line {}: {}",
-                c.error, c.count, c.file, c.line, c.message
+                "; most common: {} ({}), e.g. {} line {}: {}",
+                c.error,
+                crate::units::plural(c.count, "record"),
+                c.file,
+                c.line,
+                c.message
             )?;
         }
         Ok(())
@@ -457,6 +461,28 @@ mod tests {
         assert!(e.ends_with("a percentage is from 0% to 100%"), "{e}");
         assert_eq!(RejectBudget::Percent(5.0).to_string(), "5%");
         assert_eq!(RejectBudget::Count(7).to_string(), "7");
+    }
+
+    #[test]
+    fn the_budget_message_counts_the_most_common_reason_in_records() {
+        let over = |count| RejectsOverBudget {
+            budget: RejectBudget::Count(0),
+            rejected: count,
+            read: 10,
+            most_common: Some(CommonReject {
+                error: "extra-cell".into(),
+                count,
+                file: "in.csv".into(),
+                line: 2,
+                message: "record has 3 fields, the header has 2".into(),
+            }),
+        };
+        assert!(over(1)
+            .to_string()
+            .contains("most common: extra-cell (1 record), e.g."));
+        assert!(over(2)
+            .to_string()
+            .contains("most common: extra-cell (2 records), e.g."));
     }
 
     #[test]
