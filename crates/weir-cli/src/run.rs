@@ -53,7 +53,7 @@ pub fn infer(a: InferArgs) -> Exit {
     let (columns, rows) = match weir::sample(Source::from_arg(&input), dialect, a.sample.max(1)) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("weir: error: {e}");
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
             return Exit::Failed;
         }
     };
@@ -96,7 +96,8 @@ pub fn explain(mut args: RunArgs, matches: &ArgMatches) -> Exit {
             Exit::Ok
         }
         Err(e) => {
-            eprintln!("weir: error: {e}");
+            // Errors can quote the data (a header's column names), as a run's do.
+            eprintln!("weir: error: {}", escape_lines(&e.to_string()));
             Exit::of(&e, Scope::Other)
         }
     }

@@ -464,6 +464,18 @@ fn data_shown_on_the_terminal_is_escaped() {
     assert!(t.contains("type-error  2"), "{t:?}");
 }
 
+/// `weir explain` quotes a header's names in its errors as a run does: escaped.
+#[test]
+fn explain_errors_escape_the_data_they_quote() {
+    let sb = Sandbox::new();
+    sb.write("in.csv", b"id,\x1b[31mname\n1,a\n");
+    let o = sb.weir(&["explain", "-i", "in.csv", "--select", "id,\x1b[31mnmae"]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("did you mean '\\x1b[31mname'"), "{err:?}");
+    assert!(!err.contains('\x1b'), "raw control bytes: {err:?}");
+}
+
 /// Runs the binary and checks its report against `docs/report.schema.json`.
 fn assert_report_matches_schema(report: &str) {
     let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/report.schema.json");
